@@ -1,0 +1,50 @@
+# Every target builds the environment it needs; nothing is installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.tnlib-installed
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.tnlib-installed
+# CPU frameworks. torch==2.13.0 is the CPU build (a bare `torch` pulls a multi-GB CUDA build).
+CPU_BACKENDS := torch==2.13.0 tensorflow-cpu jax
+PEERS := tensorly teneva torchtt tntorch quimb
+PYTEST_ARGS ?= -n 2
+
+.PHONY: test demo bench docs lint clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(CPU_BACKENDS)
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+test: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m tnlib demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check tnlib tests benchmarks
+
+$(BENCH_STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q $(CPU_BACKENDS) matplotlib
+	$(BENCH_VENV)/bin/python -m pip install -q -e .
+	# peer libraries, for side-by-side timings only (never tnlib dependencies)
+	-$(BENCH_VENV)/bin/python -m pip install -q $(PEERS)
+	-$(BENCH_VENV)/bin/python -m pip install -q --no-deps t3f
+	touch $@
+
+bench: $(BENCH_STAMP)
+	cd benchmarks && TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	  MKL_NUM_THREADS=1 ../$(BENCH_VENV)/bin/python run_all.py
+
+docs: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	$(BIN)/python -m sphinx -q -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) $(BENCH_VENV) docs/_build .pytest_cache

@@ -1,0 +1,47 @@
+"""tnlib: tensor networks (TT, QTT, CP, Tucker, H-Tucker) on NumPy, CuPy, PyTorch,
+TensorFlow and JAX.
+
+Importing tnlib imports NumPy and nothing heavier; a framework is imported the
+first time its backend is used.
+"""
+
+from .backends import (
+    Backend,
+    available_backends,
+    backend_of,
+    get_backend,
+    set_backend,
+    tensor,
+    to_numpy,
+    use_backend,
+)
+from .errors import (
+    ArgumentError,
+    BackendError,
+    BackendMismatchError,
+    ConvergenceWarning,
+    EvaluationError,
+    ShapeError,
+    TnlibError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArgumentError",
+    "Backend",
+    "BackendError",
+    "BackendMismatchError",
+    "ConvergenceWarning",
+    "EvaluationError",
+    "ShapeError",
+    "TnlibError",
+    "__version__",
+    "available_backends",
+    "backend_of",
+    "get_backend",
+    "set_backend",
+    "tensor",
+    "to_numpy",
+    "use_backend",
+]

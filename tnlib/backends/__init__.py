@@ -1,0 +1,30 @@
+"""Backends: the array contract and its five implementations."""
+
+from ._base import DTYPE_NAMES, Backend
+from ._dispatch import (
+    BACKEND_NAMES,
+    available_backends,
+    backend_of,
+    get,
+    get_backend,
+    resolve,
+    set_backend,
+    tensor,
+    to_numpy,
+    use_backend,
+)
+
+__all__ = [
+    "BACKEND_NAMES",
+    "DTYPE_NAMES",
+    "Backend",
+    "available_backends",
+    "backend_of",
+    "get",
+    "get_backend",
+    "resolve",
+    "set_backend",
+    "tensor",
+    "to_numpy",
+    "use_backend",
+]

@@ -1,0 +1,113 @@
+"""The JAX backend: NumPy's API with autodiff and XLA compilation, on CPU, GPU or TPU."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import _pytree
+from ._numpylike import NumpyLikeBackend
+
+
+class JaxBackend(NumpyLikeBackend):
+    """JAX arrays. Immutable: updates go through ``a.at[...]``.
+
+    tnlib never changes JAX's configuration: with ``jax_enable_x64`` off (JAX's
+    default), float64 requests give float32 arrays, exactly as JAX itself does.
+    """
+
+    name = "jax"
+    _oe_backend = "jax"
+    _einsum_blas = False
+    supports_grad = True
+    supports_jit = True
+
+    def __init__(self) -> None:
+        import jax
+        import jax.numpy as jnp
+        import jax.scipy.linalg
+
+        self.jax = jax
+        self.np = jnp
+        self.la = jnp.linalg
+        self._scipy_linalg = jax.scipy.linalg
+        self._tracer = jax.core.Tracer
+        self.version = jax.__version__
+        _pytree.register_with_jax()
+
+    @property
+    def default_float_dtype(self) -> str:
+        return "float64" if self.jax.config.jax_enable_x64 else "float32"
+
+    def resolve_dtype(self, spec: Any) -> Any:
+        if spec is None:
+            spec = self.default_float_dtype
+        return self.jax.dtypes.canonicalize_dtype(np.dtype(spec) if isinstance(spec, str) else spec)
+
+    def devices(self) -> list[str]:
+        return [str(d) for d in self.jax.devices()]
+
+    def _on(self, a: Any, device: Any) -> Any:
+        return a if device is None else self.jax.device_put(a, device)
+
+    def asarray(self, data: Any, dtype: Any = None, device: Any = None) -> Any:
+        if not isinstance(data, (self.jax.Array, np.ndarray, np.generic, int, float, complex,
+                                 bool, list, tuple)):
+            from ._dispatch import backend_of
+
+            data = backend_of(data).to_numpy(data)
+        dt = None if dtype is None else self.resolve_dtype(dtype)
+        return self._on(self.np.asarray(data, dtype=dt), device)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return np.asarray(a)
+
+    def is_array(self, a: Any) -> bool:
+        return isinstance(a, self.jax.Array)
+
+    def device(self, a: Any) -> Any:
+        if isinstance(a, self._tracer):
+            return None
+        devices = a.devices()
+        return next(iter(devices)) if len(devices) == 1 else devices
+
+    def is_traced(self, a: Any) -> bool:
+        return isinstance(a, self._tracer)
+
+    def item(self, a: Any) -> Any:
+        return np.asarray(a).reshape(()).item()
+
+    def index_update(self, a: Any, index: Any, values: Any) -> Any:
+        return a.at[index].set(values)
+
+    def index_add(self, a: Any, index: Any, values: Any) -> Any:
+        return a.at[index].add(values)
+
+    def copy(self, a: Any) -> Any:
+        return self.np.array(a, copy=True)
+
+    def lstsq(self, a: Any, b: Any) -> Any:
+        return self.la.lstsq(a, b)[0]
+
+    def solve_triangular(self, a: Any, b: Any, lower: bool = False) -> Any:
+        return self._scipy_linalg.solve_triangular(a, b, lower=lower)
+
+    def pinv(self, a: Any) -> Any:
+        return self.la.pinv(a)
+
+    def expm(self, a: Any) -> Any:
+        return self._scipy_linalg.expm(a)
+
+    def grad(self, f: Callable, argnums: int = 0) -> Callable:
+        return self.jax.grad(f, argnums=argnums)
+
+    def value_and_grad(self, f: Callable, argnums: int = 0) -> Callable:
+        return self.jax.value_and_grad(f, argnums=argnums)
+
+    def jit(self, f: Callable, **kwargs: Any) -> Callable:
+        return self.jax.jit(f, **kwargs)
+
+    def stop_gradient(self, a: Any) -> Any:
+        return self.jax.lax.stop_gradient(a)

@@ -1,0 +1,63 @@
+"""The NumPy backend: the reference implementation of the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._numpylike import NumpyLikeBackend
+
+
+class NumpyBackend(NumpyLikeBackend):
+    """NumPy arrays on the host. No autodiff, no jit."""
+
+    name = "numpy"
+    _oe_backend = "numpy"
+    np = np
+    la = np.linalg
+
+    def __init__(self) -> None:
+        self.version = np.__version__
+
+    def devices(self) -> list[str]:
+        """Devices this backend can place arrays on."""
+        return ["cpu"]
+
+    def asarray(self, data: Any, dtype: Any = None, device: Any = None) -> Any:
+        if not isinstance(data, (np.ndarray, np.generic, int, float, complex, bool, list, tuple)):
+            data = _foreign_to_numpy(data)
+        return np.asarray(data, dtype=None if dtype is None else self.resolve_dtype(dtype))
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return np.asarray(a)
+
+    def is_array(self, a: Any) -> bool:
+        return isinstance(a, np.ndarray)
+
+    def device(self, a: Any) -> str:
+        return "cpu"
+
+    def item(self, a: Any) -> Any:
+        return np.asarray(a).item()
+
+    def lstsq(self, a: Any, b: Any) -> Any:
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+    def solve_triangular(self, a: Any, b: Any, lower: bool = False) -> Any:
+        try:  # SciPy's trsm when it is installed; it is not a dependency
+            from scipy.linalg import solve_triangular
+        except ImportError:  # pragma: no cover - a general solve is correct, only slower
+            return np.linalg.solve(a, b)
+        return solve_triangular(a, b, lower=lower, check_finite=False)
+
+    def pinv(self, a: Any) -> Any:
+        return np.linalg.pinv(a)
+
+
+def _foreign_to_numpy(data: Any) -> Any:
+    """NumPy copy of an array from another framework (through its backend)."""
+    from ._dispatch import backend_of
+
+    xp = backend_of(data)
+    return xp.to_numpy(data) if xp.is_array(data) else data

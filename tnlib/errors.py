@@ -1,0 +1,45 @@
+"""Exceptions and warnings raised by tnlib.
+
+Every error tnlib raises on bad input is a :class:`TnlibError`; the message names
+the argument, the value that was given and what was expected.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TnlibError",
+    "BackendError",
+    "BackendMismatchError",
+    "ShapeError",
+    "ArgumentError",
+    "EvaluationError",
+    "ConvergenceWarning",
+]
+
+
+class TnlibError(Exception):
+    """Base class of every error raised by tnlib."""
+
+
+class BackendError(TnlibError):
+    """An unknown backend name, or a backend whose framework is not usable here."""
+
+
+class BackendMismatchError(TnlibError, TypeError):
+    """Arrays of two different backends were passed to one function."""
+
+
+class ShapeError(TnlibError, ValueError):
+    """Shapes, ranks or indices that don't fit together."""
+
+
+class ArgumentError(TnlibError, ValueError):
+    """An argument with a value outside its domain (negative ``eps``, ``max_rank < 1``, ...)."""
+
+
+class EvaluationError(TnlibError, ValueError):
+    """A user-supplied function returned values of the wrong shape, NaN or inf."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method stopped before reaching its tolerance."""
