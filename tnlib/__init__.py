@@ -5,6 +5,7 @@ Importing tnlib imports NumPy and nothing heavier; a framework is imported the
 first time its backend is used.
 """
 
+from . import tt
 from .backends import (
     Backend,
     available_backends,
@@ -37,6 +38,7 @@ __all__ = [
     "ShapeError",
     "TnlibError",
     "__version__",
+    "tt",
     "available_backends",
     "backend_of",
     "get_backend",

@@ -496,6 +496,10 @@ class Backend:
         """
         raise self._missing("svd")
 
+    def svdvals(self, a: Any) -> Any:
+        """Singular values only, descending (cheaper than :meth:`svd`)."""
+        return self.svd(a)[1]
+
     def qr(self, a: Any, mode: str = "reduced") -> Any:
         """Reduced QR with ``diag(r) >= 0``, for tall and wide matrices.
 

@@ -146,7 +146,8 @@ class NumpyLikeBackend(Backend):
         return self.np.sign(a)
 
     def conj(self, a: Any) -> Any:
-        return self.np.conj(a)
+        # np.conj copies real arrays; skipping it also lets `a @ conj(a).T` reach syrk
+        return self.np.conj(a) if self.np.iscomplexobj(a) else a
 
     def real(self, a: Any) -> Any:
         return self.np.real(a)
@@ -212,6 +213,9 @@ class NumpyLikeBackend(Backend):
     # ----------------------------------------------------------- linear algebra
     def svd(self, a: Any) -> tuple[Any, Any, Any]:
         return self.la.svd(a, full_matrices=False)
+
+    def svdvals(self, a: Any) -> Any:
+        return self.la.svd(a, compute_uv=False)
 
     def qr(self, a: Any, mode: str = "reduced") -> Any:
         if mode == "r":

@@ -278,6 +278,9 @@ class TensorflowBackend(Backend):
         s, u, v = self.tf.linalg.svd(a, full_matrices=False)
         return u, s, self.tf.linalg.adjoint(v)
 
+    def svdvals(self, a: Any) -> Any:
+        return self.tf.linalg.svd(a, compute_uv=False)
+
     def _diag_phase(self, r: Any) -> Any:
         tf = self.tf
         d = tf.linalg.diag_part(r)
@@ -294,7 +297,8 @@ class TensorflowBackend(Backend):
         return q * s[..., None, :], r
 
     def eigh(self, a: Any) -> tuple[Any, Any]:
-        return self.tf.linalg.eigh(a)
+        w, v = self.tf.linalg.eigh(a)
+        return (self.tf.math.real(w) if w.dtype.is_complex else w), v  # TF keeps w complex
 
     def solve(self, a: Any, b: Any) -> Any:
         if len(b.shape) == 1:  # tf.linalg.solve wants a matrix right-hand side

@@ -296,6 +296,9 @@ class TorchBackend(Backend):
         # torch.linalg.svd defaults to full_matrices=True; the contract is reduced
         return self.torch.linalg.svd(a, full_matrices=False)
 
+    def svdvals(self, a: Any) -> Any:
+        return self.torch.linalg.svdvals(a)
+
     def _diag_phase(self, r: Any) -> Any:
         d = self.torch.diagonal(r, dim1=-2, dim2=-1)
         mag = self.torch.abs(d)

@@ -1,0 +1,116 @@
+"""TT algebra against dense NumPy references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tnlib
+from tests.helpers import assert_like, np_of, rel_error
+from tnlib import tt
+
+SHAPE = (3, 4, 2, 3)
+
+
+@pytest.fixture
+def pair(backend):
+    x = tt.random(SHAPE, (2, 3, 2), seed=0, backend=backend)
+    y = tt.random(SHAPE, 2, seed=1, backend=backend)
+    return x, y, np_of(x), np_of(y)
+
+
+def test_linear_combinations(pair):
+    x, y, a, b = pair
+    for got, ref in [(x + y, a + b), (x - y, a - b), (-x, -a), (2.5 * x, 2.5 * a),
+                     (x * 2.5, 2.5 * a), (x / 4.0, a / 4.0), (x + 1.5, a + 1.5),
+                     (1.5 - x, 1.5 - a)]:
+        assert_like(got, x)
+        assert rel_error(got, ref) < 1e-12
+    assert (x + y).ranks == (1, 4, 5, 4, 1)
+
+
+def test_scalar_array_scaling(pair, backend):
+    x, _, a, _ = pair
+    c = backend.asarray(np.array(3.0))
+    assert rel_error(x * c, 3 * a) < 1e-12
+
+
+def test_hadamard(pair):
+    x, y, a, b = pair
+    z = x * y
+    assert_like(z, x)
+    assert z.ranks == (1, 4, 6, 4, 1)
+    assert rel_error(z, a * b) < 1e-12
+
+
+def test_dot_norm_sum(pair, backend):
+    x, y, a, b = pair
+    for got, ref in [(tt.dot(x, y), np.sum(a * b)), (x.dot(y), np.sum(a * b)),
+                     (x.norm(), np.linalg.norm(a)), (tt.norm(y), np.linalg.norm(b)),
+                     (x.sum(), a.sum()), (tt.sum(y), b.sum())]:
+        assert backend.shape(got) == ()
+        assert abs(float(tnlib.to_numpy(got)) - ref) <= 1e-12 * max(1.0, abs(ref))
+    assert backend.dtype_name(x.norm()) == "float64"
+
+
+def test_complex_dot_conjugates_first_argument(backend):
+    x = tt.random((3, 3), 2, seed=0, dtype="complex128", backend=backend)
+    y = tt.random((3, 3), 2, seed=1, dtype="complex128", backend=backend)
+    got = complex(tnlib.to_numpy(tt.dot(x, y)))
+    assert abs(got - np.vdot(np_of(x), np_of(y))) < 1e-12 * abs(got)
+    n = x.norm()
+    assert backend.dtype_name(n) == "float64"
+    assert abs(float(tnlib.to_numpy(n)) - np.linalg.norm(np_of(x))) < 1e-12 * float(
+        tnlib.to_numpy(n))
+
+
+def test_kron(backend):
+    x = tt.random((2, 3), 2, seed=0, backend=backend)
+    y = tt.random((4,), 1, seed=1, backend=backend)
+    z = tt.kron(x, y)
+    assert z.shape == (2, 3, 4)
+    assert rel_error(z, np.multiply.outer(np_of(x), np_of(y))) < 1e-12
+
+
+def test_mismatches_are_rejected(backend):
+    x = tt.random((3, 4), 2, seed=0, backend=backend)
+    with pytest.raises(tnlib.ShapeError, match=r"shapes differ, \(3, 4\) and \(4, 3\)"):
+        x + tt.random((4, 3), 2, seed=0, backend=backend)
+    with pytest.raises(tnlib.ShapeError, match="shapes differ"):
+        tt.dot(x, tt.ones((3, 5), backend=backend))
+    with pytest.raises(tnlib.TnlibError, match="dtypes differ"):
+        x + x.to(dtype="float32")
+
+
+def test_evaluate_many_points_grouped(backend):
+    x = tt.random((5, 4, 6, 3), 3, seed=3, backend=backend)
+    dense = np_of(x)
+    idx = np.random.default_rng(0).integers(0, [5, 4, 6, 3], size=(500, 4))
+    got = x.evaluate(idx)
+    assert_like(got, x.cores[0])
+    np.testing.assert_allclose(tnlib.to_numpy(got), dense[tuple(idx.T)], rtol=1e-12, atol=1e-12)
+
+
+def test_evaluate_few_points_and_native_index(backend):
+    x = tt.random((5, 4, 6), 2, seed=3, backend=backend)
+    idx = np.array([[4, 3, 5], [0, 0, 0], [2, 1, 3]])
+    got = tt.evaluate(x, backend.asarray(idx))
+    np.testing.assert_allclose(tnlib.to_numpy(got), np_of(x)[tuple(idx.T)], rtol=1e-12)
+    assert backend.shape(x.evaluate(np.zeros((0, 3), dtype=int))) == (0,)
+
+
+def test_evaluate_rejects_bad_indices(backend):
+    x = tt.random((5, 4), 2, seed=3, backend=backend)
+    with pytest.raises(tnlib.ShapeError, match=r"idx\[1, 1\] = 4 is out of range for mode 1"):
+        x.evaluate(np.array([[0, 0], [1, 4]]))
+    with pytest.raises(tnlib.ShapeError, match=r"shape \(N, 2\)"):
+        x.evaluate(np.zeros((3, 3), dtype=int))
+    with pytest.raises(tnlib.ShapeError, match="integer"):
+        x.evaluate(np.zeros((3, 2)))
+
+
+def test_long_trains_neither_overflow_nor_underflow(backend):
+    x = tt.ones((2,) * 1000, backend=backend)
+    assert abs(float(tnlib.to_numpy(x.norm())) / 2.0**500 - 1) < 1e-10
+    tiny = tt.ones((2,) * 1000, backend=backend) * 1e-100
+    assert abs(float(tnlib.to_numpy(tiny.norm())) / (1e-100 * 2.0**500) - 1) < 1e-10

@@ -1,0 +1,103 @@
+"""Rounding and orthogonalization."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tnlib
+from tests.helpers import assert_like, np_of, rel_error
+from tnlib import tt
+
+
+def test_round_meets_eps(backend):
+    x = tt.random((6,) * 8, 5, seed=2, backend=backend)
+    z = x + tt.random((6,) * 8, 4, seed=3, backend=backend)
+    y = z.round(eps=1e-3)
+    assert_like(y, z)
+    assert rel_error(y.full(), z.full()) <= 1e-3
+    assert max(y.ranks) <= 9
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(st.integers(1, 4), min_size=2, max_size=5),
+       eps=st.sampled_from([0.0, 1e-10, 1e-4, 1e-2, 0.3]), seed=st.integers(0, 10**6))
+def test_property_round_error_bound(backend, shape, eps, seed):
+    z = tt.random(shape, 3, seed=seed, backend=backend) + tt.random(shape, 2, seed=seed + 1,
+                                                                     backend=backend)
+    y = tt.round(z, eps=eps)
+    assert rel_error(y, z) <= eps * (1 + 1e-6) + 1e-12
+    assert all(ry <= rz for ry, rz in zip(y.ranks, z.ranks))
+
+
+def test_rank_deficient_sum_rounds_to_original_rank(backend):
+    x = tt.random((4,) * 6, 5, seed=0, backend=backend)
+    y = (x + x).round(1e-12)
+    assert y.ranks == (1, 4, 5, 5, 5, 4, 1)
+    assert rel_error(y, 2 * np_of(x)) < 1e-11
+
+
+def test_max_rank(backend):
+    z = tt.random((5,) * 5, 6, seed=1, backend=backend)
+    y = z.round(max_rank=3)
+    assert y.ranks == (1, 3, 3, 3, 3, 1)
+    # the best rank-3 approximation at each bond in turn is quasi-optimal: error within sqrt(d-1)
+    assert rel_error(y, z) < 1.0
+    assert z.round(max_rank=[2, 3, 4, 2]).ranks == (1, 2, 3, 4, 2, 1)
+
+
+def test_round_result_is_left_orthogonal(backend):
+    y = (tt.random((3, 4, 5, 3), 3, seed=5, backend=backend) * 2.0).round(1e-12)
+    for c in y.cores[:-1]:
+        m = np_of(c).reshape(-1, np_of(c).shape[-1])
+        np.testing.assert_allclose(m.T @ m, np.eye(m.shape[1]), atol=1e-12)
+
+
+@pytest.mark.parametrize("direction", ["left", "right"])
+def test_orthogonalize(backend, direction):
+    x = tt.random((3, 4, 5, 3), (3, 7, 2), seed=0, backend=backend)
+    y = x.orthogonalize(direction)
+    assert_like(y, x)
+    assert rel_error(y, np_of(x)) < 1e-12
+    cores = y.cores[:-1] if direction == "left" else y.cores[1:]
+    for c in cores:
+        c = np_of(c)
+        m = c.reshape(-1, c.shape[-1]) if direction == "left" else c.reshape(c.shape[0], -1)
+        g = m.T @ m if direction == "left" else m @ m.T
+        np.testing.assert_allclose(g, np.eye(g.shape[0]), atol=1e-12)
+    assert y.ranks[2] <= 7  # oversized bonds shrink to their unfolding dimension
+    with pytest.raises(tnlib.TnlibError, match="'left' or 'right'"):
+        x.orthogonalize("up")
+
+
+def test_thousand_cores_round_without_overflow(backend):
+    x = tt.ones((10,) * 1000, backend=backend)
+    y = (x + x).round(1e-10)
+    assert y.ranks == (1,) * 1001
+    for c in y.cores:
+        assert np.all(np.isfinite(np_of(c)))
+    # 2 * 10**500 overflows a float64, each core holds 10**0.5-ish factors instead
+    assert abs(float(tnlib.to_numpy(y[(3,) * 1000])) - 2.0) < 1e-8
+    small = tt.ones((2,) * 1000, backend=backend).round(1e-10)
+    assert abs(float(tnlib.to_numpy(small.norm())) / 2.0**500 - 1) < 1e-8
+
+
+def test_complex_and_float32(backend):
+    z = tt.random((3, 4, 3), 2, seed=0, dtype="complex128", backend=backend)
+    y = (z + z).round(1e-12)
+    assert backend.dtype_name(y.dtype) == "complex128" and y.ranks == (1, 2, 2, 1)
+    assert rel_error(y, 2 * np_of(z)) < 1e-12
+    f = tt.random((3, 4, 3), 2, seed=0, dtype="float32", backend=backend)
+    g = (f + f).round(1e-5)
+    assert backend.dtype_name(g.dtype) == "float32" and g.ranks == (1, 2, 2, 1)
+
+
+def test_bad_arguments(backend):
+    x = tt.random((3, 3), 2, seed=0, backend=backend)
+    with pytest.raises(tnlib.TnlibError, match="eps must be"):
+        x.round(eps=-0.1)
+    with pytest.raises(tnlib.TnlibError, match="max_rank must be an integer >= 1"):
+        x.round(max_rank=0)

@@ -1,0 +1,61 @@
+"""Argument checks shared by every format: one message style everywhere."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import ArgumentError, ShapeError
+
+
+def check_eps(eps: Any, where: str, name: str = "eps") -> float:
+    """`eps` as a float >= 0, or an :class:`ArgumentError` naming it."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps) \
+            or eps < 0:
+        raise ArgumentError(f"{where}: {name} must be a finite real number >= 0, got {eps!r}")
+    return float(eps)
+
+
+def check_positive_int(value: Any, where: str, name: str) -> int:
+    """`value` as an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ArgumentError(f"{where}: {name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def check_max_rank(max_rank: Any, n_bonds: int, where: str) -> list[int] | None:
+    """`max_rank` (None, an int, or one int per bond) as a list of `n_bonds` ints, or None."""
+    if max_rank is None:
+        return None
+    if isinstance(max_rank, numbers.Integral) and not isinstance(max_rank, bool):
+        return [check_positive_int(max_rank, where, "max_rank")] * n_bonds
+    if isinstance(max_rank, Sequence) and not isinstance(max_rank, str):
+        values = list(max_rank)
+        if len(values) == n_bonds + 2 and values[0] == values[-1] == 1:
+            values = values[1:-1]  # a full rank tuple (1, r_1, ..., r_{d-1}, 1) is accepted
+        if len(values) != n_bonds:
+            raise ShapeError(
+                f"{where}: max_rank must be an int or have one entry per bond ({n_bonds}), "
+                f"got {len(values)} entries: {max_rank!r}"
+            )
+        return [check_positive_int(v, where, "max_rank") for v in values]
+    raise ArgumentError(f"{where}: max_rank must be None, an int or a sequence of ints, "
+                        f"got {max_rank!r}")
+
+
+def check_shape(shape: Any, where: str, name: str = "shape") -> tuple[int, ...]:
+    """A tensor shape: a non-empty tuple of ints >= 1 (an int means a 1-D shape)."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ShapeError(f"{where}: {name} must be a sequence of positive ints, "
+                         f"got {shape!r}") from None
+    if not dims or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
+                       for n in dims):
+        raise ShapeError(f"{where}: {name} must be a non-empty sequence of positive ints, "
+                         f"got {shape!r}")
+    return tuple(int(n) for n in dims)

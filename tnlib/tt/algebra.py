@@ -1,0 +1,361 @@
+"""TT algebra: sums, products, scalar products, norms, entries.
+
+Every operation works core by core; none forms the full tensor except
+:func:`full`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ..backends import backend_of, to_numpy
+from ..errors import ArgumentError, ShapeError
+from .tensor import TTTensor
+
+__all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "norm", "scale",
+           "tt_sum"]
+
+
+def check_compatible(x: TTTensor, y: TTTensor, where: str) -> Any:
+    """Same shape, backend and dtype, or a :class:`~tnlib.TnlibError` saying which differs."""
+    if not isinstance(y, TTTensor):
+        raise ArgumentError(f"{where}: expected a TTTensor, got {type(y).__name__}")
+    xp = backend_of(x, y)
+    if x.shape != y.shape:
+        raise ShapeError(f"{where}: shapes differ, {x.shape} and {y.shape}")
+    dx, dy = xp.dtype_name(x.cores[0]), xp.dtype_name(y.cores[0])
+    if dx != dy:
+        raise ArgumentError(f"{where}: dtypes differ, {dx} and {dy}; convert one with "
+                            ".to(dtype=...)")
+    return xp
+
+
+def full(x: TTTensor) -> Any:
+    """Dense tensor of shape ``x.shape``.
+
+    Examples
+    --------
+    >>> from tnlib import tt
+    >>> tt.ones((2, 3)).full().shape
+    (2, 3)
+    """
+    xp = x.backend
+    res = None
+    for c in x.cores:
+        r, n, rr = xp.shape(c)
+        mat = xp.reshape(c, (r, n * rr))
+        res = xp.reshape(mat, (n, rr)) if res is None else xp.reshape(res @ mat, (-1, rr))
+    return xp.reshape(res, x.shape)
+
+
+def _gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
+    """``sum(conj(x) * y)`` by a left-to-right sweep, rescaled at every core.
+
+    The running interface matrix is divided by its norm after each core and the
+    logarithms summed, so products of thousands of cores neither overflow nor
+    underflow before the final scale is applied.
+    """
+    v = None
+    log_scale = 0.0
+    for xc, yc in zip(x.cores, y.cores):
+        rx, n, rx2 = xp.shape(xc)
+        ry, _, ry2 = xp.shape(yc)
+        ymat = xp.reshape(yc, (ry, n * ry2))
+        w = ymat if v is None else v @ ymat                      # (rx, n ry')
+        w = xp.reshape(w, (rx * n, ry2))
+        v = xp.transpose(xp.conj(xp.reshape(xc, (rx * n, rx2)))) @ w  # (rx', ry')
+        s = xp.norm(v)
+        s = xp.where(s > 0, s, xp.ones_like(s))
+        v = v / xp.astype(s, xp.dtype(v))
+        log_scale = log_scale + xp.log(s)
+    return v[0, 0], log_scale
+
+
+def dot(x: TTTensor, y: TTTensor) -> Any:
+    """Scalar product ``sum(conj(x) * y)`` in ``O(d n r^3)``.
+
+    Returns a 0-d array of the backend (differentiable, on the device).
+
+    Examples
+    --------
+    >>> from tnlib import tt
+    >>> float(tt.dot(tt.ones((2, 3)), tt.ones((2, 3))))
+    6.0
+    """
+    xp = check_compatible(x, y, "dot")
+    v, log_scale = _gram(x, y, xp)
+    return v * xp.astype(xp.exp(log_scale), xp.dtype(v))
+
+
+def norm(x: TTTensor) -> Any:
+    """Frobenius norm, a 0-d real array.
+
+    Computed from the Gram sweep with per-core rescaling, so it is stable for
+    long trains without an orthogonalization sweep.
+
+    Examples
+    --------
+    >>> from tnlib import tt
+    >>> float(tt.norm(tt.ones((4, 4))))
+    4.0
+    """
+    xp = x.backend
+    v, log_scale = _gram(x, x, xp)
+    return xp.sqrt(xp.abs(xp.real(v))) * xp.exp(0.5 * log_scale)
+
+
+def tt_sum(x: TTTensor) -> Any:
+    """Sum of all entries (0-d array).
+
+    Examples
+    --------
+    >>> from tnlib import tt
+    >>> float(tt.ones((2, 5)).sum())
+    10.0
+    """
+    xp = x.backend
+    v = None
+    for c in x.cores:
+        m = xp.sum(c, axis=1)
+        v = m if v is None else v @ m
+    return v[0, 0]
+
+
+def scale(x: TTTensor, c: Any) -> TTTensor:
+    """``c * x`` for a scalar `c` (number or 0-d array), applied to the first core."""
+    xp = x.backend
+    if not isinstance(c, numbers.Number):
+        backend_of(x, c)  # a 0-d array must be of the same backend
+        if xp.ndim(c) != 0:
+            raise ShapeError(f"scale: c must be a scalar or a 0-d array, got shape {xp.shape(c)}")
+    elif isinstance(c, complex) and not xp.is_complex(x.cores[0]):
+        raise ArgumentError("scale: a complex scalar times a real TTTensor; convert x with "
+                            ".to(dtype='complex128') first")
+    cores = list(x.cores)
+    cores[0] = cores[0] * c
+    return TTTensor._from_cores(cores, xp)
+
+
+def add(x: TTTensor, y: Any) -> TTTensor:
+    """``x + y``: cores stacked block-diagonally, ranks add.
+
+    A scalar `y` adds a constant (a rank-1 TT of ones times `y`).
+    """
+    if not isinstance(y, TTTensor):
+        if isinstance(x, TTTensor) and (isinstance(y, numbers.Number) or x.backend.ndim(y) == 0):
+            from .construct import ones
+
+            y = scale(ones(x.shape, dtype=x.dtype, device=x.device, backend=x.backend), y)
+        else:
+            raise ArgumentError(f"add: cannot add a TTTensor and a {type(y).__name__}")
+    if not isinstance(x, TTTensor):
+        return add(y, x)
+    xp = check_compatible(x, y, "add")
+    d = x.ndim
+    if d == 1:
+        return TTTensor._from_cores([x.cores[0] + y.cores[0]], xp)
+    cores = []
+    for k, (a, b) in enumerate(zip(x.cores, y.cores)):
+        if k == 0:
+            cores.append(xp.concatenate([a, b], axis=2))
+        elif k == d - 1:
+            cores.append(xp.concatenate([a, b], axis=0))
+        else:
+            cores.append(_block_diag(a, b, xp))
+    return TTTensor._from_cores(cores, xp)
+
+
+def _block_diag(a: Any, b: Any, xp: Any) -> Any:
+    ra, n, ra2 = xp.shape(a)
+    rb, _, rb2 = xp.shape(b)
+    dt, dev = xp.dtype(a), xp.device(a)
+    top = xp.concatenate([a, xp.zeros((ra, n, rb2), dtype=dt, device=dev)], axis=2)
+    bottom = xp.concatenate([xp.zeros((rb, n, ra2), dtype=dt, device=dev), b], axis=2)
+    return xp.concatenate([top, bottom], axis=0)
+
+
+def hadamard(x: TTTensor, y: TTTensor) -> TTTensor:
+    """Elementwise product; ranks multiply.
+
+    Examples
+    --------
+    >>> from tnlib import tt
+    >>> x = tt.random((3, 3, 3), 2, seed=0)
+    >>> (x * x).ranks
+    (1, 4, 4, 1)
+    """
+    xp = check_compatible(x, y, "hadamard")
+    cores = []
+    for a, b in zip(x.cores, y.cores):
+        ra, n, ra2 = xp.shape(a)
+        rb, _, rb2 = xp.shape(b)
+        c = xp.einsum("anb,cnd->acnbd", a, b)
+        cores.append(xp.reshape(c, (ra * rb, n, ra2 * rb2)))
+    return TTTensor._from_cores(cores, xp)
+
+
+def kron(x: TTTensor, y: TTTensor) -> TTTensor:
+    """Tensor product joining the modes: shape ``x.shape + y.shape``.
+
+    Examples
+    --------
+    >>> from tnlib import tt
+    >>> tt.kron(tt.ones((2,)), tt.ones((3, 4))).shape
+    (2, 3, 4)
+    """
+    if not isinstance(x, TTTensor) or not isinstance(y, TTTensor):
+        raise ArgumentError("kron: both arguments must be TTTensors")
+    xp = backend_of(x, y)
+    if xp.dtype_name(x.cores[0]) != xp.dtype_name(y.cores[0]):
+        raise ArgumentError(f"kron: dtypes differ, {xp.dtype_name(x.cores[0])} and "
+                            f"{xp.dtype_name(y.cores[0])}")
+    return TTTensor._from_cores(x.cores + y.cores, xp)
+
+
+# ----------------------------------------------------------------------- entries
+def _check_index(idx: Any, shape: tuple, xp: Any, where: str) -> tuple[Any, np.ndarray | None]:
+    """Index array on the backend and, when concrete, its host copy (range-checked)."""
+    d = len(shape)
+    traced = xp.is_array(idx) and xp.is_traced(idx)
+    if traced:
+        if len(xp.shape(idx)) != 2 or xp.shape(idx)[1] != d:
+            raise ShapeError(f"{where}: idx must have shape (N, {d}), got {xp.shape(idx)}")
+        return idx, None
+    # indices may come from NumPy (or lists) whatever the backend of x
+    host = xp.to_numpy(idx) if xp.is_array(idx) else to_numpy(idx)
+    if host.ndim == 1 and host.shape[0] == d and d > 1:
+        raise ShapeError(f"{where}: idx must have shape (N, {d}); for one point use "
+                         f"idx[None, :] or x[i1, ..., id]")
+    if host.ndim != 2 or host.shape[1] != d:
+        raise ShapeError(f"{where}: idx must have shape (N, {d}), got {host.shape}")
+    if host.size and host.dtype.kind not in "iu":
+        raise ShapeError(f"{where}: idx must be an integer array, got dtype {host.dtype}")
+    host = host.astype(np.int64, copy=False)
+    if host.size:
+        bad = np.nonzero((host < 0) | (host >= np.asarray(shape)))
+        if bad[0].size:
+            p, k = int(bad[0][0]), int(bad[1][0])
+            raise ShapeError(f"{where}: idx[{p}, {k}] = {host[p, k]} is out of range for mode "
+                             f"{k} of size {shape[k]}")
+    return xp.asarray(host), host
+
+
+def evaluate(x: TTTensor, idx: Any) -> Any:
+    """Entries ``x[idx[p, 0], ..., idx[p, d-1]]`` for ``p = 0 .. N-1``.
+
+    One batched contraction per core over all points; no Python loop over
+    points. Eagerly, points are grouped by their index in each mode so each core
+    costs ``n`` dense matrix products on the grouped rows; under ``jax.jit`` or
+    ``tf.function`` a gather of the core slices is used instead (static shapes).
+
+    Parameters
+    ----------
+    x : TTTensor
+    idx : int array of shape (N, d)
+
+    Returns
+    -------
+    (N,) array
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib import tt
+    >>> x = tt.random((4, 5, 6), 3, seed=1)
+    >>> idx = np.array([[0, 1, 2], [3, 4, 5]])
+    >>> bool(np.allclose(x.evaluate(idx), x.full()[idx[:, 0], idx[:, 1], idx[:, 2]]))
+    True
+    """
+    xp = x.backend
+    dev_idx, host = _check_index(idx, x.shape, xp, "evaluate")
+    if host is None:
+        return _evaluate_gather(x, dev_idx, xp)
+    n_points = host.shape[0]
+    if n_points == 0:
+        return xp.zeros((0,), dtype=x.dtype, device=x.device)
+    first = x.cores[0]
+    v = xp.take(xp.reshape(first, xp.shape(first)[1:]), _dev(xp, host[:, 0], first), axis=0)
+    order = np.arange(n_points)  # row j of v belongs to point order[j]
+    for k in range(1, x.ndim):
+        core = x.cores[k]
+        r, n, r2 = xp.shape(core)
+        col = host[order, k]
+        if n_points < 4 * n:  # few points: gather each point's slice
+            g = xp.take(xp.transpose(core, (1, 0, 2)), _dev(xp, col, core), axis=0)
+            v = xp.einsum("pa,pab->pb", v, g)
+            continue
+        perm = np.argsort(col.astype(np.uint16) if n < 65536 else col, kind="stable")
+        counts = np.bincount(col, minlength=n)
+        v = xp.take(v, _dev(xp, perm, core), axis=0)
+        order = order[perm]
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        v = xp.concatenate([v[bounds[i]:bounds[i + 1]] @ core[:, i, :]
+                            for i in range(n) if counts[i]], axis=0)
+    inverse = np.empty(n_points, dtype=np.int64)
+    inverse[order] = np.arange(n_points)
+    out = xp.reshape(v, (n_points,))
+    if not np.array_equal(order, np.arange(n_points)):
+        out = xp.take(out, _dev(xp, inverse, out), axis=0)
+    return out
+
+
+def _dev(xp: Any, host: np.ndarray, like: Any) -> Any:
+    return xp.asarray(host, device=xp.device(like))
+
+
+def _evaluate_gather(x: TTTensor, idx: Any, xp: Any) -> Any:
+    """Static-shape evaluation for traced indices: gather slices, batched products."""
+    v = None
+    for k, core in enumerate(x.cores):
+        g = xp.take(xp.transpose(core, (1, 0, 2)), idx[:, k], axis=0)  # (N, r, r')
+        v = g[:, 0, :] if v is None else xp.einsum("pa,pab->pb", v, g)
+    return v[:, 0]
+
+
+def getitem(x: TTTensor, key: Any) -> Any:
+    """``x[i1, ..., id]`` (an entry, 0-d) or ``x[:, 3, 1:4]`` (a TTTensor of the kept modes).
+
+    Integers fix a mode (its core slice is absorbed into a neighbour); slices
+    keep a mode, restricted to the slice.
+    """
+    xp = x.backend
+    d = x.ndim
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is Ellipsis for k in key):
+        pos = key.index(Ellipsis)
+        key = key[:pos] + (slice(None),) * (d - len(key) + 1) + key[pos + 1:]
+    if len(key) > d:
+        raise ShapeError(f"TTTensor index: {len(key)} indices for a tensor with {d} modes")
+    key = key + (slice(None),) * (d - len(key))
+    kept: list[Any] = []
+    pending = None
+    for k, (c, item) in enumerate(zip(x.cores, key)):
+        n = x.shape[k]
+        if isinstance(item, slice):
+            c = c[:, item, :]
+            if xp.shape(c)[1] == 0:
+                raise ShapeError(f"TTTensor index: slice {item} selects nothing in mode {k} "
+                                 f"of size {n}")
+            if pending is not None:
+                c = xp.einsum("ab,bnc->anc", pending, c)
+                pending = None
+            kept.append(c)
+            continue
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral) and not (
+                xp.is_array(item) and xp.ndim(item) == 0):
+            raise ShapeError(f"TTTensor index: mode {k} takes an int or a slice, got "
+                             f"{item!r}; use x.evaluate(idx) for many points")
+        i = int(xp.item(item)) if xp.is_array(item) else int(item)
+        if not -n <= i < n:
+            raise ShapeError(f"TTTensor index: index {i} is out of range for mode {k} of "
+                             f"size {n}")
+        m = c[:, i % n, :]
+        pending = m if pending is None else pending @ m
+    if not kept:
+        return pending[0, 0]
+    if pending is not None:
+        kept[-1] = xp.einsum("anb,bc->anc", kept[-1], pending)
+    return TTTensor._from_cores(kept, xp)
