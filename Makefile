@@ -38,9 +38,14 @@ $(BENCH_STAMP): pyproject.toml Makefile
 	-$(BENCH_VENV)/bin/python -m pip install -q --no-deps t3f
 	touch $@
 
+# One BLAS thread (PEERS.md). The malloc settings keep freed memory in the process, so
+# repeated large temporaries don't page-fault (kernel time that otherwise swings timings
+# 2-3x once several frameworks share a process); they apply to every candidate alike.
+BENCH_ENV := TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736
+
 bench: $(BENCH_STAMP)
-	cd benchmarks && TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-	  MKL_NUM_THREADS=1 ../$(BENCH_VENV)/bin/python run_all.py
+	cd benchmarks && $(BENCH_ENV) ../$(BENCH_VENV)/bin/python run_all.py $(BENCH)
 
 docs: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[docs]"

@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -74,17 +75,32 @@ def block(result: Any) -> Any:
 
 
 def interleaved(candidates: dict[str, Callable[[], Any]], repeats: int = 5,
-                warmup: int = 1) -> dict[str, dict]:
+                warmup: int = 1, pause: float = 0.05) -> dict[str, dict]:
     """Time each candidate `repeats` times, round-robin; returns stats per name."""
-    for fn in candidates.values():
-        for _ in range(warmup):
-            block(fn())
+    candidates = dict(candidates)
+    for name, fn in list(candidates.items()):
+        try:
+            for _ in range(warmup):
+                block(fn())
+        except Exception as exc:  # noqa: BLE001 - a broken peer is reported, not fatal
+            print(f"  [{name} failed: {type(exc).__name__}: {str(exc)[:200]}]")
+            del candidates[name]
     times: dict[str, list[float]] = {name: [] for name in candidates}
+    cpu: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
-            t0 = time.perf_counter()
+            # let thread pools that spin after work (TF, XLA) go idle before timing
+            time.sleep(pause)
+            t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
             block(fn())
             times[name].append(time.perf_counter() - t0)
+            c1 = resource.getrusage(resource.RUSAGE_SELF)
+            cpu[name].append((c1.ru_utime - c0.ru_utime, c1.ru_stime - c0.ru_stime,
+                              c1.ru_minflt - c0.ru_minflt))
+    if os.environ.get("TNLIB_BENCH_DEBUG"):
+        for name, ts in times.items():
+            print(f"  {name}: " + " ".join(f"{t:.3f}" for t in ts) + "  user/sys/faults: "
+                  + " ".join(f"{u:.2f}/{s:.2f}/{f}" for u, s, f in cpu[name]))
     return {name: stats(ts) for name, ts in times.items()}
 
 

@@ -56,7 +56,9 @@ class NumpyBackend(NumpyLikeBackend):
         if mode == "r":
             return self._fix_r(r)
         q, _, info = orgqr(packed[:, :k], tau)
-        return self._fix_qr(q, r)
+        s = self._diag_phase(r)
+        q *= s[None, :]  # LAPACK's fresh output: fix the signs in place
+        return q, np.conj(s)[:, None] * r
 
     def lstsq(self, a: Any, b: Any) -> Any:
         return np.linalg.lstsq(a, b, rcond=None)[0]

@@ -75,12 +75,12 @@ def qr_right(cores: list, k: int, xp: Any, normalize: bool = False,
     # LQ of the (r, n r') unfolding, as the QR of its adjoint: M = L Q^H with L = R^H
     q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(cores[k], (r, n * rr)))))
     left_factor = xp.conj(xp.transpose(rf))  # (r, kk)
-    if compress and not xp.is_traced(rf):
-        sh = xp.to_numpy(xp.svdvals(left_factor))  # cheap test before the full SVD
+    if compress and not xp.is_traced(rf) and _maybe_deficient(rf, xp):
+        u, s, wh = xp.svd(left_factor)
+        sh = xp.to_numpy(s)
         tol = max(xp.shape(left_factor)) * xp.finfo_eps(rf) * (sh[0] if sh.size else 0.0)
         rank = max(1, int((sh > tol).sum()))
         if rank < sh.size:
-            u, s, wh = xp.svd(left_factor)
             q = q @ xp.conj(xp.transpose(wh[:rank, :]))
             left_factor = u[:, :rank] * xp.astype(s[:rank], xp.dtype(u))[None, :]
     kk = xp.shape(q)[1]
@@ -92,6 +92,20 @@ def qr_right(cores: list, k: int, xp: Any, normalize: bool = False,
     r0, n0, _ = xp.shape(cores[k - 1])
     cores[k - 1] = xp.reshape(xp.reshape(cores[k - 1], (r0 * n0, r)) @ left_factor, (r0, n0, kk))
     return nrm
+
+
+def _maybe_deficient(rf: Any, xp: Any) -> bool:
+    """Cheap test for numerical rank deficiency of a triangular factor.
+
+    A triangular matrix of rank ``r < k`` has at least ``k - r`` zero diagonal
+    entries, so a rank-deficient unfolding shows tiny entries on ``diag(R)``;
+    only then is the SVD that finds the rank worth its cost.
+    """
+    k = min(xp.shape(rf))
+    if k <= 1:
+        return False
+    dg = abs(xp.to_numpy(xp.diag(rf)))
+    return bool(dg.min() <= 10 * k * xp.finfo_eps(rf) * dg.max())
 
 
 def _safe_norm(a: Any, xp: Any) -> Any:

@@ -1,0 +1,30 @@
+"""Run every benchmark (or those named on the command line) and save their results.
+
+    make bench                      # everything
+    make bench BENCH="tt_round tt_dot"
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ALL = sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_")
+             and p.stem != "run_all")
+
+
+def main(names: list[str]) -> int:
+    for name in names or ALL:
+        t0 = time.perf_counter()
+        print(f"\n=== {name}")
+        importlib.import_module(name).main()
+        print(f"=== {name} done in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    sys.exit(main(sys.argv[1:]))
