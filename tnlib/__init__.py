@@ -5,7 +5,7 @@ Importing tnlib imports NumPy and nothing heavier; a framework is imported the
 first time its backend is used.
 """
 
-from . import tt
+from . import cp, linalg, tt, tucker
 from .backends import (
     Backend,
     available_backends,
@@ -38,7 +38,10 @@ __all__ = [
     "ShapeError",
     "TnlibError",
     "__version__",
+    "cp",
+    "linalg",
     "tt",
+    "tucker",
     "available_backends",
     "backend_of",
     "get_backend",

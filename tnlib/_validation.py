@@ -25,23 +25,24 @@ def check_positive_int(value: Any, where: str, name: str) -> int:
     return int(value)
 
 
-def check_max_rank(max_rank: Any, n_bonds: int, where: str) -> list[int] | None:
+def check_max_rank(max_rank: Any, n_bonds: int, where: str, name: str = "max_rank"
+                   ) -> list[int] | None:
     """`max_rank` (None, an int, or one int per bond) as a list of `n_bonds` ints, or None."""
     if max_rank is None:
         return None
     if isinstance(max_rank, numbers.Integral) and not isinstance(max_rank, bool):
-        return [check_positive_int(max_rank, where, "max_rank")] * n_bonds
+        return [check_positive_int(max_rank, where, name)] * n_bonds
     if isinstance(max_rank, Sequence) and not isinstance(max_rank, str):
         values = list(max_rank)
         if len(values) == n_bonds + 2 and values[0] == values[-1] == 1:
             values = values[1:-1]  # a full rank tuple (1, r_1, ..., r_{d-1}, 1) is accepted
         if len(values) != n_bonds:
             raise ShapeError(
-                f"{where}: max_rank must be an int or have one entry per bond ({n_bonds}), "
+                f"{where}: {name} must be an int or have one entry per bond ({n_bonds}), "
                 f"got {len(values)} entries: {max_rank!r}"
             )
-        return [check_positive_int(v, where, "max_rank") for v in values]
-    raise ArgumentError(f"{where}: max_rank must be None, an int or a sequence of ints, "
+        return [check_positive_int(v, where, name) for v in values]
+    raise ArgumentError(f"{where}: {name} must be None, an int or a sequence of ints, "
                         f"got {max_rank!r}")
 
 

@@ -343,6 +343,8 @@ class TensorflowBackend(Backend):
         return lambda *args, **kwargs: vg(*args, **kwargs)[1]
 
     def jit(self, f: Callable, **kwargs: Any) -> Callable:
+        # tnlib code has no data-dependent Python control flow to convert
+        kwargs.setdefault("autograph", False)
         return self.tf.function(f, **kwargs)
 
     def stop_gradient(self, a: Any) -> Any:

@@ -1,5 +1,17 @@
-"""Backend-generic matrix tools: truncated and randomized SVD, maxvol, skeleton."""
+"""Backend-generic matrix and tensor tools: truncated, randomized and Gram SVDs,
+maxvol, skeleton, unfoldings, mode products, Khatri-Rao."""
 
 from .svd import left_svd, randomized_svd, truncated_svd, truncation_rank
+from .tensor_ops import fold, khatri_rao, mode_product, multi_mode_product, unfold
 
-__all__ = ["left_svd", "randomized_svd", "truncated_svd", "truncation_rank"]
+__all__ = [
+    "fold",
+    "khatri_rao",
+    "left_svd",
+    "mode_product",
+    "multi_mode_product",
+    "randomized_svd",
+    "truncated_svd",
+    "truncation_rank",
+    "unfold",
+]

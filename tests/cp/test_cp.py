@@ -1,0 +1,116 @@
+"""CPTensor and CP-ALS."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import tnlib
+from tests.helpers import assert_like, np_of, rel_error
+from tnlib import cp
+
+
+def test_cptensor_operations(backend):
+    x = cp.random((3, 4, 5), 2, seed=0, backend=backend)
+    y = cp.random((3, 4, 5), 3, seed=1, backend=backend)
+    a, b = np_of(x), np_of(y)
+    assert x.rank == 2 and x.shape == (3, 4, 5) and "CPTensor" in repr(x)
+    np.testing.assert_allclose(a, np.einsum("ir,jr,kr->ijk", *[tnlib.to_numpy(f)
+                                                               for f in x.factors]), rtol=1e-12)
+    assert abs(float(tnlib.to_numpy(x.norm())) - np.linalg.norm(a)) < 1e-10
+    assert abs(float(tnlib.to_numpy(x.dot(y))) - np.sum(a * b)) < 1e-9
+    assert rel_error((x + y).full(), a + b) < 1e-12
+    assert rel_error((x - y).full(), a - b) < 1e-12
+    assert rel_error((2.0 * x).full(), 2 * a) < 1e-12
+    n = x.normalize()
+    assert rel_error(n.full(), a) < 1e-12
+    np.testing.assert_allclose(np.linalg.norm(tnlib.to_numpy(n.factors[1]), axis=0), 1.0)
+    t = x.to_tt()
+    assert t.ranks == (1, 2, 2, 1) and rel_error(t.full(), a) < 1e-12
+    idx = np.array([[0, 1, 2], [2, 3, 4]])
+    np.testing.assert_allclose(tnlib.to_numpy(x.evaluate(idx)), a[tuple(idx.T)], rtol=1e-12)
+    z = pickle.loads(pickle.dumps(x))
+    assert rel_error(z.full(), a) == 0
+
+
+def test_cptensor_validation(backend):
+    with pytest.raises(tnlib.ShapeError, match="factor 1 has 2 columns but factor 0 has 3"):
+        cp.CPTensor(None, [backend.ones((2, 3)), backend.ones((4, 2))])
+    with pytest.raises(tnlib.ShapeError, match=r"weights must have shape \(3,\)"):
+        cp.CPTensor(backend.ones((2,)), [backend.ones((2, 3)), backend.ones((4, 3))])
+    with pytest.raises(tnlib.ShapeError, match="2-D"):
+        cp.CPTensor(None, [backend.ones((2, 3, 1))])
+
+
+@pytest.mark.parametrize("init", ["svd", "random"])
+def test_exact_recovery(backend, init):
+    x = cp.random((7, 6, 5), 3, seed=0, backend=backend)
+    a = x.full()
+    y, info = cp.cp_als(a, 3, init=init, seed=1, tol=1e-14, max_iter=2000, return_info=True)
+    assert_like(y.factors[0], a)
+    assert rel_error(y.full(), np_of(x)) < 1e-6
+    assert info.converged and info.errors[-1] < 1e-6
+    assert len(info.errors) == info.iterations
+
+
+def test_four_way_and_complex(backend):
+    x = cp.random((4, 3, 5, 2), 2, seed=3, dtype="complex128", backend=backend)
+    y = cp.cp_als(x.full(), 2, tol=1e-14, max_iter=3000, seed=2)
+    assert backend.dtype_name(y.factors[0]) == "complex128"
+    assert rel_error(y.full(), np_of(x)) < 1e-6
+
+
+def test_fit_with_noise_and_regularization(backend):
+    rng = np.random.default_rng(0)
+    x = cp.random((10, 9, 8), 3, seed=5, backend=backend)
+    noise = backend.asarray(0.01 * rng.standard_normal((10, 9, 8)))
+    a = x.full() + noise * float(tnlib.to_numpy(x.norm())) / np.sqrt(720)
+    y, info = cp.cp_als(a, 3, return_info=True, tol=1e-10, max_iter=500)
+    assert info.errors[-1] < 0.02
+    # the reported error is the true one
+    assert abs(rel_error(y.full(), a) - info.errors[-1]) < 1e-6
+    y2 = cp.cp_als(a, 3, l2_reg=1e-3, tol=1e-10, max_iter=500, linesearch=True)
+    assert rel_error(y2.full(), a) < 0.02
+
+
+def test_degenerate_border_rank_tensor(backend):
+    """a⊗b⊗b + b⊗a⊗b + b⊗b⊗a has rank 3 but border rank 2: no best rank-2 fit exists."""
+    a1, b1 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    t = (np.einsum("i,j,k->ijk", a1, b1, b1) + np.einsum("i,j,k->ijk", b1, a1, b1)
+         + np.einsum("i,j,k->ijk", b1, b1, a1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        y, info = cp.cp_als(backend.asarray(t), 2, init="random", seed=0, max_iter=200,
+                            return_info=True)
+    assert np.all(np.isfinite(np_of(y)))
+    assert not info.converged
+    messages = [str(w.message) for w in caught if issubclass(w.category, tnlib.ConvergenceWarning)]
+    assert messages and "degeneracy" in messages[0]
+    assert info.congruence < -0.8 and info.max_weight[-1] > info.max_weight[10]
+    # an SVD start must not crash either
+    y2 = cp.cp_als(backend.asarray(t), 2, init="svd", max_iter=50, tol=0)
+    assert np.all(np.isfinite(np_of(y2)))
+
+
+def test_callback_and_verbose(backend, capsys):
+    seen = []
+    a = cp.random((4, 4, 4), 2, seed=0, backend=backend).full()
+    cp.cp_als(a, 2, max_iter=3, tol=0, callback=lambda info: seen.append(info.iterations),
+              verbose=True)
+    assert seen == [1, 2, 3]
+    assert capsys.readouterr().out.count("cp_als") == 3
+
+
+def test_bad_input(backend):
+    a = backend.ones((3, 3, 3))
+    with pytest.raises(tnlib.TnlibError, match="rank must be an integer >= 1, got 0"):
+        cp.cp_als(a, 0)
+    with pytest.raises(tnlib.ShapeError, match="at least 2 axes"):
+        cp.cp_als(backend.ones((3,)), 1)
+    with pytest.raises(tnlib.TnlibError, match="init must be"):
+        cp.cp_als(a, 1, init="magic")
+    with pytest.raises(tnlib.TnlibError, match="tol must be"):
+        cp.cp_als(a, 1, tol=-1.0)

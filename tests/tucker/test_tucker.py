@@ -1,0 +1,100 @@
+"""TuckerTensor, ST-HOSVD and HOOI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tnlib
+from tests.helpers import assert_like, np_of, rel_error
+from tnlib import tucker
+
+
+def low_rank(backend, shape=(10, 12, 9), ranks=(3, 4, 5), seed=0):
+    rng = np.random.default_rng(seed)
+    core = rng.standard_normal(ranks)
+    factors = [np.linalg.qr(rng.standard_normal((n, r)))[0] for n, r in zip(shape, ranks)]
+    return tucker.TuckerTensor(backend.asarray(core), [backend.asarray(f) for f in factors])
+
+
+def test_tuckertensor_operations(backend):
+    x = low_rank(backend)
+    a = np_of(x)
+    ref = np.einsum("abc,ia,jb,kc->ijk", tnlib.to_numpy(x.core),
+                    *[tnlib.to_numpy(f) for f in x.factors])
+    np.testing.assert_allclose(a, ref, rtol=1e-12)
+    assert x.ranks == (3, 4, 5) and x.shape == (10, 12, 9) and "TuckerTensor" in repr(x)
+    assert abs(float(tnlib.to_numpy(x.norm())) - np.linalg.norm(a)) < 1e-10
+    y = low_rank(backend, seed=1)
+    assert abs(float(tnlib.to_numpy(x.dot(y))) - np.sum(a * np_of(y))) < 1e-9
+    assert rel_error(x.to_tt().full(), a) < 1e-12
+    m = np.random.default_rng(3).standard_normal((4, 12))
+    assert rel_error(x.mode_product(backend.asarray(m), 1).full(),
+                     np.einsum("ijk,pj->ipk", a, m)) < 1e-12
+    idx = np.array([[0, 1, 2], [9, 11, 8], [4, 4, 4]])
+    np.testing.assert_allclose(tnlib.to_numpy(x.evaluate(idx)), a[tuple(idx.T)], rtol=1e-12)
+
+
+def test_validation(backend):
+    with pytest.raises(tnlib.ShapeError, match=r"factor 1 must have shape \(n, 3\)"):
+        tucker.TuckerTensor(backend.ones((2, 3)), [backend.ones((4, 2)), backend.ones((5, 2))])
+    with pytest.raises(tnlib.ShapeError, match="2 axes but 1 factors"):
+        tucker.TuckerTensor(backend.ones((2, 3)), [backend.ones((4, 2))])
+
+
+def test_hosvd_exact_recovery(backend):
+    x = low_rank(backend)
+    y = tucker.hosvd(x.full(), eps=1e-12)
+    assert_like(y.core, x.core)
+    assert y.ranks == (3, 4, 5)
+    assert rel_error(y.full(), np_of(x)) < 1e-11
+
+
+@pytest.mark.parametrize("eps", [1e-1, 1e-3, 1e-6, 1e-10])
+def test_hosvd_error_bound(backend, eps):
+    rng = np.random.default_rng(0)
+    grid = sum(np.ix_(*[np.arange(n, dtype=float) for n in (12, 10, 11, 9)]))
+    a = 1.0 / (1.0 + grid) + 1e-4 * rng.standard_normal((12, 10, 11, 9))
+    y = tucker.hosvd(backend.asarray(a), eps=eps)
+    assert rel_error(y.full(), a) <= eps * (1 + 1e-6)
+    f = tnlib.to_numpy(y.factors[0])
+    np.testing.assert_allclose(f.T @ f, np.eye(f.shape[1]), atol=1e-10)
+
+
+def test_hosvd_ranks_and_wide_unfolding(backend):
+    a = np.random.default_rng(0).standard_normal((100, 20, 30))
+    y = tucker.hosvd(backend.asarray(a), ranks=(5, 4, 3))
+    assert y.ranks == (5, 4, 3)
+    # the mode-0 factor spans the leading left singular vectors of the unfolding
+    u = np.linalg.svd(a.reshape(100, -1), full_matrices=False)[0][:, :5]
+    f0 = tnlib.to_numpy(y.factors[0])
+    assert np.linalg.norm(u @ (u.T @ f0) - f0) < 1e-8
+
+
+def test_hooi_never_worse_than_hosvd(backend):
+    rng = np.random.default_rng(0)
+    a = backend.asarray(rng.standard_normal((8, 9, 10)))
+    ranks = (3, 3, 4)
+    x, info = tucker.hooi(a, ranks, return_info=True, tol=1e-12, max_iter=200)
+    y = tucker.hosvd(a, ranks=ranks)
+    assert_like(x.core, a)
+    an = tnlib.to_numpy(a)
+    assert np.linalg.norm(an - np_of(x)) <= np.linalg.norm(an - np_of(y)) + 1e-10
+    assert abs(info.errors[-1] - rel_error(x.full(), an)) < 1e-7
+    assert all(e2 <= e1 + 1e-12 for e1, e2 in zip(info.errors, info.errors[1:]))
+
+
+def test_hooi_exact_recovery_and_random_init(backend):
+    x = low_rank(backend)
+    y = tucker.hooi(x.full(), (3, 4, 5), init="random", tol=1e-14, max_iter=100)
+    assert rel_error(y.full(), np_of(x)) < 1e-10
+
+
+def test_bad_input(backend):
+    a = backend.ones((3, 4, 5))
+    with pytest.raises(tnlib.TnlibError, match="one entry per mode"):
+        tucker.hosvd(a, ranks=(1, 2))
+    with pytest.raises(tnlib.TnlibError, match="ranks must be an integer >= 1, got 0"):
+        tucker.hooi(a, (1, 0, 1))
+    with pytest.raises(tnlib.TnlibError, match="eps must be"):
+        tucker.hosvd(a, eps=-1)

@@ -1,0 +1,187 @@
+"""TuckerTensor: a core tensor multiplied by a factor matrix along every mode."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .._pytree import register_container
+from ..backends import Backend, backend_of
+from ..errors import ArgumentError, ShapeError
+from ..linalg.tensor_ops import multi_mode_product
+
+__all__ = ["TuckerTensor"]
+
+
+@register_container
+class TuckerTensor:
+    """A tensor in Tucker format, ``x = core ×_1 U_1 ×_2 ... ×_d U_d``.
+
+    Parameters
+    ----------
+    core : array of shape (r_1, ..., r_d)
+    factors : sequence of (n_k, r_k) arrays
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib import tucker
+    >>> x = tucker.TuckerTensor(np.ones((2, 2)), [np.ones((3, 2)), np.ones((4, 2))])
+    >>> x.shape, x.ranks, float(x.full()[0, 0])
+    ((3, 4), (2, 2), 4.0)
+    """
+
+    __slots__ = ("_core", "_factors", "_backend")
+    __array_priority__ = 1000
+    __iter__ = None
+
+    def __init__(self, core: Any, factors: Sequence[Any]) -> None:
+        factors = tuple(factors)
+        xp = backend_of(core, factors)
+        if not xp.is_array(core):
+            raise ShapeError(f"TuckerTensor: core must be a {xp.name} array, got "
+                             f"{type(core).__name__}")
+        cshape = xp.shape(core)
+        if len(factors) != len(cshape) or not factors:
+            raise ShapeError(f"TuckerTensor: core has {len(cshape)} axes but {len(factors)} "
+                             "factors were given")
+        for k, f in enumerate(factors):
+            if not xp.is_array(f) or xp.ndim(f) != 2 or xp.shape(f)[1] != cshape[k]:
+                raise ShapeError(f"TuckerTensor: factor {k} must have shape (n, {cshape[k]}) "
+                                 f"to match core axis {k}, got {getattr(f, 'shape', None)}")
+            if xp.dtype_name(f) != xp.dtype_name(core):
+                raise ShapeError(f"TuckerTensor: factor {k} has dtype {xp.dtype_name(f)} but "
+                                 f"the core has {xp.dtype_name(core)}")
+        self._core, self._factors, self._backend = core, factors, xp
+
+    @classmethod
+    def _from(cls, core: Any, factors: Sequence[Any], backend: Backend | None = None
+              ) -> TuckerTensor:
+        obj = object.__new__(cls)
+        obj._core, obj._factors, obj._backend = core, tuple(factors), backend
+        return obj
+
+    def _tree_flatten(self) -> tuple[tuple, None]:
+        return (self._core, *self._factors), None
+
+    @classmethod
+    def _tree_unflatten(cls, aux: Any, children: Sequence[Any]) -> TuckerTensor:
+        return cls._from(children[0], children[1:])
+
+    def __getstate__(self) -> dict:
+        return {"core": self._core, "factors": self._factors}
+
+    def __setstate__(self, state: dict) -> None:
+        self._core, self._factors, self._backend = state["core"], state["factors"], None
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = backend_of(self._core)
+        return self._backend
+
+    @property
+    def core(self) -> Any:
+        return self._core
+
+    @property
+    def factors(self) -> tuple[Any, ...]:
+        return self._factors
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(f.shape[0]) for f in self._factors)
+
+    @property
+    def ranks(self) -> tuple[int, ...]:
+        return tuple(int(f.shape[1]) for f in self._factors)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._factors)
+
+    @property
+    def dtype(self) -> Any:
+        return self.backend.dtype(self._core)
+
+    def __repr__(self) -> str:
+        xp = self.backend
+        params = math.prod(self.ranks) + sum(n * r for n, r in zip(self.shape, self.ranks))
+        return (f"TuckerTensor(shape={self.shape}, ranks={self.ranks}, "
+                f"dtype={xp.dtype_name(self._core)}, backend={xp.name}, "
+                f"compression={math.prod(self.shape) / params:.3g})")
+
+    def full(self) -> Any:
+        """The dense tensor."""
+        return multi_mode_product(self._core, self._factors)
+
+    def norm(self) -> Any:
+        """Frobenius norm from the core and the factor Grams (no dense tensor)."""
+        xp = self.backend
+        return xp.sqrt(xp.abs(xp.real(self.dot(self))))
+
+    def dot(self, other: TuckerTensor) -> Any:
+        """``sum(conj(self) * other)`` via ``core_x ×_k (U_k^H V_k)``."""
+        if not isinstance(other, TuckerTensor) or other.shape != self.shape:
+            raise ShapeError(f"TuckerTensor.dot: needs a TuckerTensor of shape {self.shape}")
+        xp = backend_of(self, other)
+        grams = [xp.conj(xp.transpose(u)) @ v for u, v in zip(self._factors, other.factors)]
+        projected = multi_mode_product(other.core, grams)
+        return xp.sum(xp.conj(self._core) * projected)
+
+    def mode_product(self, m: Any, mode: int) -> TuckerTensor:
+        """``self ×_mode m``: the factor of `mode` becomes ``m @ U_mode``."""
+        xp = backend_of(self, m)
+        if not -self.ndim <= mode < self.ndim:
+            raise ShapeError(f"TuckerTensor.mode_product: mode {mode} out of range")
+        mode %= self.ndim
+        if xp.ndim(m) != 2 or xp.shape(m)[1] != self.shape[mode]:
+            raise ShapeError(f"TuckerTensor.mode_product: m must have shape (p, "
+                             f"{self.shape[mode]}), got {xp.shape(m)}")
+        factors = list(self._factors)
+        factors[mode] = m @ factors[mode]
+        return TuckerTensor._from(self._core, factors, xp)
+
+    def to_tt(self) -> Any:
+        """Exact TTTensor: TT-SVD of the core, then each core's mode times its factor.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tnlib import tucker
+        >>> x = tucker.hosvd(np.random.default_rng(0).standard_normal((4, 5, 6)), ranks=2)
+        >>> bool(np.allclose(x.to_tt().full(), x.full()))
+        True
+        """
+        from ..tt import TTTensor, tt_svd
+
+        xp = self.backend
+        t = tt_svd(self._core, eps=0.0)
+        cores = [xp.einsum("arb,nr->anb", c, f) for c, f in zip(t.cores, self._factors)]
+        return TTTensor._from_cores(cores, xp)
+
+    def evaluate(self, idx: Any) -> Any:
+        """Entries at integer multi-indices ``idx`` of shape ``(N, d)``."""
+        from ..tt.algebra import _check_index
+
+        xp = self.backend
+        dev, _ = _check_index(idx, self.shape, xp, "TuckerTensor.evaluate")
+        ranks = self.ranks
+        t = xp.take(self._factors[0], dev[:, 0], axis=0) @ xp.reshape(self._core, (ranks[0], -1))
+        for k in range(1, self.ndim):
+            rows = xp.take(self._factors[k], dev[:, k], axis=0)  # (N, r_k)
+            t = xp.sum(xp.reshape(t, (-1, ranks[k], math.prod(ranks[k + 1:]))) *
+                       rows[:, :, None], axis=1)
+        return xp.reshape(t, (-1,))
+
+    def __mul__(self, c: Any) -> TuckerTensor:
+        if isinstance(c, TuckerTensor):
+            raise ArgumentError("TuckerTensor *: only scalars")
+        return TuckerTensor._from(self._core * c, self._factors, self._backend)
+
+    def __rmul__(self, c: Any) -> TuckerTensor:
+        return self.__mul__(c)
+
+    def __neg__(self) -> TuckerTensor:
+        return self * -1.0
