@@ -5,7 +5,7 @@ Importing tnlib imports NumPy and nothing heavier; a framework is imported the
 first time its backend is used.
 """
 
-from . import cp, linalg, tt, tucker
+from . import cp, ht, linalg, tt, tucker
 from .backends import (
     Backend,
     available_backends,
@@ -39,6 +39,7 @@ __all__ = [
     "TnlibError",
     "__version__",
     "cp",
+    "ht",
     "linalg",
     "tt",
     "tucker",

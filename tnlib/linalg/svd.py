@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -193,34 +194,97 @@ def left_svd_abs(a: Any, delta: float, max_rank: int | None, xp: Any,
     `norm` is an upper bound of ``‖a‖_2`` if the caller knows one (else computed).
     """
     m, n = xp.shape(a)
-    if m > n or xp.is_traced(a):  # tall or traced: the plain SVD is the right tool
-        return _svd_path(a, xp.svd(a), delta, max_rank, xp)
-    if delta > 0:
-        if norm is None:
-            norm = float(xp.item(xp.norm(a)))
-        tau = (100.0 * xp.finfo_eps(a) * norm / delta) ** 2
-        if tau > _TAU_MAX:  # fine accuracy: only an orthogonal factorization resolves it
-            rf = xp.qr(xp.conj(xp.transpose(a)), mode="r")  # a^H = Q R  =>  a = R^H Q^H
-            u, s, _ = xp.svd(xp.conj(xp.transpose(rf)))
-            r = truncation_rank(s, delta, max_rank, xp)
-            return u[:, :r], s[:r], xp.conj(xp.transpose(u[:, :r])) @ a
-        tau = max(tau, _TAU_MIN)
+    u, s, b = mode_svd_abs(xp.reshape(a, (1, m, n)), 1, delta, max_rank, xp, norm)
+    return u, s, xp.reshape(b, (xp.shape(u)[1], n))
+
+
+def mode_svd_abs(t: Any, k: int, delta: float, max_rank: int | None, xp: Any,
+                 norm: float | None = None) -> tuple[Any, Any, Any]:
+    """Truncated left factorization of the mode-`k` unfolding of `t`, without forming it.
+
+    Returns ``(u, s, t ×_k u^H)`` with ``‖t - (t ×_k u^H) ×_k u‖_F <= delta``; the
+    method is chosen as in :func:`left_svd`. When no direction is dropped, ``u`` is
+    the identity and `t` comes back unchanged (``s`` still holds the singular
+    values). Gram matrices and projections act on `t` through batched products,
+    so no transposed copy of `t` is made (except on the QR path, for very small
+    tolerances).
+    """
+    shape = xp.shape(t)
+    view = _ModeView.of(t, k, xp)
+    rows, cols = view.rows, view.cols
+    if rows > cols or xp.is_traced(t):  # tall or traced: the plain SVD is the right tool
+        u, s, _ = xp.svd(view.unfold())
+        r = truncation_rank(s, delta, max_rank, xp)
+        u = u[:, :r]
     else:
         tau = _TAU_MIN
-    u, s = _gram_basis(a, delta, max_rank, xp, tau)
-    return u, s, xp.conj(xp.transpose(u)) @ a  # one pass over `a` for the projection
+        if delta > 0:
+            if norm is None:
+                norm = float(xp.item(xp.norm(t)))
+            tau = (100.0 * xp.finfo_eps(t) * norm / delta) ** 2
+        if tau > _TAU_MAX:  # fine accuracy: only an orthogonal factorization resolves it
+            rf = xp.qr(xp.conj(xp.transpose(view.unfold())), mode="r")  # a^H = Q R
+            u, s, _ = xp.svd(xp.conj(xp.transpose(rf)))
+            r = truncation_rank(s, delta, max_rank, xp)
+            u, s = u[:, :r], s[:r]
+        else:
+            u, s = _gram_basis(view, delta, max_rank, xp, max(tau, _TAU_MIN))
+    if xp.shape(u)[1] == rows and not xp.is_traced(t):
+        # nothing truncated: any orthonormal basis will do, so skip a full pass over `t`
+        return xp.eye(rows, dtype=xp.dtype(t), device=xp.device(t)), s, t
+    projected = view.project(xp.conj(xp.transpose(u)))  # one pass over `t`
+    new_shape = shape[:k] + (xp.shape(u)[1],) + shape[k + 1:]
+    return u, s, xp.reshape(projected.x3, new_shape)
 
 
-def _svd_path(a: Any, usv: tuple, delta: float, max_rank: int | None, xp: Any):
-    u, s, vh = usv
-    r = truncation_rank(s, delta, max_rank, xp)
-    return u[:, :r], s[:r], xp.astype(s[:r], xp.dtype(vh))[:, None] * vh[:r, :]
+class _ModeView:
+    """Mode `k` of a tensor viewed as its ``(n_k, rest)`` unfolding, kept as ``(before, n_k,
+    after)`` so that Gram products and projections need no transposed copy."""
+
+    def __init__(self, x3: Any, xp: Any) -> None:
+        self.x3, self.xp = x3, xp
+        self.before, self.rows, self.after = xp.shape(x3)
+        self.cols = self.before * self.after
+
+    @classmethod
+    def of(cls, t: Any, k: int, xp: Any) -> _ModeView:
+        shape = xp.shape(t)
+        before, after = math.prod(shape[:k]), math.prod(shape[k + 1:])
+        return cls(xp.reshape(t, (before, shape[k], after)), xp)
+
+    def gram(self) -> Any:
+        xp, x3 = self.xp, self.x3
+        if self.before == 1:
+            m = x3[0]
+            return m @ xp.conj(xp.transpose(m))
+        if self.after == 1:
+            m = x3[:, :, 0]
+            return xp.transpose(m) @ xp.conj(m)
+        return xp.sum(xp.matmul(x3, xp.conj(xp.transpose(x3, (0, 2, 1)))), axis=0)
+
+    def project(self, m: Any) -> _ModeView:
+        """The view of ``t ×_k m`` for an ``(p, n_k)`` matrix `m`."""
+        xp, x3 = self.xp, self.x3
+        p = xp.shape(m)[0]
+        if self.before == 1:
+            return _ModeView(xp.reshape(m @ x3[0], (1, p, self.after)), xp)
+        if self.after == 1:
+            return _ModeView(xp.reshape(x3[:, :, 0] @ xp.transpose(m), (self.before, p, 1)),
+                             xp)
+        return _ModeView(xp.matmul(m, x3), xp)
+
+    def norm(self) -> float:
+        return float(self.xp.item(self.xp.norm(self.x3)))
+
+    def unfold(self) -> Any:
+        xp = self.xp
+        return xp.reshape(xp.transpose(self.x3, (1, 0, 2)), (self.rows, self.cols))
 
 
-def _gram_basis(a: Any, delta: float, max_rank: int | None, xp: Any, tau: float
+def _gram_basis(view: _ModeView, delta: float, max_rank: int | None, xp: Any, tau: float
                 ) -> tuple[Any, Any]:
-    m = xp.shape(a)[0]
-    w, v = xp.eigh(a @ xp.conj(xp.transpose(a)))
+    m = view.rows
+    w, v = xp.eigh(view.gram())
     w, v = xp.flip(w, 0), xp.flip(v, 1)  # descending
     wh = np.maximum(xp.to_numpy(w).real, 0.0)
     top = float(wh[0])
@@ -241,8 +305,8 @@ def _gram_basis(a: Any, delta: float, max_rank: int | None, xp: Any, tau: float
         return keep_head(m if max_rank is None else max_rank, 0.0) if head == m else (
             v, xp.sqrt(xp.maximum(w, 0.0)))
     v_tail = v[:, head:]
-    c = xp.conj(xp.transpose(v_tail)) @ a  # from `a` itself: error ~ u ‖a‖, as in an SVD
-    energy = float(xp.item(xp.norm(c))) ** 2
+    c = view.project(xp.conj(xp.transpose(v_tail)))  # from `t`: error ~ u ‖t‖, as in an SVD
+    energy = c.norm() ** 2
     if max_rank is not None and max_rank <= head or delta > 0 and energy <= delta * delta:
         return keep_head(head if max_rank is None else max_rank, energy if delta > 0 else 0.0)
     u_c, s_c = _gram_basis(c, delta, None if max_rank is None else max_rank - head, xp, tau)

@@ -9,8 +9,7 @@ from typing import Any
 from .._validation import check_eps, check_max_rank
 from ..backends import backend_of
 from ..errors import ShapeError
-from ..linalg.svd import left_svd_abs
-from ..linalg.tensor_ops import fold, unfold
+from ..linalg.svd import mode_svd_abs
 from .tensor import TuckerTensor
 
 __all__ = ["hosvd", "mode_ranks"]
@@ -75,10 +74,7 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None) -> TuckerTensor:
     core = a
     factors = []
     for k in range(d):
-        cshape = list(xp.shape(core))
-        u, _, b = left_svd_abs(unfold(core, k), delta, None if bounds is None else bounds[k],
-                               xp, norm)
+        u, _, core = mode_svd_abs(core, k, delta, None if bounds is None else bounds[k], xp,
+                                  norm)
         factors.append(u)
-        cshape[k] = xp.shape(u)[1]
-        core = fold(b, k, cshape)
     return TuckerTensor._from(core, factors, xp)
