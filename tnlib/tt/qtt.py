@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .._validation import check_positive_int
 from ..backends import backend_of
 from ..errors import ShapeError
 from .svd import tt_svd
 from .tensor import TTTensor
 
-__all__ = ["dequantize", "quantize"]
+__all__ = ["dequantize", "qtt_function", "quantize"]
 
 
 def quantize(v: Any, base: int = 2, eps: float = 1e-14, max_rank: Any = None) -> TTTensor:
@@ -61,3 +63,42 @@ def dequantize(x: TTTensor) -> Any:
     True
     """
     return x.backend.reshape(x.full(), (-1,))
+
+
+def qtt_function(f: Any, a: float, b: float, d: int, eps: float = 1e-10,
+                 max_rank: Any = None, backend: Any = None, **kwargs: Any) -> TTTensor:
+    """QTT of ``f`` on the grid ``x_j = a + j (b - a) / 2**d``, ``j = 0 .. 2**d - 1``, by cross.
+
+    Mode ``k`` is binary digit ``k`` of ``j``, most significant first. ``f``
+    receives a 1-D array of points on the active backend and is evaluated at
+    ``O(d r^2)`` of them -- never all ``2**d`` unless ``d`` is small. The result
+    is rounded to `eps`. Keyword arguments go to :func:`~tnlib.tt.cross`
+    (``max_sweeps``, ``seed``, ``verbose``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib import tt
+    >>> x = tt.qtt_function(np.sin, 0.0, 1.0, 30, eps=1e-12)
+    >>> max(x.ranks)
+    2
+    """
+    from ..backends import resolve
+    from .cross import cross
+
+    d = check_positive_int(d, "qtt_function", "d")
+    if d > 52:
+        raise ShapeError(f"qtt_function: d = {d} exceeds the 52 bits a float64 grid can index")
+    a, b = float(a), float(b)
+    if not b > a:
+        raise ShapeError(f"qtt_function: needs a < b, got a={a}, b={b}")
+    xp = resolve(backend)
+    h = (b - a) / 2.0**d
+    weights = xp.asarray(2.0 ** np.arange(d - 1, -1, -1, dtype=np.float64)[:, None])
+
+    def on_grid(idx: Any) -> Any:
+        j = xp.reshape(xp.astype(idx, xp.dtype(weights)) @ weights, (-1,))
+        return f(a + h * j)
+
+    kwargs.setdefault("seed", 0)
+    return cross(on_grid, (2,) * d, eps=eps, max_rank=max_rank, backend=xp, **kwargs)

@@ -1,0 +1,123 @@
+"""TT-cross, QTT of functions and elementwise apply."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tnlib
+from tests.helpers import assert_like, np_of
+from tnlib import tt
+
+
+def _grid(backend, n, a=0.0, b=1.0):
+    return backend.asarray(np.linspace(a, b, n))
+
+
+def _test_error(y, f_np, shape, seed=1):
+    idx = np.random.default_rng(seed).integers(0, shape, size=(2000, len(shape)))
+    ref = f_np(idx)
+    got = tnlib.to_numpy(y.evaluate(idx))
+    return np.linalg.norm(got - ref) / np.linalg.norm(ref)
+
+
+@pytest.mark.parametrize("d", [10, 50])
+def test_cross_separable_sum_product_and_rosenbrock(backend, d):
+    n = 12
+    xs = np.linspace(0.1, 1.0, n)
+    grid = _grid(backend, n, 0.1, 1.0)
+    cases = {
+        "sum (rank 2)": (lambda i: backend.sum(backend.take(grid, i), axis=1),
+                         lambda i: xs[i].sum(1), 2),
+        "product (rank 1)": (lambda i: backend.prod(1.0 + backend.take(grid, i) / d, axis=1),
+                             lambda i: np.prod(1 + xs[i] / d, axis=1), 1),
+        "rosenbrock (rank 3)": (
+            lambda i: backend.sum(100 * (backend.take(grid, i)[:, 1:]
+                                         - backend.take(grid, i)[:, :-1] ** 2) ** 2
+                                  + (1 - backend.take(grid, i)[:, :-1]) ** 2, axis=1),
+            lambda i: np.sum(100 * (xs[i][:, 1:] - xs[i][:, :-1] ** 2) ** 2
+                             + (1 - xs[i][:, :-1]) ** 2, axis=1), 4),
+    }
+    shape = (n,) * d
+    for name, (f, f_np, rank) in cases.items():
+        with tnlib.use_backend(backend):
+            y, info = tt.cross(f, shape, eps=1e-12, seed=0, return_info=True)
+        assert y.backend is backend, name
+        assert _test_error(y, f_np, shape) < 1e-10, name
+        assert max(y.ranks) <= rank, (name, y.ranks)
+        assert info.evaluations < 50 * d * n * rank**2, name
+
+
+def test_cross_counts_distinct_evaluations(backend):
+    seen = []
+
+    def f(idx):
+        seen.append(tnlib.to_numpy(idx))
+        return backend.sum(backend.astype(idx, "float64"), axis=1)
+
+    with tnlib.use_backend(backend):
+        y, info = tt.cross(f, (6,) * 5, eps=1e-12, seed=0, return_info=True, max_sweeps=4)
+    pts = np.concatenate(seen)
+    assert len(np.unique(pts, axis=0)) == len(pts) == info.evaluations
+    assert info.converged and info.ranks == y.ranks
+
+
+def test_cross_x0_validation_budget_and_verbose(backend, capsys):
+    grid = _grid(backend, 10)
+
+    def f(i):
+        return backend.exp(-backend.sum(backend.take(grid, i), axis=1))
+
+    with tnlib.use_backend(backend):
+        x0 = tt.random((10,) * 6, 2, seed=0, backend=backend)
+        y, info = tt.cross(f, (10,) * 6, eps=1e-10, x0=x0, validation=200, verbose=True,
+                           return_info=True)
+    assert info.validation_errors[-1] < 1e-10 and max(y.ranks) == 1
+    assert "cross sweep" in capsys.readouterr().out
+    with tnlib.use_backend(backend), pytest.warns(tnlib.ConvergenceWarning, match="max_evals"):
+        tt.cross(lambda i: backend.sum(backend.sin(backend.take(grid, i) * 7), axis=1),
+                 (10,) * 6, eps=1e-14, max_evals=400, seed=0)
+
+
+def test_qtt_function_sin_on_2_to_40_points(backend):
+    with tnlib.use_backend(backend):
+        x = tt.qtt_function(lambda t: backend.sin(20 * t), 0.0, 1.0, 40, eps=1e-10)
+    assert x.backend is backend and max(x.ranks) <= 3
+    rng = np.random.default_rng(0)
+    j = rng.integers(0, 2**40, 500, dtype=np.int64)
+    bits = (j[:, None] >> np.arange(39, -1, -1)) & 1
+    got = tnlib.to_numpy(x.evaluate(bits))
+    assert np.abs(got - np.sin(20 * j / 2**40)).max() < 1e-8
+
+
+def test_apply_elementwise_functions(backend):
+    x = tt.random((4, 5, 6), 2, seed=0, backend=backend) + 10.0
+    y = tt.random((4, 5, 6), 2, seed=1, backend=backend)
+    inv = tt.apply(lambda a: 1.0 / a, x, eps=1e-12)
+    assert_like(inv, x)
+    np.testing.assert_allclose(np_of(inv), 1.0 / np_of(x), rtol=1e-9)
+    prod = tt.apply(lambda a, b: a * b, x, y, eps=1e-12)
+    np.testing.assert_allclose(np_of(prod), np_of(x) * np_of(y), rtol=1e-9, atol=1e-9)
+    with pytest.raises(tnlib.ShapeError, match="shapes differ"):
+        tt.apply(lambda a, b: a, x, tt.ones((4, 5), backend=backend))
+
+
+def test_black_box_errors_name_the_index(backend):
+    def wrong_shape(idx):
+        return backend.zeros((3,))
+
+    def with_nan(idx):
+        v = backend.astype(backend.sum(idx, axis=1), "float64")
+        return backend.where(v == 7, v * float("nan"), v)
+
+    with tnlib.use_backend(backend):
+        with pytest.raises(tnlib.EvaluationError, match=r"shape \("):
+            tt.cross(wrong_shape, (4, 4, 4), seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(tnlib.EvaluationError, match=r"nan at index \("):
+                tt.cross(with_nan, (4, 4, 4), eps=1e-12, seed=0)
+    with pytest.raises(tnlib.TnlibError, match="eps must be"):
+        tt.cross(wrong_shape, (4, 4), eps=-1)
