@@ -272,6 +272,14 @@ class TensorflowBackend(Backend):
     def tensordot(self, a: Any, b: Any, axes: Any = 2) -> Any:
         return self.tf.tensordot(a, b, axes=axes)
 
+    def matmul(self, a: Any, b: Any) -> Any:
+        # tf.matmul wants matrices: give vectors a unit axis, as NumPy's matmul does
+        if len(b.shape) == 1:
+            return self.matmul(a, b[:, None])[..., 0]
+        if len(a.shape) == 1:
+            return self.matmul(a[None, :], b)[..., 0, :]
+        return self.tf.linalg.matmul(a, b)
+
     # ----------------------------------------------------------- linear algebra
     def svd(self, a: Any) -> tuple[Any, Any, Any]:
         # tf.linalg.svd returns (s, u, v), with v not yet conjugate-transposed

@@ -2,16 +2,25 @@
 
 from .algebra import add, dot, evaluate, full, hadamard, kron, norm, scale
 from .algebra import tt_sum as sum  # noqa: A004 - the name users expect, tt.sum(x)
+from .amen import AmenInfo, amen_mv, amen_solve
 from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
+from .dmrg import DmrgInfo, dmrg_eig
 from .matrix import TTMatrix
+from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
 from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
 from .svd import tt_matrix, tt_svd
+from .tdvp import TdvpInfo, tdvp
 from .tensor import TTTensor
 
 __all__ = [
+    "AmenInfo",
+    "amen_mv",
+    "amen_solve",
     "CrossInfo",
+    "DmrgInfo",
+    "TdvpInfo",
     "TTMatrix",
     "TTTensor",
     "add",
@@ -19,6 +28,7 @@ __all__ = [
     "dequantize",
     "cross",
     "diag",
+    "dmrg_eig",
     "dot",
     "evaluate",
     "eye",
@@ -26,15 +36,19 @@ __all__ = [
     "hadamard",
     "kron",
     "laplacian",
+    "nearest_neighbor",
     "norm",
     "ones",
+    "operator_sum",
     "orthogonalize",
     "qtt_function",
+    "qtt_laplacian",
     "quantize",
     "random",
     "round",
     "scale",
     "sum",
+    "tdvp",
     "tt_matrix",
     "tt_svd",
     "zeros",

@@ -1,0 +1,148 @@
+"""AMEn, DMRG, TDVP and the operator builders against dense references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.linalg import expm
+
+import tnlib
+from tests.helpers import assert_like, np_of
+from tnlib import tt
+
+SP = np.array([[0.0, 1.0], [0.0, 0.0]])
+SZ = np.diag([0.5, -0.5])
+
+
+def heisenberg(L, backend, dtype=None):
+    return tt.nearest_neighbor(L, pair=[(0.5, SP, SP.T), (0.5, SP.T, SP), (1.0, SZ, SZ)],
+                               dtype=dtype, backend=backend)
+
+
+def dense_residual(a, x, f):
+    A, X, F = np_of(a.full()), np_of(x).ravel(), np_of(f).ravel()
+    return np.linalg.norm(A @ X - F) / np.linalg.norm(F)
+
+
+def test_amen_small_laplacian_matches_dense_solve(backend):
+    a = tt.laplacian(6, 3, backend=backend)
+    f = tt.random((6, 6, 6), 2, seed=1, backend=backend)
+    x, info = tt.amen_solve(a, f, eps=1e-10, return_info=True)
+    assert_like(x, f)
+    ref = np.linalg.solve(np_of(a.full()), np_of(f).ravel())
+    assert np.linalg.norm(np_of(x).ravel() - ref) <= 1e-8 * np.linalg.norm(ref)
+    assert info.converged and info.residual < 1e-10
+    assert abs(dense_residual(a, x, f) - info.residual) < 1e-10
+
+
+def test_amen_random_spd_system(backend):
+    rng = np.random.default_rng(0)
+    cores = []
+    for _ in range(3):
+        m = rng.standard_normal((4, 4))
+        cores.append((m @ m.T + 4 * np.eye(4))[None, :, :, None])
+    spd = tt.TTMatrix([backend.asarray(c) for c in cores]) + tt.laplacian(4, 3, backend=backend)
+    f = tt.ones((4, 4, 4), backend=backend)
+    x = tt.amen_solve(spd, f, eps=1e-10, local_solver="gmres")
+    assert dense_residual(spd, x, f) < 1e-9
+
+
+def test_amen_laplacian_d10_n32(backend):
+    a = tt.laplacian(32, 10, backend=backend)
+    f = tt.ones((32,) * 10, backend=backend)
+    x, info = tt.amen_solve(a, f, eps=1e-6, return_info=True)
+    assert info.residual <= 1e-6
+    assert max(x.ranks) <= 20
+
+
+def test_amen_mv_matches_exact_product(backend):
+    a = tt.laplacian(5, 4, backend=backend)
+    x = tt.random((5,) * 4, 3, seed=0, backend=backend)
+    y = tt.amen_mv(a, x, eps=1e-10)
+    exact = np_of((a @ x).full())
+    assert np.linalg.norm(np_of(y.full()) - exact) <= 1e-9 * np.linalg.norm(exact)
+    assert max(y.ranks) <= max((a @ x).round(1e-10).ranks)
+
+
+@pytest.mark.parametrize("L", [8, 10])
+def test_dmrg_heisenberg_matches_exact_diagonalization(backend, L):
+    h = heisenberg(L, backend)
+    exact = np.linalg.eigvalsh(np_of(h.full()))[0]
+    value, x, info = tt.dmrg_eig(h, max_rank=32, eps=1e-10, return_info=True)
+    assert abs(float(tnlib.to_numpy(value)) - exact) < 1e-9 * abs(exact)
+    assert abs(float(tnlib.to_numpy(x.norm())) - 1.0) < 1e-10
+    # Rayleigh quotient of the returned vector is the returned value
+    xv = np_of(x).ravel()
+    assert abs(xv @ np_of(h.full()) @ xv - exact) < 1e-8
+
+
+def test_dmrg_rejects_nonsymmetric_and_nonsquare(backend):
+    rng = np.random.default_rng(0)
+    a = tt.TTMatrix([backend.asarray(rng.standard_normal((1, 3, 3, 1))),
+                     backend.asarray(rng.standard_normal((1, 3, 3, 1)))])
+    with pytest.raises(tnlib.TnlibError, match="symmetric"):
+        tt.dmrg_eig(a)
+    with pytest.raises(tnlib.ShapeError, match="square"):
+        tt.dmrg_eig(tt.TTMatrix([backend.ones((1, 2, 3, 1))]))
+
+
+def test_tdvp_full_rank_matches_expm(backend):
+    h = heisenberg(4, backend, dtype="complex128")
+    x0 = tt.random((2,) * 4, (2, 4, 2), seed=0, dtype="complex128", backend=backend)
+    x = tt.tdvp(-1j * h, x0, t=0.7, steps=3)
+    assert_like(x, x0)
+    ref = expm(-0.7j * np_of(h.full())) @ np_of(x0).ravel()
+    assert np.linalg.norm(np_of(x).ravel() - ref) < 1e-9 * np.linalg.norm(ref)
+
+
+def test_tdvp_conserves_norm_and_energy_at_low_rank(backend):
+    h = heisenberg(8, backend, dtype="complex128")
+    x0 = tt.random((2,) * 8, 3, seed=1, dtype="complex128", backend=backend)
+    x = tt.tdvp(-1j * h, x0, t=1.0, steps=10)
+    n0, n1 = (float(tnlib.to_numpy(v.norm())) for v in (x0, x))
+    e0 = complex(tnlib.to_numpy(tt.dot(x0, h @ x0))).real / n0**2
+    e1 = complex(tnlib.to_numpy(tt.dot(x, h @ x))).real / n1**2
+    assert abs(n1 - n0) < 1e-9 * n0
+    assert abs(e1 - e0) < 1e-8 * max(1.0, abs(e0))
+    assert all(a <= b for a, b in zip(x.ranks, x0.ranks))
+
+
+def test_tdvp_real_dissipative_flow(backend):
+    lap = tt.laplacian(5, 2, backend=backend)
+    x0 = tt.random((5, 5), 5, seed=0, backend=backend)
+    x = tt.tdvp(-1.0 * lap, x0, t=0.2, steps=4)
+    ref = expm(-0.2 * np_of(lap.full())) @ np_of(x0).ravel()
+    assert np.linalg.norm(np_of(x).ravel() - ref) < 1e-9 * np.linalg.norm(ref)
+
+
+def test_operator_builders(backend):
+    h = heisenberg(5, backend)
+    assert h.ranks == (1, 5, 5, 5, 5, 1)
+    dense = np.zeros((32, 32))
+    for i in range(4):
+        for c, a, b in [(0.5, SP, SP.T), (0.5, SP.T, SP), (1.0, SZ, SZ)]:
+            ops = [np.eye(2)] * 5
+            ops[i], ops[i + 1] = a, b
+            term = ops[0]
+            for m in ops[1:]:
+                term = np.kron(term, m)
+            dense += c * term
+    np.testing.assert_allclose(np_of(h.full()), dense, atol=1e-14)
+    x = np.array([[0.0, 1.0], [1.0, 0.0]])
+    s = tt.operator_sum([(0.3, {0: x}), (0.7, {1: x, 2: x})], (2, 2, 2), backend=backend)
+    ref = 0.3 * np.kron(np.kron(x, np.eye(2)), np.eye(2)) + 0.7 * np.kron(np.eye(2), np.kron(x, x))
+    np.testing.assert_allclose(np_of(s.full()), ref, atol=1e-14)
+    lap = tt.qtt_laplacian(5, backend=backend)
+    assert max(lap.ranks) == 3
+    np.testing.assert_allclose(np_of(lap.full()),
+                               2 * np.eye(32) - np.eye(32, k=1) - np.eye(32, k=-1), atol=1e-13)
+
+
+def test_solver_bad_input(backend):
+    a = tt.laplacian(4, 3, backend=backend)
+    with pytest.raises(tnlib.ShapeError, match="f has shape"):
+        tt.amen_solve(a, tt.ones((4, 4), backend=backend))
+    with pytest.raises(tnlib.ShapeError, match="square"):
+        tt.amen_solve(tt.TTMatrix([backend.ones((1, 2, 3, 1))]), tt.ones((2,), backend=backend))
+    with pytest.raises(tnlib.TnlibError, match="dtype"):
+        tt.tdvp(a, tt.ones((4, 4, 4), dtype="float32", backend=backend), t=1.0)

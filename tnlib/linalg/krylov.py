@@ -1,0 +1,287 @@
+"""Matrix-free Krylov methods on the backend contract: GMRES, CG, Lanczos, Krylov expm.
+
+They act on 1-D arrays of any backend through a ``matvec`` callable, so the
+local problems of the TT solvers run where their data live (GPU included).
+The small projected matrices (Hessenberg, tridiagonal) are handled on the host:
+they are a few dozen numbers, and their factorizations decide control flow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..backends import backend_of
+
+__all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
+
+
+def _dot(xp: Any, a: Any, b: Any) -> Any:
+    return xp.sum(xp.conj(a) * b)
+
+
+def _host(xp: Any, v: Any) -> complex:
+    return complex(xp.item(v))
+
+
+def _orthogonalize(xp: Any, basis: Any, w: Any) -> tuple[Any, np.ndarray]:
+    """Classical Gram-Schmidt against the rows of `basis`, twice ("twice is enough").
+
+    Two matrix-vector products per pass instead of one small product per basis
+    vector: the Krylov loops stay fast on any backend.
+    """
+    coeffs = None
+    for _ in range(2):
+        h = xp.matmul(xp.conj(basis), w)
+        w = w - xp.matmul(xp.transpose(basis), h)
+        hn = xp.to_numpy(h)
+        coeffs = hn if coeffs is None else coeffs + hn
+    return w, coeffs
+
+
+def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
+          max_iter: int = 300) -> tuple[Any, float, int]:
+    """Restarted GMRES for ``A x = b`` (Arnoldi with repeated classical Gram-Schmidt).
+
+    Parameters
+    ----------
+    matvec : callable
+        ``v -> A v`` on 1-D arrays.
+    b : 1-D array
+    x0 : 1-D array, optional
+    tol : float
+        Relative residual ``‖b - A x‖ / ‖b‖`` to reach.
+    restart, max_iter : int
+        Krylov dimension per cycle and total iterations.
+
+    Returns
+    -------
+    x, relative residual, iterations
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib.linalg.krylov import gmres
+    >>> a = np.diag(np.arange(1.0, 11.0)) + 0.1 * np.ones((10, 10))
+    >>> x, res, it = gmres(lambda v: a @ v, np.ones(10), tol=1e-12)
+    >>> bool(np.allclose(a @ x, np.ones(10)))
+    True
+    """
+    xp = backend_of(b)
+    bnorm = float(xp.item(xp.norm(b)))
+    if bnorm == 0:
+        return xp.zeros_like(b), 0.0, 0
+    x = xp.zeros_like(b) if x0 is None else x0
+    r = b - matvec(x) if x0 is not None else b
+    beta = float(xp.item(xp.norm(r)))
+    iters = 0
+    cplx = xp.is_complex(b)
+    while beta / bnorm > tol and iters < max_iter:
+        m = min(restart, max_iter - iters)
+        # fixed-shape basis (unused rows are zero): one compiled kernel per size on JAX
+        basis = xp.index_update(xp.zeros((m + 1,) + tuple(xp.shape(b)), dtype=xp.dtype(b),
+                                         device=xp.device(b)), 0, r / beta)
+        dtype = np.complex128 if cplx else np.float64
+        h = np.zeros((m + 1, m), dtype=dtype)
+        cs, sn = np.zeros(m, dtype=dtype), np.zeros(m, dtype=dtype)
+        g = np.zeros(m + 1, dtype=dtype)
+        g[0] = beta
+        k = 0
+        breakdown = False
+        for j in range(m):
+            w, coeffs = _orthogonalize(xp, basis, matvec(basis[j]))
+            hn = float(xp.item(xp.norm(w)))
+            coeffs = coeffs[: j + 1]
+            h[: j + 1, j] = coeffs if cplx else coeffs.real
+            h[j + 1, j] = hn
+            for i in range(j):  # earlier Givens rotations on the new column
+                t = np.conj(cs[i]) * h[i, j] + sn[i] * h[i + 1, j]
+                h[i + 1, j] = -sn[i] * h[i, j] + cs[i] * h[i + 1, j]
+                h[i, j] = t
+            rho = math.hypot(abs(h[j, j]), hn)
+            cs[j] = h[j, j] / rho if rho else 1.0
+            sn[j] = hn / rho if rho else 0.0
+            h[j, j], h[j + 1, j] = rho, 0.0
+            g[j + 1] = -sn[j] * g[j]
+            g[j] = np.conj(cs[j]) * g[j]
+            k = j + 1
+            iters += 1
+            if hn <= 1e-14 * beta:
+                breakdown = True
+                break
+            if abs(g[k]) / bnorm <= tol:
+                break
+            basis = xp.index_update(basis, j + 1, w / hn)
+        y = np.zeros(m + 1, dtype=dtype)
+        y[:k] = np.linalg.solve(np.triu(h[:k, :k]), g[:k]) if k else 0.0
+        coef = xp.asarray(y if cplx else y.real, dtype=xp.dtype(b), device=xp.device(b))
+        x = x + xp.matmul(xp.transpose(basis), coef)
+        r = b - matvec(x)
+        beta = float(xp.item(xp.norm(r)))
+        if breakdown and beta / bnorm > tol:
+            break
+    return x, beta / bnorm, iters
+
+
+def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: int = 1000
+       ) -> tuple[Any, float, int]:
+    """Conjugate gradients for a Hermitian positive definite ``A``.
+
+    Returns ``x``, the relative residual and the number of iterations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib.linalg.krylov import cg
+    >>> a = np.diag(np.arange(1.0, 11.0))
+    >>> x, res, it = cg(lambda v: a @ v, np.ones(10), tol=1e-12)
+    >>> bool(np.allclose(x, 1 / np.arange(1.0, 11.0)))
+    True
+    """
+    xp = backend_of(b)
+    bnorm = float(xp.item(xp.norm(b)))
+    if bnorm == 0:
+        return xp.zeros_like(b), 0.0, 0
+    x = xp.zeros_like(b) if x0 is None else x0
+    r = b - matvec(x) if x0 is not None else b
+    p = r
+    rr = _dot(xp, r, r)
+    it = 0
+    res = math.sqrt(abs(_host(xp, rr))) / bnorm
+    while res > tol and it < max_iter:
+        ap = matvec(p)
+        alpha = rr / _dot(xp, p, ap)
+        x = x + alpha * p
+        r = r - alpha * ap
+        rr_new = _dot(xp, r, r)
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+        it += 1
+        res = math.sqrt(abs(_host(xp, rr))) / bnorm
+    return x, res, it
+
+
+def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: int = 25,
+                   max_restarts: int = 20) -> tuple[float, Any, float]:
+    """Lowest eigenpair of a Hermitian operator by restarted Lanczos.
+
+    Each cycle builds a Krylov basis of `krylov_dim` vectors from the current
+    Ritz vector (full reorthogonalization, the bases are short) and restarts
+    from the lowest Ritz vector until the residual ``‖A v - λ v‖`` is below
+    ``tol * max(1, |λ|)``.
+
+    Returns
+    -------
+    value : float
+    vector : 1-D array (unit norm)
+    residual : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib.linalg.krylov import lanczos_lowest
+    >>> a = np.diag(np.arange(1.0, 51.0))
+    >>> w, v, res = lanczos_lowest(lambda x: a @ x, np.ones(50))
+    >>> round(w, 10)
+    1.0
+    """
+    xp = backend_of(v0)
+    v = v0 / xp.norm(v0)
+    value, res = float("nan"), float("inf")
+    for _ in range(max_restarts):
+        basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
+                                         dtype=xp.dtype(v0), device=xp.device(v0)), 0, v)
+        alphas, betas = [], []
+        w = matvec(v)
+        for j in range(krylov_dim):
+            w, coeffs = _orthogonalize(xp, basis, w)
+            alphas.append(float(np.real(coeffs[j])))
+            b = float(xp.item(xp.norm(w)))
+            if b < 1e-14 * max(1.0, abs(alphas[-1])) or j == krylov_dim - 1:
+                break
+            betas.append(b)
+            basis = xp.index_update(basis, j + 1, w / b)
+            w = matvec(basis[j + 1])
+        t = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
+        evals, evecs = np.linalg.eigh(t)
+        value = float(evals[0])
+        full = np.zeros(krylov_dim)
+        full[: len(alphas)] = evecs[:, 0]
+        coef = xp.asarray(full, dtype=xp.dtype(v0), device=xp.device(v0))
+        v = xp.matmul(xp.transpose(basis), coef)
+        v = v / xp.norm(v)
+        r = matvec(v) - value * v
+        res = float(xp.item(xp.norm(r)))
+        if res <= tol * max(1.0, abs(value)):
+            break
+    return value, v, res
+
+
+def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
+                tol: float = 1e-12) -> Any:
+    """``exp(t A) v`` by Arnoldi: ``‖v‖ V_m exp(t H_m) e_1``, sub-stepping if needed.
+
+    The Krylov dimension grows until the a-posteriori estimate
+    ``|h_{m+1,m} [exp(t H_m)]_{m,1}|`` is below ``tol``; if `krylov_dim` vectors
+    are not enough the time step is split.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.linalg import expm
+    >>> from tnlib.linalg.krylov import expm_krylov
+    >>> a = np.random.default_rng(0).standard_normal((20, 20))
+    >>> v = np.ones(20)
+    >>> bool(np.allclose(expm_krylov(lambda x: a @ x, v, 0.3), expm(0.3 * a) @ v))
+    True
+    """
+    xp = backend_of(v)
+    total = complex(t)
+    steps = 1
+    while True:
+        out, ok = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp)
+        if ok or steps > 1024:
+            return out
+        steps *= 2
+
+
+def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int, tol: float,
+                       xp: Any) -> tuple[Any, bool]:
+    from ..backends import get
+
+    host = get("numpy")
+    dt = t / steps
+    cplx = xp.is_complex(v)
+    if not cplx and dt.imag != 0:
+        raise TypeError("expm_krylov: a complex time step needs a complex vector")
+    for _ in range(steps):
+        beta = float(xp.item(xp.norm(v)))
+        if beta == 0:
+            return v, True
+        basis = xp.index_update(xp.zeros((m,) + tuple(xp.shape(v)), dtype=xp.dtype(v),
+                                         device=xp.device(v)), 0, v / beta)
+        h = np.zeros((m + 1, m), dtype=np.complex128)
+        k = m
+        happy = False
+        for j in range(m):
+            w, coeffs = _orthogonalize(xp, basis, matvec(basis[j]))
+            hn = float(xp.item(xp.norm(w)))
+            h[: j + 1, j] = coeffs[: j + 1]
+            h[j + 1, j] = hn
+            if hn < 1e-13 * beta:  # invariant subspace: the result is exact
+                k, happy = j + 1, True
+                break
+            if j < m - 1:
+                basis = xp.index_update(basis, j + 1, w / hn)
+        e = host.expm(dt * h[:k, :k])[:, 0]
+        if not happy and abs(h[k, k - 1] * e[k - 1]) > tol:
+            return v, False
+        full = np.zeros(m, dtype=np.complex128)
+        full[:k] = beta * e
+        coef = full if cplx else full.real
+        v = xp.matmul(xp.transpose(basis), xp.asarray(coef, dtype=xp.dtype(v),
+                                                      device=xp.device(v)))
+    return v, True

@@ -1,0 +1,99 @@
+"""Interfaces (environments) and local operators shared by the TT solvers.
+
+Conventions: TT cores ``(r, n, r')``, TTMatrix cores ``(R, m, n, R')`` with the
+row index ``m`` before the column index ``n``. A left interface of
+``<y| A |x>`` at bond ``k`` has shape ``(p, R, r)`` (bra rank, operator rank,
+ket rank); a right interface the same. Two-index interfaces ``(p, s)`` hold
+``<y | f>`` for a TT right-hand side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ones_env(xp: Any, dtype: Any, device: Any, three: bool = True) -> Any:
+    return xp.ones((1, 1, 1) if three else (1, 1), dtype=dtype, device=device)
+
+
+def left3(xp: Any, env: Any, bra: Any, op: Any, ket: Any) -> Any:
+    """``(p, R, r) -> (p', R', r')`` across one core of ``<bra| op |ket>``."""
+    return xp.einsum("aAb,aic,AijB,bjd->cBd", env, xp.conj(bra), op, ket)
+
+
+def right3(xp: Any, env: Any, bra: Any, op: Any, ket: Any) -> Any:
+    """``(p', R', r') -> (p, R, r)`` across one core of ``<bra| op |ket>``."""
+    return xp.einsum("aic,AijB,bjd,cBd->aAb", xp.conj(bra), op, ket, env)
+
+
+def left2(xp: Any, env: Any, bra: Any, ket: Any) -> Any:
+    """``(p, s) -> (p', s')`` across one core of ``<bra | ket>``."""
+    return xp.einsum("ab,aic,bid->cd", env, xp.conj(bra), ket)
+
+
+def right2(xp: Any, env: Any, bra: Any, ket: Any) -> Any:
+    return xp.einsum("aic,bid,cd->ab", xp.conj(bra), ket, env)
+
+
+def apply1(xp: Any, left: Any, op: Any, right: Any, u: Any) -> Any:
+    """One-site effective operator: ``u (r, n, r') -> (r, m, r')``."""
+    return xp.einsum("aAc,AijB,bBd,cjd->aib", left, op, right, u)
+
+
+def apply2(xp: Any, left: Any, op1: Any, op2: Any, right: Any, w: Any) -> Any:
+    """Two-site effective operator on ``w (r, n1, n2, r')``."""
+    return xp.einsum("aAc,AijB,BklC,bCd,cjld->aikb", left, op1, op2, right, w)
+
+
+def apply0(xp: Any, left: Any, right: Any, c: Any) -> Any:
+    """Zero-site (bond) effective operator on ``c (r, r')``: left (r, R, r), right (r', R, r')."""
+    return xp.einsum("aAc,bAd,cd->ab", left, right, c)
+
+
+def project2(xp: Any, left: Any, core: Any, right: Any) -> Any:
+    """Projection of a TT right-hand side core: ``left (p, s), core (s, n, s'), right (p', s')``."""
+    return xp.einsum("ab,bic,dc->aid", left, core, right)
+
+
+def reverse_tt(xp: Any, cores: list) -> list:
+    """Cores of the same tensor with the mode order reversed."""
+    return [xp.transpose(c, (2, 1, 0)) for c in reversed(cores)]
+
+
+def reverse_op(xp: Any, cores: list) -> list:
+    return [xp.transpose(c, (3, 1, 2, 0)) for c in reversed(cores)]
+
+
+def right_orthogonalize(xp: Any, cores: list) -> list:
+    """QR sweep from the right: cores 1..d-1 right-orthonormal (norm in core 0)."""
+    from .round import qr_right
+
+    cores = list(cores)
+    for k in range(len(cores) - 1, 0, -1):
+        qr_right(cores, k, xp)
+    return cores
+
+
+def svd_split(xp: Any, mat: Any, eps: float, max_rank: int | None) -> tuple[Any, Any, Any]:
+    """Truncated SVD of a local matrix: keep ``sum(discarded s^2) <= eps^2 sum(s^2)``."""
+    from ..linalg.svd import truncation_rank
+
+    u, s, vh = xp.svd(mat)
+    delta = 0.0
+    if eps > 0:
+        delta = eps * float(xp.item(xp.norm(s)))
+    r = truncation_rank(s, delta, max_rank, xp)
+    return u[:, :r], s[:r], vh[:r, :]
+
+
+# array-first forms for tnlib._info.compiled (jax.jit / tf.function, cached per shape)
+def k_apply1(left: Any, op: Any, right: Any, u: Any, xp: Any) -> Any:
+    return apply1(xp, left, op, right, u)
+
+
+def k_apply2(left: Any, op1: Any, op2: Any, right: Any, w: Any, xp: Any) -> Any:
+    return apply2(xp, left, op1, op2, right, w)
+
+
+def k_apply0(left: Any, right: Any, c: Any, xp: Any) -> Any:
+    return apply0(xp, left, right, c)

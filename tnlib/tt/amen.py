@@ -1,0 +1,380 @@
+"""AMEn: alternating minimal energy solver for ``A x = f`` in TT format, and ``amen_mv``.
+
+Dolgov & Savostyanov, "Alternating minimal energy methods for linear systems
+in higher dimensions", SIAM J. Sci. Comput. 36 (2014). Each sweep visits the
+cores in turn; at core ``k`` the Galerkin-projected local system is solved
+(densely when small, by GMRES on the matrix-free local operator otherwise),
+the solution is truncated by SVD, and the basis is enriched by a few
+directions of the residual ``f - A x`` projected onto a low-rank TT ``z``
+that tracks it. Sweeps alternate direction (the tensors are reversed, so one
+left-to-right pass serves both).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._info import IterationInfo, Timer, compiled, warn_not_converged
+from .._validation import check_eps, check_positive_int
+from ..backends import backend_of
+from ..errors import ArgumentError, ShapeError
+from ..linalg.krylov import gmres
+from . import _env as env
+from .matrix import TTMatrix
+from .tensor import TTTensor
+
+__all__ = ["AmenInfo", "amen_mv", "amen_solve"]
+
+
+@dataclass
+class AmenInfo(IterationInfo):
+    """:class:`~tnlib._info.IterationInfo` of :func:`amen_solve`.
+
+    ``errors`` holds the largest local relative residual of each sweep.
+
+    Attributes
+    ----------
+    residual : float
+        True relative residual ``‖A x - f‖ / ‖f‖`` of the result.
+    ranks : list of tuple
+        TT-ranks after each sweep.
+    local_iterations : int
+        Total GMRES iterations in local solves.
+    """
+
+    residual: float = float("nan")
+    ranks: list[tuple] = field(default_factory=list)
+    local_iterations: int = 0
+
+
+def _check_system(a: TTMatrix, f: TTTensor, where: str) -> Any:
+    if not isinstance(a, TTMatrix):
+        raise ArgumentError(f"{where}: A must be a TTMatrix, got {type(a).__name__}")
+    if not isinstance(f, TTTensor):
+        raise ArgumentError(f"{where}: f must be a TTTensor, got {type(f).__name__}")
+    if a.row_shape != a.col_shape:
+        raise ShapeError(f"{where}: A must be square, got row_shape {a.row_shape} and col_shape "
+                         f"{a.col_shape}")
+    if a.col_shape != f.shape:
+        raise ShapeError(f"{where}: A has shape {a.row_shape} but f has shape {f.shape}")
+    xp = backend_of(a, f)
+    da, df = xp.dtype_name(a.cores[0]), xp.dtype_name(f.cores[0])
+    if da != df:
+        raise ArgumentError(f"{where}: A has dtype {da} but f has {df}; convert one with "
+                            ".to(dtype=...)")
+    return xp
+
+
+def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float = 1e-6,
+               max_sweeps: int = 20, return_info: bool = False, kickrank: int = 4,
+               max_rank: int | None = None, local_solver: str = "auto",
+               callback: Callable | None = None, verbose: bool = False, seed: Any = 0) -> Any:
+    """Solve ``A x = f`` to relative residual `eps` by AMEn.
+
+    Parameters
+    ----------
+    A : TTMatrix
+        Square operator with ``row_shape == col_shape == f.shape``.
+    f : TTTensor
+    x0 : TTTensor, optional
+        Initial guess (default: a random rank-2 tensor).
+    eps : float, optional
+        Target relative residual; local problems are solved to
+        ``eps / (2 sqrt(d))`` and solutions truncated at ``eps / sqrt(d)``.
+    max_sweeps : int, optional
+    return_info : bool, optional
+        Also return an :class:`AmenInfo`.
+    kickrank : int, optional
+        Rank of the residual approximation used to enrich the basis.
+    max_rank : int, optional
+        Upper bound on the ranks of the solution (before enrichment).
+    local_solver : {"auto", "direct", "gmres"}, optional
+        ``"auto"`` solves local systems with at most 400 unknowns densely.
+    callback : callable, optional
+        ``callback(info)`` after every sweep.
+    verbose : bool, optional
+        One line per sweep: sweep, max rank, local residual, seconds.
+    seed : int, optional
+        For the random starting tensors.
+
+    Returns
+    -------
+    TTTensor, or (TTTensor, AmenInfo)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib import tt
+    >>> a = tt.laplacian(8, 4)
+    >>> f = tt.ones((8,) * 4)
+    >>> x, info = tt.amen_solve(a, f, eps=1e-8, return_info=True)
+    >>> bool(info.residual < 1e-8)
+    True
+    """
+    xp = _check_system(A, f, "amen_solve")
+    eps = check_eps(eps, "amen_solve")
+    max_sweeps = check_positive_int(max_sweeps, "amen_solve", "max_sweeps")
+    kickrank = int(kickrank)
+    if kickrank < 0:
+        raise ArgumentError(f"amen_solve: kickrank must be >= 0, got {kickrank}")
+    if local_solver not in ("auto", "direct", "gmres"):
+        raise ArgumentError(f"amen_solve: local_solver must be 'auto', 'direct' or 'gmres', "
+                            f"got {local_solver!r}")
+    from .construct import random
+
+    dt, dev = f.dtype, f.device
+    if x0 is None:
+        x0 = random(f.shape, 2, seed=seed, dtype=dt, device=dev, backend=xp)
+    elif x0.shape != f.shape:
+        raise ShapeError(f"amen_solve: x0 has shape {x0.shape}, expected {f.shape}")
+    info = AmenInfo()
+    timer = Timer()
+    x = _amen(xp, list(A.cores), [(None, list(f.cores))], list(x0.cores), eps, max_sweeps,
+              kickrank, max_rank, local_solver, callback, verbose, seed, info, timer, "amen_solve",
+              residual_fn=lambda x: _residual(A, x, f))
+    info.residual = _residual(A, x, f)
+    info.wall_time = timer()
+    if not info.converged:
+        warn_not_converged("amen_solve", f"stopped after {info.iterations} sweeps "
+                           f"({info.stop_reason}); relative residual {info.residual:.2e}, "
+                           f"eps={eps:g}")
+    return (x, info) if return_info else x
+
+
+def amen_mv(A: TTMatrix, x: TTTensor, eps: float = 1e-8, y0: TTTensor | None = None,
+            max_sweeps: int = 10, kickrank: int = 4, max_rank: int | None = None,
+            return_info: bool = False, seed: Any = 0) -> Any:
+    """``A @ x`` approximated to relative accuracy `eps` without forming the full-rank product.
+
+    The product is fitted by AMEn on the identity operator: each local problem
+    is a projection of ``A x`` through interfaces of ``y^H A x``, so the cost is
+    ``O(d n r^2 R r_x)`` per sweep instead of rounding a rank ``R r_x`` tensor
+    (``O(d n R^3 r_x^3)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib import tt
+    >>> a, x = tt.laplacian(6, 5), tt.random((6,) * 5, 3, seed=0)
+    >>> y = tt.amen_mv(a, x, eps=1e-10)
+    >>> bool(np.allclose(y.full(), (a @ x).full()))
+    True
+    """
+    if not isinstance(A, TTMatrix) or not isinstance(x, TTTensor):
+        raise ArgumentError("amen_mv: expects a TTMatrix and a TTTensor")
+    if A.col_shape != x.shape:
+        raise ShapeError(f"amen_mv: A has col_shape {A.col_shape} but x has shape {x.shape}")
+    xp = backend_of(A, x)
+    eps = check_eps(eps, "amen_mv")
+    from .construct import eye, random
+
+    ident = eye(A.row_shape, dtype=x.dtype, device=x.device, backend=xp)
+    if y0 is None:
+        y0 = random(A.row_shape, 2, seed=seed, dtype=x.dtype, device=x.device, backend=xp)
+    info = AmenInfo()
+    timer = Timer()
+    y = _amen(xp, list(ident.cores), [(list(A.cores), list(x.cores))], list(y0.cores), eps,
+              max_sweeps, kickrank, max_rank, "identity", None, False, seed, info, timer,
+              "amen_mv")
+    y = y.round(eps, max_rank=max_rank)
+    info.wall_time = timer()
+    return (y, info) if return_info else y
+
+
+def _residual(a: TTMatrix, x: TTTensor, f: TTTensor) -> float:
+    """``‖A x - f‖ / ‖f‖`` through an orthogonal sweep (a Gram sweep would lose the
+    digits below sqrt(u) to cancellation)."""
+    xp = x.backend
+    r = (a @ x - f).orthogonalize("left").cores[-1]
+    nf = f.orthogonalize("left").cores[-1]
+    return float(xp.item(xp.norm(r))) / max(float(xp.item(xp.norm(nf))), 1e-300)
+
+
+def _amen(xp: Any, a_cores: list, rhs: list, x_cores: list, eps: float, max_sweeps: int,
+          kickrank: int, max_rank: int | None, local_solver: str, callback: Any, verbose: bool,
+          seed: Any, info: AmenInfo, timer: Timer, where: str,
+          residual_fn: Callable | None = None) -> TTTensor:
+    """The sweeps. `rhs` is a list of (operator cores or None, TT cores) terms of f."""
+    from .construct import random
+
+    d = len(x_cores)
+    dt, dev = xp.dtype(x_cores[0]), xp.device(x_cores[0])
+    shape = tuple(xp.shape(c)[1] for c in x_cores)
+    z_cores = list(random(shape, max(kickrank, 1), seed=(seed or 0) + 1, dtype=dt, device=dev,
+                          backend=xp).cores) if kickrank > 0 else None
+    tol_trunc = eps / math.sqrt(d)
+    tol_local = eps / (2 * math.sqrt(d))
+    reversed_now = False
+    for sweep in range(1, max_sweeps + 1):
+        x_cores = env.right_orthogonalize(xp, x_cores)
+        if z_cores is not None:
+            z_cores = env.right_orthogonalize(xp, z_cores)
+        worst = _sweep(xp, a_cores, rhs, x_cores, z_cores, tol_trunc, tol_local, max_rank,
+                       local_solver, info)
+        # reverse everything: the next sweep runs the other way
+        x_cores = env.reverse_tt(xp, x_cores)
+        if z_cores is not None:
+            z_cores = env.reverse_tt(xp, z_cores)
+        a_cores = env.reverse_op(xp, a_cores)
+        rhs = [(None if op is None else env.reverse_op(xp, op), env.reverse_tt(xp, t))
+               for op, t in rhs]
+        reversed_now = not reversed_now
+        ranks = (1,) + tuple(xp.shape(c)[2] for c in x_cores)
+        info.iterations = sweep
+        info.errors.append(worst)
+        info.ranks.append(ranks[::-1] if reversed_now else ranks)
+        info.wall_time = timer()
+        true_res = float("nan")
+        if residual_fn is not None and worst < 10 * eps:
+            # local residuals are near the target: check the true one (one orthogonal sweep)
+            current = env.reverse_tt(xp, x_cores) if reversed_now else x_cores
+            true_res = residual_fn(TTTensor._from_cores(current, xp))
+        if verbose:
+            extra = f"  residual {true_res:.2e}" if true_res == true_res else ""
+            print(f"{where} sweep {sweep:3d}  max rank {max(ranks):4d}  local residual "
+                  f"{worst:.2e}{extra}  {timer():.2f} s")
+        if callback is not None:
+            callback(info)
+        if worst < eps or true_res < eps:
+            info.converged = True
+            info.stop_reason = (f"largest local residual {worst:.2e} < eps" if worst < eps
+                                else f"relative residual {true_res:.2e} < eps")
+            break
+    if not info.converged:
+        info.stop_reason = f"max_sweeps={max_sweeps} reached"
+    if reversed_now:
+        x_cores = env.reverse_tt(xp, x_cores)
+    return TTTensor._from_cores(x_cores, xp)
+
+
+def _rhs_env_init(xp: Any, rhs: list, dt: Any, dev: Any) -> list:
+    return [env.ones_env(xp, dt, dev, three=op is not None) for op, _ in rhs]
+
+
+def _rhs_left(xp: Any, envs: list, bra: Any, rhs: list, k: int) -> list:
+    return [env.left2(xp, e, bra, t[k]) if op is None else env.left3(xp, e, bra, op[k], t[k])
+            for e, (op, t) in zip(envs, rhs)]
+
+
+def _rhs_right(xp: Any, envs: list, bra: Any, rhs: list, k: int) -> list:
+    return [env.right2(xp, e, bra, t[k]) if op is None else env.right3(xp, e, bra, op[k], t[k])
+            for e, (op, t) in zip(envs, rhs)]
+
+
+def _rhs_project(xp: Any, left: list, right: list, rhs: list, k: int) -> Any:
+    out = None
+    for l_env, r_env, (op, t) in zip(left, right, rhs):
+        term = env.project2(xp, l_env, t[k], r_env) if op is None else env.apply1(
+            xp, l_env, op[k], r_env, t[k])
+        out = term if out is None else out + term
+    return out
+
+
+def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: float,
+           tol_local: float, max_rank: int | None, local_solver: str, info: AmenInfo) -> float:
+    """One left-to-right AMEn pass over right-orthogonal x (and z); x, z updated in place."""
+    d = len(x)
+    dt, dev = xp.dtype(x[0]), xp.device(x[0])
+    apply1 = compiled(xp, env.k_apply1)
+    one3 = env.ones_env(xp, dt, dev)
+    # right interfaces, index k = bond to the right of core k-1
+    xa_r = [None] * (d + 1)
+    xf_r = [None] * (d + 1)
+    za_r = [None] * (d + 1)
+    zf_r = [None] * (d + 1)
+    xa_r[d], za_r[d] = one3, one3
+    xf_r[d] = _rhs_env_init(xp, rhs, dt, dev)
+    zf_r[d] = _rhs_env_init(xp, rhs, dt, dev)
+    for k in range(d - 1, 0, -1):
+        xa_r[k] = env.right3(xp, xa_r[k + 1], x[k], a[k], x[k])
+        xf_r[k] = _rhs_right(xp, xf_r[k + 1], x[k], rhs, k)
+        if z is not None:
+            za_r[k] = env.right3(xp, za_r[k + 1], z[k], a[k], x[k])
+            zf_r[k] = _rhs_right(xp, zf_r[k + 1], z[k], rhs, k)
+    xa_l, xf_l = one3, _rhs_env_init(xp, rhs, dt, dev)
+    za_l, zf_l = one3, _rhs_env_init(xp, rhs, dt, dev)
+    worst = 0.0
+    for k in range(d):
+        rhs_k = _rhs_project(xp, xf_l, xf_r[k + 1], rhs, k)
+        shape = xp.shape(x[k])
+        u0 = x[k]
+
+        def op(v: Any, k: int = k, xa_l: Any = xa_l) -> Any:
+            return apply1(xa_l, a[k], xa_r[k + 1], v)
+
+        if local_solver == "identity":  # orthonormal bases: the projection is the solution
+            u = rhs_k
+            res0 = float(xp.item(xp.norm(rhs_k - u0))) / max(float(xp.item(xp.norm(rhs_k))),
+                                                            1e-300)
+        else:
+            u, res0 = _local_solve(xp, op, rhs_k, u0, shape, tol_local, local_solver, info,
+                                   (xa_l, a[k], xa_r[k + 1]))
+        worst = max(worst, res0)
+        if k == d - 1:
+            x[k] = u
+            break
+        r, n, rr = shape
+        mat = xp.reshape(u, (r * n, rr))
+        uu, s, vh = env.svd_split(xp, mat, tol_trunc, max_rank)
+        carry = xp.astype(s, xp.dtype(vh))[:, None] * vh               # (rho, r')
+        x_trunc = xp.reshape(uu @ carry, (r, n, rr))
+        if z is not None:
+            # residual f - A x of the new solution, seen through x on the left and z on the right
+            enrich = _rhs_project(xp, xf_l, zf_r[k + 1], rhs, k) - env.apply1(
+                xp, xa_l, a[k], za_r[k + 1], x_trunc)
+            zres = _rhs_project(xp, zf_l, zf_r[k + 1], rhs, k) - env.apply1(
+                xp, za_l, a[k], za_r[k + 1], x_trunc)
+            q, _ = xp.qr(xp.reshape(zres, (-1, xp.shape(zres)[2])))
+            z[k] = xp.reshape(q, (xp.shape(zres)[0], n, -1))
+            kq = xp.shape(enrich)[2]
+            aug = xp.concatenate([uu, xp.reshape(enrich, (r * n, kq))], axis=1)
+            qa, ra = xp.qr(aug)
+            carry = ra @ xp.concatenate(
+                [carry, xp.zeros((kq, rr), dtype=xp.dtype(carry), device=dev)], axis=0)
+            uu = qa
+        new_r = xp.shape(uu)[1]
+        x[k] = xp.reshape(uu, (r, n, new_r))
+        x[k + 1] = xp.einsum("ab,bnc->anc", carry, x[k + 1])
+        xa_l = env.left3(xp, xa_l, x[k], a[k], x[k])
+        xf_l = _rhs_left(xp, xf_l, x[k], rhs, k)
+        if z is not None:
+            # z's next core must match its new left rank: re-project it from the residual
+            za_l = env.left3(xp, za_l, z[k], a[k], x[k])
+            zf_l = _rhs_left(xp, zf_l, z[k], rhs, k)
+            z[k + 1] = _fit_rank(xp, z[k + 1], xp.shape(z[k])[2])
+    return worst
+
+
+def _fit_rank(xp: Any, core: Any, left_rank: int) -> Any:
+    """Pad or cut the left rank of a z core (its values are recomputed before use)."""
+    r, n, rr = xp.shape(core)
+    if r == left_rank:
+        return core
+    if r > left_rank:
+        return core[:left_rank]
+    pad = xp.zeros((left_rank - r, n, rr), dtype=xp.dtype(core), device=xp.device(core))
+    return xp.concatenate([core, pad], axis=0)
+
+
+def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: float,
+                 solver: str, info: AmenInfo, parts: tuple) -> tuple[Any, float]:
+    """Solve the local system; return the solution and the residual of the old core."""
+    size = shape[0] * shape[1] * shape[2]
+    b = xp.reshape(rhs, (-1,))
+    bnorm = max(float(xp.item(xp.norm(b))), 1e-300)
+    r0 = b - xp.reshape(op(u0), (-1,))
+    res0 = float(xp.item(xp.norm(r0))) / bnorm
+    if solver == "direct" or solver == "auto" and size <= 400:
+        left, core, right = parts
+        mat = xp.reshape(xp.einsum("aAc,AijB,bBd->aibcjd", left, core, right), (size, size))
+        u = xp.solve(mat, b)
+    else:
+        if res0 <= tol:
+            return u0, res0
+        u, _, iters = gmres(lambda v: xp.reshape(op(xp.reshape(v, shape)), (-1,)), b,
+                            xp.reshape(u0, (-1,)), tol=tol, restart=40, max_iter=400)
+        info.local_iterations += iters
+    return xp.reshape(u, shape), res0
