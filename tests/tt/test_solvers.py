@@ -64,7 +64,7 @@ def test_amen_mv_matches_exact_product(backend):
     assert max(y.ranks) <= max((a @ x).round(1e-10).ranks)
 
 
-@pytest.mark.parametrize("L", [8, 10])
+@pytest.mark.parametrize("L", [10])
 def test_dmrg_heisenberg_matches_exact_diagonalization(backend, L):
     h = heisenberg(L, backend)
     exact = np.linalg.eigvalsh(np_of(h.full()))[0]
@@ -96,9 +96,9 @@ def test_tdvp_full_rank_matches_expm(backend):
 
 
 def test_tdvp_conserves_norm_and_energy_at_low_rank(backend):
-    h = heisenberg(8, backend, dtype="complex128")
-    x0 = tt.random((2,) * 8, 3, seed=1, dtype="complex128", backend=backend)
-    x = tt.tdvp(-1j * h, x0, t=1.0, steps=10)
+    h = heisenberg(6, backend, dtype="complex128")
+    x0 = tt.random((2,) * 6, 3, seed=1, dtype="complex128", backend=backend)
+    x = tt.tdvp(-1j * h, x0, t=1.0, steps=5)
     n0, n1 = (float(tnlib.to_numpy(v.norm())) for v in (x0, x))
     e0 = complex(tnlib.to_numpy(tt.dot(x0, h @ x0))).real / n0**2
     e1 = complex(tnlib.to_numpy(tt.dot(x, h @ x))).real / n1**2

@@ -202,6 +202,10 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
             b = float(xp.item(xp.norm(w)))
             if b < 1e-14 * max(1.0, abs(alphas[-1])) or j == krylov_dim - 1:
                 break
+            # Ritz residual for free: |b * last component of the lowest eigenvector of T|
+            th, sv = np.linalg.eigh(np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1))
+            if b * abs(sv[-1, 0]) <= 0.5 * tol * max(1.0, abs(th[0])):
+                break
             betas.append(b)
             basis = xp.index_update(basis, j + 1, w / b)
             w = matvec(basis[j + 1])
