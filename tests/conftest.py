@@ -80,6 +80,17 @@ def _get(request: pytest.FixtureRequest) -> tnlib.Backend:
         pytest.skip(f"{name}: {exc}")
 
 
+def named_backend(name: str) -> tnlib.Backend:
+    """A backend by name for tests that need one framework; skips as the fixture does."""
+    if name not in _SELECTED:
+        pytest.skip(f"{name}: not in TNLIB_TEST_BACKENDS")
+    try:
+        _configure(name)
+        return tnlib.backends.get(name)
+    except (BackendError, ImportError) as exc:
+        pytest.skip(f"{name}: {exc}")
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)

@@ -22,7 +22,8 @@ def test_error_bound_on_hilbert(backend, eps):
     a = hilbert((6, 5, 7, 4, 3))
     x = tt.tt_svd(backend.asarray(a), eps=eps)
     assert_like(x, backend.asarray(a))
-    assert rel_error(x, a) <= eps * (1 + 1e-6) + 1e-15
+    # the bound is exact arithmetic's; rounding adds a few units of float64 (GPU BLAS too)
+    assert rel_error(x, a) <= eps * (1 + 1e-6) + 1e-13
 
 
 @settings(max_examples=12, deadline=None,

@@ -10,10 +10,9 @@ from tnlib import tt
 
 
 def _get(name):
-    try:
-        return tnlib.backends.get(name)
-    except tnlib.BackendError as exc:
-        pytest.skip(str(exc))
+    from tests.conftest import named_backend
+
+    return named_backend(name)
 
 
 def test_jax_jit_and_grad_over_tt_functions():
