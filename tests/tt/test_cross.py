@@ -121,3 +121,21 @@ def test_black_box_errors_name_the_index(backend):
                 tt.cross(with_nan, (4, 4, 4), eps=1e-12, seed=0)
     with pytest.raises(tnlib.TnlibError, match="eps must be"):
         tt.cross(wrong_shape, (4, 4), eps=-1)
+
+
+def test_cross_rank_one_stops_after_one_half_sweep(backend):
+    # settled ranks + a match on random points save the confirming half-sweep
+    d, n = 12, 16
+    grid = _grid(backend, n)
+
+    def f(i):
+        return backend.exp(-backend.sum(backend.take(grid, i) ** 2, axis=1))
+
+    with tnlib.use_backend(backend):
+        y, info = tt.cross(f, (n,) * d, eps=1e-10, seed=0, return_info=True)
+    assert info.converged and info.iterations == 1 and "random points" in info.stop_reason
+    assert info.probe_errors[-1] < 1e-10
+    first_sweep = (d - 1) * n * (1 + 2) + n
+    assert info.evaluations <= first_sweep + min(d * n, 256)
+    xs = np.linspace(0, 1, n)
+    assert _test_error(y, lambda i: np.exp(-np.sum(xs[i] ** 2, axis=1)), (n,) * d) < 1e-12

@@ -20,6 +20,12 @@ evaluations for a rank-2 function in 10 dimensions. Every point goes through a
 cache, so a point is never asked twice: once the index sets settle, a sweep
 costs only its random fibres, which is how convergence is confirmed.
 
+Stopping: after a half-sweep that changed the tensor by less than ``eps``, or
+-- to save the confirming half-sweep -- after one in which no rank moved and
+no bond saturated, if the tensor matches ``f`` to ``eps`` on a few hundred
+random points (drawn once, counted as evaluations, reused from the cache).
+A rank-1 function is then done after a single half-sweep.
+
 The pivot bookkeeping runs on host NumPy copies (small matrices, many tiny
 steps); ``f`` receives index arrays on the active backend and the result is a
 TTTensor on that backend, rounded to ``eps``.
@@ -49,7 +55,9 @@ class CrossInfo(IterationInfo):
     """:class:`~tnlib._info.IterationInfo` of :func:`cross`.
 
     ``iterations`` counts half-sweeps; ``errors`` holds the relative change
-    ``‖x_s - x_{s-1}‖ / ‖x_s‖`` after each.
+    ``‖x_s - x_{s-1}‖ / ‖x_s‖`` after each; ``probe_errors`` the relative
+    error on the random confirmation points, after each half-sweep in which
+    the ranks had settled.
 
     Attributes
     ----------
@@ -70,6 +78,7 @@ class CrossInfo(IterationInfo):
     max_ranks: list[int] = field(default_factory=list)
     validation_errors: list[float] = field(default_factory=list)
     eval_time: float = 0.0
+    probe_errors: list[float] = field(default_factory=list)
 
 
 class _Cache:
@@ -179,6 +188,9 @@ class _Cache:
         return vals.astype(self.dtype)
 
 
+_PROBE_POINTS = 256  # random points that confirm a settled tensor (counted as evaluations)
+
+
 class _BudgetExceeded(Exception):
     pass
 
@@ -259,6 +271,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     info = CrossInfo()
     timer = Timer()
     val_idx, val_ref = _validation_set(validation, shape, rng, xp, cache)
+    probe_idx, probe_rng = None, np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
     if d == 1:
         vals = cache(np.arange(shape[0])[:, None])
         result = TTTensor._from_cores([xp.asarray(vals.reshape(1, -1, 1))], xp)
@@ -284,9 +297,11 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         while half < 2 * max_sweeps:
             forward = half % 2 == 0
             order = range(d - 1) if forward else range(d - 1, 0, -1)
+            any_saturated = False
             for k in order:
                 cores[k], new_set, saturated = _step(k, forward, left, right, shape, cache,
                                                      kick[k], local_tol, cap, rng)
+                any_saturated |= bool(saturated)
                 if forward:
                     left[k + 1] = new_set
                 else:
@@ -316,11 +331,29 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
                       f"{change:.2e}{extra}  evaluations {info.evaluations}  {timer():.2f} s")
             if callback is not None:
                 callback(info)
+            settled = not any_saturated and (current.ranks == previous.ranks if previous
+                                             is not None else max(current.ranks) == 1)
+            if val_idx is None and settled and change >= eps:
+                # ranks settled: check the tensor on fresh random points before paying
+                # for another half-sweep (drawn once, then reused from the cache)
+                if probe_idx is None:
+                    count = min(sum(shape), _PROBE_POINTS)
+                    probe_idx = np.stack([probe_rng.integers(0, n, size=count) for n in shape],
+                                         axis=1)
+                pv = cache(probe_idx)
+                info.probe_errors.append(float(np.linalg.norm(current.evaluate(probe_idx) - pv)
+                                               / max(np.linalg.norm(pv), 1e-300)))
+                probe_ok = info.probe_errors[-1] < eps
+            else:
+                probe_ok = False
             if info.validation_errors and info.validation_errors[-1] < eps or (
-                    val_idx is None and change < eps):
+                    val_idx is None and (change < eps or probe_ok)):
                 info.converged = True
-                info.stop_reason = ("validation error below eps" if info.validation_errors
-                                    else f"a half-sweep changed the tensor by {change:.2e} < eps")
+                info.stop_reason = (
+                    "validation error below eps" if info.validation_errors
+                    else f"a half-sweep changed the tensor by {change:.2e} < eps"
+                    if change < eps else
+                    f"ranks settled and the error on random points is {info.probe_errors[-1]:.2e}")
                 break
             if _stagnated(info):
                 info.stop_reason = (f"stagnated: the change stays near {min(info.errors):.2e} "
