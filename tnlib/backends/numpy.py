@@ -49,13 +49,15 @@ class NumpyBackend(NumpyLikeBackend):
             return super().qr(a, mode)
         geqrf, orgqr = funcs
         k = min(a.shape)
-        packed, tau, _, info = geqrf(a)
+        # SciPy's default workspace is the minimal one, which forces LAPACK's
+        # unblocked algorithm (2.5x slower on 1000 x 1000); give room for blocks of 64.
+        packed, tau, _, info = geqrf(a, lwork=max(1, 64 * a.shape[1]))
         if info != 0:  # pragma: no cover - LAPACK argument error
             return super().qr(a, mode)
         r = np.triu(packed[:k, :])
         if mode == "r":
             return self._fix_r(r)
-        q, _, info = orgqr(packed[:, :k], tau)
+        q, _, info = orgqr(packed[:, :k], tau, lwork=max(1, 64 * k))
         s = self._diag_phase(r)
         q *= s[None, :]  # LAPACK's fresh output: fix the signs in place
         return q, np.conj(s)[:, None] * r
