@@ -10,13 +10,13 @@ from typing import Any
 from .._pytree import register_container
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
-from .tensor import TTTensor, check_cores
+from .tensor import TTTensor, _CoreTrain, check_cores
 
 __all__ = ["TTMatrix"]
 
 
 @register_container
-class TTMatrix:
+class TTMatrix(_CoreTrain):
     """A matrix of shape ``(prod m_k, prod n_k)`` in TT format.
 
     ``A[(i_1..i_d), (j_1..j_d)] = G1[:, i1, j1, :] ... Gd[:, id, jd, :]``, row and
@@ -36,52 +36,14 @@ class TTMatrix:
     (6, 6)
     """
 
-    __slots__ = ("_cores", "_backend")
-    __array_priority__ = 1000
-    __iter__ = None
+    __slots__ = ()
 
     def __init__(self, cores: Sequence[Any]) -> None:
         cores = tuple(cores)
         self._backend = check_cores(cores, 4, "TTMatrix")
         self._cores = cores
 
-    @classmethod
-    def _from_cores(cls, cores: Sequence[Any], backend: Backend | None = None) -> TTMatrix:
-        obj = object.__new__(cls)
-        obj._cores = tuple(cores)
-        obj._backend = backend
-        return obj
-
-    def _tree_flatten(self) -> tuple[tuple, None]:
-        return self._cores, None
-
-    @classmethod
-    def _tree_unflatten(cls, aux: Any, children: Sequence[Any]) -> TTMatrix:
-        return cls._from_cores(children)
-
-    def __getstate__(self) -> dict:
-        return {"cores": self._cores}
-
-    def __setstate__(self, state: dict) -> None:
-        self._cores = tuple(state["cores"])
-        self._backend = None
-
     # ------------------------------------------------------------- properties
-    @property
-    def backend(self) -> Backend:
-        if self._backend is None:
-            self._backend = backend_of(self._cores)
-        return self._backend
-
-    @property
-    def cores(self) -> tuple[Any, ...]:
-        return self._cores
-
-    @property
-    def ndim(self) -> int:
-        """Number of cores ``d``."""
-        return len(self._cores)
-
     @property
     def row_shape(self) -> tuple[int, ...]:
         return tuple(int(c.shape[1]) for c in self._cores)

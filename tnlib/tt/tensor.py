@@ -51,8 +51,61 @@ def check_cores(cores: Sequence[Any], ndim: int, where: str) -> Backend:
     return xp
 
 
+class _CoreTrain:
+    """Storage shared by :class:`TTTensor` and :class:`TTMatrix`: a tuple of cores.
+
+    Immutable; subclasses validate in ``__init__`` with their core order.
+    Pytree and pickle support live here, so both formats behave alike under
+    ``jax.jit``, the torch/TF gradients and ``pickle``.
+    """
+
+    __slots__ = ("_cores", "_backend")
+    __array_priority__ = 1000  # NumPy defers `ndarray * x` to x.__rmul__
+    __iter__ = None  # not a sequence: x[i] fixes a mode, it does not iterate
+
+    @classmethod
+    def _from_cores(cls, cores: Sequence[Any], backend: Backend | None = None) -> Any:
+        """Wrap cores known to be valid (internal: skips validation)."""
+        obj = object.__new__(cls)
+        obj._cores = tuple(cores)
+        obj._backend = backend
+        return obj
+
+    # pytree protocol (JAX), also used by the torch and TF gradients
+    def _tree_flatten(self) -> tuple[tuple, None]:
+        return self._cores, None
+
+    @classmethod
+    def _tree_unflatten(cls, aux: Any, children: Sequence[Any]) -> Any:
+        return cls._from_cores(children)
+
+    def __getstate__(self) -> dict:
+        return {"cores": self._cores}
+
+    def __setstate__(self, state: dict) -> None:
+        self._cores = tuple(state["cores"])
+        self._backend = None
+
+    @property
+    def backend(self) -> Backend:
+        """The :class:`~tnlib.Backend` of the cores."""
+        if self._backend is None:
+            self._backend = backend_of(self._cores)
+        return self._backend
+
+    @property
+    def cores(self) -> tuple[Any, ...]:
+        """The cores, in order."""
+        return self._cores
+
+    @property
+    def ndim(self) -> int:
+        """Number of cores ``d``."""
+        return len(self._cores)
+
+
 @register_container
-class TTTensor:
+class TTTensor(_CoreTrain):
     """A tensor in tensor-train format, ``x[i1..id] = G1[:, i1, :] ... Gd[:, id, :]``.
 
     Immutable: every operation returns a new object. Cores are native arrays of
@@ -83,56 +136,14 @@ class TTTensor:
     3.0
     """
 
-    __slots__ = ("_cores", "_backend")
-    __array_priority__ = 1000  # NumPy defers `ndarray * x` to x.__rmul__
-    __iter__ = None  # not a sequence: x[i] fixes a mode, it does not iterate
+    __slots__ = ()
 
     def __init__(self, cores: Sequence[Any]) -> None:
         cores = tuple(cores)
         self._backend = check_cores(cores, 3, "TTTensor")
         self._cores = cores
 
-    @classmethod
-    def _from_cores(cls, cores: Sequence[Any], backend: Backend | None = None) -> TTTensor:
-        """Wrap cores known to be valid (internal: skips validation)."""
-        obj = object.__new__(cls)
-        obj._cores = tuple(cores)
-        obj._backend = backend
-        return obj
-
-    # pytree protocol (JAX), also used by the torch and TF gradients
-    def _tree_flatten(self) -> tuple[tuple, None]:
-        return self._cores, None
-
-    @classmethod
-    def _tree_unflatten(cls, aux: Any, children: Sequence[Any]) -> TTTensor:
-        return cls._from_cores(children)
-
-    def __getstate__(self) -> dict:
-        return {"cores": self._cores}
-
-    def __setstate__(self, state: dict) -> None:
-        self._cores = tuple(state["cores"])
-        self._backend = None
-
     # ------------------------------------------------------------- properties
-    @property
-    def backend(self) -> Backend:
-        """The :class:`~tnlib.Backend` of the cores."""
-        if self._backend is None:
-            self._backend = backend_of(self._cores)
-        return self._backend
-
-    @property
-    def cores(self) -> tuple[Any, ...]:
-        """The cores, ``(r_{k-1}, n_k, r_k)`` each."""
-        return self._cores
-
-    @property
-    def ndim(self) -> int:
-        """Number of modes ``d``."""
-        return len(self._cores)
-
     @property
     def shape(self) -> tuple[int, ...]:
         """Mode sizes."""
