@@ -154,19 +154,19 @@ def _neel(L, backend):
 
 
 def test_tdvp_two_site_grows_ranks_and_converges_to_expm(backend):
-    L = 8
+    L = 6
     h = heisenberg(L, backend, dtype="complex128")
     x0 = _neel(L, backend)
     ref = expm(-1.0j * np_of(h.full())) @ np_of(x0).ravel()
     errors = []
-    for steps in (10, 20):
+    for steps in (4, 8):
         x, info = tt.tdvp(-1j * h, x0, t=1.0, steps=steps, method="2site", eps=1e-10,
                           return_info=True)
         errors.append(np.linalg.norm(np_of(x).ravel() - ref) / np.linalg.norm(ref))
     assert_like(x, x0)
-    assert x.ranks == (1, 2, 4, 8, 16, 8, 4, 2, 1)  # grown from the product state
+    assert x.ranks == (1, 2, 4, 8, 4, 2, 1)  # grown from the product state
     assert info.max_ranks[0] < info.max_ranks[-1] and max(info.errors) < 1e-9
-    assert errors[1] < 1e-5 and errors[0] / errors[1] > 3  # converges with the step
+    assert errors[1] < 1e-4 and errors[0] / errors[1] > 3  # converges with the step
     # norm and energy are conserved up to the truncation
     n1 = float(tnlib.to_numpy(x.norm()))
     e0 = complex(tnlib.to_numpy(tt.dot(x0, h @ x0))).real
@@ -177,11 +177,11 @@ def test_tdvp_two_site_grows_ranks_and_converges_to_expm(backend):
 
 
 def test_tdvp_two_site_max_rank_and_bad_method(backend):
-    h = heisenberg(8, backend, dtype="complex128")
-    x = tt.tdvp(-1j * h, _neel(8, backend), t=1.0, steps=4, method="2site", max_rank=3)
+    h = heisenberg(6, backend, dtype="complex128")
+    x = tt.tdvp(-1j * h, _neel(6, backend), t=1.0, steps=3, method="2site", max_rank=3)
     assert max(x.ranks) == 3
     assert abs(float(tnlib.to_numpy(x.norm())) - 1.0) < 0.05  # truncation loses a little
     with pytest.raises(tnlib.TnlibError, match="method"):
-        tt.tdvp(-1j * h, _neel(8, backend), t=1.0, method="3site")
+        tt.tdvp(-1j * h, _neel(6, backend), t=1.0, method="3site")
     with pytest.raises(tnlib.TnlibError, match="eps"):
-        tt.tdvp(-1j * h, _neel(8, backend), t=1.0, method="2site", eps=-1.0)
+        tt.tdvp(-1j * h, _neel(6, backend), t=1.0, method="2site", eps=-1.0)
