@@ -135,9 +135,11 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     prev_err = None
     prev_full = None  # previous iterate with the weights inside the last factor
     for it in range(1, max_iter + 1):
-        new_factors, new_weights, err_sq = sweep(x_mat, x_mat_t, factors, norm_sq)
-        err = math.sqrt(max(float(xp.item(err_sq)), 0.0)) / norm_a
-        full = new_factors[:-1] + [new_factors[-1] * new_weights[None, :]]
+        new_factors, new_weights, stats = sweep(x_mat, x_mat_t, factors, norm_sq)
+        err_sq, max_weight = (float(v) for v in xp.to_numpy(stats))  # one transfer
+        err = math.sqrt(max(err_sq, 0.0)) / norm_a
+        full = (new_factors[:-1] + [new_factors[-1] * new_weights[None, :]] if linesearch
+                else None)
         if linesearch and prev_full is not None and it > 2:
             step = it ** (1.0 / 3.0)
             trial = [f + step * (f - p) for f, p in zip(full, prev_full)]
@@ -145,6 +147,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
             if trial_err / norm_a < err:
                 full, err = trial, trial_err / norm_a
                 new_factors, new_weights = trial, xp.ones_like(new_weights)
+                max_weight = 1.0
         if not math.isfinite(err):
             info.stop_reason = "non-finite values; returning the last finite iterate"
             break
@@ -152,7 +155,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
         factors, weights = new_factors, new_weights
         info.iterations = it
         info.errors.append(err)
-        info.max_weight.append(float(xp.item(xp.max(xp.abs(weights)))))
+        info.max_weight.append(max_weight)
         change = abs(prev_err - err) if prev_err is not None else float("inf")
         if verbose:
             print(f"cp_als {it:4d}  error {err:.3e}  change {change:.2e}  "
@@ -261,7 +264,7 @@ def _normalize_columns(f: Any, xp: Any) -> tuple[Any, Any]:
 
 def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape: tuple,
            l2_reg: float, xp: Any) -> tuple[list, Any, Any]:
-    """One ALS sweep over all modes; returns factors, weights and the squared error."""
+    """One ALS sweep over all modes; returns factors, weights and ``[‖a - x‖², max |w|]``."""
     factors = list(factors)
     d = len(shape)
     r = xp.shape(factors[0])[1]
@@ -286,7 +289,8 @@ def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape:
         gram = g if gram is None else gram * g
     norm_x = xp.sum(xp.conj(weights)[:, None] * gram * weights[None, :])
     err_sq = norm_sq - 2 * xp.real(inner) + xp.real(norm_x)
-    return factors, weights, err_sq
+    # the error and the largest weight in one array: one device-to-host transfer per sweep
+    return factors, weights, xp.stack([err_sq, xp.max(xp.abs(weights))])
 
 
 def _error_sq(x_mat: Any, factors: list, norm_sq: Any, h: int, shape: tuple, xp: Any) -> Any:
