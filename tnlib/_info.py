@@ -53,27 +53,36 @@ def warn_not_converged(where: str, message: str, stacklevel: int = 3) -> None:
     warnings.warn(f"{where}: {message}", ConvergenceWarning, stacklevel=stacklevel)
 
 
-def maybe_jit(xp: Any, fn: Any) -> Any:
-    """`fn` compiled by the backend's tracing compiler where it has one, else `fn`."""
-    return xp.jit(fn) if xp.supports_jit else fn
+def maybe_jit(xp: Any, fn: Any, fuse: bool = False) -> Any:
+    """`fn` compiled by the backend's tracing compiler where it has one, else `fn`.
+
+    ``fuse=True`` asks for whole-function native compilation where that is an
+    option rather than the default (XLA on TensorFlow; JAX always compiles so).
+    """
+    if not xp.supports_jit:
+        return fn
+    return xp.jit(fn, fuse=True) if fuse else xp.jit(fn)
 
 
 _COMPILED: dict = {}
 
 
-def compiled(xp: Any, fn: Any, **static: Any) -> Any:
+def compiled(xp: Any, fn: Any, *, fuse: bool = False, **static: Any) -> Any:
     """``fn(*arrays, **static, xp=xp)``, compiled once per backend and static arguments.
+
+    ``fuse=True``: see `maybe_jit`; for hot loops over large fixed shapes,
+    where the longer compilation pays off.
 
     The compiled function is cached, so repeated calls of an algorithm reuse
     the trace (``jax.jit`` and ``tf.function`` recompile for every new Python
     function object, which costs tenths of a second per call).
     """
-    key = (xp.name, fn, tuple(sorted(static.items())))
+    key = (xp.name, fn, fuse, tuple(sorted(static.items())))
     f = _COMPILED.get(key)
     if f is None:
         def bound(*arrays: Any) -> Any:
             return fn(*arrays, **static, xp=xp)
-        f = maybe_jit(xp, bound)
+        f = maybe_jit(xp, bound, fuse)
         if len(_COMPILED) > 256:
             _COMPILED.clear()
         _COMPILED[key] = f

@@ -106,6 +106,14 @@ def test_tf_function_over_contract_calls():
     a = xp.asarray(np.random.default_rng(0).standard_normal((5, 3)))
     assert abs(float(xp.jit(f)(a)) - float(f(a))) < 1e-10
 
+    def g(s, b):  # fuse=True: the whole function through XLA
+        sb = xp.matmul_wide(s, b, xp.transpose(b))
+        return xp.sum(xp.solve(s @ xp.transpose(s) + xp.eye(3, dtype=xp.dtype(s)), sb))
+
+    b = xp.asarray(np.random.default_rng(1).standard_normal((5, 4)))
+    fused = xp.jit(g, fuse=True)
+    assert abs(float(fused(xp.transpose(a), b)) - float(g(xp.transpose(a), b))) < 1e-10
+
 
 def test_no_autodiff_raises_with_reason(backend):
     if backend.supports_grad:

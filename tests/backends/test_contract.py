@@ -219,6 +219,12 @@ def test_einsum_tensordot_matmul(backend, dtype):
     close(backend.matmul(y, z), b @ c, dtype)
     close(backend.kron(y, z), np.kron(b, c), dtype)
     assert_like(backend.einsum("ij,jk->ik", y, z), y)
+    # s @ b with b stored in both layouts, long (tall b) and short (wide b) contractions
+    for k, n in ((40, 6), (6, 40)):
+        s, m = rand((3, k), dtype, 4), rand((k, n), dtype, 5)
+        out = backend.matmul_wide(on(backend, s), on(backend, m), on(backend, m.T.copy()))
+        close(out, s @ m, dtype)
+        assert_like(out, y)
 
 
 # ------------------------------------------------------------- linear algebra

@@ -76,6 +76,23 @@ def test_fit_with_noise_and_regularization(backend):
     assert rel_error(y2.full(), a) < 0.02
 
 
+def test_large_tensor_matches_numpy(backend):
+    """Above 2**16 entries the sweep is compiled whole (XLA on TF): same iterates as NumPy."""
+    rng = np.random.default_rng(4)
+    x = cp.random((48, 40, 36), 4, seed=6)
+    a = x.full() + 0.05 * np.linalg.norm(x.full()) / np.sqrt(48 * 40 * 36) * rng.standard_normal(
+        (48, 40, 36))
+    kw = {"init": "random", "seed": 3, "tol": 0, "max_iter": 12, "return_info": True}
+    ref, ref_info = cp.cp_als(a, 4, **kw)
+    y, info = cp.cp_als(backend.asarray(a), 4, **kw)
+    assert_like(y.factors[0], backend.asarray(a))
+    np.testing.assert_allclose(info.errors, ref_info.errors, rtol=1e-9)
+    assert rel_error(y.full(), np_of(ref)) < 1e-8
+    z, z_info = cp.cp_als(backend.asarray(a), 4, linesearch=True, **kw)
+    assert z_info.errors[-1] <= ref_info.errors[-1] + 1e-12
+    assert abs(rel_error(z.full(), a) - z_info.errors[-1]) < 1e-9
+
+
 def test_degenerate_border_rank_tensor(backend):
     """a⊗b⊗b + b⊗a⊗b + b⊗b⊗a has rank 3 but border rank 2: no best rank-2 fit exists."""
     a1, b1 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])

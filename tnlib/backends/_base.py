@@ -479,6 +479,17 @@ class Backend:
         """Matrix product, batched over leading axes."""
         return a @ b
 
+    def matmul_wide(self, s: Any, b: Any, b_t: Any) -> Any:
+        """``s @ b`` for a short, wide `s` (few rows) and a large `b` stored twice.
+
+        `b_t` is a stored copy of ``b``'s transpose. A large product with a
+        thin side runs at very different speeds in the two orientations
+        ``s @ b`` and ``(b_t @ s^T)^T`` depending on the framework's GEMM; each
+        backend uses its faster one. Hot loops that keep both layouts of a big
+        operand (CP-ALS, HOOI) call this.
+        """
+        return s @ b
+
     def kron(self, a: Any, b: Any) -> Any:
         """Kronecker product of two matrices."""
         (m, n), (p, q) = self.shape(a), self.shape(b)
@@ -575,8 +586,12 @@ class Backend:
         """Like :meth:`grad`, returning ``(f(...), gradient)``."""
         raise self._missing("value_and_grad", "the framework has no automatic differentiation")
 
-    def jit(self, f: Callable, **kwargs: Any) -> Callable:
-        """Compiled version of `f` (``jax.jit``, ``tf.function``)."""
+    def jit(self, f: Callable, fuse: bool = False, **kwargs: Any) -> Callable:
+        """Compiled version of `f` (``jax.jit``, ``tf.function``).
+
+        ``fuse=True`` compiles the whole function to native code where the
+        framework offers that as an option (XLA on TensorFlow).
+        """
         raise self._missing("jit", "the framework has no tracing compiler")
 
     def stop_gradient(self, a: Any) -> Any:

@@ -106,8 +106,8 @@ class JaxBackend(NumpyLikeBackend):
     def value_and_grad(self, f: Callable, argnums: int = 0) -> Callable:
         return self.jax.value_and_grad(f, argnums=argnums)
 
-    def jit(self, f: Callable, **kwargs: Any) -> Callable:
-        return self.jax.jit(f, **kwargs)
+    def jit(self, f: Callable, fuse: bool = False, **kwargs: Any) -> Callable:
+        return self.jax.jit(f, **kwargs)  # always XLA-compiled
 
     def stop_gradient(self, a: Any) -> Any:
         return self.jax.lax.stop_gradient(a)

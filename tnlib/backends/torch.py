@@ -357,7 +357,7 @@ class TorchBackend(Backend):
         vg = self.value_and_grad(f, argnums)
         return lambda *args, **kwargs: vg(*args, **kwargs)[1]
 
-    def jit(self, f: Callable, **kwargs: Any) -> Callable:
+    def jit(self, f: Callable, fuse: bool = False, **kwargs: Any) -> Callable:
         raise self._missing(
             "jit", "tnlib runs torch eagerly; wrap your own function in torch.compile if wanted"
         )

@@ -101,7 +101,7 @@ def multi_mode_product(a: Any, matrices: Sequence[Any], modes: Sequence[int] | N
     xp = backend_of(a)
     pairs = [(k, m) for k, m in zip(modes, matrices) if k != skip]
     # contract first the modes that shrink the tensor the most
-    pairs.sort(key=lambda km: xp.shape(km[1])[0] / xp.shape(km[1])[1])
+    pairs.sort(key=lambda km: (xp.shape(km[1])[0] / xp.shape(km[1])[1], -km[0]))
     for k, m in pairs:
         a = mode_product(a, m, k)
     return a
