@@ -1,11 +1,11 @@
-"""tnlib: tensor networks (TT, QTT, CP, Tucker, H-Tucker) on NumPy, CuPy, PyTorch,
+"""tnlib: tensor networks (TT, QTT, CP, Tucker, H-Tucker, Riemannian) on NumPy, CuPy, PyTorch,
 TensorFlow and JAX.
 
 Importing tnlib imports NumPy and nothing heavier; a framework is imported the
 first time its backend is used.
 """
 
-from . import cp, ht, linalg, tt, tucker
+from . import cp, ht, linalg, riemannian, tt, tucker
 from .backends import (
     Backend,
     available_backends,
@@ -41,6 +41,7 @@ __all__ = [
     "cp",
     "ht",
     "linalg",
+    "riemannian",
     "tt",
     "tucker",
     "available_backends",

@@ -304,6 +304,23 @@ class Backend:
         """New array equal to `a` with `values` added at `index` (repeated indices accumulate)."""
         raise self._missing("index_add")
 
+    def segment_sum(self, data: Any, segment_ids: Any, num_segments: int) -> Any:
+        """Sums of the rows of `data` by segment: ``out[j] = sum(data[segment_ids == j])``.
+
+        Parameters
+        ----------
+        data : (N, ...) array
+        segment_ids : (N,) int array, values in ``[0, num_segments)``, any order
+        num_segments : int
+
+        Returns
+        -------
+        (num_segments, ...) array, differentiable in `data`.
+        """
+        out = self.zeros((num_segments,) + tuple(self.shape(data)[1:]), dtype=self.dtype(data),
+                         device=self.device(data))
+        return self.index_add(out, segment_ids, data)
+
     def flip(self, a: Any, axis: int) -> Any:
         """Reverse the order of entries along `axis`."""
         raise self._missing("flip")
@@ -585,6 +602,16 @@ class Backend:
     def value_and_grad(self, f: Callable, argnums: int = 0) -> Callable:
         """Like :meth:`grad`, returning ``(f(...), gradient)``."""
         raise self._missing("value_and_grad", "the framework has no automatic differentiation")
+
+    def hvp(self, f: Callable, primal: Any, tangent: Any) -> tuple[Any, Any, Any]:
+        """Value, gradient and Hessian-vector product of scalar `f` at `primal`.
+
+        `primal` and `tangent` are arrays or matching nests of arrays (lists,
+        tuples, tnlib containers). Returns ``(f(primal), grad, H @ tangent)``,
+        the last two with the structure of `primal`, by second-order autodiff
+        (forward-over-reverse where the framework has it).
+        """
+        raise self._missing("hvp", "the framework has no automatic differentiation")
 
     def jit(self, f: Callable, fuse: bool = False, **kwargs: Any) -> Callable:
         """Compiled version of `f` (``jax.jit``, ``tf.function``).

@@ -106,6 +106,15 @@ class JaxBackend(NumpyLikeBackend):
     def value_and_grad(self, f: Callable, argnums: int = 0) -> Callable:
         return self.jax.value_and_grad(f, argnums=argnums)
 
+    def hvp(self, f: Callable, primal: Any, tangent: Any) -> tuple[Any, Any, Any]:
+        jax = self.jax
+        # forward-over-reverse: one linearized pass of value_and_grad
+        (value, grads), (_, hv) = jax.jvp(jax.value_and_grad(f), (primal,), (tangent,))
+        return value, grads, hv
+
+    def segment_sum(self, data: Any, segment_ids: Any, num_segments: int) -> Any:
+        return self.jax.ops.segment_sum(data, segment_ids, num_segments=num_segments)
+
     def jit(self, f: Callable, fuse: bool = False, **kwargs: Any) -> Callable:
         return self.jax.jit(f, **kwargs)  # always XLA-compiled
 

@@ -354,6 +354,27 @@ class TensorflowBackend(Backend):
 
         return wrapped
 
+    def hvp(self, f: Callable, primal: Any, tangent: Any) -> tuple[Any, Any, Any]:
+        tf = self.tf
+        leaves, rebuild = _pytree.flatten(primal)
+        dirs, _ = _pytree.flatten(tangent)
+        leaves = [tf.convert_to_tensor(leaf) for leaf in leaves]
+        zero = tf.UnconnectedGradients.ZERO
+        # forward-over-reverse: the JVP of the gradient along `tangent`
+        with tf.autodiff.ForwardAccumulator(leaves, [tf.convert_to_tensor(t) for t in dirs]) \
+                as acc:
+            with tf.GradientTape() as tape:
+                for leaf in leaves:
+                    tape.watch(leaf)
+                value = f(rebuild(leaves))
+            grads = tape.gradient(value, leaves, unconnected_gradients=zero)
+        hv = acc.jvp(grads, unconnected_gradients=zero)
+        return value, rebuild(list(grads)), rebuild(list(hv))
+
+    def segment_sum(self, data: Any, segment_ids: Any, num_segments: int) -> Any:
+        ids = self.tf.convert_to_tensor(segment_ids)
+        return self.tf.math.unsorted_segment_sum(data, ids, num_segments)
+
     def grad(self, f: Callable, argnums: int = 0) -> Callable:
         vg = self.value_and_grad(f, argnums)
         return lambda *args, **kwargs: vg(*args, **kwargs)[1]

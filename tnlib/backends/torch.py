@@ -353,6 +353,28 @@ class TorchBackend(Backend):
 
         return wrapped
 
+    def hvp(self, f: Callable, primal: Any, tangent: Any) -> tuple[Any, Any, Any]:
+        torch = self.torch
+        leaves, rebuild = _pytree.flatten(primal)
+        dirs, _ = _pytree.flatten(tangent)
+        leaves = [leaf.detach().requires_grad_(True) for leaf in leaves]
+        with torch.enable_grad():
+            value = f(rebuild(leaves))
+            grads = torch.autograd.grad(value, leaves, create_graph=True, allow_unused=True)
+            grads = [torch.zeros_like(x) if g is None else g for x, g in zip(leaves, grads)]
+            inner = sum((g * t).sum() for g, t in zip(grads, dirs) if g.requires_grad)
+            if isinstance(inner, torch.Tensor) and inner.requires_grad:
+                hv = torch.autograd.grad(inner, leaves, allow_unused=True)
+            else:  # f is linear: its Hessian vanishes
+                hv = [None] * len(leaves)
+        hv = [torch.zeros_like(x) if h is None else h for x, h in zip(leaves, hv)]
+        return value.detach(), rebuild([g.detach() for g in grads]), rebuild(list(hv))
+
+    def segment_sum(self, data: Any, segment_ids: Any, num_segments: int) -> Any:
+        out = self.torch.zeros((num_segments,) + tuple(data.shape[1:]), dtype=data.dtype,
+                               device=data.device)
+        return out.index_add(0, self._long(segment_ids, data), data)
+
     def grad(self, f: Callable, argnums: int = 0) -> Callable:
         vg = self.value_and_grad(f, argnums)
         return lambda *args, **kwargs: vg(*args, **kwargs)[1]
