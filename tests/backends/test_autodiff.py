@@ -115,6 +115,33 @@ def test_tf_function_over_contract_calls():
     assert abs(float(fused(xp.transpose(a), b)) - float(g(xp.transpose(a), b))) < 1e-10
 
 
+def test_hvp_matches_finite_differences(ad_backend):
+    """Forward-over-reverse Hessian-vector product of a function of two arrays."""
+    xp = ad_backend
+    w = xp.asarray(_weights((4, 4), 12))
+
+    def f(p):
+        a, b = p
+        return xp.sum((a @ w) * a) ** 2 / 4.0 + xp.sum(xp.sin(b) * b)
+
+    a0, b0 = _weights((3, 4), 13), _weights((5,), 14)
+    ta, tb = _weights((3, 4), 15), _weights((5,), 16)
+    value, grads, hv = xp.hvp(f, [xp.asarray(a0), xp.asarray(b0)],
+                              [xp.asarray(ta), xp.asarray(tb)])
+    gfun = xp.grad(f)
+    h = 1e-6
+    plus = gfun([xp.asarray(a0 + h * ta), xp.asarray(b0 + h * tb)])
+    minus = gfun([xp.asarray(a0 - h * ta), xp.asarray(b0 - h * tb)])
+    g0 = gfun([xp.asarray(a0), xp.asarray(b0)])
+    for got, p, m, g in zip(hv, plus, minus, g0):
+        fd = (tnlib.to_numpy(p) - tnlib.to_numpy(m)) / (2 * h)
+        np.testing.assert_allclose(tnlib.to_numpy(got), fd, rtol=1e-6, atol=1e-6)
+    for got, g in zip(grads, g0):
+        np.testing.assert_allclose(tnlib.to_numpy(got), tnlib.to_numpy(g), rtol=1e-12)
+    assert abs(float(tnlib.to_numpy(value)) - float(tnlib.to_numpy(
+        f([xp.asarray(a0), xp.asarray(b0)])))) < 1e-10
+
+
 def test_no_autodiff_raises_with_reason(backend):
     if backend.supports_grad:
         pytest.skip("backend has autodiff")
@@ -122,3 +149,5 @@ def test_no_autodiff_raises_with_reason(backend):
         backend.grad(lambda a: a)
     with pytest.raises(NotImplementedError, match="jit"):
         backend.jit(lambda a: a)
+    with pytest.raises(NotImplementedError, match="automatic differentiation"):
+        backend.hvp(lambda a: a, [], [])

@@ -132,6 +132,17 @@ def test_take_and_take_along_axis(backend):
     close(backend.take_along_axis(x, on(backend, sel), axis=1), np.take_along_axis(a, sel, 1))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_segment_sum(backend, dtype):
+    a = rand((7, 2, 3), dtype)
+    ids = np.array([3, 0, 3, 1, 0, 3, 1])
+    got = backend.segment_sum(on(backend, a), on(backend, ids), 5)
+    ref = np.zeros((5, 2, 3), dtype=dtype)
+    np.add.at(ref, ids, a)
+    assert_like(got, on(backend, a))
+    close(got, ref, dtype)
+
+
 def test_index_update_is_functional(backend):
     a = rand((4, 3))
     x = on(backend, a)

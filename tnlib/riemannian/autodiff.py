@@ -19,11 +19,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._info import compiled
 from ..errors import ArgumentError
 from ..tt.algebra import dot as tt_dot
 from ..tt.tensor import TTTensor
 from .project import as_tangent, project
-from .tangent import Frame, TangentVector, check_point, frame_of, point_deltas
+from .tangent import (
+    Frame,
+    TangentVector,
+    build_frame,
+    check_point,
+    frame_of,
+    point_deltas,
+    remember_frame,
+)
 
 __all__ = ["grad", "value_and_grad", "hessian_vector_product"]
 
@@ -66,7 +75,13 @@ def grad(f: Callable[[TTTensor], Any], x: TTTensor) -> TangentVector:
 
 
 def value_and_grad(f: Callable[[TTTensor], Any], x: TTTensor) -> tuple[Any, TangentVector]:
-    """``(f(x), grad(f, x))`` in one pass (see :func:`grad`)."""
+    """``(f(x), grad(f, x))`` in one pass (see :func:`grad`).
+
+    On backends with a tracing compiler (JAX, TensorFlow) the whole pass --
+    orthogonalization, the tangent-space evaluation of `f` and its reverse
+    sweep -- is compiled once per `f` and rank pattern, unless `f` cannot be
+    traced (it then runs eagerly).
+    """
     check_point(x, "grad")
     xp = x.backend
     if not xp.supports_grad:
@@ -74,13 +89,43 @@ def value_and_grad(f: Callable[[TTTensor], Any], x: TTTensor) -> tuple[Any, Tang
             f"grad: the {xp.name} backend has no automatic differentiation; pass the "
             "Euclidean gradient instead (riemannian.minimize(f, x0, grad=egrad)) or use "
             "torch, jax or tensorflow arrays")
+    out = _maybe_compiled(xp, _grad_arrays, x, f=f)
+    if out is not None:
+        value, deltas, children = out
+        frame = Frame._tree_unflatten(x.ndim, list(children))
+        remember_frame(x, frame)
+        return value, TangentVector(frame, list(deltas))
     frame = frame_of(x, "grad")
+    value, deltas = _grad_deltas(f, frame, xp)
+    return value, TangentVector(frame, deltas)
 
+
+def _grad_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
     def through_tangent(deltas: list) -> Any:
         return f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp))
 
     value, egrads = xp.value_and_grad(through_tangent)(point_deltas(frame))
-    return value, TangentVector(frame, [frame.gauge(k, g) for k, g in enumerate(egrads)])
+    return value, [frame.gauge(k, g) for k, g in enumerate(egrads)]
+
+
+def _grad_arrays(*cores: Any, f: Callable, xp: Any) -> tuple:
+    frame = build_frame(TTTensor._from_cores(list(cores), xp), "grad")
+    value, deltas = _grad_deltas(f, frame, xp)
+    return value, tuple(deltas), tuple(frame._tree_flatten()[0])
+
+
+def _maybe_compiled(xp: Any, fn: Callable, x: TTTensor, *extra: Any, **static: Any) -> Any:
+    """``fn(*x.cores, *extra)`` compiled per `static` on JAX/TF, or None to run eagerly.
+
+    None when the backend does not compile, the call is already being traced,
+    or `f` cannot be traced (Python control flow on values, host conversions).
+    """
+    if not xp.supports_jit or xp.is_traced(x.cores[0]):
+        return None
+    try:
+        return compiled(xp, fn, **static)(*x.cores, *extra)
+    except Exception:  # not traceable: the eager path gives the same result
+        return None
 
 
 def riemannian_grad(f: Callable, x: TTTensor | Frame, egrad: Callable | None = None
@@ -138,14 +183,29 @@ def hessian_vector_product(f: Callable[[TTTensor], Any], x: TTTensor, v: Any,
             "differentiation; use torch, jax or tensorflow arrays")
     frame = frame_of(x, "hessian_vector_product")
     v = as_tangent(frame, v)
+    out = _maybe_compiled(xp, _hvp_arrays, x, *v.deltas, f=f, curvature=bool(curvature))
+    if out is not None:
+        return TangentVector(frame, list(out))
+    return TangentVector(frame, _hvp_deltas(f, frame, list(v.deltas), curvature, xp))
+
+
+def _hvp_arrays(*arrays: Any, f: Callable, curvature: bool, xp: Any) -> tuple:
+    d = len(arrays) // 2
+    frame = build_frame(TTTensor._from_cores(list(arrays[:d]), xp), "hessian_vector_product")
+    return tuple(_hvp_deltas(f, frame, list(arrays[d:]), curvature, xp))
+
+
+def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: Any) -> list:
+    """Deltas of the Riemannian Hessian (or of ``P_x hess P_x`` without curvature) times v."""
     d = frame.ndim
     if not curvature or d == 1:
         def through_tangent(deltas: list) -> Any:
             return f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp))
 
-        _, _, hv = xp.hvp(through_tangent, point_deltas(frame), list(v.deltas))
-        return TangentVector(frame, [frame.gauge(k, h) for k, h in enumerate(hv)])
-    g = grad(f, x)
+        _, _, hv = xp.hvp(through_tangent, point_deltas(frame), v_deltas)
+        return [frame.gauge(k, h) for k, h in enumerate(hv)]
+    _, g_deltas = _grad_deltas(f, frame, xp)
+    g = TangentVector(frame, g_deltas)
     g_tt = TTTensor._from_cores([xp.stop_gradient(c) for c in g.cores], xp)
     base = list(frame.left) + [frame.last]
 
@@ -154,15 +214,15 @@ def hessian_vector_product(f: Callable[[TTTensor], Any], x: TTTensor, v: Any,
         return f(y) - tt_dot(g_tt, y)
 
     # theta-direction whose image under dphi(0) is v: A_k = dU_k R_k^{-1}
-    direction = [_right_solve(xp, dk, frame.bonds[k]) for k, dk in enumerate(v.deltas[:-1])]
-    direction.append(v.deltas[-1])
+    direction = [_right_solve(xp, dk, frame.bonds[k]) for k, dk in enumerate(v_deltas[:-1])]
+    direction.append(v_deltas[-1])
     zeros = [xp.zeros_like(b) for b in base]
     _, _, hv = xp.hvp(along_curve, zeros, direction)
     # <A(w), H A(v)> = sum_k <w_k, (H A(v))_k R_k^{-H}>
     deltas = [frame.gauge(k, _right_solve(xp, hk, xp.conj(xp.transpose(frame.bonds[k]))))
               for k, hk in enumerate(hv[:-1])]
     deltas.append(hv[-1])
-    return TangentVector(frame, deltas)
+    return deltas
 
 
 def _right_solve(xp: Any, core: Any, r: Any) -> Any:

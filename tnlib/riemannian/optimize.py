@@ -115,7 +115,8 @@ class Problem:
 def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
              grad: Callable | None = None, max_iter: int = 100, tol: float = 1e-8,
              ftol: float = 1e-14, hess: Callable | None = None, callback: Callable | None = None,
-             verbose: bool = False, return_info: bool = False, **options: Any) -> Any:
+             verbose: bool = False, return_info: bool = False, manifold: str = "fixed-rank",
+             **options: Any) -> Any:
     """Minimize `f` over tensors with the TT-ranks of `x0` (fixed-rank matrices when ``d = 2``).
 
     Parameters
@@ -146,6 +147,12 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
         One line per iteration: iteration, f, gradient norm, step, seconds.
     return_info : bool
         Also return a :class:`MinimizeInfo`.
+    manifold : {"fixed-rank", "desingularized"}
+        ``"desingularized"`` (2-mode `x0` only, ``method="rcg"``): optimize
+        over matrices of rank *at most* ``x0.ranks[1]`` through the
+        Khrulkov-Oseledets desingularization, which stays well conditioned
+        when the optimum has lower rank (see
+        :mod:`tnlib.riemannian.desingularized`).
     **options
         ``beta`` ("pr" or "fr", for rcg); ``step`` (``step(x, eta)``, a first
         trial step, e.g. exact for quadratics); ``radius`` (initial trust radius).
@@ -176,6 +183,17 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
     """
     if not isinstance(x0, TTTensor):
         raise ShapeError(f"minimize: x0 must be a TTTensor, got {type(x0).__name__}")
+    if manifold not in ("fixed-rank", "desingularized"):
+        raise ArgumentError(f"minimize: manifold must be 'fixed-rank' or 'desingularized', "
+                            f"got {manifold!r}")
+    if manifold == "desingularized":
+        if method != "rcg":
+            raise ArgumentError("minimize: manifold='desingularized' supports method='rcg'")
+        from .desingularized import desingularized_minimize
+
+        return desingularized_minimize(f, x0, grad=grad, max_iter=max_iter, tol=tol,
+                                       ftol=ftol, callback=callback, verbose=verbose,
+                                       return_info=return_info)
     if method not in ("rcg", "rgd", "rtr"):
         raise ArgumentError(f"minimize: method must be 'rcg', 'rgd' or 'rtr', got {method!r}")
     if grad is None and not x0.backend.supports_grad:
@@ -275,18 +293,18 @@ def _linesearch(problem: Problem, x: TTTensor, f0: float, eta: TangentVector, sl
     Returns ``(t, x_new, f_new)``; ``x_new`` is None when no decrease was found.
     """
     c1 = 1e-4
+    if not (math.isfinite(slope) and math.isfinite(t_guess)):
+        return t_guess, None, f0
     exact = problem.step(x, eta)
-    t = exact if exact is not None and exact > 0 else t_guess
-    y = retract(x, eta, t)
-    fy = problem.value(y)
+    t = exact if exact is not None and math.isfinite(exact) and exact > 0 else t_guess
+    y, fy = _trial(problem, x, eta, t)
     if exact is None:
         # fit q(s) = f0 + slope s + c s^2 / 2 through f(t) and jump to its minimizer
         c = 2.0 * (fy - f0 - slope * t) / (t * t)
         if c > 0 and math.isfinite(c):
             tq = min(max(-slope / c, 0.05 * t), 20.0 * t)
             if abs(tq - t) > 1e-3 * t:
-                yq = retract(x, eta, tq)
-                fq = problem.value(yq)
+                yq, fq = _trial(problem, x, eta, tq)
                 if fq < fy or not math.isfinite(fy):
                     t, y, fy = tq, yq, fq
     for _ in range(40):
@@ -295,9 +313,20 @@ def _linesearch(problem: Problem, x: TTTensor, f0: float, eta: TangentVector, sl
         denom = 2.0 * (fy - f0 - slope * t)
         tn = -slope * t * t / denom if math.isfinite(fy) and denom > 0 else 0.5 * t
         t = min(max(tn, 0.1 * t), 0.5 * t)
-        y = retract(x, eta, t)
-        fy = problem.value(y)
+        y, fy = _trial(problem, x, eta, t)
     return t, None, f0
+
+
+def _trial(problem: Problem, x: TTTensor, eta: TangentVector, t: float
+           ) -> tuple[TTTensor | None, float]:
+    """``(R_x(t eta), f)``, or ``(None, inf)`` when the step leaves the finite numbers
+    (a direction blown up by a nearly rank-deficient point)."""
+    try:
+        y = retract(x, eta, t)
+    except (ValueError, ArithmeticError):  # LAPACK refuses non-finite input
+        return None, math.inf
+    fy = problem.value(y)
+    return y, (fy if math.isfinite(fy) else math.inf)
 
 
 def _rgd(state: _State, x: TTTensor, max_iter: int) -> TTTensor:

@@ -176,6 +176,14 @@ def frame_of(x: Any, where: str = "riemannian") -> Frame:
     return frame
 
 
+def remember_frame(x: TTTensor, frame: Frame) -> None:
+    """Make `frame` the cached frame of `x` (a frame computed elsewhere, e.g. compiled)."""
+    _FRAMES[id(x)] = (x, frame)
+    _FRAMES.move_to_end(id(x))
+    while len(_FRAMES) > 8:
+        _FRAMES.popitem(last=False)
+
+
 @register_container
 class TangentVector(TTTensor):
     """A tangent vector of the fixed-rank TT manifold at a point.

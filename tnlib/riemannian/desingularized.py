@@ -1,0 +1,336 @@
+"""Optimization over matrices of rank at most ``r`` through the desingularization.
+
+The bounded-rank set ``{X : rank X <= r}`` is not a manifold: matrices of
+lower rank are singular points, where fixed-rank methods meet inverses of
+vanishing singular values and stall. Khrulkov and Oseledets replace it by the
+smooth manifold of pairs ``(X, Y)`` with ``X Y = 0`` and ``Y`` an orthonormal
+basis of an ``(n - r)``-dimensional subspace. Writing ``Y = V_perp`` for an
+orthonormal ``V`` (n, r), the pairs are ``(K, V)`` with ``X = K V^T``, up to
+``(K Q, V Q)`` for orthogonal ``Q``; ``K`` may have any rank.
+
+Metric: ``‖dX‖^2 + ‖dY‖^2`` on horizontal directions (``V^T dV = 0``), which is
+``‖dK‖^2 + tr(dV (K^T K + I) dV^T)``. The Riemannian gradient of
+``f(K V^T)`` with Euclidean gradient ``G`` is therefore
+
+    ``grad_K = G V``,   ``grad_V = (I - V V^T) G^T K (K^T K + I)^{-1}``,
+
+bounded functions of the singular values only -- nothing blows up when the
+optimum has rank below ``r``. The retraction is ``K' = (K + t dK) R^T``,
+``V' = Q`` from ``V + t dV = Q R``, so that ``X' = (K + t dK)(V + t dV)^T``.
+
+References
+----------
+V. Khrulkov, I. Oseledets, "Desingularization of bounded-rank matrix sets",
+SIAM J. Matrix Anal. Appl. 39 (2018); Q. Rebjock, N. Boumal, "Optimization
+over bounded-rank matrices through a desingularization enables joint global
+and local guarantees" (2024).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._info import Timer, warn_not_converged
+from .._validation import check_positive_int
+from ..backends import Backend
+from ..errors import ArgumentError, ShapeError
+from ..tt.tensor import TTTensor
+from .samples import SampleSet, check_values, host_indices
+
+__all__ = ["desingularized_complete", "desingularized_minimize"]
+
+
+class _Point:
+    """``(K, V)`` with ``V^T V = I``; ``X = K V^T``. Caches ``(K^T K + I)``."""
+
+    __slots__ = ("k", "v", "gram")
+
+    def __init__(self, k: Any, v: Any, xp: Backend) -> None:
+        self.k, self.v = k, v
+        r = xp.shape(k)[1]
+        self.gram = xp.conj(xp.transpose(k)) @ k + xp.eye(r, dtype=xp.dtype(k),
+                                                          device=xp.device(k))
+
+
+class _Tangent:
+    """A horizontal tangent vector ``(dK, dV)``, ``V^T dV = 0``."""
+
+    __slots__ = ("dk", "dv")
+
+    def __init__(self, dk: Any, dv: Any) -> None:
+        self.dk, self.dv = dk, dv
+
+    def __add__(self, other: _Tangent) -> _Tangent:
+        return _Tangent(self.dk + other.dk, self.dv + other.dv)
+
+    def __mul__(self, c: float) -> _Tangent:
+        return _Tangent(c * self.dk, c * self.dv)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> _Tangent:
+        return self * -1.0
+
+
+class _Geometry:
+    """Inner products, gradients, retraction and transport at `_Point`s."""
+
+    def __init__(self, xp: Backend) -> None:
+        self.xp = xp
+
+    def inner(self, p: _Point, a: _Tangent, b: _Tangent) -> float:
+        xp = self.xp
+        val = xp.sum(a.dk * b.dk) + xp.sum((a.dv @ p.gram) * b.dv)
+        return float(xp.item(xp.real(val)))
+
+    def horizontal(self, p: _Point, dv: Any) -> Any:
+        xp = self.xp
+        return dv - p.v @ (xp.conj(xp.transpose(p.v)) @ dv)
+
+    def gradient(self, p: _Point, gv: Any, gtk: Any) -> _Tangent:
+        """From ``G V`` and ``G^T K`` (the Euclidean partial derivatives)."""
+        xp = self.xp
+        dv = xp.transpose(xp.solve(p.gram, xp.transpose(self.horizontal(p, gtk))))
+        return _Tangent(gv, dv)
+
+    def retract(self, p: _Point, eta: _Tangent, t: float) -> _Point:
+        xp = self.xp
+        q, r = xp.qr(p.v + t * eta.dv)
+        return _Point((p.k + t * eta.dk) @ xp.transpose(r), q, xp)
+
+    def transport(self, p: _Point, eta: _Tangent) -> _Tangent:
+        return _Tangent(eta.dk, self.horizontal(p, eta.dv))
+
+
+def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | None,
+                       p: _Point, xp: Backend, max_iter: int, tol: float, ftol: float,
+                       stop: Callable | None, callback: Any, verbose: bool, info: Any,
+                       where: str) -> _Point:
+    """Polak-Ribiere+ conjugate gradients on the desingularized manifold."""
+    geo = _Geometry(xp)
+    timer = Timer()
+    f, (gv, gtk) = value_grad(p)
+    g = geo.gradient(p, gv, gtk)
+    gn2 = geo.inner(p, g, g)
+    g0 = math.sqrt(gn2)
+    info.losses.append(f)
+    info.grad_norms.append(g0)
+    if stop is not None and (reason := stop(p, f)):
+        info.converged, info.stop_reason = True, reason
+        return p
+    eta = -g
+    t_guess = 1.0 / max(g0, 1e-300)
+    for it in range(1, max_iter + 1):
+        slope = geo.inner(p, g, eta)
+        if slope >= 0:
+            eta, slope = -g, -gn2
+        t = step(p, eta) if step is not None else None
+        if t is None or not t > 0:
+            t = t_guess
+        y, fy = None, f
+        for _ in range(40):  # Armijo backtracking
+            y = geo.retract(p, eta, t)
+            fy = value(y)
+            if math.isfinite(fy) and fy <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            info.converged = False
+            info.stop_reason = "the line search found no decrease"
+            return p
+        p_old, f_old = p, f
+        p = y
+        f, (gv, gtk) = value_grad(p)
+        g_new = geo.gradient(p, gv, gtk)
+        gn2_new = geo.inner(p, g_new, g_new)
+        info.iterations = it
+        info.losses.append(f)
+        info.errors.append(f)
+        info.grad_norms.append(math.sqrt(gn2_new))
+        if verbose:
+            print(f"{where}: iter {it:4d}  f {f:.6e}  |grad| {math.sqrt(gn2_new):.3e}  "
+                  f"step {t:.3e}  {timer():.2f}s")
+        if callback is not None:
+            callback(info)
+        if stop is not None and (reason := stop(p, f)):
+            info.converged, info.stop_reason = True, reason
+            return p
+        if math.sqrt(gn2_new) <= tol * g0:
+            info.converged = True
+            info.stop_reason = f"gradient norm <= tol * initial ({tol:g})"
+            return p
+        if abs(f_old - f) <= ftol * max(abs(f_old), 1e-300):
+            info.converged = True
+            info.stop_reason = f"relative change of f below ftol={ftol:g}"
+            return p
+        g_old = geo.transport(p, g)
+        eta = geo.transport(p, eta)
+        beta = max(0.0, (gn2_new - geo.inner(p, g_new, g_old)) / gn2)
+        if abs(geo.inner(p, g_new, g_old)) >= 0.1 * gn2_new:
+            beta = 0.0
+        eta = -g_new + beta * eta
+        g, gn2 = g_new, gn2_new
+        t_guess = 2.0 * t
+        del p_old
+    info.converged = False
+    info.stop_reason = f"max_iter={max_iter} reached"
+    return p
+
+
+def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: int,
+                            max_iter: int = 1000, tol: float = 1e-12, seed: Any = None,
+                            callback: Callable | None = None, verbose: bool = False,
+                            return_info: bool = False) -> Any:
+    """Matrix completion on the desingularized bounded-rank set (see :func:`matrix_complete`)."""
+    from ..backends import backend_of
+    from .completion import CompletionInfo, sparse_svd_start
+
+    where = "matrix_complete"
+    xp = backend_of(values) if not isinstance(values, (list, tuple)) else None
+    if xp is None:
+        from ..backends import resolve
+
+        xp = resolve(None)
+    host = host_indices(idx, shape, where, "rows/cols")
+    samples = SampleSet(host, shape, xp, where, name="rows/cols")
+    a = check_values(values, where, xp, xp.asarray(values))
+    if xp.dtype_name(a) not in ("float32", "float64"):
+        a = xp.astype(a, xp.default_float_dtype)
+    if samples.size != xp.shape(a)[0]:
+        raise ShapeError(f"{where}: rows/cols give {samples.size} samples but values has "
+                         f"{xp.shape(a)[0]} entries")
+    m, n = shape
+    rows, cols = samples.modes
+    start = sparse_svd_start(samples, a, shape, rank, seed, xp)
+    k0 = start.cores[0][0]
+    v0 = xp.transpose(start.cores[1][:, :, 0])  # orthonormal columns (from an SVD)
+    p = _Point(k0, v0, xp)
+    a_norm = float(xp.item(xp.norm(a))) or 1.0
+
+    def residual(p: _Point) -> Any:
+        kr, vc = xp.take(p.k, rows, axis=0), xp.take(p.v, cols, axis=0)
+        return xp.einsum("sa,sa->s", kr, vc) - a
+
+    cache: dict = {}
+
+    def value(p: _Point) -> float:
+        res = residual(p)
+        cache.clear()
+        cache[id(p)] = (p, res)
+        return 0.5 * float(xp.item(xp.sum(res * res)))
+
+    def value_grad(p: _Point) -> tuple[float, tuple]:
+        hit = cache.get(id(p))
+        res = hit[1] if hit is not None and hit[0] is p else residual(p)
+        f = 0.5 * float(xp.item(xp.sum(res * res)))
+        gv = xp.segment_sum(res[:, None] * xp.take(p.v, cols, axis=0), rows, m)
+        gtk = xp.segment_sum(res[:, None] * xp.take(p.k, rows, axis=0), cols, n)
+        cache.clear()
+        cache[id(p)] = (p, res)
+        return f, (gv, gtk)
+
+    def step(p: _Point, eta: _Tangent) -> float | None:
+        # f along X(t) = (K + t dK)(V + t dV)^T is the quartic 0.5 ‖e0 + t e1 + t^2 e2‖^2
+        hit = cache.get(id(p))
+        e0 = hit[1] if hit is not None and hit[0] is p else residual(p)
+        kr, vc = xp.take(p.k, rows, axis=0), xp.take(p.v, cols, axis=0)
+        dkr, dvc = xp.take(eta.dk, rows, axis=0), xp.take(eta.dv, cols, axis=0)
+        e1 = xp.einsum("sa,sa->s", dkr, vc) + xp.einsum("sa,sa->s", kr, dvc)
+        e2 = xp.einsum("sa,sa->s", dkr, dvc)
+        dots = [float(xp.item(xp.sum(u * w))) for u, w in
+                ((e0, e1), (e1, e1), (e0, e2), (e1, e2), (e2, e2))]
+        e01, e11, e02, e12, e22 = dots
+        # d/dt: 2 e22 t^3 + 3 e12 t^2 + (e11 + 2 e02) t + e01 = 0
+        roots = np.roots([2 * e22, 3 * e12, e11 + 2 * e02, e01])
+        real = [float(r.real) for r in roots if abs(r.imag) <= 1e-9 * max(1.0, abs(r)) and
+                r.real > 0]
+        if not real:
+            return None
+        quart = lambda t: e01 * t + 0.5 * (e11 + 2 * e02) * t * t + e12 * t ** 3 \
+            + 0.5 * e22 * t ** 4  # noqa: E731
+        return min(real, key=quart)
+
+    def stop(p: _Point, f: float) -> str | None:
+        res = math.sqrt(2.0 * max(f, 0.0)) / a_norm
+        info.residuals.append(res)
+        if res <= tol:
+            return f"relative residual on the samples {res:.3e} <= tol={tol:g}"
+        return None
+
+    info = CompletionInfo(method="rcg (desingularized)")
+    timer = Timer()
+    p = desingularized_rcg(value_grad, value, step, p, xp, max_iter, 0.0, 1e-15, stop,
+                           callback, verbose, info, where)
+    info.wall_time = timer()
+    info.residual = info.residuals[-1] if info.residuals else float("nan")
+    info.ranks = (1, rank, 1)
+    if not info.converged:
+        warn_not_converged(where, info.stop_reason, stacklevel=3)
+    out = _svd_of(p, xp)
+    return (out, info) if return_info else out
+
+
+def desingularized_minimize(f: Callable, x0: TTTensor, grad: Callable | None = None,
+                            max_iter: int = 100, tol: float = 1e-8, ftol: float = 1e-14,
+                            callback: Callable | None = None, verbose: bool = False,
+                            return_info: bool = False) -> Any:
+    """Minimize ``f`` over matrices of rank ``<= x0.ranks[1]`` (a 2-mode TT ``x0``).
+
+    `f` receives a 2-mode TTTensor ``y`` with ``y.full() = K V^T`` (cores
+    ``K[None]`` and ``V^T[..., None]``). Its Euclidean partial derivatives
+    come from autodiff, or from `grad` (the Euclidean gradient matrix ``G``,
+    dense or a 2-mode TTTensor). Returns a 2-mode TTTensor.
+    """
+    from .optimize import MinimizeInfo
+
+    where = "minimize"
+    if not isinstance(x0, TTTensor) or x0.ndim != 2:
+        raise ShapeError(f"{where}: manifold='desingularized' needs a 2-mode TTTensor x0, "
+                         f"got {type(x0).__name__}" + (f" with {x0.ndim} modes"
+                                                        if isinstance(x0, TTTensor) else ""))
+    max_iter = check_positive_int(max_iter, where, "max_iter")
+    xp = x0.backend
+    if grad is None and not xp.supports_grad:
+        raise ArgumentError(f"{where}: the {xp.name} backend has no automatic "
+                            "differentiation; pass grad= (the Euclidean gradient of f)")
+    k = x0.cores[0][0]
+    w = x0.cores[1][:, :, 0]  # (r, n)
+    q, rr = xp.qr(xp.transpose(w))  # W^T = Q R: X = K R^T Q^T
+    p = _Point(k @ xp.transpose(rr), q, xp)
+
+    def as_tt(p: _Point) -> TTTensor:
+        return TTTensor._from_cores([p.k[None], xp.transpose(p.v)[:, :, None]], xp)
+
+    def value(p: _Point) -> float:
+        return float(xp.item(f(as_tt(p))))
+
+    def value_grad(p: _Point) -> tuple[float, tuple]:
+        if grad is None:
+            val, g = xp.value_and_grad(lambda cores: f(TTTensor._from_cores(cores, xp)))(
+                list(as_tt(p).cores))
+            return float(xp.item(val)), (g[0][0], xp.transpose(g[1][:, :, 0]))
+        gm = grad(as_tt(p))
+        if isinstance(gm, TTTensor):
+            gm = gm.full()
+        return value(p), (gm @ p.v, xp.transpose(gm) @ p.k)
+
+    info = MinimizeInfo(method="rcg (desingularized)")
+    timer = Timer()
+    p = desingularized_rcg(value_grad, value, None, p, xp, max_iter, tol, ftol, None,
+                           callback, verbose, info, where)
+    info.wall_time = timer()
+    info.ranks = (1, xp.shape(p.k)[1], 1)
+    if not info.converged:
+        warn_not_converged(where, info.stop_reason, stacklevel=3)
+    out = as_tt(p)
+    return (out, info) if return_info else out
+
+
+def _svd_of(p: _Point, xp: Backend) -> tuple[Any, Any, Any]:
+    """``(u, s, vh)`` of ``K V^T``."""
+    u, s, wh = xp.svd(p.k)
+    return u, s, xp.conj(xp.transpose(p.v @ xp.conj(xp.transpose(wh))))
