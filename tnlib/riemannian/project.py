@@ -183,6 +183,8 @@ def _project_trains(frame: Frame, zs: list, weights: Any) -> TangentVector:
     groups: dict[tuple, list[int]] = {}
     for j, z in enumerate(zs):
         groups.setdefault(tuple(z.ranks), []).append(j)
+    if len(zs) == 1 and weights is None:
+        return TangentVector(frame, _project_one(frame, list(zs[0].cores)))
     total = None
     for idx in groups.values():
         stacked = [xp.stack([zs[j].cores[k] for j in idx], axis=0) for k in range(frame.ndim)]
@@ -196,6 +198,40 @@ def _project_trains(frame: Frame, zs: list, weights: Any) -> TangentVector:
         deltas = _project_stacked(frame, stacked)
         total = deltas if total is None else [a + b for a, b in zip(total, deltas)]
     return TangentVector(frame, total)
+
+
+def _project_one(frame: Frame, zc: list) -> list:
+    """Deltas of ``P_x z`` for one TT `z`, as plain GEMMs (fewest calls, any backend).
+
+    Per core: ``T = L_k Z_k`` is shared by the delta ``T R_k`` and the next left
+    interface ``U_k^H T``; the right interfaces come from a first sweep.
+    """
+    xp = frame.backend
+    d = frame.ndim
+    cdt = xp.result_dtype(frame.last, zc[0])
+    zc = [xp.astype(c, cdt) if xp.dtype_name(c) != xp.dtype_name(cdt) else c for c in zc]
+    rights: list = [None] * d  # rights[k]: (rz_{k+1}, r_{k+1}) = Z_>k V_>k^H
+    rights[d - 1] = xp.ones((1, 1), dtype=cdt, device=xp.device(zc[0]))
+    for k in range(d - 1, 0, -1):
+        rz, n, rz2 = xp.shape(zc[k])
+        v = frame.right[k]
+        r = xp.shape(v)[0]
+        t = xp.reshape(xp.reshape(zc[k], (rz * n, rz2)) @ rights[k], (rz, -1))  # (rz, n r')
+        rights[k - 1] = t @ xp.conj(xp.transpose(xp.reshape(v, (r, -1))))
+    deltas = []
+    left = None  # (r_k, rz_k) = U_<k^H Z_<k
+    for k in range(d):
+        rz, n, rz2 = xp.shape(zc[k])
+        t = zc[k] if left is None else xp.reshape(left @ xp.reshape(zc[k], (rz, n * rz2)),
+                                                  (-1, n, rz2))
+        r = xp.shape(t)[0]
+        tm = xp.reshape(t, (r * n, rz2))
+        rr = xp.shape(rights[k])[1]
+        deltas.append(frame.gauge(k, xp.reshape(tm @ rights[k], (r, n, rr))))
+        if k < d - 1:
+            u = xp.reshape(frame.left[k], (r * n, -1))
+            left = xp.conj(xp.transpose(u)) @ tm
+    return deltas
 
 
 def project_each(frame: Frame, vs: Sequence[TTTensor]) -> list[TangentVector]:

@@ -15,6 +15,7 @@ l_k(s)^T v_k(s)``, gauge-projected (Steinlechner 2016, Sec. 4).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -219,13 +220,30 @@ def project_sparse(x: TTTensor | Frame, idx: Any, values: Any) -> TangentVector:
     frame = frame_of(x, "project_sparse")
     xp = frame.backend
     vals = check_values(values, "project_sparse", xp, frame.last)
-    samples = SampleSet(idx, frame.shape, xp, "project_sparse", allow_duplicates=True)
+    samples = _sample_set(idx, frame.shape, xp)
     if samples.size != xp.shape(vals)[0]:
         raise ShapeError(f"project_sparse: idx has {samples.size} rows but values has "
                          f"{xp.shape(vals)[0]} entries")
     lefts, _ = samples.left_sweep(frame)
     rights = samples.right_sweep(frame)
     return samples.project(frame, lefts, rights, vals)
+
+
+_SETS: OrderedDict = OrderedDict()
+
+
+def _sample_set(idx: Any, shape: tuple, xp: Backend) -> SampleSet:
+    """The SampleSet of `idx`, reused while the same index array object comes back
+    (an optimization loop projects at the same samples every iteration)."""
+    key = (id(idx), tuple(shape), xp.name)
+    hit = _SETS.get(key)
+    if hit is not None and hit[0] is idx:
+        return hit[1]
+    samples = SampleSet(idx, shape, xp, "project_sparse", allow_duplicates=True)
+    _SETS[key] = (idx, samples)
+    while len(_SETS) > 4:
+        _SETS.popitem(last=False)
+    return samples
 
 
 def host_indices(idx: Any, shape: tuple[int, ...], where: str, name: str = "idx") -> np.ndarray:
