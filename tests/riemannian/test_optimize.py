@@ -134,3 +134,26 @@ def test_bad_input():
         rm.minimize(lambda y: float("nan"), a, grad=_egrad(a))
     with pytest.raises(ArgumentError, match="manifold"):
         rm.minimize(f, a, grad=_egrad(a), manifold="grassmann")
+
+
+def test_rank_adaptive_minimize_finds_the_rank(backend):
+    """From rank 1, ranks grow where the normal gradient pays, and stop at the target's."""
+    a = tt.random((3,) * 4, 2, seed=7, backend=backend)
+    x0 = tt.random((3,) * 4, 1, seed=8, backend=backend)
+    x, info = rm.minimize(lambda y: 0.5 * tt.norm(y - a) ** 2, x0, grad=_egrad(a), max_rank=3,
+                          max_iter=60, tol=1e-8, return_info=True)
+    assert x.ranks == (1, 2, 2, 2, 1)
+    assert info.ranks == x.ranks and info.converged
+    assert np.linalg.norm(np_of(x) - np_of(a)) < 1e-7 * np.linalg.norm(np_of(a))
+
+
+def test_rank_adaptive_minimize_by_autodiff():
+    """The two-site gradients come from one reverse pass on a widened bond."""
+    from ..conftest import named_backend
+
+    xp = named_backend("torch")
+    a = tt.random((4,) * 5, 3, seed=7, backend=xp)
+    x0 = tt.random((4,) * 5, 1, seed=8, backend=xp)
+    x = rm.minimize(lambda y: 0.5 * tt.norm(y - a) ** 2, x0, max_rank=5, max_iter=100, tol=1e-8)
+    assert x.ranks == (1, 3, 3, 3, 3, 1)
+    assert np.linalg.norm(np_of(x) - np_of(a)) < 1e-7 * np.linalg.norm(np_of(a))

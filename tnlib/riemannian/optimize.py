@@ -116,7 +116,7 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
              grad: Callable | None = None, max_iter: int = 100, tol: float = 1e-8,
              ftol: float = 1e-14, hess: Callable | None = None, callback: Callable | None = None,
              verbose: bool = False, return_info: bool = False, manifold: str = "fixed-rank",
-             **options: Any) -> Any:
+             max_rank: int | None = None, **options: Any) -> Any:
     """Minimize `f` over tensors with the TT-ranks of `x0` (fixed-rank matrices when ``d = 2``).
 
     Parameters
@@ -153,6 +153,11 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
         Khrulkov-Oseledets desingularization, which stays well conditioned
         when the optimum has lower rank (see
         :mod:`tnlib.riemannian.desingularized`).
+    max_rank : int, optional
+        Rank-adaptive variant: after each fixed-rank run, raise the ranks by
+        one at the bonds where the normal part of the Euclidean gradient
+        promises a decrease (:mod:`tnlib.riemannian.adaptive`), up to
+        `max_rank`, and continue; stops when no bond may or should grow.
     **options
         ``beta`` ("pr" or "fr", for rcg); ``step`` (``step(x, eta)``, a first
         trial step, e.g. exact for quadratics); ``radius`` (initial trust radius).
@@ -202,8 +207,56 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
             "grad= (the Euclidean gradient of f) or use torch, jax or tensorflow arrays")
     step = options.pop("step", None)
     problem = Problem(f, grad, hess, step)
+    if max_rank is not None:
+        max_rank = check_positive_int(max_rank, "minimize", "max_rank")
+        x, info = _run_adaptive(problem, x0, method, max_rank, max_iter, tol, ftol, callback,
+                                verbose, options)
+        return (x, info) if return_info else x
     return run(problem, x0, method, max_iter=max_iter, tol=tol, ftol=ftol, callback=callback,
                verbose=verbose, return_info=return_info, where="minimize", **options)
+
+
+def _run_adaptive(problem: Problem, x: TTTensor, method: str, max_rank: int, max_iter: int,
+                  tol: float, ftol: float, callback: Any, verbose: bool, options: dict
+                  ) -> tuple[TTTensor, MinimizeInfo]:
+    """Fixed-rank stages, each followed by a rank increase where it pays."""
+    import warnings
+
+    from ..errors import ConvergenceWarning
+    from .adaptive import grow_ranks
+
+    total = MinimizeInfo(method=method)
+    stages = []
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            x, info = run(problem, x, method, max_iter=max_iter, tol=tol, ftol=ftol,
+                          callback=callback, verbose=verbose, return_info=True,
+                          where="minimize", **options)
+        stages.append(info)
+        # grow only while the normal gradient beats the stopping tolerance of the runs
+        y, grown = grow_ranks(problem.f if problem.egrad is None else None, problem.egrad, x,
+                              max_rank, problem.value, min_gain=tol * stages[0].grad_norms[0])
+        if not grown:
+            break
+        if verbose:
+            print(f"minimize: ranks {x.ranks} -> {y.ranks}")
+        x = y
+    for info in stages:
+        total.iterations += info.iterations
+        total.losses += info.losses
+        total.grad_norms += info.grad_norms
+        total.errors += info.errors
+        total.wall_time += info.wall_time
+    last = stages[-1]
+    total.converged, total.stop_reason = last.converged, last.stop_reason
+    total.evaluations = problem.evaluations
+    total.gradient_evaluations = problem.gradient_evaluations
+    total.hessian_products = problem.hessian_products
+    total.ranks = tuple(x.ranks)
+    if not total.converged:
+        warn_not_converged("minimize", total.stop_reason, stacklevel=4)
+    return x, total
 
 
 def run(problem: Problem, x0: TTTensor, method: str, max_iter: int, tol: float, ftol: float,
@@ -284,6 +337,15 @@ class _State:
     def fail(self, reason: str) -> None:
         self._finish(False, reason)
 
+    def no_decrease(self, gnorm: float) -> None:
+        """A failed line search: the end at working precision, or a sign of a wrong gradient."""
+        if gnorm <= 1e-6 * self.g0:
+            self._finish(True, f"no further decrease at working precision (gradient norm "
+                               f"{gnorm:.3e}, {gnorm / self.g0:.1e} of the initial)")
+        else:
+            self.fail("the line search found no decrease (f may be non-smooth or the "
+                      "gradient wrong)")
+
 
 # ------------------------------------------------------------------ line search
 def _linesearch(problem: Problem, x: TTTensor, f0: float, eta: TangentVector, slope: float,
@@ -339,8 +401,7 @@ def _rgd(state: _State, x: TTTensor, max_iter: int) -> TTTensor:
     for it in range(1, max_iter + 1):
         t, y, fy = _linesearch(problem, x, value, -g, -gn * gn, t_guess)
         if y is None:
-            state.fail("the line search found no decrease (f may be non-smooth or the "
-                       "gradient wrong)")
+            state.no_decrease(gn)
             return x
         x, old = y, value
         value, g = problem.value_grad(x)
@@ -372,8 +433,7 @@ def _rcg(state: _State, x: TTTensor, max_iter: int, beta: str = "pr") -> TTTenso
                 eta = -g
                 t, y, fy = _linesearch(problem, x, value, eta, -gn2, 1.0 / math.sqrt(gn2))
             if y is None:
-                state.fail("the line search found no decrease (f may be non-smooth or the "
-                           "gradient wrong)")
+                state.no_decrease(math.sqrt(gn2))
                 return x
         x, old = y, value
         value, g_new = problem.value_grad(x)
