@@ -132,7 +132,7 @@ def test_bad_samples():
         rm.tt_complete(idx[:, :2], vals, shape, 1)
     with pytest.raises(ShapeError, match="integer"):
         rm.tt_complete(idx.astype(float), vals, shape, 1)
-    with pytest.raises(ShapeError, match="2 rows but values has 3"):
+    with pytest.raises(ShapeError, match="gives 2 samples but values has 3"):
         rm.tt_complete(idx, np.ones(3), shape, 1)
     with pytest.raises(ShapeError, match="rank 7 exceeds"):
         rm.matrix_complete([0], [0], [1.0], (5, 6), 7)

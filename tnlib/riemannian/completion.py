@@ -25,7 +25,7 @@ from ..errors import ArgumentError, ShapeError
 from ..tt.construct import random as tt_random
 from ..tt.tensor import TTTensor
 from .optimize import MinimizeInfo, Problem, run
-from .samples import SampleSet, check_values, host_indices
+from .samples import SampleSet, host_indices, sample_data
 from .tangent import TangentVector, frame_of
 
 __all__ = ["CompletionInfo", "matrix_complete", "tt_complete"]
@@ -179,13 +179,7 @@ def tt_complete(idx: Any, values: Any, shape: Any, ranks: Any, seed: Any = None,
     ranks = _check_ranks(ranks, shape, where)
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, where, "max_rank")
-    samples = SampleSet(train_idx, shape, xp, where)
-    a = check_values(train_vals, where, xp, xp.asarray(train_vals))
-    if xp.dtype_name(a) not in ("float32", "float64", "complex64", "complex128"):
-        a = xp.astype(a, xp.default_float_dtype)
-    if samples.size != xp.shape(a)[0]:
-        raise ShapeError(f"{where}: idx has {samples.size} rows but values has "
-                         f"{xp.shape(a)[0]} entries")
+    samples, a = sample_data(train_idx, train_vals, shape, xp, where)
     if x0 is None:
         x0 = _scaled_random(samples, a, shape, ranks, seed, xp)
     info = CompletionInfo(method=method)
@@ -265,14 +259,7 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
         return desingularized_complete(idx, values, shape, rank, max_iter=max_iter, tol=tol,
                                        seed=seed, callback=callback, verbose=verbose,
                                        return_info=return_info)
-    host = host_indices(idx, shape, where, "rows/cols")
-    samples = SampleSet(host, shape, xp, where, name="rows/cols")
-    a = check_values(values, where, xp, xp.asarray(values))
-    if xp.dtype_name(a) not in ("float32", "float64", "complex64", "complex128"):
-        a = xp.astype(a, xp.default_float_dtype)
-    if samples.size != xp.shape(a)[0]:
-        raise ShapeError(f"{where}: rows/cols give {samples.size} samples but values has "
-                         f"{xp.shape(a)[0]} entries")
+    samples, a = sample_data(idx, values, shape, xp, where, name="rows/cols")
     x0 = sparse_svd_start(samples, a, shape, rank, seed, xp)
     info = CompletionInfo(method=method)
     x = _solve_stage(samples, a, x0, None, method, max_iter, tol, 1, callback, verbose, info,

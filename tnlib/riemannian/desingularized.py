@@ -39,7 +39,7 @@ from .._validation import check_positive_int
 from ..backends import Backend
 from ..errors import ArgumentError, ShapeError
 from ..tt.tensor import TTTensor
-from .samples import SampleSet, check_values, host_indices
+from .samples import sample_data
 
 __all__ = ["desingularized_complete", "desingularized_minimize"]
 
@@ -195,14 +195,7 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
         from ..backends import resolve
 
         xp = resolve(None)
-    host = host_indices(idx, shape, where, "rows/cols")
-    samples = SampleSet(host, shape, xp, where, name="rows/cols")
-    a = check_values(values, where, xp, xp.asarray(values))
-    if xp.dtype_name(a) not in ("float32", "float64"):
-        a = xp.astype(a, xp.default_float_dtype)
-    if samples.size != xp.shape(a)[0]:
-        raise ShapeError(f"{where}: rows/cols give {samples.size} samples but values has "
-                         f"{xp.shape(a)[0]} entries")
+    samples, a = sample_data(idx, values, shape, xp, where, name="rows/cols")
     m, n = shape
     rows, cols = samples.modes
     start = sparse_svd_start(samples, a, shape, rank, seed, xp)

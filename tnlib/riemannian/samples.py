@@ -274,6 +274,19 @@ def host_indices(idx: Any, shape: tuple[int, ...], where: str, name: str = "idx"
     return host
 
 
+def sample_data(idx: Any, values: Any, shape: tuple, xp: Backend, where: str,
+                name: str = "idx") -> tuple[SampleSet, Any]:
+    """Checked samples (each position once) and their finite values as a float array."""
+    samples = SampleSet(idx, shape, xp, where, name=name)
+    a = check_values(values, where, xp, xp.asarray(values))
+    if xp.dtype_name(a) not in ("float32", "float64", "complex64", "complex128"):
+        a = xp.astype(a, xp.default_float_dtype)
+    if samples.size != xp.shape(a)[0]:
+        raise ShapeError(f"{where}: {name} gives {samples.size} samples but values has "
+                         f"{xp.shape(a)[0]} entries")
+    return samples, a
+
+
 def check_values(values: Any, where: str, xp: Backend, like: Any, name: str = "values") -> Any:
     """`values` as a finite 1-D array on `xp` with the dtype of `like`."""
     try:
