@@ -27,11 +27,9 @@ from .project import as_tangent, project
 from .tangent import (
     Frame,
     TangentVector,
-    build_frame,
     check_point,
     frame_of,
     point_deltas,
-    remember_frame,
 )
 
 __all__ = ["grad", "value_and_grad", "hessian_vector_product"]
@@ -77,10 +75,15 @@ def grad(f: Callable[[TTTensor], Any], x: TTTensor) -> TangentVector:
 def value_and_grad(f: Callable[[TTTensor], Any], x: TTTensor) -> tuple[Any, TangentVector]:
     """``(f(x), grad(f, x))`` in one pass (see :func:`grad`).
 
-    On backends with a tracing compiler (JAX, TensorFlow) the whole pass --
-    orthogonalization, the tangent-space evaluation of `f` and its reverse
-    sweep -- is compiled once per `f` and rank pattern, unless `f` cannot be
-    traced (it then runs eagerly).
+    Two exact routes to the same deltas ``U_<k^H (grad f) V_>k^H``. When the
+    bond matrices ``R_k`` of `x` are well conditioned (``cond <= 1e4``, so at
+    most 4 digits of the working precision are at stake), one reverse pass of
+    `f` on the rank-``r`` cores of `x` gives ``U_<k^H (grad f) V_>k^H R_k^H``
+    and a small solve removes ``R_k``: about the cost of differentiating `f`
+    itself. Otherwise `f` is differentiated on the rank-``2r`` tangent-space
+    train (Novikov, Rakhuba, Oseledets), which needs no inverse at all. On JAX
+    and TensorFlow the pass is compiled once per `f` and rank pattern, unless
+    `f` cannot be traced (it then runs eagerly).
     """
     check_point(x, "grad")
     xp = x.backend
@@ -89,18 +92,19 @@ def value_and_grad(f: Callable[[TTTensor], Any], x: TTTensor) -> tuple[Any, Tang
             f"grad: the {xp.name} backend has no automatic differentiation; pass the "
             "Euclidean gradient instead (riemannian.minimize(f, x0, grad=egrad)) or use "
             "torch, jax or tensorflow arrays")
-    out = _maybe_compiled(xp, _grad_arrays, x, f=f)
-    if out is not None:
-        value, deltas, children = out
-        frame = Frame._tree_unflatten(x.ndim, list(children))
-        remember_frame(x, frame)
-        return value, TangentVector(frame, list(deltas))
     frame = frame_of(x, "grad")
-    value, deltas = _grad_deltas(f, frame, xp)
-    return value, TangentVector(frame, deltas)
+    fast = not xp.is_traced(frame.last) and frame.well_conditioned()
+    children = list(frame._tree_flatten()[0])
+    fn = _fast_arrays if fast else _stable_arrays
+    out = _maybe_compiled(xp, fn, children, f=f)
+    if out is None:
+        out = fn(*children, f=f, xp=xp)
+    value, deltas = out
+    return value, TangentVector(frame, list(deltas))
 
 
 def _grad_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
+    """Through the rank-2r tangent parametrization: no inverses."""
     def through_tangent(deltas: list) -> Any:
         return f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp))
 
@@ -108,22 +112,42 @@ def _grad_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
     return value, [frame.gauge(k, g) for k, g in enumerate(egrads)]
 
 
-def _grad_arrays(*cores: Any, f: Callable, xp: Any) -> tuple:
-    frame = build_frame(TTTensor._from_cores(list(cores), xp), "grad")
-    value, deltas = _grad_deltas(f, frame, xp)
-    return value, tuple(deltas), tuple(frame._tree_flatten()[0])
+def _fast_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
+    """Through the rank-r cores ``U_1 .. U_{d-1} X_d``: ``d f / d U_k = D_k R_k^H``."""
+    base = list(frame.left) + [frame.last]
+    value, g = xp.value_and_grad(lambda cores: f(TTTensor._from_cores(cores, xp)))(base)
+    deltas = [frame.gauge(k, _right_solve(xp, gk, xp.conj(xp.transpose(frame.bonds[k]))))
+              for k, gk in enumerate(g[:-1])]
+    return value, deltas + [g[-1]]
 
 
-def _maybe_compiled(xp: Any, fn: Callable, x: TTTensor, *extra: Any, **static: Any) -> Any:
-    """``fn(*x.cores, *extra)`` compiled per `static` on JAX/TF, or None to run eagerly.
+def _frame_from(children: tuple, xp: Any) -> Frame:
+    """The Frame of flattened frame arrays (inside a compiled function too)."""
+    d = (len(children) + 2) // 3
+    ch = list(children)
+    return Frame(ch[: d - 1], ch[d - 1], [None] + ch[d : 2 * d - 1], ch[2 * d - 1 :], xp)
+
+
+def _stable_arrays(*children: Any, f: Callable, xp: Any) -> tuple:
+    value, deltas = _grad_deltas(f, _frame_from(children, xp), xp)
+    return value, tuple(deltas)
+
+
+def _fast_arrays(*children: Any, f: Callable, xp: Any) -> tuple:
+    value, deltas = _fast_deltas(f, _frame_from(children, xp), xp)
+    return value, tuple(deltas)
+
+
+def _maybe_compiled(xp: Any, fn: Callable, arrays: list, **static: Any) -> Any:
+    """``fn(*arrays)`` compiled per `static` on JAX/TF, or None to run eagerly.
 
     None when the backend does not compile, the call is already being traced,
     or `f` cannot be traced (Python control flow on values, host conversions).
     """
-    if not xp.supports_jit or xp.is_traced(x.cores[0]):
+    if not xp.supports_jit or xp.is_traced(arrays[0]):
         return None
     try:
-        return compiled(xp, fn, **static)(*x.cores, *extra)
+        return compiled(xp, fn, **static)(*arrays)
     except Exception:  # not traceable: the eager path gives the same result
         return None
 
@@ -183,16 +207,18 @@ def hessian_vector_product(f: Callable[[TTTensor], Any], x: TTTensor, v: Any,
             "differentiation; use torch, jax or tensorflow arrays")
     frame = frame_of(x, "hessian_vector_product")
     v = as_tangent(frame, v)
-    out = _maybe_compiled(xp, _hvp_arrays, x, *v.deltas, f=f, curvature=bool(curvature))
+    children = list(frame._tree_flatten()[0])
+    out = _maybe_compiled(xp, _hvp_arrays, children + list(v.deltas), f=f,
+                          curvature=bool(curvature))
     if out is not None:
         return TangentVector(frame, list(out))
     return TangentVector(frame, _hvp_deltas(f, frame, list(v.deltas), curvature, xp))
 
 
 def _hvp_arrays(*arrays: Any, f: Callable, curvature: bool, xp: Any) -> tuple:
-    d = len(arrays) // 2
-    frame = build_frame(TTTensor._from_cores(list(arrays[:d]), xp), "hessian_vector_product")
-    return tuple(_hvp_deltas(f, frame, list(arrays[d:]), curvature, xp))
+    d = (len(arrays) + 2) // 4  # 3d - 2 frame arrays, then d deltas
+    frame = _frame_from(arrays[: 3 * d - 2], xp)
+    return tuple(_hvp_deltas(f, frame, list(arrays[3 * d - 2 :]), curvature, xp))
 
 
 def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: Any) -> list:
@@ -204,7 +230,7 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
 
         _, _, hv = xp.hvp(through_tangent, point_deltas(frame), v_deltas)
         return [frame.gauge(k, h) for k, h in enumerate(hv)]
-    _, g_deltas = _grad_deltas(f, frame, xp)
+    _, g_deltas = _fast_deltas(f, frame, xp)  # this branch solves with R_k anyway
     g = TangentVector(frame, g_deltas)
     g_tt = TTTensor._from_cores([xp.stop_gradient(c) for c in g.cores], xp)
     base = list(frame.left) + [frame.last]

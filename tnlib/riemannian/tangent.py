@@ -56,11 +56,29 @@ class Frame:
     backend : Backend
     """
 
-    __slots__ = ("left", "last", "right", "bonds", "backend")
+    __slots__ = ("left", "last", "right", "bonds", "backend", "_conditioned")
 
     def __init__(self, left: list, last: Any, right: list, bonds: list, backend: Backend):
         self.left, self.last, self.right, self.bonds = left, last, right, bonds
         self.backend = backend
+        self._conditioned = None
+
+    def well_conditioned(self, limit: float = 1e4) -> bool:
+        """Whether every bond matrix ``R_k`` has condition number ``<= limit`` (cached).
+
+        Then solves with ``R_k`` lose at most ``log10(limit)`` digits; the point is
+        far from lower rank.
+        """
+        if self._conditioned is None:
+            xp = self.backend
+            ok = True
+            for b in self.bonds:
+                s = xp.to_numpy(xp.svdvals(b))
+                if not (s.size and s[-1] > 0 and s[0] <= limit * s[-1]):
+                    ok = False
+                    break
+            self._conditioned = ok
+        return self._conditioned
 
     @property
     def ndim(self) -> int:
@@ -174,14 +192,6 @@ def frame_of(x: Any, where: str = "riemannian") -> Frame:
     while len(_FRAMES) > 8:
         _FRAMES.popitem(last=False)
     return frame
-
-
-def remember_frame(x: TTTensor, frame: Frame) -> None:
-    """Make `frame` the cached frame of `x` (a frame computed elsewhere, e.g. compiled)."""
-    _FRAMES[id(x)] = (x, frame)
-    _FRAMES.move_to_end(id(x))
-    while len(_FRAMES) > 8:
-        _FRAMES.popitem(last=False)
 
 
 @register_container
