@@ -6,7 +6,9 @@ gradient. Writing the tangent space as the image of the linear map
 ``dU* = (0, .., 0, X_d)`` (so ``T(dU*) = x``), one reverse pass gives
 ``d f / d dU_k = U_<k^H grad f V_>k^H``; a gauge projection of each block
 gives exactly the deltas of ``P_x grad f`` (Novikov, Rakhuba, Oseledets 2022).
-No Euclidean gradient of the size of the full tensor is ever formed.
+No Euclidean gradient of the size of the full tensor is ever formed. When the
+bond matrices ``R_k`` of ``x`` are well conditioned the same deltas come
+cheaper from the rank-``r`` cores: ``d f / d U_k = U_<k^H grad f V_>k^H R_k^H``.
 
 For the Hessian the curvature term is included by differentiating ``f`` along
 the on-manifold curve ``phi(theta) = (U_1 + theta_1) .. (X_d + theta_d)``: its
@@ -38,8 +40,10 @@ __all__ = ["grad", "value_and_grad", "hessian_vector_product"]
 def grad(f: Callable[[TTTensor], Any], x: TTTensor) -> TangentVector:
     """Riemannian gradient of a scalar function of a TTTensor, by autodiff.
 
-    One reverse-mode pass of `f` on the rank-``2r`` tangent-space
-    parametrization at `x` (torch, JAX, TensorFlow); works under ``jax.jit``.
+    One reverse-mode pass of `f` (torch, JAX, TensorFlow): on the rank-``r``
+    cores of `x` when `x` is well conditioned, else on the rank-``2r``
+    tangent-space parametrization (see :func:`value_and_grad`); works under
+    ``jax.jit``.
 
     Parameters
     ----------
