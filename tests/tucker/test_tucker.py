@@ -84,6 +84,20 @@ def test_hooi_never_worse_than_hosvd(backend):
     assert all(e2 <= e1 + 1e-12 for e1, e2 in zip(info.errors, info.errors[1:]))
 
 
+def test_hooi_is_accurate_on_a_smooth_tensor_and_reports_the_true_error(backend):
+    """1/(1+i+j+k): singular values decay to round-off. Subspaces from the Gram matrix
+    (squared singular values) stalled near 1e-8 and the record read sqrt(|a|^2 - |core|^2)."""
+    i = np.arange(60.0)
+    a = 1.0 / (1.0 + i[:, None, None] + i[None, :, None] + i[None, None, :])
+    x, info = tucker.hooi(backend.asarray(a), (14, 14, 14), max_iter=10, return_info=True)
+    assert_like(x.core, backend.asarray(a))
+    err = rel_error(x, a)
+    hosvd_err = rel_error(tucker.hosvd(a, ranks=(14, 14, 14)), a)
+    assert err <= hosvd_err * (1 + 1e-6) + 1e-15
+    assert err < 1e-10  # the Gram-based sweeps gave ~1e-8
+    assert abs(info.errors[-1] - err) <= 1e-3 * err + 1e-15  # the record is the true error
+
+
 def test_hooi_exact_recovery_and_random_init(backend):
     x = low_rank(backend)
     y = tucker.hooi(x.full(), (3, 4, 5), init="random", tol=1e-14, max_iter=100)
