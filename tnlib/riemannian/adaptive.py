@@ -35,7 +35,6 @@ def two_site_gradient(f: Callable | None, egrad: Callable | None, frame: Frame, 
     if egrad is not None:
         return _from_egrad(egrad, frame, k)
     left, right = frame.left, frame.right
-    d = frame.ndim
     r0, n1, r1 = xp.shape(left[k])
     _, n2, r2 = xp.shape(right[k + 1])
     width = n2 * r2
@@ -52,7 +51,6 @@ def two_site_gradient(f: Callable | None, egrad: Callable | None, frame: Frame, 
         return f(TTTensor._from_cores(cores, xp))
 
     zero = xp.zeros((r0, n1, width), dtype=dt, device=dev)
-    del d
     return xp.reshape(xp.grad(widened)(zero), (r0 * n1, width))
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from .._validation import check_positive_int, check_shape
 from ..backends import Backend, backend_of, resolve
 from ..errors import ArgumentError, ShapeError
+from ..tt.construct import _ranks
 from ..tt.construct import random as tt_random
 from ..tt.tensor import TTTensor
 from .optimize import MinimizeInfo, Problem, run
@@ -256,7 +257,7 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
     if manifold == "desingularized":
         from .desingularized import desingularized_complete
 
-        return desingularized_complete(idx, values, shape, rank, max_iter=max_iter, tol=tol,
+        return desingularized_complete(idx, values, shape, rank, xp, max_iter=max_iter, tol=tol,
                                        seed=seed, callback=callback, verbose=verbose,
                                        return_info=return_info)
     samples, a = sample_data(idx, values, shape, xp, where, name="rows/cols")
@@ -400,24 +401,9 @@ def _host(a: Any, where: str, name: str) -> np.ndarray:
 
 
 def _check_ranks(ranks: Any, shape: tuple, where: str) -> list[int]:
-    d = len(shape)
-    if isinstance(ranks, (int, np.integer)) and not isinstance(ranks, bool):
-        r = [1] + [int(ranks)] * (d - 1) + [1]
-    else:
-        try:
-            vals = [int(v) for v in ranks]
-        except TypeError:
-            raise ArgumentError(f"{where}: ranks must be an int or a sequence of ints, got "
-                                f"{ranks!r}") from None
-        if len(vals) == d - 1:
-            vals = [1] + vals + [1]
-        if len(vals) != d + 1 or vals[0] != 1 or vals[-1] != 1:
-            raise ShapeError(f"{where}: ranks must be an int, {d - 1} bond ranks or {d + 1} "
-                             f"ranks with ends 1, got {ranks!r}")
-        r = vals
-    for k in range(1, d):
-        if r[k] < 1:
-            raise ArgumentError(f"{where}: ranks must be >= 1, got {ranks!r}")
+    """Ranks as ``(1, r_1, .., r_{d-1}, 1)`` that a point of this shape can have."""
+    r = _ranks(ranks, len(shape), where)
+    for k in range(1, len(shape)):
         if r[k] > r[k - 1] * shape[k - 1] or r[k] > r[k + 1] * shape[k]:
             raise ShapeError(f"{where}: rank r_{k} = {r[k]} doesn't fit the shape {shape} "
                              f"with ranks {tuple(r)}: it must be <= r_{k - 1} n_{k} and "

@@ -142,7 +142,7 @@ def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | N
             info.converged = False
             info.stop_reason = "the line search found no decrease"
             return p
-        p_old, f_old = p, f
+        f_old = f
         p = y
         f, (gv, gtk) = value_grad(p)
         g_new = geo.gradient(p, gv, gtk)
@@ -175,26 +175,19 @@ def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | N
         eta = -g_new + beta * eta
         g, gn2 = g_new, gn2_new
         t_guess = 2.0 * t
-        del p_old
     info.converged = False
     info.stop_reason = f"max_iter={max_iter} reached"
     return p
 
 
 def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: int,
-                            max_iter: int = 1000, tol: float = 1e-12, seed: Any = None,
+                            xp: Backend, max_iter: int = 1000, tol: float = 1e-12, seed: Any = None,
                             callback: Callable | None = None, verbose: bool = False,
                             return_info: bool = False) -> Any:
     """Matrix completion on the desingularized bounded-rank set (see :func:`matrix_complete`)."""
-    from ..backends import backend_of
     from .completion import CompletionInfo, sparse_svd_start
 
     where = "matrix_complete"
-    xp = backend_of(values) if not isinstance(values, (list, tuple)) else None
-    if xp is None:
-        from ..backends import resolve
-
-        xp = resolve(None)
     samples, a = sample_data(idx, values, shape, xp, where, name="rows/cols")
     m, n = shape
     rows, cols = samples.modes
