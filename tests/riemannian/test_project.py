@@ -8,7 +8,7 @@ import pytest
 import tnlib
 from tnlib import riemannian as rm
 from tnlib import tt
-from tnlib.errors import BackendMismatchError, ShapeError
+from tnlib.errors import ArgumentError, BackendMismatchError, EvaluationError, ShapeError
 
 from ..helpers import assert_like, np_of, rel_error
 
@@ -123,6 +123,18 @@ def test_bad_input():
         rm.project_sum(x, [x, x], [1.0])
     with pytest.raises(ShapeError, match="mode 2 has size 5"):
         rm.project_sparse(x, np.array([[0, 0, 7, 0]]), np.ones(1))
+
+
+def test_non_finite_points_and_steps_are_refused(backend):
+    x = _point(backend)
+    bad = list(x.cores)
+    bad[1] = bad[1] * float("nan")
+    with pytest.raises(EvaluationError, match="non-finite"):
+        rm.project(tt.TTTensor(bad), x)
+    v = rm.project(x, tt.random(SHAPE, 2, seed=1, backend=backend))
+    for step in (float("nan"), float("inf")):
+        with pytest.raises(ArgumentError, match="step must be a finite"):
+            rm.retract(x, v, step)
 
 
 def test_mixed_backends_are_refused():

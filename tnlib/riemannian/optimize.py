@@ -15,7 +15,7 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, warn_not_converged
 from .._validation import check_positive_int
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, EvaluationError, ShapeError
 from ..tt.tensor import TTTensor
 from .autodiff import hessian_vector_product, riemannian_grad
 from .project import as_tangent, project, project_each, retract
@@ -387,7 +387,10 @@ def _trial(problem: Problem, x: TTTensor, eta: TangentVector, t: float
         y = retract(x, eta, t)
     except (ValueError, ArithmeticError):  # LAPACK refuses non-finite input
         return None, math.inf
-    fy = problem.value(y)
+    try:
+        fy = problem.value(y)
+    except EvaluationError:  # the trial point overflowed: too long a step
+        return None, math.inf
     return y, (fy if math.isfinite(fy) else math.inf)
 
 

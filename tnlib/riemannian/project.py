@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -141,6 +142,9 @@ def retract(x: TTTensor, v: Any, step: Any = 1.0) -> TTTensor:
     True
     """
     check_point(x, "retract")
+    if isinstance(step, bool) or (isinstance(step, numbers.Number) and not (
+            isinstance(step, numbers.Real) and math.isfinite(step))):
+        raise ArgumentError(f"retract: step must be a finite real number, got {step!r}")
     frame = frame_of(x, "retract")
     bounds = list(x.ranks[1:-1])
     if isinstance(v, TangentVector) and v.frame is frame:

@@ -26,6 +26,7 @@ high-dimensional tensor completion", SISC 38 (2016), Sec. 3.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from typing import Any
 
 from .._pytree import register_container
 from ..backends import Backend
-from ..errors import ShapeError
+from ..errors import EvaluationError, ShapeError
 from ..tt.tensor import TTTensor
 
 __all__ = ["Frame", "TangentVector", "frame_of"]
@@ -161,6 +162,12 @@ def build_frame(x: TTTensor, where: str = "riemannian") -> Frame:
         u = left[k - 1]
         r0, n0, _ = xp.shape(u)
         c = xp.reshape(xp.reshape(u, (r0 * n0, r)) @ bonds[k - 1], (r0, n0, r))
+    # NaN or inf in any core reaches X_d through the QR sweep: one reduction finds it,
+    # before a later SVD (rounding in a retraction) meets it
+    if not xp.is_traced(last) and not math.isfinite(float(xp.item(xp.norm(last)))):
+        raise EvaluationError(f"{where}: the point has non-finite entries (NaN or inf in its "
+                              "cores, or values beyond the dtype's range); expected a finite "
+                              "TT")
     return Frame(left, last, right, bonds, xp)
 
 
