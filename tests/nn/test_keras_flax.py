@@ -1,0 +1,143 @@
+"""Keras 3 and Flax layers compute the torch layer's function from the same cores."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tnlib.errors import ShapeError
+
+IN, OUT, RANKS = (3, 4, 5), (4, 2, 3), (1, 3, 5, 1)
+
+
+def _cores_and_input(seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(RANKS[k], IN[k], OUT[k], RANKS[k + 1]) for k in range(3)]
+    cores = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    bias = rng.standard_normal(24).astype(np.float32)
+    x = rng.standard_normal((6, 60)).astype(np.float32)
+    return cores, bias, x
+
+
+def _torch_reference(cores, bias, x):
+    torch = pytest.importorskip("torch")
+    from tnlib.nn.torch import TTLinear
+
+    layer = TTLinear(IN, OUT, RANKS)
+    with torch.no_grad():
+        for p, c in zip(layer.cores, cores):
+            p.copy_(torch.from_numpy(c))
+        layer.bias.copy_(torch.from_numpy(bias))
+        return layer(torch.from_numpy(x)).numpy()
+
+
+_KERAS_SCRIPT = r"""
+import json, sys
+import numpy as np
+import keras
+from tnlib.nn.keras import TTDense
+data = json.loads(sys.stdin.read())
+layer = TTDense(data["in"], data["out"], data["ranks"])
+x = np.asarray(data["x"], "float32")
+layer.build((None, x.shape[1]))
+layer.set_weights([np.asarray(c, "float32") for c in data["cores"]] +
+                  [np.asarray(data["bias"], "float32")])
+print(json.dumps({"backend": keras.backend.backend(),
+                  "y": np.asarray(keras.ops.convert_to_numpy(layer(x))).tolist()}))
+"""
+
+
+def test_keras_layer_matches_torch_and_round_trips_through_a_keras_file(tmp_path):
+    keras = pytest.importorskip("keras")
+    from tnlib.nn.keras import TTDense
+
+    cores, bias, x = _cores_and_input()
+    want = _torch_reference(cores, bias, x)
+    layer = TTDense(IN, OUT, 4)
+    layer.build((None, 60))
+    assert [w.name for w in layer.weights] == ["core_0", "core_1", "core_2", "bias"]
+    layer = TTDense(IN, OUT, RANKS)
+    model = keras.Sequential([keras.Input((60,)), layer])
+    layer.set_weights(cores + [bias])
+    np.testing.assert_allclose(np.asarray(model(x)), want, rtol=2e-5, atol=2e-5)
+    assert layer.count_params() == sum(c.size for c in cores) + 24
+    path = str(tmp_path / "tt.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
+    assert loaded.layers[0].get_config()["ranks"] == list(RANKS)
+    with pytest.raises(ShapeError, match="input"):
+        TTDense(IN, OUT, 2).build((None, 61))
+
+
+def test_keras_layer_trains_in_fit():
+    keras = pytest.importorskip("keras")
+    from tnlib.nn.keras import TTDense
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 16)).astype("float32")
+    y = (x @ rng.standard_normal((16, 1)) > 0).astype("float32")
+    model = keras.Sequential([keras.Input((16,)), TTDense((4, 4), (4, 4), 2,
+                                                          activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy")
+    hist = model.fit(x, y, epochs=15, batch_size=64, verbose=0)
+    assert hist.history["loss"][-1] < 0.6 * hist.history["loss"][0]
+
+
+@pytest.mark.parametrize("keras_backend", ["jax", "torch"])
+def test_keras_layer_on_other_keras_backends_matches_torch(keras_backend):
+    pytest.importorskip("keras")
+    pytest.importorskip(keras_backend)
+    cores, bias, x = _cores_and_input()
+    want = _torch_reference(cores, bias, x)
+    payload = json.dumps({"in": IN, "out": OUT, "ranks": RANKS, "x": x.tolist(),
+                          "cores": [c.tolist() for c in cores], "bias": bias.tolist()})
+    env = dict(os.environ, KERAS_BACKEND=keras_backend, TF_CPP_MIN_LOG_LEVEL="3",
+               JAX_PLATFORMS="cpu")
+    run = subprocess.run([sys.executable, "-c", _KERAS_SCRIPT], input=payload, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["backend"] == keras_backend
+    np.testing.assert_allclose(np.asarray(out["y"]), want, rtol=2e-5, atol=2e-5)
+
+
+def test_flax_nnx_and_linen_layers_match_torch_and_differentiate():
+    pytest.importorskip("flax")
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from tnlib.nn.flax import TTDense, TTDenseLinen
+
+    cores, bias, x = _cores_and_input()
+    want = _torch_reference(cores, bias, x)
+    layer = TTDense(IN, OUT, RANKS, rngs=nnx.Rngs(0))
+    for p, c in zip(layer.cores, cores):
+        p[...] = jnp.asarray(c)
+    layer.bias[...] = jnp.asarray(bias)
+    np.testing.assert_allclose(np.asarray(layer(jnp.asarray(x))), want, rtol=2e-5, atol=2e-5)
+    leaves = jax.tree_util.tree_leaves(nnx.state(layer, nnx.Param))
+    assert sum(leaf.size for leaf in leaves) == sum(c.size for c in cores) + 24
+
+    @nnx.jit
+    def loss_grad(model, xb):
+        return nnx.grad(lambda m: jnp.sum(m(xb) ** 2))(model)
+
+    grads = jax.tree_util.tree_leaves(loss_grad(layer, jnp.asarray(x)))
+    assert len(grads) == 4 and all(float(jnp.abs(g).sum()) > 0 for g in grads)
+
+    linen = TTDenseLinen(IN, OUT, RANKS)
+    params = linen.init(jax.random.key(0), jnp.asarray(x))
+    params = {"params": {**{f"core_{k}": jnp.asarray(c) for k, c in enumerate(cores)},
+                         "bias": jnp.asarray(bias)}}
+    np.testing.assert_allclose(np.asarray(linen.apply(params, jnp.asarray(x))), want,
+                               rtol=2e-5, atol=2e-5)
+    with pytest.raises(ShapeError, match="input"):
+        layer(jnp.zeros((2, 59)))

@@ -1,0 +1,239 @@
+"""PyTorch layers: TTLinear, cp_conv2d, tucker_conv2d, TTLSTM/TTGRU and their cells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from tnlib import tt  # noqa: E402
+from tnlib.errors import ArgumentError, ShapeError  # noqa: E402
+from tnlib.nn.torch import (  # noqa: E402
+    TTGRU,
+    TTLSTM,
+    TTGRUCell,
+    TTLinear,
+    TTLSTMCell,
+    cp_conv2d,
+    tucker_conv2d,
+)
+
+F64 = torch.float64
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def test_tensornet_layer_parameter_count_and_forward():
+    layer = TTLinear((7, 4, 7, 4), (5, 5, 5, 5), ranks=4)
+    assert sum(p.numel() for p in layer.parameters()) == 1725
+    assert layer(torch.randn(3, 784)).shape == (3, 625)
+    assert layer(torch.randn(2, 5, 784)).shape == (2, 5, 625)  # any leading dims
+
+
+@pytest.mark.parametrize("contraction", ["auto", "chain", "dense", "sequential"])
+@pytest.mark.parametrize("batch", [1, 4, 200])
+def test_forward_is_x_times_the_dense_weight_in_every_order(contraction, batch):
+    layer = TTLinear((3, 4, 5), (4, 2, 3), ranks=(3, 5), contraction=contraction, dtype=F64)
+    with torch.no_grad():
+        layer.bias.normal_()
+    w = layer.to_tt_matrix().full()
+    x = torch.randn(batch, 60, dtype=F64)
+    want = x @ w + layer.bias
+    torch.testing.assert_close(layer(x), want, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():  # the gradient-free route (a cached dense weight where cheaper)
+        torch.testing.assert_close(layer(x), want, rtol=1e-12, atol=1e-12)
+
+
+def test_cached_inference_weight_follows_parameter_updates():
+    layer = TTLinear((4, 4), (4, 4), ranks=16, dtype=F64)  # full rank: the dense route wins
+    x = torch.randn(50, 16, dtype=F64)
+    with torch.no_grad():
+        y0 = layer(x)
+        layer.cores[0].mul_(2.0)
+        torch.testing.assert_close(layer(x), 2.0 * y0)
+
+
+def test_gradients_reach_every_core_and_match_finite_differences():
+    layer = TTLinear((2, 3, 2), (3, 2, 2), ranks=2, dtype=F64)
+    x = torch.randn(5, 12, dtype=F64)
+    params = list(layer.parameters())
+    assert torch.autograd.gradcheck(lambda *p: _functional(layer, p, x), params)
+    layer(x).square().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
+
+
+def _functional(layer, params, x):
+    return torch.func.functional_call(layer, dict(zip(
+        [n for n, _ in layer.named_parameters()], params)), (x,))
+
+
+@pytest.mark.parametrize("init, target", [("glorot", 2 / (256 + 512)), ("he", 2 / 256)])
+def test_initialization_variance_matches_the_dense_init(init, target):
+    var = np.mean([torch.var(TTLinear((4, 8, 8), (8, 8, 8), 4, init=init, dtype=F64)
+                             .to_tt_matrix().full()).item() for _ in range(20)])
+    assert abs(var / target - 1) < 0.1
+
+
+def test_from_linear_is_exact_for_a_tt_structured_weight():
+    m = tt.TTMatrix([torch.randn(s, dtype=F64) for s in
+                     [(1, 4, 2, 3), (3, 2, 4, 2), (2, 3, 2, 1)]])
+    dense = nn.Linear(24, 16, dtype=F64)
+    with torch.no_grad():
+        dense.weight.copy_(m.full().T)
+    layer = TTLinear.from_linear(dense, in_shape=(4, 2, 3), out_shape=(2, 4, 2))
+    assert layer.ranks == (1, 3, 2, 1)
+    x = torch.randn(7, 24, dtype=F64)
+    torch.testing.assert_close(layer(x), dense(x), rtol=1e-12, atol=1e-12)
+    auto = TTLinear.from_linear(dense, eps=1e-10)  # shapes factored automatically
+    torch.testing.assert_close(auto(x), dense(x), rtol=1e-9, atol=1e-9)
+
+
+def test_from_linear_truncates_to_the_requested_accuracy():
+    dense = nn.Linear(64, 64, dtype=F64)
+    layer = TTLinear.from_linear(dense, eps=0.5)
+    err = torch.linalg.norm(layer.weight() - dense.weight.T) / torch.linalg.norm(dense.weight)
+    assert err <= 0.5 + 1e-12
+    assert sum(p.numel() for p in layer.cores.parameters()) < 64 * 64
+
+
+def _rank_r_conv(r, c_out, c_in, k, **kw):
+    conv = nn.Conv2d(c_in, c_out, k, dtype=F64, **kw)
+    factors = [torch.randn(n, r, dtype=F64) for n in (c_out, c_in, k, k)]
+    with torch.no_grad():
+        conv.weight.copy_(torch.einsum("ar,br,cr,dr->abcd", *factors))
+    return conv
+
+
+@pytest.mark.parametrize("kw", [
+    {"stride": 2, "padding": 1},
+    {"padding": 2, "dilation": 2},
+    {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "padding_mode": "reflect"},
+    {"padding": "same"},
+    {"bias": False},
+])
+def test_cp_conv2d_of_a_rank_r_kernel_reproduces_the_convolution(kw):
+    conv = _rank_r_conv(3, 8, 5, 3, **kw)
+    fast = cp_conv2d(conv, 3)
+    assert [type(m) for m in fast] == [nn.Conv2d] * 4
+    x = torch.randn(2, 5, 11, 13, dtype=F64)
+    want = conv(x)
+    assert fast(x).shape == want.shape
+    assert (fast(x) - want).abs().max() <= 1e-6 * want.abs().max()
+    n = sum(p.numel() for p in fast.parameters())
+    assert n == 3 * (5 + 3 + 3 + 8) + (8 if conv.bias is not None else 0)
+
+
+def test_tucker_conv2d_reproduces_a_low_multilinear_rank_kernel():
+    conv = nn.Conv2d(6, 8, 3, stride=2, padding=1, dtype=F64)
+    core = torch.randn(3, 2, 3, 3, dtype=F64)
+    u_out, u_in = torch.randn(8, 3, dtype=F64), torch.randn(6, 2, dtype=F64)
+    with torch.no_grad():
+        conv.weight.copy_(torch.einsum("abij,ta,sb->tsij", core, u_out, u_in))
+    fast = tucker_conv2d(conv, (3, 2))
+    x = torch.randn(2, 6, 9, 9, dtype=F64)
+    torch.testing.assert_close(fast(x), conv(x), rtol=1e-9, atol=1e-9)
+
+
+def test_bad_inputs_name_the_argument():
+    with pytest.raises(ShapeError, match="in_shape"):
+        TTLinear((2, 3), (2, 3, 4), 2)
+    with pytest.raises(ArgumentError, match="ranks"):
+        TTLinear((2, 3), (2, 3), 0)
+    with pytest.raises(ShapeError, match="input"):
+        TTLinear((2, 3), (2, 3), 2)(torch.randn(4, 5))
+    with pytest.raises(ArgumentError, match="conv"):
+        cp_conv2d(nn.Linear(3, 3), 2)
+    with pytest.raises(ArgumentError, match="groups"):
+        cp_conv2d(nn.Conv2d(4, 4, 3, groups=2), 2)
+    with pytest.raises(ArgumentError, match="rank"):
+        cp_conv2d(nn.Conv2d(4, 4, 3), 0)
+    with pytest.raises(ArgumentError, match="ranks"):
+        tucker_conv2d(nn.Conv2d(4, 4, 3), (1, 2, 3))
+    with pytest.raises(ShapeError, match="from_linear"):
+        TTLinear.from_linear(nn.Linear(12, 6), in_shape=(3, 3), out_shape=(2, 3))
+    with pytest.raises(ArgumentError, match="linear"):
+        TTLinear.from_linear(nn.Conv2d(2, 2, 1))
+    with pytest.raises(ArgumentError, match="proj_size"):
+        TTLSTM((2, 3), (2, 2), 2, proj_size=2)
+
+
+def _dense_twin(tt_rnn, cls, **kw):
+    """The nn.LSTM / nn.GRU whose weights are the TT layer's, made dense."""
+    dirs = 2 if tt_rnn.bidirectional else 1
+    ref = cls(tt_rnn.input_size, tt_rnn.hidden_size, num_layers=tt_rnn.num_layers,
+              bidirectional=tt_rnn.bidirectional, dtype=F64, **kw)
+    with torch.no_grad():
+        for i, cell in enumerate(tt_rnn.cells):
+            layer, d = divmod(i, dirs)
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            getattr(ref, "weight_ih" + sfx).copy_(cell.ih.weight().T)
+            getattr(ref, "bias_ih" + sfx).copy_(cell.ih.bias.normal_())
+            getattr(ref, "weight_hh" + sfx).copy_(cell.weight_hh)
+            getattr(ref, "bias_hh" + sfx).copy_(cell.bias_hh.normal_())
+    return ref
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_tt_lstm_equals_nn_lstm_with_the_dense_weight(bidirectional, batch_first):
+    lstm = TTLSTM((4, 8), (4, 4), 3, num_layers=2, batch_first=batch_first,
+                  bidirectional=bidirectional, dtype=F64)
+    ref = _dense_twin(lstm, nn.LSTM, batch_first=batch_first)
+    x = torch.randn(3, 7, 32, dtype=F64)
+    n = 2 * (2 if bidirectional else 1)
+    h0, c0 = torch.randn(n, 3 if batch_first else 7, 16, dtype=F64), \
+        torch.randn(n, 3 if batch_first else 7, 16, dtype=F64)
+    out, (h, c) = lstm(x, (h0, c0))
+    want, (hw, cw) = ref(x, (h0, c0))
+    for a, b in [(out, want), (h, hw), (c, cw)]:
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    # state passing: two halves with the carried state equal the whole sequence
+    if batch_first and not bidirectional:
+        o1, s1 = lstm(x[:, :3], (h0, c0))
+        o2, s2 = lstm(x[:, 3:], s1)
+        torch.testing.assert_close(torch.cat([o1, o2], 1), out, rtol=1e-12, atol=1e-12)
+
+
+def test_tt_gru_equals_nn_gru_and_handles_unbatched_input():
+    gru = TTGRU((4, 8), (4, 4), 3, num_layers=2, dtype=F64)
+    ref = _dense_twin(gru, nn.GRU)
+    x = torch.randn(6, 2, 32, dtype=F64)
+    out, h = gru(x)
+    want, hw = ref(x)
+    torch.testing.assert_close(out, want, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(h, hw, rtol=1e-12, atol=1e-12)
+    o1, h1 = gru(x[:, 0])
+    torch.testing.assert_close(o1, out[:, 0], rtol=1e-12, atol=1e-12)
+    assert h1.shape == (2, 16)
+    with pytest.raises(ShapeError, match="initial state"):
+        gru(x, torch.zeros(1, 2, 16, dtype=F64))
+
+
+def test_cells_match_the_nn_cells():
+    cell = TTLSTMCell((4, 8), (4, 4), 3, dtype=F64)
+    ref = nn.LSTMCell(32, 16, dtype=F64)
+    gcell = TTGRUCell((4, 8), (4, 4), 3, dtype=F64)
+    gref = nn.GRUCell(32, 16, dtype=F64)
+    with torch.no_grad():
+        for c, r in [(cell, ref), (gcell, gref)]:
+            r.weight_ih.copy_(c.ih.weight().T)
+            r.bias_ih.copy_(c.ih.bias)
+            r.weight_hh.copy_(c.weight_hh)
+            r.bias_hh.copy_(c.bias_hh)
+    x, h, c = (torch.randn(5, n, dtype=F64) for n in (32, 16, 16))
+    for a, b in zip(cell(x, (h, c)), ref(x, (h, c))):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gcell(x, h), gref(x, h), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gcell(x[0]), gref(x[0]), rtol=1e-12, atol=1e-12)
+
+
+def test_tt_input_map_is_a_small_fraction_of_the_dense_one():
+    gru = TTGRU((8, 8, 8, 8), (4, 4, 4, 4), ranks=4)
+    dense_ih = 3 * 256 * 4096
+    tt_ih = sum(p.numel() for p in gru.cells[0].ih.cores)
+    assert tt_ih * 100 <= dense_ih
