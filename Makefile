@@ -7,7 +7,7 @@ BENCH_VENV  := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tnlib-installed
 # CPU frameworks. torch==2.13.0 is the CPU build (a bare `torch` pulls a multi-GB CUDA build).
 CPU_BACKENDS := torch==2.13.0 tensorflow-cpu jax
-PEERS := tensorly teneva torchtt tntorch quimb
+PEERS := tensorly teneva torchtt tntorch quimb tensorly-torch
 PYTEST_ARGS ?= -n 2
 
 .PHONY: test demo bench docs lint clean
@@ -26,12 +26,12 @@ demo: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m tnlib demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check tnlib tests benchmarks
+	$(BIN)/ruff check tnlib tests benchmarks examples
 
 $(BENCH_STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install -q $(CPU_BACKENDS) matplotlib
+	$(BENCH_VENV)/bin/python -m pip install -q $(CPU_BACKENDS) matplotlib scikit-learn
 	$(BENCH_VENV)/bin/python -m pip install -q -e .
 	# peer libraries, for side-by-side timings only (never tnlib dependencies)
 	-$(BENCH_VENV)/bin/python -m pip install -q $(PEERS)

@@ -35,7 +35,7 @@ def test_tensornet_layer_parameter_count_and_forward():
     assert layer(torch.randn(2, 5, 784)).shape == (2, 5, 625)  # any leading dims
 
 
-@pytest.mark.parametrize("contraction", ["auto", "chain", "dense", "sequential"])
+@pytest.mark.parametrize("contraction", ["auto", "chain", "halves", "dense", "sequential"])
 @pytest.mark.parametrize("batch", [1, 4, 200])
 def test_forward_is_x_times_the_dense_weight_in_every_order(contraction, batch):
     layer = TTLinear((3, 4, 5), (4, 2, 3), ranks=(3, 5), contraction=contraction, dtype=F64)

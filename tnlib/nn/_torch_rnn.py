@@ -18,7 +18,7 @@ from torch import nn
 
 from .._validation import check_positive_int, check_shape
 from ..errors import ArgumentError, ShapeError
-from .torch import TTLinear, _check_float
+from ._torch_linear import TTLinear, _check_float
 
 _GATES = {"lstm": 4, "gru": 3}
 

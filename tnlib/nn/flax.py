@@ -23,7 +23,7 @@ def _apply(spec: TTLayerSpec, contraction: str, x: Any, cores: list, bias: Any) 
                          f"{spec.in_features}) for in_shape {spec.in_shape}")
     x2 = jnp.reshape(x, (-1, spec.in_features))
     plan = spec.plan(x2.shape[0], contraction)
-    y = apply_plan(plan, spec, x2, cores, jnp.einsum, jnp.reshape)
+    y = apply_plan(plan, spec, x2, cores, jnp.einsum, jnp.reshape, jnp.matmul)
     if bias is not None:
         y = y + bias
     return jnp.reshape(y, x.shape[:-1] + (spec.out_features,))
@@ -49,7 +49,7 @@ class TTDense(nnx.Module):
     ranks : int or sequence of int
     use_bias : bool
     init : {"glorot", "he"}
-    contraction : {"auto", "chain", "dense", "sequential"}
+    contraction : {"auto", "chain", "halves", "dense", "sequential"}
     param_dtype : dtype
     rngs : nnx.Rngs
 

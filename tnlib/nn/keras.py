@@ -33,7 +33,7 @@ class TTDense(keras.layers.Layer):
     use_bias : bool
     activation : str or callable, optional
     init : {"glorot", "he"}
-    contraction : {"auto", "chain", "dense", "sequential"}
+    contraction : {"auto", "chain", "halves", "dense", "sequential"}
 
     Examples
     --------
@@ -74,7 +74,7 @@ class TTDense(keras.layers.Layer):
         x2 = ops.reshape(x, (-1, spec.in_features))
         plan = spec.plan(x2.shape[0], self.contraction)
         y = apply_plan(plan, spec, x2, [ops.convert_to_tensor(c) for c in self.cores],
-                       ops.einsum, ops.reshape)
+                       ops.einsum, ops.reshape, ops.matmul)
         if self.bias is not None:
             y = y + self.bias
         if self.activation is not None:
