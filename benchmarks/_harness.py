@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import resource
@@ -170,12 +171,23 @@ class Report:
                                  squeeze=False)
         for ax, w in zip(axes[:, 0], workloads):
             rows = [r for r in self.rows if r["workload"] == w]
+            # tnlib's rows stand out; every other candidate is grey
+            colors = ["tab:orange" if "tnlib" in r["candidate"] else "tab:gray" for r in rows]
             ax.barh([r["candidate"] for r in rows], [r["median"] for r in rows],
                     xerr=[[r["median"] - r["min"] for r in rows],
-                          [r["max"] - r["median"] for r in rows]], color="tab:blue")
-            ax.set_xscale("log")
+                          [r["max"] - r["median"] for r in rows]], color=colors)
+            # a linear axis from zero unless the times span more than 30x; then a log
+            # axis whose bars start at a power of ten well below the fastest, labelled so
+            lo = min(r["min"] for r in rows)
+            hi = max(r["max"] for r in rows)
+            if hi > 30 * lo:
+                ax.set_xscale("log")
+                ax.set_xlim(left=10 ** math.floor(math.log10(lo) - 0.5))
+                ax.set_xlabel("seconds, log axis (median, min-max)")
+            else:
+                ax.set_xlim(left=0)
+                ax.set_xlabel("seconds (median, min-max)")
             ax.set_title(w, fontsize=9)
-            ax.set_xlabel("seconds (median, min-max)")
             ax.invert_yaxis()
         fig.suptitle(self.title, fontsize=10)
         fig.tight_layout()

@@ -2,8 +2,8 @@
 
 1. Forward + backward of a 4096 x 4096 layer ((8,8,8,8) -> (8,8,8,8), TT-rank 8),
    float32, one CPU thread, batch 256 / 32 / 1: ``nn.Linear`` (baseline), tnlib
-   ``TTLinear``, tensorly-torch ``FactorizedLinear(factorization="tt")``, torchTT
-   ``LinearLayerTT``; on TensorFlow, t3f ``KerasDense`` and tnlib's Keras
+   ``TTLinear``, tensorly-torch ``FactorizedLinear(factorization="blocktt")``
+   (its TT-matrix), torchTT ``LinearLayerTT``; on TensorFlow, t3f ``KerasDense`` and tnlib's Keras
    ``TTDense``, both inside ``tf.function``.
 2. digits: a TT hidden layer (8x8 -> 16x16, rank 4) and a linear head.
 3. Exponential machine on breast_cancer and on the synthetic order-6 interaction
@@ -40,7 +40,7 @@ def _torch_candidates(batch: int) -> dict:
         import tltorch
 
         layers["tensorly-torch FactorizedLinear"] = tltorch.FactorizedLinear(
-            SHAPE, SHAPE, factorization="tt", rank=RANK)
+            SHAPE, SHAPE, factorization="blocktt", rank=RANK)
     except Exception as exc:  # noqa: BLE001 - a missing peer is reported, not fatal
         print(f"  [tensorly-torch unavailable: {exc}]")
     torchtt = _peers.load("torchtt")
@@ -76,17 +76,21 @@ def _tf_candidates(batch: int) -> dict:
     if t3f:
         layers["t3f KerasDense (tf.function)"] = t3f.nn.KerasDense(
             input_dims=list(SHAPE), output_dims=list(SHAPE), tt_rank=RANK)
-    cands = {}
-    for name, layer in layers.items():
+    def make_step(layer):
         layer(x)  # build
+        # t3f 1.2 keeps its cores outside Keras' variable tracking: differentiate
+        # with respect to them explicitly (captured, not passed: an argument would
+        # be traced as a constant tensor)
+        weights = list(layer.trainable_variables) or list(layer.matrix.tt_cores) + [layer.b]
 
         @tf.function
-        def step(layer=layer):
+        def step():
             with tf.GradientTape() as tape:
                 y = tf.reduce_sum(layer(x))
-            return tape.gradient(y, layer.trainable_variables)
-        cands[name] = lambda step=step: [g.numpy() for g in step()]
-    return cands
+            return [y] + tape.gradient(y, weights)
+        return lambda: [g.numpy() for g in step()]
+
+    return {name: make_step(layer) for name, layer in layers.items()}
 
 
 def bench_speed(report: _harness.Report, repeats: int) -> None:
@@ -109,13 +113,16 @@ def bench_examples(report: _harness.Report) -> None:
     import tt_mlp_digits
 
     for name, r in tt_mlp_digits.run().items():
-        report.add("digits MLP, hidden 64 -> 256 (train)", f"{name} hidden layer",
+        label = "tnlib TTLinear" if name == "TT" else "nn.Linear"
+        report.add("digits MLP, hidden 64 -> 256 (train)", f"{label} hidden layer",
                    _one_run(r["seconds"]), accuracy=r["accuracy"], weights=r["hidden_params"])
     for data, rows in exponential_machine.run().items():
         for name, r in rows.items():
-            report.add(f"{data} (fit)", name, _one_run(r["seconds"]), auc=r["auc"])
+            label = f"tnlib {name}" if name.startswith("exponential") else name
+            report.add(f"{data} (fit)", label, _one_run(r["seconds"]), auc=r["auc"])
     for name, r in tt_gru_sequences.run().items():
-        report.add("blob-direction sequences (train)", name, _one_run(r["seconds"]),
+        label = "tnlib TTGRU" if name == "TT-GRU" else "nn.GRU"
+        report.add("blob-direction sequences (train)", label, _one_run(r["seconds"]),
                    accuracy=r["accuracy"], weights=r["input_map_params"])
 
 
