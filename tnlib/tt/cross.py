@@ -39,7 +39,6 @@ TTTensor on that backend, rounded to ``eps``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +50,8 @@ from .._validation import check_eps, check_positive_int, check_shape
 from ..backends import Backend, resolve
 from ..errors import ArgumentError, EvaluationError, ShapeError
 from ..linalg.maxvol import maxvol_host
+from ._cross_cache import _BudgetExceeded, _Cache
+from ._executor import check_executor
 from .tensor import TTTensor
 
 __all__ = ["CrossInfo", "apply", "cross"]
@@ -87,127 +88,17 @@ class CrossInfo(IterationInfo):
     probe_errors: list[float] = field(default_factory=list)
 
 
-class _Cache:
-    """Distinct-point cache in front of the user's function; one batched call per request.
-
-    Points are keyed exactly by their multi-index in mixed radix, split into
-    62-bit words. Lookups are vectorized: a 64-bit hash of the words is found by
-    binary search in sorted segments and the words compared, so a request of N
-    points costs ``O(N log M)`` NumPy work, not N Python dictionary operations.
-    """
-
-    def __init__(self, f: Callable, shape: tuple, xp: Backend, max_evals: int | None) -> None:
-        self.f, self.shape, self.xp, self.max_evals = f, shape, xp, max_evals
-        self.dtype = None
-        self.eval_time = 0.0
-        self.count = 0
-        self.words: list[tuple[int, int]] = []
-        start, bits = 0, 0.0
-        for k, n in enumerate(shape):
-            b = math.log2(n) if n > 1 else 0.0
-            if bits + b > 62 and k > start:
-                self.words.append((start, k))
-                start, bits = k, 0.0
-            bits += b
-        self.words.append((start, len(shape)))
-        self.radix = [np.cumprod([1] + [shape[j] for j in range(b - 1, a, -1)])[::-1]
-                      .astype(np.int64) for a, b in self.words]
-        mult = np.random.default_rng(12345).integers(1, 2**62, size=len(self.words)) | 1
-        self.mult = mult.astype(np.uint64)
-        # sorted segments (hash, words, values); small ones are merged into big ones
-        self.segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def _key_words(self, points: np.ndarray) -> np.ndarray:
-        return np.stack([points[:, a:b] @ r for (a, b), r in zip(self.words, self.radix)],
-                        axis=1)
-
-    def _hash(self, words: np.ndarray) -> np.ndarray:
-        if words.shape[1] == 1:
-            return words[:, 0]
-        with np.errstate(over="ignore"):
-            h = (words.astype(np.uint64) * self.mult[None, :]).sum(axis=1, dtype=np.uint64)
-        return h.view(np.int64)
-
-    def _lookup(self, h: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        found = np.zeros(len(h), dtype=bool)
-        vals = np.zeros(len(h), dtype=self.dtype or np.float64)
-        for seg_h, seg_w, seg_v in self.segments:
-            pos = np.minimum(np.searchsorted(seg_h, h), len(seg_h) - 1)
-            hit = (seg_h[pos] == h) & ~found
-            if words.shape[1] > 1:
-                hit &= np.all(seg_w[pos] == words, axis=1)
-            vals[hit] = seg_v[pos[hit]]
-            found |= hit
-        return found, vals
-
-    def _insert(self, h: np.ndarray, words: np.ndarray, vals: np.ndarray) -> None:
-        order = np.argsort(h, kind="stable")
-        self.segments.append((h[order], words[order], vals[order]))
-        # merge while the newest segment is at least half the size of the one before it
-        while len(self.segments) > 1 and 2 * len(self.segments[-1][0]) >= len(
-                self.segments[-2][0]):
-            b, a = self.segments.pop(), self.segments.pop()
-            hh = np.concatenate([a[0], b[0]])
-            order = np.argsort(hh, kind="stable")
-            self.segments.append((hh[order], np.concatenate([a[1], b[1]])[order],
-                                  np.concatenate([a[2], b[2]])[order]))
-
-    def __call__(self, points: np.ndarray) -> np.ndarray:
-        words = self._key_words(points)
-        h = self._hash(words)
-        found, vals = self._lookup(h, words)
-        if not found.all():
-            miss = np.flatnonzero(~found)
-            uniq, first, inverse = np.unique(words[miss], axis=0, return_index=True,
-                                             return_inverse=True)
-            if self.max_evals is not None and self.count + len(uniq) > self.max_evals:
-                raise _BudgetExceeded()
-            new = self._evaluate(points[miss[first]])
-            if vals.dtype != self.dtype:
-                vals = vals.astype(self.dtype)
-            vals[miss] = new[inverse.reshape(-1)]
-            self.count += len(uniq)
-            self._insert(self._hash(uniq), uniq, new)
-        return vals
-
-    def _evaluate(self, points: np.ndarray) -> np.ndarray:
-        xp = self.xp
-        timer = Timer()
-        out = self.f(xp.asarray(points))
-        self.eval_time += timer()
-        vals = np.asarray(xp.to_numpy(out) if xp.is_array(out) else out)
-        if vals.shape != (len(points),):
-            raise EvaluationError(f"cross: f must return an array of shape ({len(points)},) "
-                                  f"for an index array of shape {points.shape}, got shape "
-                                  f"{vals.shape}")
-        if vals.dtype.kind not in "fciub":
-            raise EvaluationError(f"cross: f returned values of dtype {vals.dtype}")
-        bad = np.flatnonzero(~np.isfinite(vals))
-        if bad.size:
-            i = int(bad[0])
-            raise EvaluationError(f"cross: f returned {vals[i]} at index "
-                                  f"{tuple(int(v) for v in points[i])}")
-        kind = np.complex128 if vals.dtype.kind == "c" else np.float64
-        if self.dtype is None or kind == np.complex128 and self.dtype != np.complex128:
-            self.dtype = kind
-            self.segments = [(h, w, v.astype(kind)) for h, w, v in self.segments]
-        return vals.astype(self.dtype)
-
-
 _PROBE_POINTS = 256  # random points that confirm a settled tensor (counted as evaluations)
 _PROBE_CHANGE = 10  # ... also checked once a half-sweep changes the tensor by < 10 eps
 _OVERSAMPLE = 2  # pivots kept beyond the truncation rank of a bond
-
-
-class _BudgetExceeded(Exception):
-    pass
 
 
 def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = None,
           max_sweeps: int = 10, x0: TTTensor | None = None, seed: Any = None,
           return_info: bool = False, kickrank: int = 2, max_evals: int | None = None,
           validation: Any = None, callback: Callable | None = None, verbose: bool = False,
-          backend: str | Backend | None = None) -> Any:
+          backend: str | Backend | None = None, executor: Any = None,
+          batch_size: int | None = None) -> Any:
     """TT approximation of a black-box tensor from adaptively chosen entries.
 
     Parameters
@@ -243,6 +134,14 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         One line per half-sweep: sweep, max rank, change, evaluations, seconds.
     backend : str, optional
         Backend for the index arrays given to `f` and for the result.
+    executor : concurrent.futures.Executor, optional
+        Evaluate each batch of new points on this executor (threads, processes,
+        or ``dask.distributed.Client.get_executor()``), split into chunks; the
+        cache of evaluated points stays here, so the points asked, the result
+        and ``info.evaluations`` are those of the serial run. With processes
+        (and Dask), `f` must pickle.
+    batch_size : int, optional
+        Points per chunk on the executor (default: four chunks per worker).
 
     Returns
     -------
@@ -251,7 +150,8 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     Raises
     ------
     EvaluationError
-        If `f` returns the wrong shape, NaN or inf (the message names the index).
+        If `f` returns the wrong shape, NaN or inf (the message names the index),
+        or raises on an executor (the message names the chunk's first point).
 
     Examples
     --------
@@ -275,7 +175,8 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     xp = resolve(backend) if x0 is None else x0.backend
     d = len(shape)
     rng = np.random.default_rng(seed)
-    cache = _Cache(f, shape, xp, max_evals)
+    executor, batch_size = check_executor(executor, batch_size, "cross")
+    cache = _Cache(f, shape, xp, max_evals, executor, batch_size)
     info = CrossInfo()
     timer = Timer()
     val_idx, val_ref = _validation_set(validation, shape, rng, xp, cache)
@@ -544,7 +445,8 @@ def apply(fun: Callable, *tensors: TTTensor, eps: float = 1e-6, **kwargs: Any) -
     ``apply(fun, x, y)`` approximates the tensor with entries
     ``fun(x[i], y[i])``; `fun` receives 1-D arrays of the backend (e.g.
     ``lambda a: 1 / a``, ``xp.exp``, ``lambda a, b: a * b``). Keyword
-    arguments go to :func:`cross` (``max_rank``, ``x0``, ``return_info``, ...).
+    arguments go to :func:`cross` (``max_rank``, ``x0``, ``return_info``,
+    ``executor``, ...).
 
     Examples
     --------
@@ -562,9 +464,15 @@ def apply(fun: Callable, *tensors: TTTensor, eps: float = 1e-6, **kwargs: Any) -
         if t.shape != shape:
             raise ShapeError(f"apply: shapes differ, {shape} and {t.shape}")
     xp = tensors[0].backend
-
-    def f(idx: Any) -> Any:
-        return fun(*[t.evaluate(idx) for t in tensors])
-
     kwargs.setdefault("seed", 0)
-    return cross(f, shape, eps=eps, backend=xp, **kwargs)
+    return cross(_Applied(fun, tensors), shape, eps=eps, backend=xp, **kwargs)
+
+
+class _Applied:
+    """``fun`` of the tensors' entries at an index array (a class, so that it pickles)."""
+
+    def __init__(self, fun: Callable, tensors: tuple) -> None:
+        self.fun, self.tensors = fun, tensors
+
+    def __call__(self, idx: Any) -> Any:
+        return self.fun(*[t.evaluate(idx) for t in self.tensors])

@@ -73,7 +73,7 @@ def qtt_function(f: Any, a: float, b: float, d: int, eps: float = 1e-10,
     receives a 1-D array of points on the active backend and is evaluated at
     ``O(d r^2)`` of them -- never all ``2**d`` unless ``d`` is small. The result
     is rounded to `eps`. Keyword arguments go to :func:`~tnlib.tt.cross`
-    (``max_sweeps``, ``seed``, ``verbose``, ...).
+    (``max_sweeps``, ``seed``, ``verbose``, ``executor``, ``batch_size``, ...).
 
     Examples
     --------
@@ -95,10 +95,20 @@ def qtt_function(f: Any, a: float, b: float, d: int, eps: float = 1e-10,
     xp = resolve(backend)
     h = (b - a) / 2.0**d
     weights = xp.asarray(2.0 ** np.arange(d - 1, -1, -1, dtype=np.float64)[:, None])
-
-    def on_grid(idx: Any) -> Any:
-        j = xp.reshape(xp.astype(idx, xp.dtype(weights)) @ weights, (-1,))
-        return f(a + h * j)
-
     kwargs.setdefault("seed", 0)
-    return cross(on_grid, (2,) * d, eps=eps, max_rank=max_rank, backend=xp, **kwargs)
+    return cross(_OnGrid(f, a, h, weights), (2,) * d, eps=eps, max_rank=max_rank, backend=xp,
+                 **kwargs)
+
+
+class _OnGrid:
+    """``f`` at the grid points of binary multi-indices (a class, so that it pickles)."""
+
+    def __init__(self, f: Any, a: float, h: float, weights: Any) -> None:
+        self.f, self.a, self.h, self.weights = f, a, h, weights
+
+    def __call__(self, idx: Any) -> Any:
+        from ..backends import backend_of
+
+        xp = backend_of(self.weights)
+        j = xp.reshape(xp.astype(idx, xp.dtype(self.weights)) @ self.weights, (-1,))
+        return self.f(self.a + self.h * j)

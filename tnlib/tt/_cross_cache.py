@@ -1,0 +1,142 @@
+"""The distinct-point cache in front of a cross's black box (and its executor dispatch)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._info import Timer
+from ..backends import Backend
+from ..errors import EvaluationError
+from ._executor import evaluate_chunks
+
+
+class _BudgetExceeded(Exception):
+    """The distinct-evaluation budget (``max_evals``) would be exceeded."""
+
+
+class _Cache:
+    """Distinct-point cache in front of the user's function; one batched call per request.
+
+    Points are keyed exactly by their multi-index in mixed radix, split into
+    62-bit words. Lookups are vectorized: a 64-bit hash of the words is found by
+    binary search in sorted segments and the words compared, so a request of N
+    points costs ``O(N log M)`` NumPy work, not N Python dictionary operations.
+    """
+
+    def __init__(self, f: Callable, shape: tuple, xp: Backend, max_evals: int | None,
+                 executor: Any = None, batch_size: int | None = None) -> None:
+        self.f, self.shape, self.xp, self.max_evals = f, shape, xp, max_evals
+        self.executor, self.batch_size = executor, batch_size
+        self.dtype = None
+        self.eval_time = 0.0
+        self.count = 0
+        self.words: list[tuple[int, int]] = []
+        start, bits = 0, 0.0
+        for k, n in enumerate(shape):
+            b = math.log2(n) if n > 1 else 0.0
+            if bits + b > 62 and k > start:
+                self.words.append((start, k))
+                start, bits = k, 0.0
+            bits += b
+        self.words.append((start, len(shape)))
+        self.radix = [np.cumprod([1] + [shape[j] for j in range(b - 1, a, -1)])[::-1]
+                      .astype(np.int64) for a, b in self.words]
+        mult = np.random.default_rng(12345).integers(1, 2**62, size=len(self.words)) | 1
+        self.mult = mult.astype(np.uint64)
+        # sorted segments (hash, words, values); small ones are merged into big ones
+        self.segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def _key_words(self, points: np.ndarray) -> np.ndarray:
+        return np.stack([points[:, a:b] @ r for (a, b), r in zip(self.words, self.radix)],
+                        axis=1)
+
+    def _hash(self, words: np.ndarray) -> np.ndarray:
+        if words.shape[1] == 1:
+            return words[:, 0]
+        with np.errstate(over="ignore"):
+            h = (words.astype(np.uint64) * self.mult[None, :]).sum(axis=1, dtype=np.uint64)
+        return h.view(np.int64)
+
+    def _lookup(self, h: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = np.zeros(len(h), dtype=bool)
+        vals = np.zeros(len(h), dtype=self.dtype or np.float64)
+        for seg_h, seg_w, seg_v in self.segments:
+            pos = np.minimum(np.searchsorted(seg_h, h), len(seg_h) - 1)
+            hit = (seg_h[pos] == h) & ~found
+            if words.shape[1] > 1:
+                hit &= np.all(seg_w[pos] == words, axis=1)
+            vals[hit] = seg_v[pos[hit]]
+            found |= hit
+        return found, vals
+
+    def _insert(self, h: np.ndarray, words: np.ndarray, vals: np.ndarray) -> None:
+        order = np.argsort(h, kind="stable")
+        self.segments.append((h[order], words[order], vals[order]))
+        # merge while the newest segment is at least half the size of the one before it
+        while len(self.segments) > 1 and 2 * len(self.segments[-1][0]) >= len(
+                self.segments[-2][0]):
+            b, a = self.segments.pop(), self.segments.pop()
+            hh = np.concatenate([a[0], b[0]])
+            order = np.argsort(hh, kind="stable")
+            self.segments.append((hh[order], np.concatenate([a[1], b[1]])[order],
+                                  np.concatenate([a[2], b[2]])[order]))
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        words = self._key_words(points)
+        h = self._hash(words)
+        found, vals = self._lookup(h, words)
+        if not found.all():
+            miss = np.flatnonzero(~found)
+            uniq, first, inverse = np.unique(words[miss], axis=0, return_index=True,
+                                             return_inverse=True)
+            if self.max_evals is not None and self.count + len(uniq) > self.max_evals:
+                raise _BudgetExceeded()
+            new = self._evaluate(points[miss[first]])
+            if vals.dtype != self.dtype:
+                vals = vals.astype(self.dtype)
+            vals[miss] = new[inverse.reshape(-1)]
+            self.count += len(uniq)
+            self._insert(self._hash(uniq), uniq, new)
+        return vals
+
+    def _evaluate(self, points: np.ndarray) -> np.ndarray:
+        xp = self.xp
+        timer = Timer()
+        if self.executor is None:
+            vals = self._host(self.f(xp.asarray(points)))
+        else:
+            parts = []
+            for a, b, out in evaluate_chunks(self.f, xp.asarray(points), len(points),
+                                             self.executor, self.batch_size, points, "cross"):
+                part = self._host(out)
+                if part.shape != (b - a,):
+                    raise EvaluationError(
+                        f"cross: f must return an array of shape ({b - a},) for an index "
+                        f"array of shape ({b - a}, {points.shape[1]}), got shape {part.shape}")
+                parts.append(part)
+            vals = np.concatenate(parts)
+        self.eval_time += timer()
+        if vals.shape != (len(points),):
+            raise EvaluationError(f"cross: f must return an array of shape ({len(points)},) "
+                                  f"for an index array of shape {points.shape}, got shape "
+                                  f"{vals.shape}")
+        if vals.dtype.kind not in "fciub":
+            raise EvaluationError(f"cross: f returned values of dtype {vals.dtype}")
+        bad = np.flatnonzero(~np.isfinite(vals))
+        if bad.size:
+            i = int(bad[0])
+            raise EvaluationError(f"cross: f returned {vals[i]} at index "
+                                  f"{tuple(int(v) for v in points[i])}")
+        kind = np.complex128 if vals.dtype.kind == "c" else np.float64
+        if self.dtype is None or kind == np.complex128 and self.dtype != np.complex128:
+            self.dtype = kind
+            self.segments = [(h, w, v.astype(kind)) for h, w, v in self.segments]
+        return vals.astype(self.dtype)
+
+    def _host(self, out: Any) -> np.ndarray:
+        xp = self.xp
+        return np.asarray(xp.to_numpy(out) if xp.is_array(out) else out)
