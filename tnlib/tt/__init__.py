@@ -10,6 +10,7 @@ from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
 from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
+from .sketch import SketchInfo, tt_sketch
 from .svd import tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
 from .tensor import TTTensor
@@ -21,6 +22,7 @@ __all__ = [
     "CrossInfo",
     "DmrgInfo",
     "TdvpInfo",
+    "SketchInfo",
     "TTMatrix",
     "TTTensor",
     "add",
@@ -50,6 +52,7 @@ __all__ = [
     "sum",
     "tdvp",
     "tt_matrix",
+    "tt_sketch",
     "tt_svd",
     "zeros",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 from .._info import Timer
 from ..backends import Backend
 from ..errors import EvaluationError
-from ._executor import evaluate_chunks
+from ..scale.executor import evaluate_chunks
 
 
 class _BudgetExceeded(Exception):

@@ -50,8 +50,8 @@ from .._validation import check_eps, check_positive_int, check_shape
 from ..backends import Backend, resolve
 from ..errors import ArgumentError, EvaluationError, ShapeError
 from ..linalg.maxvol import maxvol_host
+from ..scale.executor import check_executor
 from ._cross_cache import _BudgetExceeded, _Cache
-from ._executor import check_executor
 from .tensor import TTTensor
 
 __all__ = ["CrossInfo", "apply", "cross"]
