@@ -87,3 +87,38 @@ def compiled(xp: Any, fn: Any, *, fuse: bool = False, **static: Any) -> Any:
             _COMPILED.clear()
         _COMPILED[key] = f
     return f
+
+
+@dataclass
+class DecompositionInfo:
+    """Record of a one-shot decomposition (``tt_svd``, ``hosvd``) of in-memory or Dask data.
+
+    Attributes
+    ----------
+    passes : int
+        Passes over the data (1 in memory, 2 out of core).
+    bytes_read : int
+        Bytes of the data read, all passes together.
+    error_estimate : float
+        Relative error ``‖a - x‖_F / ‖a‖_F``: computed directly in memory; out of
+        core, the root of the discarded Gram energy (an upper bound).
+    norm : float
+        ``‖a‖_F``.
+    """
+
+    passes: int = 1
+    bytes_read: int = 0
+    error_estimate: float = 0.0
+    norm: float = 0.0
+
+
+def in_memory_info(a: Any, x: Any, xp: Any) -> DecompositionInfo:
+    """The record of an in-memory decomposition: one pass, the true relative error."""
+    norm = float(xp.item(xp.norm(a)))
+    err = float(xp.item(xp.norm(xp.reshape(x.full(), xp.shape(a)) - a)))
+    size = 1
+    for n in xp.shape(a):
+        size *= n
+    nbytes = size * int(xp.to_numpy(xp.reshape(a, (-1,))[:1]).itemsize)
+    return DecompositionInfo(passes=1, bytes_read=nbytes,
+                             error_estimate=err / norm if norm > 0 else err, norm=norm)

@@ -11,7 +11,7 @@ from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
 from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
 from .sketch import SketchInfo, tt_sketch
-from .svd import tt_matrix, tt_svd
+from .svd import DecompositionInfo, tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
 from .tensor import TTTensor
 
@@ -20,6 +20,7 @@ __all__ = [
     "amen_mv",
     "amen_solve",
     "CrossInfo",
+    "DecompositionInfo",
     "DmrgInfo",
     "TdvpInfo",
     "SketchInfo",

@@ -21,31 +21,44 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._validation import check_eps, check_max_rank, check_shape
+from .._info import DecompositionInfo, in_memory_info
+from .._validation import check_eps, check_max_rank, check_positive_int, check_shape
 from ..backends import backend_of
 from ..errors import ShapeError
 from ..linalg.svd import left_svd_abs
+from ..scale.blocks import is_dask
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
-__all__ = ["tt_svd", "tt_matrix"]
+__all__ = ["DecompositionInfo", "tt_svd", "tt_matrix"]
 
 
-def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None) -> TTTensor:
+def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool = False,
+           gram_limit: int = 4096) -> Any:
     """TT decomposition of a dense tensor with ``‖a - x‖_F <= eps ‖a‖_F``.
 
     Parameters
     ----------
-    a : array of d >= 1 axes
+    a : array of d >= 1 axes, or a ``dask.array.Array``
+        A Dask array (zarr stores, HDF5 datasets and memmaps through
+        ``dask.array.from_zarr`` / ``from_array``) is decomposed out of core in
+        two passes over its chunks (:mod:`tnlib.scale.outofcore`), on the active
+        Dask scheduler or distributed client; the result is on NumPy.
     eps : float, optional
         Relative Frobenius accuracy, split as ``eps / sqrt(d - 1)`` per bond.
     max_rank : int or sequence of int, optional
         Bound on every rank or one per bond; the stricter of the two limits wins.
+    return_info : bool, optional
+        Also return a :class:`DecompositionInfo` (passes over the data, bytes
+        read, relative error).
+    gram_limit : int, optional
+        Dask input: Gram matrices of unfoldings with at most this many rows (from
+        the left) or columns (from the right) are formed in the first pass.
 
     Returns
     -------
-    TTTensor
-        Left-orthogonal, same backend, dtype and device as `a`.
+    TTTensor, or (TTTensor, DecompositionInfo)
+        Left-orthogonal (in memory), same backend, dtype and device as `a`.
 
     References
     ----------
@@ -62,10 +75,12 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None) -> TTTensor:
     >>> x.ranks, bool(np.linalg.norm(x.full() - a) <= 1e-6 * np.linalg.norm(a))
     ((1, 6, 6, 1), True)
     """
+    eps = check_eps(eps, "tt_svd")
+    if is_dask(a):
+        return _tt_svd_dask(a, eps, max_rank, return_info, gram_limit)
     xp = backend_of(a)
     if not xp.is_array(a):
         a = xp.asarray(a)
-    eps = check_eps(eps, "tt_svd")
     shape = xp.shape(a)
     if len(shape) == 0:
         raise ShapeError("tt_svd: a must have at least one axis, got a 0-d array")
@@ -92,7 +107,22 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None) -> TTTensor:
         cores.append(xp.reshape(u, (r, shape[k], rk)))
         r = rk
     cores.append(xp.reshape(b, (r, shape[-1], 1)))
-    return TTTensor._from_cores(cores, xp)
+    x = TTTensor._from_cores(cores, xp)
+    return (x, in_memory_info(a, x, xp)) if return_info else x
+
+
+def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool, gram_limit: int) -> Any:
+    from ..backends import get
+    from ..scale.outofcore import tt_svd_dask
+
+    d = a.ndim
+    if d < 2:
+        raise ShapeError(f"tt_svd: a dask array needs at least 2 axes, got shape {a.shape}")
+    bounds = check_max_rank(max_rank, d - 1, "tt_svd")
+    gram_limit = check_positive_int(gram_limit, "tt_svd", "gram_limit")
+    cores, info = tt_svd_dask(a, eps, bounds, gram_limit)
+    x = TTTensor._from_cores(cores, get("numpy"))
+    return (x, DecompositionInfo(**info)) if return_info else x
 
 
 def tt_matrix(a: Any, row_shape: Any, col_shape: Any, eps: float = 1e-14,

@@ -6,10 +6,12 @@ import math
 import numbers
 from typing import Any
 
+from .._info import DecompositionInfo, in_memory_info
 from .._validation import check_eps, check_max_rank
 from ..backends import backend_of
 from ..errors import ShapeError
 from ..linalg.svd import mode_svd_abs
+from ..scale.blocks import is_dask
 from .tensor import TuckerTensor
 
 __all__ = ["hosvd", "mode_ranks"]
@@ -28,7 +30,7 @@ def mode_ranks(ranks: Any, d: int, where: str) -> list[int] | None:
     return check_max_rank(values, d, where, "ranks")
 
 
-def hosvd(a: Any, eps: float = 0.0, ranks: Any = None) -> TuckerTensor:
+def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False) -> Any:
     """Sequentially truncated HOSVD with ``‖a - x‖_F <= eps ‖a‖_F``.
 
     Mode by mode, the current core is projected onto the leading left singular
@@ -38,17 +40,25 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None) -> TuckerTensor:
     (:func:`tnlib.linalg.left_svd`): a ``100 x 10^4`` unfolding costs one
     ``100 x 100`` Gram product, never a full SVD.
 
+    A ``dask.array.Array`` is decomposed out of core in two passes: all mode
+    Gram matrices in the first, the core in the second
+    (:func:`tnlib.scale.outofcore.hosvd_dask`, a truncated -- not sequential --
+    HOSVD with the same bound); the result is on NumPy.
+
     Parameters
     ----------
-    a : array with d >= 1 axes
+    a : array with d >= 1 axes, or a ``dask.array.Array``
     eps : float, optional
         Relative accuracy (0: keep every direction, only `ranks` truncates).
     ranks : int or sequence of int, optional
         Upper bounds on the multilinear ranks; the stricter limit wins.
+    return_info : bool, optional
+        Also return a :class:`~tnlib.tt.DecompositionInfo` (passes, bytes read,
+        relative error).
 
     Returns
     -------
-    TuckerTensor
+    TuckerTensor, or (TuckerTensor, DecompositionInfo)
         Orthonormal factors; same backend, dtype and device as `a`.
 
     Examples
@@ -60,10 +70,12 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None) -> TuckerTensor:
     >>> x.ranks
     (2, 3, 4)
     """
+    eps = check_eps(eps, "hosvd")
+    if is_dask(a):
+        return _hosvd_dask(a, eps, ranks, return_info)
     xp = backend_of(a)
     if not xp.is_array(a):
         a = xp.asarray(a)
-    eps = check_eps(eps, "hosvd")
     shape = xp.shape(a)
     d = len(shape)
     if d == 0:
@@ -77,4 +89,15 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None) -> TuckerTensor:
         u, _, core = mode_svd_abs(core, k, delta, None if bounds is None else bounds[k], xp,
                                   norm)
         factors.append(u)
-    return TuckerTensor._from(core, factors, xp)
+    x = TuckerTensor._from(core, factors, xp)
+    return (x, in_memory_info(a, x, xp)) if return_info else x
+
+
+def _hosvd_dask(a: Any, eps: float, ranks: Any, return_info: bool) -> Any:
+    from ..backends import get
+    from ..scale.outofcore import hosvd_dask
+
+    bounds = mode_ranks(ranks, a.ndim, "hosvd")
+    core, factors, info = hosvd_dask(a, eps, bounds)
+    x = TuckerTensor._from(core, factors, get("numpy"))
+    return (x, DecompositionInfo(**info)) if return_info else x

@@ -1,0 +1,125 @@
+"""tt_svd and hosvd of Dask arrays: two passes, the in-memory result, the eps bound."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tnlib import tt, tucker
+from tnlib.errors import ArgumentError, ShapeError
+
+da = pytest.importorskip("dask.array")
+
+
+class CountingSource:
+    """An array-like that counts the chunk reads Dask makes."""
+
+    def __init__(self, a):
+        self.a, self.reads = a, 0
+        self.shape, self.dtype, self.ndim = a.shape, a.dtype, a.ndim
+
+    def __getitem__(self, key):
+        out = self.a[key]
+        self.reads += out.size > 0  # Dask peeks at an empty slice for metadata
+        return out
+
+
+def _hilbert(n=10, d=5):
+    i = np.arange(float(n))
+    return 1.0 / (1.0 + sum(np.ix_(*[i] * d)))
+
+
+def _exact(seed=0):
+    return tt.random((6, 7, 5, 8, 4), 3, seed=seed).full()
+
+
+@pytest.mark.parametrize("gram_limit", [4096, 40, 1])
+def test_tt_svd_of_a_dask_array_equals_the_in_memory_one(gram_limit):
+    a = _exact()
+    ref = tt.tt_svd(a, eps=1e-6)
+    x, info = tt.tt_svd(da.from_array(a, chunks=(2, 7, 3, 8, 2)), eps=1e-6,
+                        return_info=True, gram_limit=gram_limit)
+    assert x.ranks == ref.ranks == (1, 3, 3, 3, 3, 1)
+    assert np.linalg.norm(x.full() - ref.full()) <= 1e-10 * np.linalg.norm(a)
+    assert info.passes == 2 and info.bytes_read == 2 * a.nbytes
+
+
+@pytest.mark.parametrize("chunks", [(3, 4, 5, 2, 7), (1, 10, 10, 10, 1), (7, 3, 9, 4, 2)])
+def test_the_eps_bound_holds_across_chunkings_that_split_every_mode(chunks):
+    a = _hilbert()
+    for eps in (1e-3, 1e-6):
+        x, info = tt.tt_svd(da.from_array(a, chunks=chunks), eps=eps, return_info=True,
+                            gram_limit=50)
+        err = np.linalg.norm(x.full() - a) / np.linalg.norm(a)
+        assert err <= eps
+        assert err == pytest.approx(info.error_estimate, rel=0.05)
+        assert max(x.ranks) <= max(tt.tt_svd(a, eps=eps).ranks) + 1
+
+
+def test_each_chunk_is_read_exactly_twice():
+    a = _hilbert(8, 4)
+    src = CountingSource(a)
+    arr = da.from_array(src, chunks=(4, 8, 3, 8), asarray=True)
+    n_chunks = int(np.prod(arr.numblocks))
+    x = tt.tt_svd(arr, eps=1e-6)
+    assert src.reads == 2 * n_chunks
+    src.reads = 0
+    tucker.hosvd(arr, eps=1e-6)
+    assert src.reads == 2 * n_chunks
+    assert np.linalg.norm(x.full() - a) <= 1e-6 * np.linalg.norm(a)
+
+
+def test_hosvd_of_a_dask_array_meets_the_bound_and_matches_in_memory(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    a = _hilbert(12, 3) + 1e-3 * np.sin(np.arange(12.0 ** 3)).reshape(12, 12, 12)
+    z = zarr.open(str(tmp_path / "a.zarr"), mode="w", shape=a.shape, chunks=(5, 12, 7),
+                  dtype="f8")
+    z[...] = a
+    for eps in (1e-2, 1e-5):
+        x, info = tucker.hosvd(da.from_zarr(str(tmp_path / "a.zarr")), eps=eps,
+                               return_info=True)
+        err = np.linalg.norm(x.full() - a) / np.linalg.norm(a)
+        assert err <= eps and info.passes == 2
+    x = tucker.hosvd(da.from_zarr(str(tmp_path / "a.zarr")), ranks=(4, 5, 6))
+    ref = tucker.hosvd(a, ranks=(4, 5, 6))
+    assert x.ranks == (4, 5, 6)
+    assert abs(np.linalg.norm(x.full() - a) - np.linalg.norm(ref.full() - a)) <= \
+        0.05 * np.linalg.norm(ref.full() - a)
+
+
+def test_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    a = _exact(1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        x = tt.tt_svd(da.from_array(a, chunks=(3, 7, 5, 4, 4)), eps=1e-6)
+        t = tucker.hosvd(da.from_array(a, chunks=(3, 7, 5, 4, 4)), eps=1e-6)
+    assert np.linalg.norm(x.full() - a) <= 1e-10 * np.linalg.norm(a)
+    assert np.linalg.norm(t.full() - a) <= 1e-10 * np.linalg.norm(a)
+
+
+def test_in_memory_calls_report_one_pass_and_the_true_error():
+    a = _hilbert(8, 4)
+    x, info = tt.tt_svd(a, eps=1e-4, return_info=True)
+    assert info.passes == 1 and info.bytes_read == a.nbytes
+    assert info.error_estimate == pytest.approx(
+        np.linalg.norm(x.full() - a) / np.linalg.norm(a), rel=1e-6)
+
+
+def test_bad_dask_input_is_refused():
+    a = _hilbert(6, 3)
+    arr = da.from_array(a, chunks=3)
+    unknown = arr[arr[:, 0, 0] > -1]
+    with pytest.raises(ShapeError, match="unknown chunk sizes"):
+        tt.tt_svd(unknown, eps=1e-6)
+    with pytest.raises(ArgumentError, match="dtype"):
+        tt.tt_svd(da.from_array(np.ones((4, 4), dtype=int), chunks=2))
+    with pytest.raises(ArgumentError, match="gram_limit"):
+        tt.tt_svd(arr, gram_limit=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tt.tt_svd(arr, eps=1e-12)
+    assert any("Gram" in str(w.message) for w in caught)
