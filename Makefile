@@ -31,7 +31,7 @@ lint: $(STAMP)
 $(BENCH_STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install -q $(CPU_BACKENDS) matplotlib scikit-learn
+	$(BENCH_VENV)/bin/python -m pip install -q $(CPU_BACKENDS) matplotlib scikit-learn "dask[array]" distributed zarr
 	$(BENCH_VENV)/bin/python -m pip install -q -e .
 	# peer libraries, for side-by-side timings only (never tnlib dependencies)
 	-$(BENCH_VENV)/bin/python -m pip install -q $(PEERS)
