@@ -17,6 +17,12 @@ HOSVD. Pass 1: the mode Grams ``A_(k) A_(k)^T`` of all modes; the factors are
 their leading eigenvectors (``eps ‖A‖ / sqrt(d)`` discarded per mode). Pass 2:
 the core ``A ×_k U_k^T``.
 
+Memory: a prefix Gram pairs rows from every chunk along the prefix modes that
+share their other indices, so Dask holds those chunks together. Chunk the data
+along the middle modes (whole along the first and last modes that the Grams
+cover), and memory stays at a few chunks per worker; chunks split along the end
+modes make those groups, up to the whole array, resident at once.
+
 Grams square the singular values: what lies below about ``1e-8 ‖A‖`` is lost
 in rounding, so ``eps`` below ``1e-7`` gets a warning. Everything returns plain
 NumPy arrays; the entry points wrap them.
@@ -35,6 +41,8 @@ from ..linalg.svd import truncation_rank
 from .blocks import block_grid
 
 GRAM_EPS_FLOOR = 1e-7
+MIDDLE_MODES = 2**20  # entries of the middle part per unit of r_s * r_t (automatic split)
+MIDDLE_LIMIT = 2**28  # entries of the middle part held in memory (2 GiB of float64)
 
 
 def _quiet() -> Any:
@@ -93,7 +101,7 @@ class _Host:
 _HOST = _Host()
 
 
-def tt_svd_dask(a: Any, eps: float, bounds: list | None, gram_limit: int,
+def tt_svd_dask(a: Any, eps: float, bounds: list | None, gram_limit: int | None,
                 where: str = "tt_svd") -> tuple[list, dict]:
     """Cores (host NumPy) and ``{"passes", "bytes_read", "error_estimate", "norm"}``."""
     import dask
@@ -106,7 +114,8 @@ def tt_svd_dask(a: Any, eps: float, bounds: list | None, gram_limit: int,
         ctx.__exit__(None, None, None)
 
 
-def _tt_svd(a: Any, eps: float, bounds: list | None, gram_limit: int, dask: Any) -> tuple:
+def _tt_svd(a: Any, eps: float, bounds: list | None, gram_limit: int | None,
+            dask: Any) -> tuple:
     shape = tuple(int(n) for n in a.shape)
     d = len(shape)
     s, t = _split(shape, gram_limit)
@@ -121,6 +130,11 @@ def _tt_svd(a: Any, eps: float, bounds: list | None, gram_limit: int, dask: Any)
     bound = (lambda b: None) if bounds is None else (lambda b: bounds[b - 1])
     left_cores, u, disc_l = _left_sweep(left_g, shape, delta, bound)
     right_cores, v, disc_r = _right_sweep(right_g, shape, t, delta, bound)
+    entries = u.shape[1] * math.prod(shape[s:t]) * v.shape[1]
+    if entries > MIDDLE_LIMIT:
+        raise ArgumentError(f"tt_svd: the middle part (modes {s}..{t - 1}, ranks {u.shape[1]} "
+                            f"and {v.shape[1]}) would hold {entries:,} entries; pass a larger "
+                            f"gram_limit so that more modes are handled by Gram matrices")
     middle = _middle(a, u, v, s, t, shape)  # pass 2
     mid_cores, disc_m = _middle_cores(middle, delta, bounds, s, t)
     cores = left_cores + mid_cores + right_cores
@@ -130,16 +144,30 @@ def _tt_svd(a: Any, eps: float, bounds: list | None, gram_limit: int, dask: Any)
     return cores, info
 
 
-def _split(shape: tuple, limit: int) -> tuple[int, int]:
-    """``s`` prefix bonds and suffix start ``t`` (``s < t``) whose Grams have <= limit rows."""
+def _split(shape: tuple, limit: int | None) -> tuple[int, int]:
+    """``s`` prefix bonds and suffix start ``t`` (``s < t``) of the Gram sweeps.
+
+    With a `limit`, every prefix and suffix Gram of at most `limit` rows. Without,
+    the smallest Grams that leave a middle of at most ``MIDDLE_MODES`` entries
+    (before its two ranks): a Gram of ``P`` rows costs ``2 P`` flops per entry of
+    the data, so the Grams stay as small as the middle's memory allows.
+    """
     d = len(shape)
-    s = 0
-    while s < d - 1 and math.prod(shape[: s + 1]) <= limit:
-        s += 1
-    s = min(s, d - 1)
-    t = d
-    while t - 1 > s and math.prod(shape[t - 1:]) <= limit:
-        t -= 1
+    if limit is not None:
+        s = 0
+        while s < d - 1 and math.prod(shape[: s + 1]) <= limit:
+            s += 1
+        t = d
+        while t - 1 > s and math.prod(shape[t - 1:]) <= limit:
+            t -= 1
+        return s, t
+    s, t = (1, d - 1) if d > 2 else (1, 2)
+    while t - s > 1 and math.prod(shape[s:t]) > MIDDLE_MODES:
+        # grow the side whose next Gram is smaller
+        if math.prod(shape[: s + 1]) <= math.prod(shape[t - 1:]):
+            s += 1
+        else:
+            t -= 1
     return s, t
 
 

@@ -34,7 +34,7 @@ __all__ = ["DecompositionInfo", "tt_svd", "tt_matrix"]
 
 
 def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool = False,
-           gram_limit: int = 4096) -> Any:
+           gram_limit: int | None = None) -> Any:
     """TT decomposition of a dense tensor with ``‖a - x‖_F <= eps ‖a‖_F``.
 
     Parameters
@@ -52,8 +52,10 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
         Also return a :class:`DecompositionInfo` (passes over the data, bytes
         read, relative error).
     gram_limit : int, optional
-        Dask input: Gram matrices of unfoldings with at most this many rows (from
-        the left) or columns (from the right) are formed in the first pass.
+        Dask input: form the Gram matrices of the unfoldings with at most this many
+        rows (from the left) or columns (from the right) in the first pass. By
+        default the smallest ones that leave a middle part of at most ``2**20``
+        entries times its two ranks, which the second pass builds in memory.
 
     Returns
     -------
@@ -111,7 +113,8 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     return (x, in_memory_info(a, x, xp)) if return_info else x
 
 
-def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool, gram_limit: int) -> Any:
+def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool,
+                 gram_limit: int | None) -> Any:
     from ..backends import get
     from ..scale.outofcore import tt_svd_dask
 
@@ -119,7 +122,8 @@ def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool, gram_limi
     if d < 2:
         raise ShapeError(f"tt_svd: a dask array needs at least 2 axes, got shape {a.shape}")
     bounds = check_max_rank(max_rank, d - 1, "tt_svd")
-    gram_limit = check_positive_int(gram_limit, "tt_svd", "gram_limit")
+    if gram_limit is not None:
+        gram_limit = check_positive_int(gram_limit, "tt_svd", "gram_limit")
     cores, info = tt_svd_dask(a, eps, bounds, gram_limit)
     x = TTTensor._from_cores(cores, get("numpy"))
     return (x, DecompositionInfo(**info)) if return_info else x
