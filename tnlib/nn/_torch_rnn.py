@@ -235,9 +235,10 @@ class TTLSTM(_TTRecurrent):
     num_layers, bias, batch_first, dropout, bidirectional
         As for ``nn.LSTM`` (``proj_size`` must be 0).
 
-    Returns (from ``forward``)
-    --------------------------
-    ``output, (h_n, c_n)`` with the shapes of ``nn.LSTM``.
+    Notes
+    -----
+    ``forward(input, hx=None)`` returns ``output, (h_n, c_n)`` with the shapes
+    of ``nn.LSTM``.
 
     References
     ----------
