@@ -60,3 +60,23 @@ def check_shape(shape: Any, where: str, name: str = "shape") -> tuple[int, ...]:
         raise ShapeError(f"{where}: {name} must be a non-empty sequence of positive ints, "
                          f"got {shape!r}")
     return tuple(int(n) for n in dims)
+
+
+def check_finite(a: Any, xp: Any, where: str, name: str = "a") -> None:
+    """Refuse an array holding NaN or inf before a factorization sees it (one reduction).
+
+    LAPACK fails on such input with a foreign ``LinAlgError`` (or loops); the
+    message here names the argument and the first bad entry. Skipped while the
+    call is traced by ``jax.jit`` / ``tf.function``, where values aren't known.
+    """
+    from .errors import ArgumentError as _ArgumentError
+
+    if xp.is_traced(a) or bool(xp.item(xp.all(xp.isfinite(a)))):
+        return
+    import numpy as np
+
+    host = np.asarray(xp.to_numpy(a))
+    bad = np.argwhere(~np.isfinite(host))[0]
+    index = tuple(int(i) for i in bad)
+    raise _ArgumentError(f"{where}: {name} holds non-finite values ({host[index]} at index "
+                         f"{index}); decompositions need finite data")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_eps, check_positive_int, check_shape
+from .._validation import check_eps, check_finite, check_positive_int, check_shape
 from ..backends import Backend, backend_of, resolve
 from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import mode_svd_abs, truncation_rank
@@ -71,6 +71,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
     if not xp.is_array(a):
         a = xp.asarray(a)
     eps = check_eps(eps, "hsvd")
+    check_finite(a, xp, "hsvd")
     shape = xp.shape(a)
     d = len(shape)
     if d < 2:

@@ -22,7 +22,7 @@ import math
 from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
-from .._validation import check_eps, check_max_rank, check_positive_int, check_shape
+from .._validation import check_eps, check_finite, check_max_rank, check_positive_int, check_shape
 from ..backends import backend_of
 from ..errors import ShapeError
 from ..linalg.svd import left_svd_abs
@@ -86,6 +86,7 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     shape = xp.shape(a)
     if len(shape) == 0:
         raise ShapeError("tt_svd: a must have at least one axis, got a 0-d array")
+    check_finite(a, xp, "tt_svd")
     if any(n == 0 for n in shape):
         raise ShapeError(f"tt_svd: a has an empty axis, shape {shape}")
     d = len(shape)
@@ -152,6 +153,7 @@ def tt_matrix(a: Any, row_shape: Any, col_shape: Any, eps: float = 1e-14,
         raise ShapeError(f"tt_matrix: row_shape {row_shape} and col_shape {col_shape} must have "
                          "the same number of modes")
     m, n = math.prod(row_shape), math.prod(col_shape)
+    check_finite(a, xp, "tt_matrix")
     if xp.shape(a) != (m, n):
         raise ShapeError(f"tt_matrix: a has shape {xp.shape(a)}, expected ({m}, {n}) from "
                          f"row_shape {row_shape} and col_shape {col_shape}")
