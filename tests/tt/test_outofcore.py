@@ -123,3 +123,12 @@ def test_bad_dask_input_is_refused():
         warnings.simplefilter("always")
         tt.tt_svd(arr, eps=1e-12)
     assert any("Gram" in str(w.message) for w in caught)
+
+
+def test_non_finite_dask_data_is_refused():
+    a = _hilbert(6, 3)
+    a[2, 3, 4] = np.nan
+    with pytest.raises(ArgumentError, match="NaN or inf"):
+        tt.tt_svd(da.from_array(a, chunks=3), eps=1e-6)
+    with pytest.raises(ArgumentError, match="NaN or inf"):
+        tucker.hosvd(da.from_array(a, chunks=3), eps=1e-6)

@@ -30,12 +30,15 @@ NumPy arrays; the entry points wrap them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from ..backends import get
 from ..errors import ArgumentError
 from ..linalg.svd import truncation_rank
 from .blocks import block_grid
@@ -45,17 +48,17 @@ MIDDLE_MODES = 2**20  # entries of the middle part per unit of r_s * r_t (automa
 MIDDLE_LIMIT = 2**28  # entries of the middle part held in memory (2 GiB of float64)
 
 
-def _quiet() -> Any:
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
     """Silence Dask's PerformanceWarning about tensordot's intermediate chunk counts."""
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    try:
-        from dask.array.core import PerformanceWarning
+    with warnings.catch_warnings():
+        try:
+            from dask.array.core import PerformanceWarning
 
-        warnings.simplefilter("ignore", PerformanceWarning)
-    except ImportError:  # pragma: no cover - older Dask
-        pass
-    return ctx
+            warnings.simplefilter("ignore", PerformanceWarning)
+        except ImportError:  # pragma: no cover - older Dask
+            pass
+        yield
 
 
 def _check(a: Any, eps: float, where: str) -> None:
@@ -70,6 +73,9 @@ def _check(a: Any, eps: float, where: str) -> None:
 
 def _leading(gram: np.ndarray, delta: float, bound: int | None) -> tuple[np.ndarray, float]:
     """Leading eigenvectors of a Gram keeping all but ``delta^2`` of its trace; discarded."""
+    if not np.all(np.isfinite(gram)):
+        raise ArgumentError("the dask array holds NaN or inf (its Gram matrices are not finite); "
+                            "decompositions need finite data")
     lam, vec = np.linalg.eigh((gram + gram.conj().T) / 2)
     lam, vec = lam[::-1], vec[:, ::-1]
     # below n * u * lambda_max the Gram's eigenvalues are rounding noise: they carry no
@@ -82,23 +88,7 @@ def _leading(gram: np.ndarray, delta: float, bound: int | None) -> tuple[np.ndar
     return vec[:, :r], float(np.sum(np.clip(lam[r:], 0.0, None)))
 
 
-class _Host:
-    """The two backend calls `truncation_rank` makes, for host NumPy arrays."""
-
-    @staticmethod
-    def shape(a: Any) -> tuple:
-        return np.shape(a)
-
-    @staticmethod
-    def is_traced(a: Any) -> bool:
-        return False
-
-    @staticmethod
-    def to_numpy(a: Any) -> np.ndarray:
-        return np.asarray(a)
-
-
-_HOST = _Host()
+_HOST = get("numpy")
 
 
 def tt_svd_dask(a: Any, eps: float, bounds: list | None, gram_limit: int | None,
@@ -107,11 +97,8 @@ def tt_svd_dask(a: Any, eps: float, bounds: list | None, gram_limit: int | None,
     import dask
 
     _check(a, eps, where)
-    ctx = _quiet()
-    try:
+    with _quiet():
         return _tt_svd(a, eps, bounds, gram_limit, dask)
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 def _tt_svd(a: Any, eps: float, bounds: list | None, gram_limit: int | None,
@@ -261,11 +248,8 @@ def hosvd_dask(a: Any, eps: float, ranks: list | None, where: str = "hosvd") -> 
     import dask.array as da
 
     _check(a, eps, where)
-    ctx = _quiet()
-    try:
+    with _quiet():
         return _hosvd(a, eps, ranks, dask, da)
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 def _hosvd(a: Any, eps: float, ranks: list | None, dask: Any, da: Any) -> tuple:
