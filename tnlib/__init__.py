@@ -26,7 +26,17 @@ from .errors import (
     TnlibError,
 )
 
-__version__ = "0.1.0"
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tnlib")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _package_version()
 
 __all__ = [
     "ArgumentError",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, BackendError
 
 __all__ = ["Backend", "DTYPE_NAMES"]
 
@@ -180,6 +180,31 @@ class Backend:
     def item(self, a: Any) -> Any:
         """Python scalar of a one-element array (synchronizes with the device)."""
         return self.to_numpy(a).reshape(()).item()
+
+    def parse_device(self, spec: Any) -> Any:
+        """The device named `spec` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"gpu"``) on this backend.
+
+        Returns what the creation functions take as ``device=``; None stays None and a
+        framework's own device object passes through. A name the backend does not have is a
+        :class:`~tnlib.errors.BackendError` listing the devices it has.
+        """
+        if spec is None or not isinstance(spec, str):
+            return spec
+        names = self.devices()
+        want = _device_key(spec)
+        for name in names:
+            key = _device_key(name)
+            if key == want or key.split(":")[0] == want:
+                return name
+        raise BackendError(f"device {spec!r} is not available on backend {self.name!r}; "
+                           f"it has {names}")
+
+    def synchronize(self, a: Any) -> Any:
+        """Wait until the device has finished computing `a` (timing); returns `a`.
+
+        A no-op on synchronous backends (NumPy, TensorFlow and torch on the CPU).
+        """
+        return a
 
     def is_traced(self, a: Any) -> bool:
         """True while `a` is a symbolic value under tracing (``jax.jit``, ``tf.function``).
@@ -655,3 +680,10 @@ def _expm_pade13(xp: Backend, a: Any) -> Any:
     for _ in range(squarings):
         r = r @ r
     return r
+
+
+def _device_key(name: str) -> str:
+    """Device name in one spelling: ``"/device:GPU:0"``, ``"gpu:0"`` -> ``"cuda:0"``."""
+    key = name.lower().replace("/device:", "").replace("/job:localhost/replica:0/task:0", "")
+    key = key.replace("tfrt_cpu_", "cpu:").replace("gpu", "cuda")
+    return key

@@ -57,6 +57,12 @@ class CupyBackend(NumpyLikeBackend):
     def to_numpy(self, a: Any) -> np.ndarray:
         return self.cupy.asnumpy(a)
 
+    def synchronize(self, a: Any) -> Any:
+        if isinstance(a, self.cupy.ndarray):
+            with a.device:
+                self.cupy.cuda.get_current_stream().synchronize()
+        return a
+
     def is_array(self, a: Any) -> bool:
         return isinstance(a, self.cupy.ndarray)
 

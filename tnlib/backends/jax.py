@@ -49,6 +49,12 @@ class JaxBackend(NumpyLikeBackend):
     def devices(self) -> list[str]:
         return [str(d) for d in self.jax.devices()]
 
+    def parse_device(self, spec: Any) -> Any:
+        name = super().parse_device(spec)
+        if not isinstance(name, str):
+            return name
+        return next(d for d in self.jax.devices() if str(d) == name)
+
     def _on(self, a: Any, device: Any) -> Any:
         return a if device is None else self.jax.device_put(a, device)
 
@@ -78,6 +84,9 @@ class JaxBackend(NumpyLikeBackend):
 
     def item(self, a: Any) -> Any:
         return np.asarray(a).reshape(()).item()
+
+    def synchronize(self, a: Any) -> Any:
+        return a.block_until_ready() if hasattr(a, "block_until_ready") else a
 
     def index_update(self, a: Any, index: Any, values: Any) -> Any:
         return a.at[index].set(values)

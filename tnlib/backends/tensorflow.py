@@ -83,6 +83,11 @@ class TensorflowBackend(Backend):
     def item(self, a: Any) -> Any:
         return np.asarray(self.to_numpy(a)).reshape(()).item()
 
+    def synchronize(self, a: Any) -> Any:
+        if "GPU" in getattr(a, "device", ""):
+            self.tf.test.experimental.sync_devices()
+        return a
+
     # ---------------------------------------------------------------- creation
     def zeros(self, shape: Sequence[int], dtype: Any = None, device: Any = None) -> Any:
         with self._where(device):

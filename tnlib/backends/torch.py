@@ -84,6 +84,11 @@ class TorchBackend(Backend):
     def item(self, a: Any) -> Any:
         return a.item() if isinstance(a, self.torch.Tensor) else a
 
+    def synchronize(self, a: Any) -> Any:
+        if isinstance(a, self.torch.Tensor) and a.is_cuda:
+            self.torch.cuda.synchronize(a.device)
+        return a
+
     # ---------------------------------------------------------------- creation
     def _kw(self, dtype: Any, device: Any) -> dict:
         return {"dtype": self.resolve_dtype(dtype), "device": device}

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
+from .._progress import Reporter
 from .._validation import check_eps, check_finite, check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
@@ -59,7 +60,7 @@ class CPInfo(IterationInfo):
 def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any = "svd",
            seed: Any = None, return_info: bool = False, l2_reg: float = 0.0,
            linesearch: bool = False, callback: Callable | None = None,
-           verbose: bool = False) -> Any:
+           verbose: bool = False, progress: bool = False) -> Any:
     """Fit a rank-`rank` CP decomposition by alternating least squares.
 
     Parameters
@@ -89,6 +90,8 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
         Called as ``callback(info)`` after every sweep.
     verbose : bool, optional
         One line per sweep: iteration, relative error, change, max weight, seconds.
+    progress : bool, optional
+        A progress bar over the sweeps (needs tqdm), showing the same quantities.
 
     Returns
     -------
@@ -135,6 +138,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     errfn = compiled(xp, _error_sq, fuse=fuse, h=h, shape=shape)
     info = CPInfo()
     timer = Timer()
+    report = Reporter("cp_als", max_iter, verbose, progress, callback)
     weights = None
     prev_err = None
     prev_full = None  # previous iterate with the weights inside the last factor
@@ -161,17 +165,15 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
         info.errors.append(err)
         info.max_weight.append(max_weight)
         change = abs(prev_err - err) if prev_err is not None else float("inf")
-        if verbose:
-            print(f"cp_als {it:4d}  error {err:.3e}  change {change:.2e}  "
-                  f"max weight {info.max_weight[-1]:.3g}  {timer():.2f} s")
         info.wall_time = timer()
-        if callback is not None:
-            callback(info)
+        report(info, f"{it:4d}  error {err:.3e}  change {change:.2e}  "
+                     f"max weight {info.max_weight[-1]:.3g}  {timer():.2f} s")
         if tol > 0 and change < tol:
             info.converged = True
             info.stop_reason = f"error changed by {change:.2e} < tol"
             break
         prev_err = err
+    report.close()
     if weights is None:  # no finite sweep at all
         weights = xp.ones((rank,), dtype=xp.dtype(a), device=xp.device(a))
     # factors keep unit columns except the last sweep's; move all norms into weights

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._info import Timer, compiled, warn_not_converged
+from .._progress import Reporter
 from .._validation import check_eps, check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, BackendError, ShapeError
@@ -38,7 +39,8 @@ _LETTERS = "abcdefghijklmnopqrstuvwxy"
 def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = None,
                 max_iter: int = 500, tol: float = 1e-10, init: Any = "random",
                 seed: Any = None, memory: int = 10, return_info: bool = False,
-                callback: Callable | None = None, verbose: bool = False) -> Any:
+                callback: Callable | None = None, verbose: bool = False,
+                progress: bool = False) -> Any:
     """Fit a rank-`rank` CP model by L-BFGS, for missing data or a custom loss.
 
     Parameters
@@ -71,6 +73,9 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     callback : callable, optional
         ``callback(info)`` after each iteration.
     verbose : bool, optional
+        One line per iteration: error (or loss), step, seconds.
+    progress : bool, optional
+        A progress bar over the iterations (needs tqdm).
 
     Returns
     -------
@@ -137,6 +142,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
 
     info = CPInfo()
     timer = Timer()
+    report = Reporter("cp_gradient", max_iter, verbose, progress, callback)
     f, g = fg(theta)
     s_mem = y_mem = None  # correction pairs stacked as rows, oldest first
     pairs = 0
@@ -172,17 +178,15 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
         info.iterations = it
         info.errors.append(math.sqrt(max(2.0 * f, 0.0)) if loss is None else f)
         info.wall_time = timer()
-        if verbose:
-            print(f"cp_gradient {it:4d}  {'error' if loss is None else 'loss'} "
-                  f"{info.errors[-1]:.3e}  step {t:.2e}  {timer():.2f} s")
-        if callback is not None:
-            callback(info)
+        report(info, f"{it:4d}  {'error' if loss is None else 'loss'} "
+                     f"{info.errors[-1]:.3e}  step {t:.2e}  {timer():.2f} s")
         gnorm = math.sqrt(max(_dot(g, g, xp), 0.0))
         if decrease <= tol * max(abs(f), 1e-300) or gnorm <= 1e-14 * gnorm0 or f == 0:
             info.converged = True
             info.stop_reason = (f"loss decreased by {decrease:.2e}, below tol times its value"
                                 if gnorm > 1e-14 * gnorm0 and f != 0 else "gradient vanished")
             break
+    report.close()
     factors = _unflat(theta, shape, rank, xp)
     weights = xp.ones((rank,), dtype=xp.dtype(factors[0]), device=xp.device(factors[0]))
     result = CPTensor._from(weights, factors, xp).normalize()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._info import IterationInfo, Timer, warn_not_converged
+from .._progress import Reporter
 from .._validation import check_positive_int
 from ..errors import ArgumentError, EvaluationError, ShapeError
 from ..tt.tensor import TTTensor
@@ -116,7 +117,7 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
              grad: Callable | None = None, max_iter: int = 100, tol: float = 1e-8,
              ftol: float = 1e-14, hess: Callable | None = None, callback: Callable | None = None,
              verbose: bool = False, return_info: bool = False, manifold: str = "fixed-rank",
-             max_rank: int | None = None, **options: Any) -> Any:
+             max_rank: int | None = None, progress: bool = False, **options: Any) -> Any:
     """Minimize `f` over tensors with the TT-ranks of `x0` (fixed-rank matrices when ``d = 2``).
 
     Parameters
@@ -158,6 +159,8 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
         one at the bonds where the normal part of the Euclidean gradient
         promises a decrease (:mod:`tnlib.riemannian.adaptive`), up to
         `max_rank`, and continue; stops when no bond may or should grow.
+    progress : bool
+        A progress bar over the iterations (needs tqdm).
     **options
         ``beta`` ("pr" or "fr", for rcg); ``step`` (``step(x, eta)``, a first
         trial step, e.g. exact for quadratics); ``radius`` (initial trust radius).
@@ -210,10 +213,11 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "minimize", "max_rank")
         x, info = _run_adaptive(problem, x0, method, max_rank, max_iter, tol, ftol, callback,
-                                verbose, options)
+                                verbose, dict(options, progress=progress))
         return (x, info) if return_info else x
     return run(problem, x0, method, max_iter=max_iter, tol=tol, ftol=ftol, callback=callback,
-               verbose=verbose, return_info=return_info, where="minimize", **options)
+               verbose=verbose, return_info=return_info, where="minimize", progress=progress,
+               **options)
 
 
 def _run_adaptive(problem: Problem, x: TTTensor, method: str, max_rank: int, max_iter: int,
@@ -240,7 +244,7 @@ def _run_adaptive(problem: Problem, x: TTTensor, method: str, max_rank: int, max
         if not grown:
             break
         if verbose:
-            print(f"minimize: ranks {x.ranks} -> {y.ranks}")
+            print(f"minimize: ranks {x.ranks} -> {y.ranks}", flush=True)
         x = y
     for info in stages:
         total.iterations += info.iterations
@@ -261,7 +265,7 @@ def _run_adaptive(problem: Problem, x: TTTensor, method: str, max_rank: int, max
 
 def run(problem: Problem, x0: TTTensor, method: str, max_iter: int, tol: float, ftol: float,
         callback: Callable | None, verbose: bool, return_info: bool, where: str,
-        stop: Callable | None = None, **options: Any) -> Any:
+        stop: Callable | None = None, progress: bool = False, **options: Any) -> Any:
     """Run one of the optimizers on `problem` from `x0` (shared by every solver here)."""
     max_iter = check_positive_int(max_iter, where, "max_iter")
     for name, value in (("tol", tol), ("ftol", ftol)):
@@ -269,9 +273,11 @@ def run(problem: Problem, x0: TTTensor, method: str, max_iter: int, tol: float, 
             raise ArgumentError(f"{where}: {name} must be a number >= 0, got {value!r}")
     frame_of(x0, where)  # ranks must fit the shape
     info = MinimizeInfo(method=method)
-    state = _State(problem, info, Timer(), tol, ftol, callback, verbose, stop, where)
+    report = Reporter(where, max_iter, verbose, progress, callback)
+    state = _State(problem, info, Timer(), tol, ftol, report, stop, where)
     loop = {"rcg": _rcg, "rgd": _rgd, "rtr": _rtr}[method]
-    x = loop(state, x0, max_iter, **options)
+    with report:
+        x = loop(state, x0, max_iter, **options)
     info.ranks = tuple(x.ranks)
     info.wall_time = state.timer()
     info.evaluations = problem.evaluations
@@ -286,9 +292,9 @@ class _State:
     """Bookkeeping shared by the loops: records, stopping tests, output."""
 
     def __init__(self, problem: Problem, info: MinimizeInfo, timer: Timer, tol: float,
-                 ftol: float, callback: Any, verbose: bool, stop: Any, where: str) -> None:
+                 ftol: float, report: Reporter, stop: Any, where: str) -> None:
         self.problem, self.info, self.timer = problem, info, timer
-        self.tol, self.ftol, self.callback, self.verbose = tol, ftol, callback, verbose
+        self.tol, self.ftol, self.report = tol, ftol, report
         self.stop, self.where = stop, where
         self.g0 = None
 
@@ -313,11 +319,8 @@ class _State:
         info.losses.append(value)
         info.errors.append(value)
         info.grad_norms.append(gnorm)
-        if self.verbose:
-            print(f"{self.where}: iter {it:4d}  f {value:.6e}  |grad| {gnorm:.3e}  "
-                  f"step {step:.3e}  {self.timer():.2f}s")
-        if self.callback is not None:
-            self.callback(info)
+        self.report(info, f"iter {it:4d}  f {value:.6e}  |grad| {gnorm:.3e}  "
+                          f"step {step:.3e}  {self.timer():.2f}s")
         if self.stop is not None:
             reason = self.stop(x, info)
             if reason:

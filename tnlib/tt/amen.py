@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
+from .._progress import Reporter
 from .._validation import check_eps, check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
@@ -71,7 +72,8 @@ def _check_system(a: TTMatrix, f: TTTensor, where: str) -> Any:
 def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float = 1e-6,
                max_sweeps: int = 20, return_info: bool = False, kickrank: int = 4,
                max_rank: int | None = None, local_solver: str = "auto",
-               callback: Callable | None = None, verbose: bool = False, seed: Any = 0) -> Any:
+               callback: Callable | None = None, verbose: bool = False, seed: Any = 0,
+               progress: bool = False) -> Any:
     """Solve ``A x = f`` to relative residual `eps` by AMEn.
 
     Parameters
@@ -99,6 +101,8 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
         One line per sweep: sweep, max rank, local residual, seconds.
     seed : int, optional
         For the random starting tensors.
+    progress : bool, optional
+        A progress bar over the sweeps (needs tqdm).
 
     Returns
     -------
@@ -132,9 +136,10 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
         raise ShapeError(f"amen_solve: x0 has shape {x0.shape}, expected {f.shape}")
     info = AmenInfo()
     timer = Timer()
-    x = _amen(xp, list(A.cores), [(None, list(f.cores))], list(x0.cores), eps, max_sweeps,
-              kickrank, max_rank, local_solver, callback, verbose, seed, info, timer, "amen_solve",
-              residual_fn=lambda x: _residual(A, x, f))
+    with Reporter("amen_solve", max_sweeps, verbose, progress, callback) as report:
+        x = _amen(xp, list(A.cores), [(None, list(f.cores))], list(x0.cores), eps, max_sweeps,
+                  kickrank, max_rank, local_solver, report, seed, info, timer,
+                  residual_fn=lambda x: _residual(A, x, f))
     info.residual = _residual(A, x, f)
     info.wall_time = timer()
     if not info.converged:
@@ -177,8 +182,8 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = 1e-8, y0: TTTensor | None = N
     info = AmenInfo()
     timer = Timer()
     y = _amen(xp, list(ident.cores), [(list(A.cores), list(x.cores))], list(y0.cores), eps,
-              max_sweeps, kickrank, max_rank, "identity", None, False, seed, info, timer,
-              "amen_mv")
+              max_sweeps, kickrank, max_rank, "identity", Reporter("amen_mv", None), seed,
+              info, timer)
     y = y.round(eps, max_rank=max_rank)
     info.wall_time = timer()
     return (y, info) if return_info else y
@@ -194,9 +199,8 @@ def _residual(a: TTMatrix, x: TTTensor, f: TTTensor) -> float:
 
 
 def _amen(xp: Any, a_cores: list, rhs: list, x_cores: list, eps: float, max_sweeps: int,
-          kickrank: int, max_rank: int | None, local_solver: str, callback: Any, verbose: bool,
-          seed: Any, info: AmenInfo, timer: Timer, where: str,
-          residual_fn: Callable | None = None) -> TTTensor:
+          kickrank: int, max_rank: int | None, local_solver: str, report: Reporter,
+          seed: Any, info: AmenInfo, timer: Timer, residual_fn: Callable | None = None) -> TTTensor:
     """The sweeps. `rhs` is a list of (operator cores or None, TT cores) terms of f."""
     from .construct import random
 
@@ -232,12 +236,9 @@ def _amen(xp: Any, a_cores: list, rhs: list, x_cores: list, eps: float, max_swee
             # local residuals are near the target: check the true one (one orthogonal sweep)
             current = env.reverse_tt(xp, x_cores) if reversed_now else x_cores
             true_res = residual_fn(TTTensor._from_cores(current, xp))
-        if verbose:
-            extra = f"  residual {true_res:.2e}" if true_res == true_res else ""
-            print(f"{where} sweep {sweep:3d}  max rank {max(ranks):4d}  local residual "
-                  f"{worst:.2e}{extra}  {timer():.2f} s")
-        if callback is not None:
-            callback(info)
+        extra = f"  residual {true_res:.2e}" if true_res == true_res else ""
+        report(info, f"sweep {sweep:3d}  max rank {max(ranks):4d}  local residual "
+                     f"{worst:.2e}{extra}  {timer():.2f} s")
         if worst < eps or true_res < eps:
             info.converged = True
             info.stop_reason = (f"largest local residual {worst:.2e} < eps" if worst < eps

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from .._info import IterationInfo, Timer, warn_not_converged
+from .._progress import Reporter
 from .._validation import check_eps, check_positive_int, check_shape
 from ..backends import Backend, resolve
 from ..errors import ArgumentError, EvaluationError, ShapeError
@@ -98,7 +99,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
           return_info: bool = False, kickrank: int = 2, max_evals: int | None = None,
           validation: Any = None, callback: Callable | None = None, verbose: bool = False,
           backend: str | Backend | None = None, executor: Any = None,
-          batch_size: int | None = None) -> Any:
+          batch_size: int | None = None, progress: bool = False) -> Any:
     """TT approximation of a black-box tensor from adaptively chosen entries.
 
     Parameters
@@ -142,6 +143,9 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         (and Dask), `f` must pickle.
     batch_size : int, optional
         Points per chunk on the executor (default: four chunks per worker).
+    progress : bool, optional
+        A progress bar over the half-sweeps (needs tqdm), showing the same quantities
+        as `verbose`.
 
     Returns
     -------
@@ -179,6 +183,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     cache = _Cache(f, shape, xp, max_evals, executor, batch_size)
     info = CrossInfo()
     timer = Timer()
+    report = Reporter("cross", 2 * max_sweeps, verbose, progress, callback)
     val_idx, val_ref = _validation_set(validation, shape, rng, xp, cache)
     probe_idx, probe_rng = None, np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
     if d == 1:
@@ -243,13 +248,10 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
             info.eval_time = cache.eval_time
             info.wall_time = timer()
             best = current
-            if verbose:
-                extra = (f"  validation {info.validation_errors[-1]:.2e}"
-                         if info.validation_errors else "")
-                print(f"cross sweep {half / 2:4.1f}  max rank {info.max_ranks[-1]:3d}  change "
-                      f"{change:.2e}{extra}  evaluations {info.evaluations}  {timer():.2f} s")
-            if callback is not None:
-                callback(info)
+            extra = (f"  validation {info.validation_errors[-1]:.2e}"
+                     if info.validation_errors else "")
+            report(info, f"sweep {half / 2:4.1f}  max rank {info.max_ranks[-1]:3d}  change "
+                         f"{change:.2e}{extra}  evaluations {info.evaluations}  {timer():.2f} s")
             settled = not any_saturated and (current.ranks == previous.ranks if previous
                                              is not None else max(current.ranks) == 1)
             if val_idx is None and (settled or change < _PROBE_CHANGE * eps) and change >= eps:
@@ -282,6 +284,8 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
             previous = current
     except _BudgetExceeded:
         info.stop_reason = f"max_evals={max_evals} evaluations reached"
+    finally:
+        report.close()
     if best is None:  # the budget ran out within the first half-sweep
         raise EvaluationError(f"cross: max_evals={max_evals} is too small for one sweep")
     if not info.converged and not info.stop_reason:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
+from .._progress import Reporter
 from .._validation import check_eps, check_positive_int
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import lanczos_lowest
@@ -56,7 +57,8 @@ def check_hermitian(h: TTMatrix, where: str, tol: float | None = None) -> None:
 def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = None,
              eps: float = 1e-8, max_sweeps: int = 20, return_info: bool = False,
              tol: float | None = None, krylov_dim: int = 20, check_symmetry: bool = True,
-             callback: Callable | None = None, verbose: bool = False, seed: Any = 0) -> Any:
+             callback: Callable | None = None, verbose: bool = False, seed: Any = 0,
+             progress: bool = False) -> Any:
     """Lowest eigenpair ``(value, x)`` of a symmetric TTMatrix by two-site DMRG.
 
     Each step merges two neighbouring cores, finds the lowest eigenvector of
@@ -84,7 +86,14 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
         Lanczos basis size per restart.
     check_symmetry : bool, optional
         Verify ``H = H^H`` first.
-    callback, verbose, seed : optional
+    callback : callable, optional
+        ``callback(info)`` after every sweep.
+    verbose : bool, optional
+        One line per sweep: eigenvalue, its change, max rank, discarded weight, seconds.
+    seed : optional
+        For the random start.
+    progress : bool, optional
+        A progress bar over the sweeps (needs tqdm).
 
     Returns
     -------
@@ -130,6 +139,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
         return (w[0], x, info) if return_info else (w[0], x)
     info = DmrgInfo()
     timer = Timer()
+    report = Reporter("dmrg_eig", max_sweeps, verbose, progress, callback)
     cores = env.right_orthogonalize(xp, list(x0.cores))
     cores[0] = cores[0] / xp.norm(cores[0])
     ops = list(H.cores)
@@ -189,16 +199,14 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
             else float("inf")
         info.errors.append(change)
         info.wall_time = timer()
-        if verbose:
-            print(f"dmrg sweep {sweep:3d}  value {value:.12f}  change {change:.2e}  max rank "
-                  f"{max(ranks):4d}  discarded {discarded:.1e}  {timer():.2f} s")
-        if callback is not None:
-            callback(info)
+        report(info, f"sweep {sweep:3d}  value {value:.12f}  change {change:.2e}  max rank "
+                     f"{max(ranks):4d}  discarded {discarded:.1e}  {timer():.2f} s")
         if change < tol:
             info.converged = True
             info.stop_reason = f"eigenvalue changed by {change:.2e} < tol"
             break
         previous = value
+    report.close()
     if not info.converged:
         info.stop_reason = f"max_sweeps={max_sweeps} reached"
         warn_not_converged("dmrg_eig", f"stopped after {max_sweeps} sweeps; last relative "

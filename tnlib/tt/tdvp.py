@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._info import IterationInfo, Timer, compiled
+from .._progress import Reporter
 from .._validation import check_eps, check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
@@ -52,7 +53,8 @@ class TdvpInfo(IterationInfo):
 def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int = 30,
          tol: float = 1e-12, method: str = "1site", eps: float = 1e-10,
          max_rank: int | None = None, return_info: bool = False,
-         callback: Callable | None = None, verbose: bool = False) -> Any:
+         callback: Callable | None = None, verbose: bool = False,
+         progress: bool = False) -> Any:
     """Integrate ``dx/dt = A x`` from ``x0`` to time `t`.
 
     ``method="1site"`` keeps the ranks of `x0`; ``method="2site"`` adapts them
@@ -82,8 +84,14 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
         Two-site method: relative accuracy of each SVD split.
     max_rank : int, optional
         Two-site method: upper bound on the ranks.
-    return_info, callback, verbose : optional
+    return_info : bool, optional
+        Also return a :class:`TdvpInfo`.
+    callback : callable, optional
         ``callback(info)`` after every step.
+    verbose : bool, optional
+        One line per step: time, max rank, seconds.
+    progress : bool, optional
+        A progress bar over the steps (needs tqdm).
 
     Returns
     -------
@@ -140,6 +148,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     left = [one] + [None] * d
     info = TdvpInfo()
     timer = Timer()
+    report = Reporter("tdvp", steps, verbose, progress, callback)
     apply1, apply0 = compiled(xp, env.k_apply1), compiled(xp, env.k_apply0)
 
     def evolve(v: Any, apply: Callable, tau: float) -> Any:
@@ -155,7 +164,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
         if method == "2site" and d > 1:
             info.errors.append(two_site.step(half))
             cores = two_site.cores
-            _report(info, step, steps, dt, cores, timer, verbose, callback, xp)
+            _report(info, step, steps, dt, cores, timer, report, xp)
             continue
         for k in range(d):  # left to right
             cores[k] = evolve(cores[k], lambda u, k=k: apply1(left[k], ops[k], right[k + 1],
@@ -180,7 +189,8 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             lf = xp.conj(xp.transpose(rf))  # core = lf @ q^H
             lf = evolve(lf, lambda c, k=k: apply0(left[k], right[k], c), -half)
             cores[k - 1] = xp.einsum("anb,bc->anc", cores[k - 1], lf)
-        _report(info, step, steps, dt, cores, timer, verbose, callback, xp)
+        _report(info, step, steps, dt, cores, timer, report, xp)
+    report.close()
     info.converged = True
     info.stop_reason = f"{steps} steps done"
     result = TTTensor._from_cores(cores, xp)
@@ -188,15 +198,12 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
 
 
 def _report(info: TdvpInfo, step: int, steps: int, dt: float, cores: list, timer: Timer,
-            verbose: bool, callback: Callable | None, xp: Any) -> None:
+            report: Reporter, xp: Any) -> None:
     info.iterations = step
     info.max_ranks.append(max(xp.shape(c)[2] for c in cores))
     info.wall_time = timer()
-    if verbose:
-        print(f"tdvp step {step:4d}/{steps}  t = {step * dt:.4g}  max rank "
-              f"{info.max_ranks[-1]}  {timer():.2f} s")
-    if callback is not None:
-        callback(info)
+    report(info, f"step {step:4d}/{steps}  t = {step * dt:.4g}  max rank "
+                 f"{info.max_ranks[-1]}  {timer():.2f} s")
 
 
 class _TwoSite:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
+from .._progress import Reporter
 from .._validation import check_eps, check_finite, check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
@@ -27,7 +28,7 @@ class TuckerInfo(IterationInfo):
 
 def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any = "hosvd",
          return_info: bool = False, callback: Callable | None = None,
-         verbose: bool = False) -> Any:
+         verbose: bool = False, progress: bool = False) -> Any:
     """Best multilinear-rank approximation by higher-order orthogonal iteration.
 
     Each sweep updates every factor to the leading left singular vectors of
@@ -48,6 +49,9 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any =
     callback : callable, optional
         ``callback(info)`` after every sweep.
     verbose : bool, optional
+        One line per sweep: relative error, its change, seconds.
+    progress : bool, optional
+        A progress bar over the sweeps (needs tqdm).
 
     Returns
     -------
@@ -94,6 +98,7 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any =
     sweep = compiled(xp, _sweep, ranks=tuple(r), h=h)
     info = TuckerInfo()
     timer = Timer()
+    report = Reporter("hooi", max_iter, verbose, progress, callback)
     prev = None
     core = None
     for it in range(1, max_iter + 1):
@@ -104,15 +109,13 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any =
         info.errors.append(err)
         info.wall_time = timer()
         change = abs(prev - err) if prev is not None else float("inf")
-        if verbose:
-            print(f"hooi {it:4d}  error {err:.6e}  change {change:.2e}  {timer():.2f} s")
-        if callback is not None:
-            callback(info)
+        report(info, f"{it:4d}  error {err:.6e}  change {change:.2e}  {timer():.2f} s")
         if tol > 0 and change < tol:
             info.converged = True
             info.stop_reason = f"error changed by {change:.2e} < tol"
             break
         prev = err
+    report.close()
     if not info.converged:
         info.stop_reason = f"max_iter={max_iter} sweeps reached"
         if tol > 0:
