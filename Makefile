@@ -47,9 +47,20 @@ BENCH_ENV := TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL
 bench: $(BENCH_STAMP)
 	cd benchmarks && $(BENCH_ENV) ../$(BENCH_VENV)/bin/python run_all.py $(BENCH)
 
-docs: $(STAMP)
+# The site, with warnings as errors; the gallery runs during the build, and the
+# docstrings' examples run as doctests first.
+DOCS_STAMP := $(VENV)/.tnlib-docs-installed
+$(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[docs]"
-	$(BIN)/python -m sphinx -q -b html docs docs/_build/html
+	touch $@
+
+docs: $(DOCS_STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
+		--doctest-modules tnlib
+	rm -rf docs/auto_examples docs/_build/html
+	TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1 $(BIN)/python -m sphinx -W --keep-going -q \
+		-b html docs docs/_build/html
+	@echo "site: docs/_build/html/index.html"
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) docs/_build .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) docs/_build docs/auto_examples docs/generated .pytest_cache

@@ -2,6 +2,8 @@
 
     make bench                      # everything
     make bench BENCH="tt_round tt_dot"
+
+Then writes ``results/REPORT.md`` from all the JSON results (``report.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ALL = sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_")
-             and p.stem not in ("run_all", "gpu"))  # gpu.py needs a CUDA device
+             and p.stem not in ("run_all", "gpu", "report"))  # gpu.py needs a CUDA device
 
 
 def main(names: list[str]) -> int:
@@ -22,6 +24,7 @@ def main(names: list[str]) -> int:
         print(f"\n=== {name}")
         importlib.import_module(name).main()
         print(f"=== {name} done in {time.perf_counter() - t0:.0f} s")
+    print(f"\nwrote {importlib.import_module('report').write()}")
     return 0
 
 

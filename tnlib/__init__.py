@@ -22,6 +22,7 @@ from .errors import (
     BackendMismatchError,
     ConvergenceWarning,
     EvaluationError,
+    PrecisionWarning,
     ShapeError,
     TnlibError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "BackendError",
     "BackendMismatchError",
     "ConvergenceWarning",
+    "PrecisionWarning",
     "EvaluationError",
     "ShapeError",
     "TnlibError",

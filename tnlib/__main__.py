@@ -125,6 +125,9 @@ def bench(args: argparse.Namespace) -> int:
             json.dump(benchmark.to_json(results), fh, indent=1)
         print(f"\nwrote {args.json}")
     if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
         benchmark.plot(results, args.plot)
         print(f"wrote {args.plot}")
     return 0 if all(not r.error for r in results) else 1

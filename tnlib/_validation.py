@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ArgumentError, ShapeError
+from .errors import ArgumentError, PrecisionWarning, ShapeError
 
 
 def check_eps(eps: Any, where: str, name: str = "eps") -> float:
@@ -16,6 +17,22 @@ def check_eps(eps: Any, where: str, name: str = "eps") -> float:
             or eps < 0:
         raise ArgumentError(f"{where}: {name} must be a finite real number >= 0, got {eps!r}")
     return float(eps)
+
+
+def honour_eps(eps: float, xp: Any, a: Any, where: str, name: str = "eps") -> float:
+    """`eps`, raised to what the dtype of `a` resolves (4 machine epsilons), with a warning.
+
+    A relative accuracy below the dtype's resolution cannot be met: truncations would keep
+    rounding noise as rank (float32 TT-SVD to 1e-8 keeps full ranks) and iterations would not
+    stop. Zero (no truncation) is kept.
+    """
+    floor = 4.0 * xp.finfo_eps(a)
+    if 0.0 < eps < floor:
+        warnings.warn(f"{where}: {name}={eps:g} is below the resolution of {xp.dtype_name(a)} "
+                      f"data; using {name}={floor:.2g} (convert the data to float64 for more "
+                      "accuracy)", PrecisionWarning, stacklevel=3)
+        return floor
+    return eps
 
 
 def check_positive_int(value: Any, where: str, name: str) -> int:

@@ -62,6 +62,11 @@ class Context:
         """The small or the medium setting of a workload."""
         return small if self.size == "small" else medium
 
+    @property
+    def eps(self) -> float:
+        """A truncation accuracy the dtype resolves well: 1e-8, or 1e-5 in single precision."""
+        return 1e-5 if self.dtype in ("float32", "complex64") else 1e-8
+
 
 @dataclass
 class BenchmarkResult:
@@ -86,7 +91,7 @@ def _smooth(shape: tuple) -> np.ndarray:
 
 def _tt_svd(ctx: Context) -> Callable:
     a = ctx.asarray(_smooth(ctx.pick((8,) * 6, (12,) * 6)))
-    return lambda: tt.tt_svd(a, eps=1e-8)
+    return lambda: tt.tt_svd(a, eps=ctx.eps)
 
 
 def _random_tt(ctx: Context, shape: tuple, rank: int, seed: int) -> tt.TTTensor:
@@ -114,14 +119,14 @@ def _cross(ctx: Context) -> Callable:
     def f(idx: Any) -> Any:
         return 1.0 / (1.0 + xp.sum(xp.take(grid, idx, axis=0), axis=1))
 
-    return lambda: tt.cross(f, (n,) * d, eps=1e-6, seed=0, backend=xp)
+    return lambda: tt.cross(f, (n,) * d, eps=100 * ctx.eps, seed=0, backend=xp)
 
 
 def _amen(ctx: Context) -> Callable:
     n, d = ctx.pick((16, 8), (32, 10))
     a = tt.laplacian(n, d, dtype=ctx.dtype, device=ctx.device, backend=ctx.backend)
     f = tt.ones((n,) * d, dtype=ctx.dtype, device=ctx.device, backend=ctx.backend)
-    return lambda: tt.amen_solve(a, f, eps=1e-6)
+    return lambda: tt.amen_solve(a, f, eps=100 * ctx.eps)
 
 
 def _dmrg(ctx: Context) -> Callable:
@@ -361,15 +366,13 @@ def to_json(results: Sequence[BenchmarkResult]) -> dict:
     return {"machine": machine(), "results": [asdict(r) for r in results]}
 
 
-def plot(results: Sequence[BenchmarkResult], path: str) -> None:
+def plot(results: Sequence[BenchmarkResult], path: str | None = None, ax: Any = None) -> Any:
     """Each backend's time as a multiple of the fastest one, per workload (needs matplotlib).
 
     Bars start at zero on a linear axis, and 1 (the fastest) is marked, so lengths compare.
+    Draws on `ax` (default: a new figure), saves to `path` if given, returns the figure.
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ArgumentError("benchmark.plot needs matplotlib; pip install matplotlib") from exc
@@ -377,7 +380,9 @@ def plot(results: Sequence[BenchmarkResult], path: str) -> None:
     workloads = list(dict.fromkeys(r.workload for r in ok))
     labels = list(dict.fromkeys(f"{r.backend} ({r.device})" for r in ok))
     best = {w: min(r.median_s for r in ok if r.workload == w) for w in workloads}
-    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(workloads), 3.6))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.1 * len(workloads), 3.6))
+    fig = ax.figure
     width = 0.8 / max(len(labels), 1)
     for j, label in enumerate(labels):
         xs, ys = [], []
@@ -394,5 +399,6 @@ def plot(results: Sequence[BenchmarkResult], path: str) -> None:
     ax.set_title("tnlib on each backend (1 = fastest; lower is better)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

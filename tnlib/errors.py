@@ -43,3 +43,7 @@ class EvaluationError(TnlibError, ValueError):
 
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped before reaching its tolerance."""
+
+
+class PrecisionWarning(UserWarning):
+    """A tolerance below what the data's dtype can resolve; the resolvable one is used."""

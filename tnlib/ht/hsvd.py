@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_eps, check_finite, check_positive_int, check_shape
+from .._validation import (
+    check_eps,
+    check_finite,
+    check_positive_int,
+    check_shape,
+    honour_eps,
+)
 from ..backends import Backend, backend_of, resolve
 from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import mode_svd_abs, truncation_rank
@@ -72,6 +78,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
         a = xp.asarray(a)
     eps = check_eps(eps, "hsvd")
     check_finite(a, xp, "hsvd")
+    eps = honour_eps(eps, xp, a, "hsvd")
     shape = xp.shape(a)
     d = len(shape)
     if d < 2:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int
+from .._validation import check_eps, check_positive_int, honour_eps
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import gmres
@@ -119,7 +119,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     True
     """
     xp = _check_system(A, f, "amen_solve")
-    eps = check_eps(eps, "amen_solve")
+    eps = honour_eps(check_eps(eps, "amen_solve"), xp, f.cores[0], "amen_solve")
     max_sweeps = check_positive_int(max_sweeps, "amen_solve", "max_sweeps")
     kickrank = int(kickrank)
     if kickrank < 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._validation import check_eps, check_max_rank
+from .._validation import check_eps, check_max_rank, honour_eps
 from ..errors import ArgumentError
 from ..linalg.svd import truncation_rank
 from .tensor import TTTensor
@@ -159,6 +159,7 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
         return x
     xp = x.backend
     cores = list(x.cores)
+    eps = honour_eps(eps, xp, cores[0], "round")
     log_scale = 0.0
     for k in range(d - 1, 0, -1):
         log_scale = log_scale + xp.log(qr_right(cores, k, xp, normalize=True, compress=True))

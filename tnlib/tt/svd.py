@@ -22,7 +22,14 @@ import math
 from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
-from .._validation import check_eps, check_finite, check_max_rank, check_positive_int, check_shape
+from .._validation import (
+    check_eps,
+    check_finite,
+    check_max_rank,
+    check_positive_int,
+    check_shape,
+    honour_eps,
+)
 from ..backends import backend_of
 from ..errors import ShapeError
 from ..linalg.svd import left_svd_abs
@@ -87,6 +94,7 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     if len(shape) == 0:
         raise ShapeError("tt_svd: a must have at least one axis, got a 0-d array")
     check_finite(a, xp, "tt_svd")
+    eps = honour_eps(eps, xp, a, "tt_svd")
     if any(n == 0 for n in shape):
         raise ShapeError(f"tt_svd: a has an empty axis, shape {shape}")
     d = len(shape)

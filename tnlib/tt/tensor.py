@@ -122,8 +122,8 @@ class TTTensor(_CoreTrain):
         Mode sizes ``(n_1, ..., n_d)``.
     ranks : tuple of int
         ``(1, r_1, ..., r_{d-1}, 1)``.
-    ndim : int
-    dtype, backend, device
+    ndim, dtype, backend, device
+        Number of modes ``d``; dtype, backend and device of the cores.
 
     Examples
     --------

@@ -1,0 +1,64 @@
+"""A tolerance below the data's resolution is raised to it, with a PrecisionWarning."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tnlib import ht, tt, tucker
+from tnlib.errors import PrecisionWarning
+
+from .helpers import on, rel_error
+
+
+def _smooth(n: int = 8, d: int = 5) -> np.ndarray:
+    g = np.meshgrid(*[np.linspace(0, 1, n)] * d, indexing="ij", sparse=True)
+    return 1.0 / (1.0 + sum(g))
+
+
+def _ranks(x):  # noqa: ANN001, ANN202
+    return tuple(x.ranks.values()) if isinstance(x.ranks, dict) else tuple(x.ranks)
+
+
+CALLS = {
+    "tt_svd": lambda a, eps: tt.tt_svd(a, eps=eps),
+    "round": lambda a, eps: tt.tt_svd(a, eps=0).round(eps),
+    "hosvd": lambda a, eps: tucker.hosvd(a, eps=eps),
+    "hsvd": lambda a, eps: ht.hsvd(a, eps=eps),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_float32_eps_below_resolution_warns_and_keeps_ranks_of_the_signal(backend, name):
+    a = on(backend, _smooth(), dtype="float32")
+    with pytest.warns(PrecisionWarning, match=rf"{name}: eps=1e-10 is below the resolution "
+                                              r"of float32 data; using eps=4\.8e-07"):
+        x = CALLS[name](a, 1e-10)
+    y = CALLS[name](a, 4 * float(np.finfo(np.float32).eps))
+    assert rel_error(x, y) < 1e-6  # the same truncation as at the resolvable eps
+    assert _ranks(x) == _ranks(y)
+    assert rel_error(x, _smooth()) < 2e-5  # float32 work: a few dozen ulps
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_resolvable_and_zero_eps_do_not_warn(backend, name):
+    a32 = on(backend, _smooth(), dtype="float32")
+    a64 = on(backend, _smooth())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrecisionWarning)
+        CALLS[name](a32, 1e-6)
+        CALLS[name](a64, 1e-14)
+        CALLS[name](a32, 0.0)  # no truncation by accuracy: nothing to warn about
+
+
+def test_amen_eps_below_float32_resolution_warns(backend):
+    a = tt.laplacian(4, 3, dtype="float32", backend=backend)
+    f = tt.ones((4,) * 3, dtype="float32", backend=backend)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = tt.amen_solve(a, f, eps=1e-9, max_sweeps=2)
+    (w,) = [w for w in caught if w.category is PrecisionWarning]
+    assert "amen_solve: eps=1e-09 is below the resolution of float32" in str(w.message)
+    assert backend.dtype_name(x.cores[0]) == "float32"
