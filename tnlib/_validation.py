@@ -35,6 +35,16 @@ def honour_eps(eps: float, xp: Any, a: Any, where: str, name: str = "eps") -> fl
     return eps
 
 
+def check_count(value: Any, where: str, name: str, low: int = 0, high: int | None = None
+                ) -> int:
+    """`value` as an int in ``[low, high]`` (a bool or a float such as 1.5 is refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (
+            high is not None and value > high):
+        span = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ArgumentError(f"{where}: {name} must be an integer {span}, got {value!r}")
+    return int(value)
+
+
 def check_positive_int(value: Any, where: str, name: str) -> int:
     """`value` as an int >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -97,3 +107,16 @@ def check_finite(a: Any, xp: Any, where: str, name: str = "a") -> None:
     index = tuple(int(i) for i in bad)
     raise _ArgumentError(f"{where}: {name} holds non-finite values ({host[index]} at index "
                          f"{index}); decompositions need finite data")
+
+
+def finite_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
+    """`a` ready for a factorization: integer or bool data as the backend's default float
+    (as LAPACK would see it), any other non-float dtype refused, NaN/inf refused."""
+    kind = xp.dtype_name(a)
+    if kind.startswith(("int", "uint")) or kind == "bool":
+        a = xp.astype(a, xp.resolve_dtype(None))
+    elif kind not in ("float16", "bfloat16", "float32", "float64", "complex64", "complex128"):
+        raise ArgumentError(f"{where}: {name} has dtype {kind}; expected real or complex "
+                            "numbers")
+    check_finite(a, xp, where, name)
+    return a

@@ -199,6 +199,30 @@ class Backend:
         raise BackendError(f"device {spec!r} is not available on backend {self.name!r}; "
                            f"it has {names}")
 
+    def placement(self, dtype: Any, device: Any, where: str) -> tuple[Any, Any]:
+        """`dtype` and `device` checked for this backend: ``(dtype, device)`` to create with.
+
+        A device the backend lacks, or an explicit dtype it would silently replace (float64
+        on JAX without ``jax_enable_x64``), is a :class:`~tnlib.errors.BackendError`.
+        """
+        try:
+            device = self.parse_device(device)
+        except BackendError as exc:
+            raise BackendError(f"{where}: {exc}") from None
+        if dtype is not None and isinstance(dtype, (str, np.dtype, type)):
+            try:
+                want = np.dtype(dtype).name
+            except TypeError:
+                return dtype, device
+            got = self.dtype_name(self.resolve_dtype(dtype))
+            if got != want:
+                raise BackendError(f"{where}: dtype={want!r} is not available on backend "
+                                   f"{self.name!r} as configured (it would give {got}). "
+                                   f"{self._dtype_hint}")
+        return dtype, device
+
+    _dtype_hint = ""
+
     def synchronize(self, a: Any) -> Any:
         """Wait until the device has finished computing `a` (timing); returns `a`.
 

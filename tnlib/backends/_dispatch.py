@@ -268,7 +268,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
         ``None`` keeps the data's dtype (integer index arrays stay integer,
         Python floats become float64).
     device : optional
-        Framework device, e.g. ``"cuda:0"``.
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``... or a framework device object. A device the
+        backend lacks is a :class:`~tnlib.errors.BackendError`; so is an explicit dtype
+        the backend would replace (float64 on JAX without ``jax_enable_x64``).
     backend : str or Backend, optional
 
     Examples
@@ -278,7 +280,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     >>> a.dtype
     dtype('float64')
     """
-    return resolve(backend).asarray(data, dtype=dtype, device=device)
+    xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "tensor")
+    return xp.asarray(data, dtype=dtype, device=device)
 
 
 def to_numpy(a: Any) -> np.ndarray:

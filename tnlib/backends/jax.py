@@ -49,6 +49,9 @@ class JaxBackend(NumpyLikeBackend):
     def devices(self) -> list[str]:
         return [str(d) for d in self.jax.devices()]
 
+    _dtype_hint = ("Enable 64-bit types with jax.config.update('jax_enable_x64', True) at "
+                   "start-up (or JAX_ENABLE_X64=1), or pass dtype=None for JAX's default.")
+
     def parse_device(self, spec: Any) -> Any:
         name = super().parse_device(spec)
         if not isinstance(name, str):

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_finite, check_positive_int
+from .._validation import check_eps, check_positive_int, finite_float
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
@@ -117,7 +117,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     shape = xp.shape(a)
     if len(shape) < 2:
         raise ShapeError(f"cp_als: a must have at least 2 axes, got shape {shape}")
-    check_finite(a, xp, "cp_als")
+    a = finite_float(a, xp, "cp_als")
     rank = check_positive_int(rank, "cp_als", "rank")
     max_iter = check_positive_int(max_iter, "cp_als", "max_iter")
     tol = check_eps(tol, "cp_als", "tol")

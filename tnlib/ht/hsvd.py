@@ -9,9 +9,9 @@ import numpy as np
 
 from .._validation import (
     check_eps,
-    check_finite,
     check_positive_int,
     check_shape,
+    finite_float,
     honour_eps,
 )
 from ..backends import Backend, backend_of, resolve
@@ -77,7 +77,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
     if not xp.is_array(a):
         a = xp.asarray(a)
     eps = check_eps(eps, "hsvd")
-    check_finite(a, xp, "hsvd")
+    a = finite_float(a, xp, "hsvd")
     eps = honour_eps(eps, xp, a, "hsvd")
     shape = xp.shape(a)
     d = len(shape)

@@ -189,6 +189,7 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     1.0
     """
     xp = backend_of(v0)
+    krylov_dim = max(1, min(int(krylov_dim), xp.size(v0)))  # no larger than the space
     v = v0 / xp.norm(v0)
     value, res = float("nan"), float("inf")
     for _ in range(max_restarts):
@@ -243,6 +244,7 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     True
     """
     xp = backend_of(v)
+    krylov_dim = max(1, min(int(krylov_dim), xp.size(v)))  # no larger than the space
     total = complex(t)
     steps = 1
     while True:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._info import warn_not_converged
 from .._validation import check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
@@ -59,7 +60,12 @@ def maxvol(a: Any, tol: float = 1.05, max_iter: int = 100) -> tuple[Any, Any]:
     if n < r:
         raise ShapeError(f"maxvol: a must be tall, (n, r) with n >= r, got shape {host.shape}")
     rows, coef = maxvol_host(host, tol, max_iter)
-    return xp.asarray(rows, device=xp.device(a)), _coef_on_device(a, rows, xp)
+    coef = _coef_on_device(a, rows, xp)
+    worst = float(xp.item(xp.max(xp.abs(coef)))) if n > r else 1.0
+    if worst > tol * (1 + 1e-8):
+        warn_not_converged("maxvol", f"max |coef| = {worst:.4g} > tol = {tol:g} after "
+                           f"max_iter={max_iter} row swaps; raise max_iter (or tol)")
+    return xp.asarray(rows, device=xp.device(a)), coef
 
 
 def maxvol_host(a: np.ndarray, tol: float = 1.05, max_iter: int = 100,

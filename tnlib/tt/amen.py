@@ -19,7 +19,7 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int, honour_eps
+from .._validation import check_count, check_eps, check_positive_int, honour_eps
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import gmres
@@ -121,9 +121,9 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     xp = _check_system(A, f, "amen_solve")
     eps = honour_eps(check_eps(eps, "amen_solve"), xp, f.cores[0], "amen_solve")
     max_sweeps = check_positive_int(max_sweeps, "amen_solve", "max_sweeps")
-    kickrank = int(kickrank)
-    if kickrank < 0:
-        raise ArgumentError(f"amen_solve: kickrank must be >= 0, got {kickrank}")
+    kickrank = check_count(kickrank, "amen_solve", "kickrank", 0, 1024)
+    if max_rank is not None:
+        max_rank = check_positive_int(max_rank, "amen_solve", "max_rank")
     if local_solver not in ("auto", "direct", "gmres"):
         raise ArgumentError(f"amen_solve: local_solver must be 'auto', 'direct' or 'gmres', "
                             f"got {local_solver!r}")

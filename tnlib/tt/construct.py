@@ -53,6 +53,7 @@ def random(shape: Sequence[int], ranks: Any, seed: Any = None, dtype: Any = None
     shape = check_shape(shape, "random")
     r = _ranks(ranks, len(shape), "random")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "random")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     cores = [xp.random_normal((r[k], n, r[k + 1]), seed=rng, dtype=dtype, device=device)
              for k, n in enumerate(shape)]
@@ -71,6 +72,7 @@ def ones(shape: Sequence[int], dtype: Any = None, device: Any = None,
     """
     shape = check_shape(shape, "ones")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "ones")
     return TTTensor._from_cores([xp.ones((1, n, 1), dtype=dtype, device=device)
                                  for n in shape], xp)
 
@@ -87,6 +89,7 @@ def zeros(shape: Sequence[int], dtype: Any = None, device: Any = None,
     """
     shape = check_shape(shape, "zeros")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "zeros")
     return TTTensor._from_cores([xp.zeros((1, n, 1), dtype=dtype, device=device)
                                  for n in shape], xp)
 
@@ -103,6 +106,7 @@ def eye(shape: Sequence[int], dtype: Any = None, device: Any = None,
     """
     shape = check_shape(shape, "eye")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "eye")
     return TTMatrix._from_cores(
         [xp.reshape(xp.eye(n, dtype=dtype, device=device), (1, n, n, 1)) for n in shape], xp)
 
@@ -141,6 +145,7 @@ def laplacian(n: int, d: int, dtype: Any = None, device: Any = None,
     n = check_positive_int(n, "laplacian", "n")
     d = check_positive_int(d, "laplacian", "d")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "laplacian")
     lap = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
     ident = np.eye(n)
     if d == 1:

@@ -47,9 +47,9 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int, check_shape
+from .._validation import check_count, check_eps, check_positive_int, check_shape
 from ..backends import Backend, resolve
-from ..errors import ArgumentError, EvaluationError, ShapeError
+from ..errors import ArgumentError, BackendMismatchError, EvaluationError, ShapeError
 from ..linalg.maxvol import maxvol_host
 from ..scale.executor import check_executor
 from ._cross_cache import _BudgetExceeded, _Cache
@@ -92,6 +92,7 @@ class CrossInfo(IterationInfo):
 _PROBE_POINTS = 256  # random points that confirm a settled tensor (counted as evaluations)
 _PROBE_CHANGE = 10  # ... also checked once a half-sweep changes the tensor by < 10 eps
 _OVERSAMPLE = 2  # pivots kept beyond the truncation rank of a bond
+_MAX_KICK = 1024  # random fibres per bond and sweep: more only allocates
 
 
 def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = None,
@@ -170,13 +171,18 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     shape = check_shape(shape, "cross")
     eps = check_eps(eps, "cross")
     max_sweeps = check_positive_int(max_sweeps, "cross", "max_sweeps")
-    kickrank = int(kickrank)
-    if kickrank < 0:
-        raise ArgumentError(f"cross: kickrank must be >= 0, got {kickrank}")
+    kickrank = check_count(kickrank, "cross", "kickrank", 0, _MAX_KICK)
+    if max_evals is not None:
+        max_evals = check_positive_int(max_evals, "cross", "max_evals")
     cap = None if max_rank is None else check_positive_int(max_rank, "cross", "max_rank")
     if not callable(f):
         raise ArgumentError(f"cross: f must be callable, got {type(f).__name__}")
+    if x0 is not None and not isinstance(x0, TTTensor):
+        raise ArgumentError(f"cross: x0 must be a TTTensor, got {type(x0).__name__}")
     xp = resolve(backend) if x0 is None else x0.backend
+    if backend is not None and x0 is not None and resolve(backend).name != xp.name:
+        raise BackendMismatchError(f"cross: backend={resolve(backend).name!r} but x0 holds "
+                                   f"{xp.name} arrays; move x0 with x0.to(backend=...)")
     d = len(shape)
     rng = np.random.default_rng(seed)
     executor, batch_size = check_executor(executor, batch_size, "cross")
@@ -307,7 +313,10 @@ def _validation_set(validation: Any, shape: tuple, rng: np.random.Generator, xp:
                     cache: _Cache) -> tuple[np.ndarray | None, np.ndarray | None]:
     if validation is None:
         return None, None
-    if isinstance(validation, (int, np.integer)):
+    if isinstance(validation, (int, np.integer)) and not isinstance(validation, bool):
+        if validation < 1:
+            raise ArgumentError(f"cross: validation must be a number of points >= 1 or a pair "
+                                f"(idx, values), got {validation!r}")
         idx = np.stack([rng.integers(0, n, size=int(validation)) for n in shape], axis=1)
         return idx, cache(idx)
     try:
@@ -319,6 +328,9 @@ def _validation_set(validation: Any, shape: tuple, rng: np.random.Generator, xp:
     if idx.ndim != 2 or idx.shape[1] != len(shape) or values.shape != (idx.shape[0],):
         raise ShapeError(f"cross: validation idx must be (N, {len(shape)}) and values (N,), got "
                          f"{idx.shape} and {values.shape}")
+    if idx.shape[0] == 0:
+        raise ArgumentError("cross: the validation set is empty; give at least one point (an "
+                            "empty set would confirm any approximation)")
     return idx, values
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int
+from .._validation import check_count, check_eps, check_positive_int
+from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import lanczos_lowest
 from . import _env as env
@@ -120,6 +121,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     max_sweeps = check_positive_int(max_sweeps, "dmrg_eig", "max_sweeps")
     cap = None if max_rank is None else check_positive_int(max_rank, "dmrg_eig", "max_rank")
     tol = eps if tol is None else check_eps(tol, "dmrg_eig", "tol")
+    krylov_dim = check_count(krylov_dim, "dmrg_eig", "krylov_dim", 2, 1000)
     xp = H.backend
     if check_symmetry:
         check_hermitian(H, "dmrg_eig")
@@ -130,8 +132,15 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     if x0 is None:
         x0 = random(shape, min(4, cap or 4), seed=seed, dtype=H.dtype, device=H.device,
                     backend=xp)
+    elif not isinstance(x0, TTTensor):
+        raise ArgumentError(f"dmrg_eig: x0 must be a TTTensor, got {type(x0).__name__}")
     elif x0.shape != shape:
         raise ShapeError(f"dmrg_eig: x0 has shape {x0.shape}, expected {shape}")
+    else:
+        backend_of(H, x0)  # one framework
+        want = xp.result_dtype(H.cores[0], x0.cores[0])
+        if xp.dtype_name(want) != xp.dtype_name(x0.cores[0]):  # a float32 start, float64 H
+            x0 = TTTensor._from_cores([xp.astype(c, want) for c in x0.cores], xp)
     if d == 1:
         w, v = xp.eigh(H.full())
         x = TTTensor._from_cores([xp.reshape(v[:, 0], (1, -1, 1))], xp)

@@ -24,10 +24,10 @@ from typing import Any
 from .._info import DecompositionInfo, in_memory_info
 from .._validation import (
     check_eps,
-    check_finite,
     check_max_rank,
     check_positive_int,
     check_shape,
+    finite_float,
     honour_eps,
 )
 from ..backends import backend_of
@@ -93,7 +93,7 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     shape = xp.shape(a)
     if len(shape) == 0:
         raise ShapeError("tt_svd: a must have at least one axis, got a 0-d array")
-    check_finite(a, xp, "tt_svd")
+    a = finite_float(a, xp, "tt_svd")
     eps = honour_eps(eps, xp, a, "tt_svd")
     if any(n == 0 for n in shape):
         raise ShapeError(f"tt_svd: a has an empty axis, shape {shape}")
@@ -103,7 +103,11 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
         return TTTensor._from_cores([xp.reshape(a, (1, shape[0], 1))], xp)
     norm = None  # bounds the norm of every later unfolding; needed only to truncate by eps
     delta = 0.0
-    if eps > 0:
+    scale = None
+    if eps > 0 or not xp.is_traced(a):
+        peak = float(xp.item(xp.max(xp.abs(a))))
+        if peak > 0 and not _SAFE_LOW < peak < _SAFE_HIGH:  # norms and Grams would under- or
+            a, scale = a / peak, peak  # overflow: factor data of unit size, scale the last core
         norm = float(xp.item(xp.norm(a)))
         delta = eps / math.sqrt(d - 1) * norm
     cores = []
@@ -117,9 +121,14 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
         rk = xp.shape(u)[1]
         cores.append(xp.reshape(u, (r, shape[k], rk)))
         r = rk
-    cores.append(xp.reshape(b, (r, shape[-1], 1)))
+    cores.append(xp.reshape(b, (r, shape[-1], 1)) * (1.0 if scale is None else scale))
     x = TTTensor._from_cores(cores, xp)
-    return (x, in_memory_info(a, x, xp)) if return_info else x
+    if return_info:
+        return x, in_memory_info(a if scale is None else a * scale, x, xp)
+    return x
+
+
+_SAFE_LOW, _SAFE_HIGH = 1e-100, 1e100  # data norms whose squares stay far from the limits
 
 
 def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool,
@@ -161,7 +170,7 @@ def tt_matrix(a: Any, row_shape: Any, col_shape: Any, eps: float = 1e-14,
         raise ShapeError(f"tt_matrix: row_shape {row_shape} and col_shape {col_shape} must have "
                          "the same number of modes")
     m, n = math.prod(row_shape), math.prod(col_shape)
-    check_finite(a, xp, "tt_matrix")
+    a = finite_float(a, xp, "tt_matrix")
     if xp.shape(a) != (m, n):
         raise ShapeError(f"tt_matrix: a has shape {xp.shape(a)}, expected ({m}, {n}) from "
                          f"row_shape {row_shape} and col_shape {col_shape}")

@@ -22,7 +22,7 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, compiled
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int
+from .._validation import check_count, check_eps, check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import expm_krylov
@@ -130,6 +130,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     if method not in ("1site", "2site"):
         raise ArgumentError(f"tdvp: method must be '1site' or '2site', got {method!r}")
     eps = check_eps(eps, "tdvp")
+    krylov_dim = check_count(krylov_dim, "tdvp", "krylov_dim", 2, 1000)
     cap = None if max_rank is None else check_positive_int(max_rank, "tdvp", "max_rank")
     xp = backend_of(A, x0)
     da, dx = xp.dtype_name(A.cores[0]), xp.dtype_name(x0.cores[0])

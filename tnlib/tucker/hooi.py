@@ -11,7 +11,7 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_finite, check_positive_int
+from .._validation import check_eps, check_positive_int, finite_float
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import multi_mode_product, unfold
@@ -72,7 +72,7 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any =
     d = len(shape)
     if d < 2:
         raise ShapeError(f"hooi: a must have at least 2 axes, got shape {shape}")
-    check_finite(a, xp, "hooi")
+    a = finite_float(a, xp, "hooi")
     r = mode_ranks(ranks, d, "hooi")
     if r is None:
         raise ArgumentError("hooi: ranks is required")

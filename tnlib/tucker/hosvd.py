@@ -7,7 +7,7 @@ import numbers
 from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
-from .._validation import check_eps, check_finite, check_max_rank, honour_eps
+from .._validation import check_eps, check_max_rank, finite_float, honour_eps
 from ..backends import backend_of
 from ..errors import ShapeError
 from ..linalg.svd import mode_svd_abs
@@ -80,7 +80,7 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False
     d = len(shape)
     if d == 0:
         raise ShapeError("hosvd: a must have at least one axis")
-    check_finite(a, xp, "hosvd")
+    a = finite_float(a, xp, "hosvd")
     eps = honour_eps(eps, xp, a, "hosvd")
     bounds = mode_ranks(ranks, d, "hosvd")
     norm = float(xp.item(xp.norm(a))) if eps > 0 else None

@@ -1,0 +1,140 @@
+"""Edge cases a new user runs into: each ends in a TnlibError that names the argument,
+a warning, or the right answer -- never a silent wrong result or a foreign exception."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tnlib
+from tnlib import cp, ht, linalg, tt, tucker
+from tnlib.errors import (
+    ArgumentError,
+    BackendError,
+    BackendMismatchError,
+    ConvergenceWarning,
+)
+
+from .helpers import np_of, on, rel_error
+
+
+def _hilbert(n: int = 8) -> np.ndarray:
+    i = np.arange(float(n))
+    return 1.0 / (1.0 + i[:, None, None] + i[None, :, None] + i[None, None, :])
+
+
+def test_a_device_the_backend_lacks_is_refused(backend):
+    with pytest.raises(BackendError, match=r"tensor: device 'cuda:7' is not available"):
+        tnlib.tensor([1.0, 2.0], device="cuda:7", backend=backend)
+    with pytest.raises(BackendError, match=r"random: device 'cuda:7'"):
+        tt.random((3, 3), 2, device="cuda:7", backend=backend)
+    x = tt.ones((3, 4), device="cpu", backend=backend)  # "cpu" is understood everywhere
+    assert x.backend.name == backend.name
+
+
+def test_float64_on_jax_without_x64_is_an_error_that_says_how():
+    pytest.importorskip("jax")
+    code = ("import tnlib\nfrom tnlib import tt\n"
+            "assert tt.ones((2, 2), backend='jax').dtype.name == 'float32'\n"
+            "try:\n    tt.ones((2, 2), dtype='float64', backend='jax')\n"
+            "except tnlib.BackendError as e:\n    print(e)\n")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert "dtype='float64' is not available on backend 'jax'" in out.stdout, out.stderr
+    assert "jax_enable_x64" in out.stdout
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: tt.tt_svd(a, eps=1e-10),
+    lambda a: tucker.hosvd(a, eps=1e-10),
+    lambda a: ht.hsvd(a, eps=1e-10),
+])
+def test_integer_and_bool_data_decompose_as_floats(backend, call):
+    ints = np.arange(60).reshape(3, 4, 5) % 7
+    x = call(backend.asarray(ints))
+    assert rel_error(x, ints.astype(float)) < 1e-9
+    assert backend.dtype_name(x.dtype) == backend.default_float_dtype
+    call(backend.asarray(ints > 3))
+
+
+def test_a_non_numeric_array_is_refused():
+    with pytest.raises(ArgumentError, match=r"tt_svd: a has dtype"):
+        tt.tt_svd(np.array([["a", "b"], ["c", "d"]]))
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_data_of_extreme_scale_decomposes_to_the_same_relative_accuracy(backend, scale):
+    a = _hilbert()
+    x = tt.tt_svd(on(backend, a * scale), eps=1e-6)
+    assert x.ranks == tt.tt_svd(a, eps=1e-6).ranks
+    assert np.linalg.norm(np_of(x) / scale - a) <= 1e-6 * np.linalg.norm(a)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"validation": 0}, "validation must be a number of points >= 1"),
+    ({"validation": (np.zeros((0, 4), dtype=int), np.zeros(0))}, "validation set is empty"),
+    ({"kickrank": 1.5}, r"kickrank must be an integer in \[0, 1024\], got 1.5"),
+    ({"kickrank": 10**9}, r"kickrank must be an integer in \[0, 1024\]"),
+    ({"max_evals": 0}, "max_evals must be an integer >= 1"),
+    ({"max_rank": 0}, "max_rank must be an integer >= 1"),
+])
+def test_cross_refuses_bad_settings(kwargs, match):
+    with pytest.raises(ArgumentError, match=match):
+        tt.cross(lambda i: np.ones(len(i)), (4,) * 4, **kwargs)
+
+
+def test_cross_refuses_an_x0_of_another_backend():
+    torch = pytest.importorskip("torch")
+    x0 = tt.ones((4,) * 3, backend="torch")
+    assert isinstance(x0.cores[0], torch.Tensor)
+    with pytest.raises(BackendMismatchError, match="backend='numpy' but x0 holds torch"):
+        tt.cross(lambda i: np.ones(len(i)), (4,) * 3, x0=x0, backend="numpy")
+
+
+def test_maxvol_that_runs_out_of_swaps_warns(backend):
+    a = on(backend, np.random.default_rng(3).standard_normal((200, 12)))
+    with pytest.warns(ConvergenceWarning, match=r"maxvol: max \|coef\| = .* > tol = 1.01"):
+        rows, coef = linalg.maxvol(a, tol=1.01, max_iter=1)
+    assert float(np.abs(np_of(coef)).max()) > 1.01  # the warning tells the truth
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        linalg.maxvol(a, tol=1.01, max_iter=500)
+
+
+def test_dmrg_with_a_float32_start_computes_in_the_operators_precision(backend):
+    h = tt.laplacian(6, 4, backend=backend)
+    x0 = tt.random((6,) * 4, 2, seed=0, dtype="float32", backend=backend)
+    value, x = tt.dmrg_eig(h, x0=x0, max_rank=4, tol=1e-12)
+    assert backend.dtype_name(x.cores[0]) == "float64"
+    exact = 4 * (2 - 2 * np.cos(np.pi / 7))
+    assert abs(float(np_of(value)) - exact) < 1e-10
+
+
+def test_krylov_dims_are_checked_and_never_exceed_the_local_problem(backend):
+    h = tt.laplacian(3, 3, backend=backend)
+    with pytest.raises(ArgumentError, match=r"dmrg_eig: krylov_dim must be an integer"):
+        tt.dmrg_eig(h, krylov_dim=0)
+    with pytest.raises(ArgumentError, match=r"tdvp: krylov_dim must be an integer"):
+        tt.tdvp(h, tt.ones((3,) * 3, backend=backend), 0.1, krylov_dim=2.5)
+    value, _ = tt.dmrg_eig(h, krylov_dim=1000, max_rank=3, tol=1e-12)  # local size 27 at most
+    assert abs(float(np_of(value)) - 3 * (2 - 2 * np.cos(np.pi / 4))) < 1e-10
+
+
+def test_amen_refuses_bad_counts(backend):
+    a, f = tt.laplacian(4, 3, backend=backend), tt.ones((4,) * 3, backend=backend)
+    with pytest.raises(ArgumentError, match=r"amen_solve: kickrank must be an integer"):
+        tt.amen_solve(a, f, kickrank=1.5)
+    with pytest.raises(ArgumentError, match=r"amen_solve: max_rank must be an integer >= 1"):
+        tt.amen_solve(a, f, max_rank=0)
+
+
+def test_cp_als_of_integer_data(backend):
+    a = (cp.random((5, 6, 7), 2, seed=0).full() * 10).round().astype(np.int64)
+    x = cp.cp_als(backend.asarray(a), 4, max_iter=100, tol=0)
+    assert rel_error(x, a.astype(float)) < 0.2
