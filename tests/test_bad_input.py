@@ -138,3 +138,16 @@ def test_cp_als_of_integer_data(backend):
     a = (cp.random((5, 6, 7), 2, seed=0).full() * 10).round().astype(np.int64)
     x = cp.cp_als(backend.asarray(a), 4, max_iter=100, tol=0)
     assert rel_error(x, a.astype(float)) < 0.2
+
+
+def test_norm_and_dot_of_trains_with_extreme_cores(backend):
+    x = tt.TTTensor([on(backend, np.full((1, 3, 1), 1e200)),
+                     on(backend, np.full((1, 3, 1), 1e-200))])  # entries 1, norm 3
+    assert abs(float(np_of(tt.norm(x))) - 3.0) < 1e-12
+    assert abs(float(np_of(tt.dot(x, x))) - 9.0) < 1e-11
+    big = 1e200 * tt.ones((3, 3), backend=backend)  # norm 3e200: representable
+    assert abs(float(np_of(tt.norm(big))) / 3e200 - 1) < 1e-12
+    huge = 1e200 * tt.ones((10,) * 4, backend=backend)  # norm 1e202, its square overflows
+    assert abs(float(np_of(tt.log_norm(huge))) - 202 * np.log(10)) < 1e-9
+    zero = tt.zeros((3, 3), backend=backend)
+    assert float(np_of(tt.norm(zero))) == 0.0

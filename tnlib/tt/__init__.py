@@ -1,6 +1,6 @@
 """Tensor trains: TTTensor, TTMatrix, TT-SVD, rounding, algebra, QTT."""
 
-from .algebra import add, dot, evaluate, full, hadamard, kron, norm, scale
+from .algebra import add, dot, evaluate, full, hadamard, kron, log_norm, norm, scale
 from .algebra import tt_sum as sum  # noqa: A004 - the name users expect, tt.sum(x)
 from .amen import AmenInfo, amen_mv, amen_solve
 from .construct import diag, eye, laplacian, ones, random, zeros
@@ -40,6 +40,7 @@ __all__ = [
     "kron",
     "laplacian",
     "nearest_neighbor",
+    "log_norm",
     "norm",
     "ones",
     "operator_sum",

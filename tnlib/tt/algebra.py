@@ -6,6 +6,7 @@ Every operation works core by core; none forms the full tensor except
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -15,7 +16,8 @@ from ..backends import backend_of, to_numpy
 from ..errors import ArgumentError, ShapeError
 from .tensor import TTTensor
 
-__all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "norm", "scale",
+__all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "log_norm", "norm",
+           "scale",
            "tt_sum"]
 
 
@@ -52,15 +54,44 @@ def full(x: TTTensor) -> Any:
 
 
 def _gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
-    """``sum(conj(x) * y)`` by a left-to-right sweep, rescaled at every core.
+    """``sum(conj(x) * y)`` as ``(v, log_scale)``, the value being ``v * exp(log_scale)``.
 
-    The running interface matrix is divided by its norm after each core and the
-    logarithms summed, so products of thousands of cores neither overflow nor
-    underflow before the final scale is applied.
+    A left-to-right sweep divides the running interface matrix by its norm after each
+    core and sums the logarithms, so products of thousands of cores neither overflow nor
+    underflow. A single core product can still leave the float range (cores of 1e200 or
+    1e-200); then, seen as a non-finite or zero result of eager arrays, the sweep is
+    redone with every core scaled to unit norm first (twice the small operations).
     """
+    v, log_scale = _gram_sweep(x.cores, y.cores, xp)
+    if xp.is_traced(v):
+        return v, log_scale
+    value = complex(xp.item(v))
+    if value != 0 and math.isfinite(abs(value)):
+        return v, log_scale
+    xs, log_x = _unit_cores(x.cores, xp)
+    ys, log_y = (xs, log_x) if y is x else _unit_cores(y.cores, xp)
+    v, log_scale = _gram_sweep(xs, ys, xp)
+    return v, log_scale + log_x + log_y
+
+
+def _unit_cores(cores: list, xp: Any) -> tuple[list, Any]:
+    """Cores divided by their norms (zero cores kept) and the sum of the log norms."""
+    out, log_total = [], 0.0
+    for c in cores:
+        peak = xp.max(xp.abs(c))  # max first: the norm itself could overflow
+        peak = xp.where(peak > 0, peak, xp.ones_like(peak))
+        c = c / xp.astype(peak, xp.dtype(c))
+        s = xp.norm(c)
+        s = xp.where(s > 0, s, xp.ones_like(s))
+        out.append(c / xp.astype(s, xp.dtype(c)))
+        log_total = log_total + xp.log(peak) + xp.log(s)
+    return out, log_total
+
+
+def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any]:
     v = None
     log_scale = 0.0
-    for xc, yc in zip(x.cores, y.cores):
+    for xc, yc in zip(xcores, ycores):
         rx, n, rx2 = xp.shape(xc)
         ry, _, ry2 = xp.shape(yc)
         ymat = xp.reshape(yc, (ry, n * ry2))
@@ -105,6 +136,21 @@ def norm(x: TTTensor) -> Any:
     xp = x.backend
     v, log_scale = _gram(x, x, xp)
     return xp.sqrt(xp.abs(xp.real(v))) * xp.exp(0.5 * log_scale)
+
+
+def log_norm(x: TTTensor) -> Any:
+    """Natural logarithm of the Frobenius norm, for trains whose norm overflows float64.
+
+    Examples
+    --------
+    >>> from tnlib import tt
+    >>> x = 1e200 * tt.ones((10,) * 4)          # norm 1e202
+    >>> round(float(tt.log_norm(x) / 2.302585092994046), 6)
+    202.0
+    """
+    xp = x.backend
+    v, log_scale = _gram(x, x, xp)
+    return 0.5 * (xp.log(xp.abs(xp.real(v))) + log_scale)
 
 
 def tt_sum(x: TTTensor) -> Any:
