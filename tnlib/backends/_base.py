@@ -209,6 +209,13 @@ class Backend:
             device = self.parse_device(device)
         except BackendError as exc:
             raise BackendError(f"{where}: {exc}") from None
+        if dtype is not None:
+            try:
+                self.resolve_dtype(dtype)
+            except (TypeError, KeyError, ValueError, AttributeError):
+                raise ArgumentError(f"{where}: dtype {dtype!r} is not a data type of backend "
+                                    f"{self.name!r}; use a name such as 'float64' or "
+                                    "'complex64'") from None
         if dtype is not None and isinstance(dtype, (str, np.dtype, type)):
             try:
                 want = np.dtype(dtype).name

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._pytree import is_container
-from ..errors import BackendError, BackendMismatchError
+from ..errors import ArgumentError, BackendError, BackendMismatchError
 from ._base import Backend
 
 __all__ = [
@@ -282,7 +282,11 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     """
     xp = resolve(backend)
     dtype, device = xp.placement(dtype, device, "tensor")
-    return xp.asarray(data, dtype=dtype, device=device)
+    try:
+        return xp.asarray(data, dtype=dtype, device=device)
+    except (TypeError, ValueError) as exc:  # ragged lists, strings, objects
+        raise ArgumentError(f"tensor: data of type {type(data).__name__} cannot become a "
+                            f"{xp.name} array ({exc})") from None
 
 
 def to_numpy(a: Any) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_eps, check_positive_int
+from .._validation import check_eps, check_positive_int, finite_float
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 
@@ -68,6 +68,7 @@ def truncated_svd(a: Any, eps: float = 0.0, max_rank: int | None = None
     (1,)
     """
     xp = backend_of(a)
+    a = finite_float(a, xp, "truncated_svd")
     eps = check_eps(eps, "truncated_svd")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "truncated_svd", "max_rank")
@@ -110,6 +111,7 @@ def randomized_svd(a: Any, rank: int, oversample: int = 10, power_iter: int = 2,
     True
     """
     xp = backend_of(a)
+    a = finite_float(a, xp, "randomized_svd")
     rank = check_positive_int(rank, "randomized_svd", "rank")
     m, n = xp.shape(a)
     k = min(rank + oversample, m, n)
@@ -175,6 +177,7 @@ def left_svd(a: Any, eps: float = 0.0, max_rank: int | None = None) -> tuple[Any
     ((3,), True)
     """
     xp = backend_of(a)
+    a = finite_float(a, xp, "left_svd")
     eps = check_eps(eps, "left_svd")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "left_svd", "max_rank")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
@@ -21,8 +22,9 @@ def mode_ranks(ranks: Any, d: int, where: str) -> list[int] | None:
     """`ranks` (None, an int, or one int per mode) as a list of `d` ints, or None."""
     if ranks is None:
         return None
-    if isinstance(ranks, numbers.Integral):
-        return check_max_rank(ranks, d, where, "ranks")
+    if isinstance(ranks, numbers.Integral) or not isinstance(ranks, Sequence) or isinstance(
+            ranks, str):
+        return check_max_rank(ranks, d, where, "ranks")  # an int, or the error for the rest
     values = list(ranks)
     if len(values) != d:
         raise ShapeError(f"{where}: ranks must be an int or have one entry per mode ({d}), "

@@ -1,0 +1,218 @@
+"""Fuzzing the public API with hostile input: every call returns a correct result or raises a
+TnlibError -- never a foreign exception, a hang or a silently wrong (NaN) answer.
+
+Runs on NumPy (the contract is backend-independent; the other backends' argument checks are
+the same code). Each call runs under an alarm, so a hang fails the test instead of CI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import warnings
+
+import numpy as np
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+import tnlib  # noqa: E402
+from tnlib import cp, linalg, tt, tucker  # noqa: E402
+from tnlib.errors import TnlibError  # noqa: E402
+
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SECONDS = 20  # per call: anything slower on these tiny inputs is a hang
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int = SECONDS):
+    def handler(signum, frame):  # noqa: ANN001, ARG001
+        raise TimeoutError(f"call did not return within {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def contract(call):  # noqa: ANN001, ANN201
+    """Run `call`; a TnlibError is an accepted answer (returned as None)."""
+    with time_limit(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return call()
+        except TnlibError:
+            return None
+
+
+values = st.one_of(
+    st.floats(-1e3, 1e3, allow_nan=False),
+    st.sampled_from([0.0, 1e-300, -1e-300, 1e300, -1e300, np.nan, np.inf, -np.inf]),
+)
+shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)
+arrays = hnp.arrays(np.float64, shapes, elements=values)
+int_arrays = hnp.arrays(np.int64, shapes, elements=st.integers(-100, 100))
+epss = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(
+    [0, 1e-8, 0.5, -1.0, "1e-3", None, True]))
+ranks = st.one_of(st.none(), st.integers(-3, 6), st.floats(0, 5),
+                  st.lists(st.integers(-1, 5), max_size=4), st.just("3"))
+
+
+def _finite_result(x) -> bool:  # noqa: ANN001
+    return bool(np.all(np.isfinite(tnlib.to_numpy(x.full()))))
+
+
+@FUZZ
+@given(a=st.one_of(arrays, int_arrays), eps=epss, max_rank=ranks)
+def test_tt_svd(a, eps, max_rank):
+    x = contract(lambda: tt.tt_svd(a, eps=eps, max_rank=max_rank))
+    if x is None:
+        return
+    assert x.shape == a.shape
+    assert np.all(np.isfinite(a)), "non-finite data was accepted"
+    assert _finite_result(x)
+    if max_rank is None and isinstance(eps, float) and 1e-6 <= eps and np.abs(a).max() > 0:
+        err = np.linalg.norm(x.full() - a) / np.linalg.norm(a)
+        assert err <= eps * 1.0001 + 1e-12
+
+
+@FUZZ
+@given(a=arrays, eps=epss, max_rank=ranks)
+def test_round(a, eps, max_rank):
+    assume(np.all(np.isfinite(a)) and np.abs(a).max() < 1e200)
+    x = tt.tt_svd(a, eps=0)
+    y = contract(lambda: (x + x).round(eps, max_rank=max_rank))
+    if y is None:
+        return
+    assert y.shape == a.shape and _finite_result(y)
+
+
+@FUZZ
+@given(a=st.one_of(arrays, int_arrays), eps=epss, r=ranks)
+def test_hosvd_and_hooi(a, eps, r):
+    x = contract(lambda: tucker.hosvd(a, eps=eps, ranks=r))
+    if x is not None:
+        assert np.all(np.isfinite(a)) and x.shape == a.shape and _finite_result(x)
+    y = contract(lambda: tucker.hooi(a, r, max_iter=5))
+    if y is not None:
+        assert np.all(np.isfinite(a)) and y.shape == a.shape and _finite_result(y)
+
+
+@FUZZ
+@given(a=st.one_of(arrays, int_arrays), rank=ranks, max_iter=st.integers(-1, 5))
+def test_cp_als(a, rank, max_iter):
+    x = contract(lambda: cp.cp_als(a, rank, max_iter=max_iter))
+    if x is not None:
+        assert np.all(np.isfinite(a)) and x.shape == a.shape and _finite_result(x)
+
+
+def _hostile(kind: str):  # noqa: ANN202
+    def f(idx):  # noqa: ANN001, ANN202
+        n = len(idx)
+        if kind == "short":
+            return np.ones(max(n - 1, 0))
+        if kind == "nan":
+            out = np.ones(n)
+            out[n // 2] = np.nan
+            return out
+        if kind == "raise":
+            raise RuntimeError("simulator crashed")
+        if kind == "matrix":
+            return np.ones((n, 2))
+        if kind == "list":
+            return [1.0] * n
+        if kind == "strings":
+            return np.array(["x"] * n)
+        if kind == "none":
+            return None
+        return np.exp(-np.sum(idx, axis=1) / 10.0)
+    return f
+
+
+@FUZZ
+@given(kind=st.sampled_from(["short", "nan", "raise", "matrix", "list", "strings", "none",
+                             "good"]),
+       shape=st.one_of(st.lists(st.integers(1, 5), min_size=1, max_size=5),
+                       st.lists(st.integers(-1, 5), max_size=5), st.just("abc")),
+       eps=st.one_of(st.sampled_from([1e-6, 1e-3]), epss), max_rank=ranks)
+def test_cross_with_hostile_black_boxes(kind, shape, eps, max_rank):
+    y = contract(lambda: tt.cross(_hostile(kind), shape, eps=eps, max_rank=max_rank,
+                                  max_sweeps=3, seed=0))
+    if y is None:
+        return
+    assert kind in ("good", "list"), f"a black box of kind {kind!r} was accepted"
+    assert _finite_result(y)
+
+
+@FUZZ
+@given(cores=st.lists(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4,
+                                                              max_side=3),
+                                 elements=st.floats(-2, 2)), min_size=0, max_size=4))
+def test_tt_constructor(cores):
+    x = contract(lambda: tt.TTTensor(cores))
+    if x is not None:
+        assert x.ranks[0] == x.ranks[-1] == 1
+        assert x.full().shape == x.shape
+
+
+@FUZZ
+@given(data=st.one_of(st.lists(st.floats(-5, 5), max_size=4), st.just([[1, 2], [3]]),
+                      st.just("abc"), st.just(None), st.just({"a": 1})),
+       dtype=st.sampled_from([None, "float32", "float64", "int64", "complex128", "float7",
+                              "banana", 3]),
+       device=st.sampled_from([None, "cpu", "cuda", "tpu:3", 7]),
+       backend=st.sampled_from([None, "numpy", "nope", 3]))
+def test_tensor(data, dtype, device, backend):
+    a = contract(lambda: tnlib.tensor(data, dtype=dtype, device=device, backend=backend))
+    if a is not None:
+        assert isinstance(a, np.ndarray)
+
+
+@FUZZ
+@given(a=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6),
+                    elements=values), tol=st.floats(0, 3), max_iter=st.integers(-1, 50))
+def test_maxvol(a, tol, max_iter):
+    out = contract(lambda: linalg.maxvol(a, tol=tol, max_iter=max_iter))
+    if out is not None:
+        rows, coef = out
+        assert a.ndim == 2 and np.all(np.isfinite(coef))
+        assert len(set(rows.tolist())) == a.shape[1]
+
+
+@FUZZ
+@given(a=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6),
+                    elements=values), eps=epss, max_rank=ranks)
+def test_truncated_svd(a, eps, max_rank):
+    out = contract(lambda: linalg.truncated_svd(a, eps=eps, max_rank=max_rank))
+    if out is not None:
+        u, s, vh = out
+        assert np.all(np.isfinite(a)) and np.all(np.isfinite(s))
+        assert math.isfinite(float(np.linalg.norm(u @ np.diag(s) @ vh)))
+
+
+@FUZZ
+@given(exponents=st.lists(st.integers(-250, 250), min_size=1, max_size=6),
+       seed=st.integers(0, 2**16))
+def test_norm_dot_and_log_norm_of_trains_with_extreme_cores(exponents, seed):
+    rng = np.random.default_rng(seed)
+    d = len(exponents)
+    r = [1] + [2] * (d - 1) + [1]
+    unit = [rng.standard_normal((r[k], 2, r[k + 1])) for k in range(d)]
+    x = tt.TTTensor([c * 10.0**e for c, e in zip(unit, exponents)])
+    dense = tt.TTTensor(unit).full()
+    expected = np.log(np.linalg.norm(dense)) + np.log(10.0) * sum(exponents)
+    with time_limit(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # exp overflow of an unrepresentable norm
+        got = float(tt.log_norm(x))
+        norm = float(tt.norm(x))
+    assert abs(got - expected) <= 1e-9 * max(1.0, abs(expected))
+    if abs(expected) < 700:  # representable: the norm itself is right too
+        assert abs(norm - np.exp(expected)) <= 1e-9 * np.exp(expected)
