@@ -151,3 +151,15 @@ def test_norm_and_dot_of_trains_with_extreme_cores(backend):
     assert abs(float(np_of(tt.log_norm(huge))) - 202 * np.log(10)) < 1e-9
     zero = tt.zeros((3, 3), backend=backend)
     assert float(np_of(tt.norm(zero))) == 0.0
+
+
+def test_a_long_train_of_unbalanced_cores():
+    """1000 cores alternating 8 and 1/8: every entry is 1, the norm 2^500, the sum 2^1000."""
+    x = tt.TTTensor([np.full((1, 2, 1), 8.0 if k % 2 == 0 else 0.125) for k in range(1000)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warnings on the way either
+        assert float(x[(0,) * 1000]) == 1.0
+        assert abs(float(x.sum()) / 2.0**1000 - 1) < 1e-12
+        for y in (x, x.orthogonalize("left"), x.orthogonalize("right")):
+            assert all(np.all(np.isfinite(c)) for c in y.cores)
+            assert abs(float(tt.norm(y)) / 2.0**500 - 1) < 1e-10

@@ -62,7 +62,8 @@ def _gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
     1e-200); then, seen as a non-finite or zero result of eager arrays, the sweep is
     redone with every core scaled to unit norm first (twice the small operations).
     """
-    v, log_scale = _gram_sweep(x.cores, y.cores, xp)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked just below
+        v, log_scale = _gram_sweep(x.cores, y.cores, xp)
     if xp.is_traced(v):
         return v, log_scale
     value = complex(xp.item(v))
