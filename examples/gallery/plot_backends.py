@@ -30,8 +30,7 @@ def rounding_a_sum(ctx):
 
 
 # float32 runs everywhere (JAX gives float64 only with jax_enable_x64)
-results = benchmark.run(["tt_svd", "cp_als", "hooi", rounding_a_sum], dtype="float32",
-                        repeat=3)
+results = benchmark.run(["cp_als", "hooi", rounding_a_sum], dtype="float32", repeat=3)
 print(benchmark.format_table(results))
 benchmark.plot(results)
 plt.show()
