@@ -163,3 +163,13 @@ def test_a_long_train_of_unbalanced_cores():
         for y in (x, x.orthogonalize("left"), x.orthogonalize("right")):
             assert all(np.all(np.isfinite(c)) for c in y.cores)
             assert abs(float(tt.norm(y)) / 2.0**500 - 1) < 1e-10
+
+
+def test_norm_of_cores_whose_products_pass_through_subnormal_numbers(backend):
+    """Cores of 1e-160 and 1e160 alternate: the first product is ~1e-320, a subnormal
+    number with three digits left, even though the norm itself is ordinary."""
+    rng = np.random.default_rng(0)
+    unit = [rng.standard_normal((1 if k == 0 else 2, 2, 1 if k == 3 else 2)) for k in range(4)]
+    x = tt.TTTensor([on(backend, c * 10.0**e) for c, e in zip(unit, (-160, 160, -160, 160))])
+    expected = np.linalg.norm(tt.TTTensor(unit).full())
+    assert abs(float(np_of(tt.norm(x))) / expected - 1) < 1e-12

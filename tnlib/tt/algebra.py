@@ -63,16 +63,20 @@ def _gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
     redone with every core scaled to unit norm first (twice the small operations).
     """
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked just below
-        v, log_scale = _gram_sweep(x.cores, y.cores, xp)
+        v, log_scale, smallest = _gram_sweep(x.cores, y.cores, xp)
     if xp.is_traced(v):
         return v, log_scale
-    value = complex(xp.item(v))
-    if value != 0 and math.isfinite(abs(value)):
+    value, low = (complex(t) for t in xp.to_numpy(xp.stack(  # one transfer
+        [xp.astype(v, xp.dtype(v)), xp.astype(smallest, xp.dtype(v))])))
+    if value != 0 and math.isfinite(abs(value)) and abs(low) > _SUBNORMAL_RISK:
         return v, log_scale
     xs, log_x = _unit_cores(x.cores, xp)
     ys, log_y = (xs, log_x) if y is x else _unit_cores(y.cores, xp)
-    v, log_scale = _gram_sweep(xs, ys, xp)
+    v, log_scale, _ = _gram_sweep(xs, ys, xp)
     return v, log_scale + log_x + log_y
+
+
+_SUBNORMAL_RISK = 1e-280  # an interface norm below this passed through subnormal numbers
 
 
 def _unit_cores(cores: list, xp: Any) -> tuple[list, Any]:
@@ -89,21 +93,30 @@ def _unit_cores(cores: list, xp: Any) -> tuple[list, Any]:
     return out, log_total
 
 
-def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any]:
+def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
+    """The interface sweep, its matrix divided by its norm after every core.
+
+    Also returns the smallest of those norms: below ~1e-290 a product went subnormal and
+    lost digits before the rescaling could act.
+    """
     v = None
     log_scale = 0.0
+    smallest = None
+    conj = xp.is_complex(xcores[0])  # conj of a real array would only copy it
     for xc, yc in zip(xcores, ycores):
         rx, n, rx2 = xp.shape(xc)
         ry, _, ry2 = xp.shape(yc)
         ymat = xp.reshape(yc, (ry, n * ry2))
         w = ymat if v is None else v @ ymat                      # (rx, n ry')
         w = xp.reshape(w, (rx * n, ry2))
-        v = xp.transpose(xp.conj(xp.reshape(xc, (rx * n, rx2)))) @ w  # (rx', ry')
+        xmat = xp.reshape(xc, (rx * n, rx2))
+        v = xp.transpose(xp.conj(xmat) if conj else xmat) @ w    # (rx', ry')
         s = xp.norm(v)
+        smallest = s if smallest is None else xp.minimum(smallest, s)
         s = xp.where(s > 0, s, xp.ones_like(s))
         v = v / xp.astype(s, xp.dtype(v))
         log_scale = log_scale + xp.log(s)
-    return v[0, 0], log_scale
+    return v[0, 0], log_scale, smallest
 
 
 def dot(x: TTTensor, y: TTTensor) -> Any:
