@@ -1,6 +1,6 @@
 """Write ``results/REPORT.md`` from the JSON results of the benchmarks.
 
-    python benchmarks/report.py          # also run at the end of `make bench`
+    cd benchmarks && python report.py    # also run at the end of `make bench`
 
 For every benchmark: where and when it ran, then per workload one table with each
 candidate (tnlib on each backend, each peer library or reference), its median and range,
@@ -15,18 +15,14 @@ import json
 import math
 from pathlib import Path
 
+from _harness import fmt_time
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SKIP_COLUMNS = {"workload", "candidate", "median", "min", "max", "runs", "baseline"}
 
 
-def _time(seconds: float) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    if seconds >= 1:
-        return f"{seconds:.3f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} µs"
+def _time(seconds: float | None) -> str:
+    return "-" if seconds is None or not math.isfinite(seconds) else fmt_time(seconds)
 
 
 def _cell(value: object) -> str:
