@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -9,7 +11,8 @@ from typing import Any
 
 from .errors import ConvergenceWarning
 
-__all__ = ["IterationInfo", "Timer", "compiled", "maybe_jit", "warn_not_converged"]
+__all__ = ["IterationInfo", "Timer", "compiled", "maybe_jit", "user_stacklevel",
+           "warn_not_converged"]
 
 
 @dataclass
@@ -48,9 +51,32 @@ class Timer:
         return time.perf_counter() - self.start
 
 
-def warn_not_converged(where: str, message: str, stacklevel: int = 3) -> None:
-    """Issue the :class:`~tnlib.ConvergenceWarning` of an algorithm that stopped short."""
-    warnings.warn(f"{where}: {message}", ConvergenceWarning, stacklevel=stacklevel)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside tnlib.
+
+    For ``warnings.warn(..., stacklevel=user_stacklevel())`` called in tnlib code:
+    the count of tnlib frames between that call and the user's line, so that
+    decorators and internal calls never make a warning name a line of tnlib.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn_not_converged(where: str, message: str, stacklevel: int | None = None) -> None:
+    """Issue the :class:`~tnlib.ConvergenceWarning` of an algorithm that stopped short.
+
+    The warning names the user's line (see :func:`user_stacklevel`) unless
+    `stacklevel` is given.
+    """
+    warnings.warn(f"{where}: {message}", ConvergenceWarning,
+                  stacklevel=user_stacklevel() if stacklevel is None else stacklevel)
 
 
 def maybe_jit(xp: Any, fn: Any, fuse: bool = False) -> Any:

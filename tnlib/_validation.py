@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from ._info import user_stacklevel
 from .errors import ArgumentError, PrecisionWarning, ShapeError
 
 
@@ -30,7 +31,7 @@ def honour_eps(eps: float, xp: Any, a: Any, where: str, name: str = "eps") -> fl
     if 0.0 < eps < floor:
         warnings.warn(f"{where}: {name}={eps:g} is below the resolution of {xp.dtype_name(a)} "
                       f"data; using {name}={floor:.2g} (convert the data to float64 for more "
-                      "accuracy)", PrecisionWarning, stacklevel=3)
+                      "accuracy)", PrecisionWarning, stacklevel=user_stacklevel())
         return floor
     return eps
 

@@ -27,6 +27,7 @@ from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import check_eps, check_positive_int, finite_float
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
 from .tensor import CPTensor
@@ -57,6 +58,7 @@ class CPInfo(IterationInfo):
     congruence: float = float("nan")
 
 
+@host_eager
 def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any = "svd",
            seed: Any = None, return_info: bool = False, l2_reg: float = 0.0,
            linesearch: bool = False, callback: Callable | None = None,
@@ -337,4 +339,4 @@ def _warn(info: CPInfo, tol: float, rank: int) -> None:
                 f"their weights grow (max {w[-1]:.3g}, from {w[len(w) // 2]:.3g} halfway): "
                 f"the tensor may have no best rank-{rank} "
                 f"approximation (CP degeneracy); try l2_reg > 0 or a lower rank")
-    warn_not_converged("cp_als", msg, stacklevel=4)
+    warn_not_converged("cp_als", msg)

@@ -133,7 +133,8 @@ class TTLinear(nn.Module):
             Upper bounds on the TT-ranks.
         eps : float, optional
             Relative Frobenius accuracy of the weight, ``‖W - W_tt‖ <= eps ‖W‖``.
-            With neither `ranks` nor `eps`, the weight is kept to ``1e-14``.
+            With neither `ranks` nor `eps`, the weight is kept to four units of its
+            dtype's roundoff.
         in_shape, out_shape : sequence of int, optional
             Factorizations of the sizes; by default chosen with modes of about
             4-8 (:func:`tnlib.nn._spec.auto_shapes`).
@@ -163,8 +164,9 @@ class TTLinear(nn.Module):
                              f"{spec.out_shape} give a {spec.in_features} x {spec.out_features} "
                              f"weight, the layer is {n_in} x {n_out}")
         w = linear.weight.detach().T
-        m = tt_matrix(w, spec.in_shape, spec.out_shape, eps=1e-14 if eps is None else eps,
-                      max_rank=ranks)
+        if eps is None:  # as exact as the weights' dtype resolves, without a warning
+            eps = 4 * torch.finfo(w.dtype).eps
+        m = tt_matrix(w, spec.in_shape, spec.out_shape, eps=eps, max_rank=ranks)
         layer = cls(spec.in_shape, spec.out_shape, m.ranks, bias=linear.bias is not None,
                     device=w.device, dtype=w.dtype)
         with torch.no_grad():

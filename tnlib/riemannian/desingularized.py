@@ -255,7 +255,7 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
     info.residual = info.residuals[-1] if info.residuals else float("nan")
     info.ranks = (1, rank, 1)
     if not info.converged:
-        warn_not_converged(where, info.stop_reason, stacklevel=3)
+        warn_not_converged(where, info.stop_reason)
     out = _svd_of(p, xp)
     return (out, info) if return_info else out
 
@@ -311,7 +311,7 @@ def desingularized_minimize(f: Callable, x0: TTTensor, grad: Callable | None = N
     info.wall_time = timer()
     info.ranks = (1, xp.shape(p.k)[1], 1)
     if not info.converged:
-        warn_not_converged(where, info.stop_reason, stacklevel=3)
+        warn_not_converged(where, info.stop_reason)
     out = as_tt(p)
     return (out, info) if return_info else out
 

@@ -259,7 +259,7 @@ def _run_adaptive(problem: Problem, x: TTTensor, method: str, max_rank: int, max
     total.hessian_products = problem.hessian_products
     total.ranks = tuple(x.ranks)
     if not total.converged:
-        warn_not_converged("minimize", total.stop_reason, stacklevel=4)
+        warn_not_converged("minimize", total.stop_reason)
     return x, total
 
 
@@ -284,7 +284,7 @@ def run(problem: Problem, x0: TTTensor, method: str, max_iter: int, tol: float, 
     info.gradient_evaluations = problem.gradient_evaluations
     info.hessian_products = problem.hessian_products
     if not info.converged:
-        warn_not_converged(where, info.stop_reason, stacklevel=4)
+        warn_not_converged(where, info.stop_reason)
     return (x, info) if return_info else x
 
 

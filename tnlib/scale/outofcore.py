@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from .._info import user_stacklevel
 from ..backends import get
 from ..errors import ArgumentError
 from ..linalg.svd import truncation_rank
@@ -68,7 +69,8 @@ def _check(a: Any, eps: float, where: str) -> None:
                             "cast it to a floating dtype (a.astype('f8'))")
     if 0 < eps < GRAM_EPS_FLOOR:
         warnings.warn(f"{where}: the out-of-core path works from Gram matrices, accurate to "
-                      f"about 1e-8 relative; eps={eps:g} may not be reached", stacklevel=3)
+                      f"about 1e-8 relative; eps={eps:g} may not be reached",
+                      stacklevel=user_stacklevel())
 
 
 def _leading(gram: np.ndarray, delta: float, bound: int | None) -> tuple[np.ndarray, float]:
