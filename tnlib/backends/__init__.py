@@ -13,6 +13,7 @@ from ._dispatch import (
     to_numpy,
     use_backend,
 )
+from ._host import host_execution
 
 __all__ = [
     "BACKEND_NAMES",
@@ -22,6 +23,7 @@ __all__ = [
     "backend_of",
     "get",
     "get_backend",
+    "host_execution",
     "resolve",
     "set_backend",
     "tensor",

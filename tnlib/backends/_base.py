@@ -49,6 +49,9 @@ class Backend:
         Whether :meth:`grad` and :meth:`value_and_grad` work.
     supports_jit : bool
         Whether :meth:`jit` compiles.
+    free_reads : bool
+        Whether reading a value into Python costs nothing: host memory, no device
+        synchronization, never a tracer (NumPy). Loops may then decide per step.
 
     Examples
     --------
@@ -64,6 +67,7 @@ class Backend:
     name: str = "abstract"
     supports_grad: bool = False
     supports_jit: bool = False
+    free_reads: bool = False
     #: framework name as opt_einsum knows it
     _oe_backend: str = "numpy"
     #: pairwise steps by tensordot (True, for NumPy whose einsum skips BLAS) or by the
@@ -241,6 +245,16 @@ class Backend:
         """True while `a` is a symbolic value under tracing (``jax.jit``, ``tf.function``).
 
         Algorithms use it to pick a path with static shapes; eager arrays give False.
+        """
+        return False
+
+    def host_eligible(self, arrays: Sequence[Any]) -> bool:
+        """Whether an algorithm on `arrays` may run through NumPy on the host.
+
+        True only where that is invisible to the caller apart from speed:
+        concrete (untraced) arrays on the CPU that no autodiff is recording
+        (see :mod:`tnlib.backends._host`). `arrays` may be empty: then the
+        question is whether the backend's default device is the CPU.
         """
         return False
 

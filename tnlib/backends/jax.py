@@ -85,6 +85,18 @@ class JaxBackend(NumpyLikeBackend):
     def is_traced(self, a: Any) -> bool:
         return isinstance(a, self._tracer)
 
+    def host_eligible(self, arrays: Any) -> bool:
+        # eager JAX compiles each primitive per new shape: seconds per algorithm
+        if not arrays:
+            return self.jax.default_backend() == "cpu"
+        for a in arrays:
+            if isinstance(a, self._tracer) or not isinstance(a, self.jax.Array):
+                return False
+            devices = a.devices()
+            if len(devices) != 1 or next(iter(devices)).platform != "cpu":
+                return False
+        return True
+
     def item(self, a: Any) -> Any:
         return np.asarray(a).reshape(()).item()
 

@@ -13,6 +13,7 @@ class NumpyBackend(NumpyLikeBackend):
     """NumPy arrays on the host. No autodiff, no jit."""
 
     name = "numpy"
+    free_reads = True
     _oe_backend = "numpy"
     np = np
     la = np.linalg

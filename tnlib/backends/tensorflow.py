@@ -80,6 +80,26 @@ class TensorflowBackend(Backend):
     def is_traced(self, a: Any) -> bool:
         return self.tf.is_symbolic_tensor(a)
 
+    def host_eligible(self, arrays: Any) -> bool:
+        # eager TensorFlow pays tens of microseconds of dispatch per operation
+        tf = self.tf
+        if not tf.executing_eagerly() or self._recording():
+            return False
+        if not arrays:
+            return not tf.config.list_logical_devices("GPU")
+        for a in arrays:
+            if tf.is_symbolic_tensor(a) or "CPU" not in (getattr(a, "device", "") or ""):
+                return False
+        return True
+
+    def _recording(self) -> bool:
+        """True while a GradientTape or forward accumulator could record an operation."""
+        try:
+            from tensorflow.python.eager import record
+        except ImportError:  # a TensorFlow without the module: assume the worst
+            return True
+        return bool(record.could_possibly_record())
+
     def item(self, a: Any) -> Any:
         return np.asarray(self.to_numpy(a)).reshape(()).item()
 

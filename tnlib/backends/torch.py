@@ -81,6 +81,18 @@ class TorchBackend(Backend):
     def astype(self, a: Any, dtype: Any) -> Any:
         return a.to(self.resolve_dtype(dtype))
 
+    def host_eligible(self, arrays: Any) -> bool:
+        torch = self.torch
+        if torch.compiler.is_compiling():
+            return False
+        if not arrays:
+            return torch.get_default_device().type == "cpu"
+        grad = torch.is_grad_enabled()
+        for a in arrays:
+            if a.device.type != "cpu" or (grad and a.requires_grad) or _wrapped(a):
+                return False
+        return True
+
     def item(self, a: Any) -> Any:
         return a.item() if isinstance(a, self.torch.Tensor) else a
 
@@ -391,3 +403,12 @@ class TorchBackend(Backend):
 
     def stop_gradient(self, a: Any) -> Any:
         return a.detach()
+
+
+def _wrapped(a: Any) -> bool:
+    """True for tensors of ``torch.func`` transforms (grad, vmap): they must stay torch's."""
+    try:
+        from torch._C._functorch import is_functorch_wrapped_tensor
+    except ImportError:  # pragma: no cover - older torch
+        return False
+    return bool(is_functorch_wrapped_tensor(a))

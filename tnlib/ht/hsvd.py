@@ -15,6 +15,7 @@ from .._validation import (
     honour_eps,
 )
 from ..backends import Backend, backend_of, resolve
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import mode_svd_abs, truncation_rank
 from .tensor import HTTensor
@@ -33,6 +34,7 @@ def _node_bound(max_rank: Any, where: str) -> Any:
     return lambda node: value
 
 
+@host_eager
 def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
          max_rank: Any = None) -> HTTensor:
     """Hierarchical SVD of a dense tensor with ``‖a - x‖_F <= eps ‖a‖_F``.

@@ -49,6 +49,7 @@ from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
 from .._validation import check_count, check_eps, check_positive_int, check_shape
 from ..backends import Backend, resolve
+from ..backends._host import host_eager
 from ..errors import ArgumentError, BackendMismatchError, EvaluationError, ShapeError
 from ..linalg.maxvol import maxvol_host
 from ..scale.executor import check_executor
@@ -95,6 +96,7 @@ _OVERSAMPLE = 2  # pivots kept beyond the truncation rank of a bond
 _MAX_KICK = 1024  # random fibres per bond and sweep: more only allocates
 
 
+@host_eager
 def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = None,
           max_sweeps: int = 10, x0: TTTensor | None = None, seed: Any = None,
           return_info: bool = False, kickrank: int = 2, max_evals: int | None = None,
@@ -455,6 +457,7 @@ def _right_sets_from(x0: TTTensor, right: list) -> list:
     return right
 
 
+@host_eager
 def apply(fun: Callable, *tensors: TTTensor, eps: float = 1e-6, **kwargs: Any) -> Any:
     """Elementwise function of TT tensors, re-approximated by cross.
 

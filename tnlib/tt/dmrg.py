@@ -11,6 +11,7 @@ from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import check_count, check_eps, check_positive_int
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import lanczos_lowest
 from . import _env as env
@@ -55,6 +56,7 @@ def check_hermitian(h: TTMatrix, where: str, tol: float | None = None) -> None:
                             f"{rel:.2e}")
 
 
+@host_eager
 def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = None,
              eps: float = 1e-8, max_sweeps: int = 20, return_info: bool = False,
              tol: float | None = None, krylov_dim: int = 20, check_symmetry: bool = True,

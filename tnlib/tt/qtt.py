@@ -9,6 +9,7 @@ import numpy as np
 
 from .._validation import check_positive_int
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ShapeError
 from .svd import tt_svd
 from .tensor import TTTensor
@@ -16,6 +17,7 @@ from .tensor import TTTensor
 __all__ = ["dequantize", "qtt_function", "quantize"]
 
 
+@host_eager
 def quantize(v: Any, base: int = 2, eps: float = 1e-14, max_rank: Any = None) -> TTTensor:
     """QTT of a vector of length ``base**d``.
 
@@ -51,6 +53,7 @@ def quantize(v: Any, base: int = 2, eps: float = 1e-14, max_rank: Any = None) ->
     return tt_svd(xp.reshape(v, (base,) * d), eps=eps, max_rank=max_rank)
 
 
+@host_eager
 def dequantize(x: TTTensor) -> Any:
     """The vector a QTT represents (inverse of :func:`quantize`).
 
@@ -65,6 +68,7 @@ def dequantize(x: TTTensor) -> Any:
     return x.backend.reshape(x.full(), (-1,))
 
 
+@host_eager
 def qtt_function(f: Any, a: float, b: float, d: int, eps: float = 1e-10,
                  max_rank: Any = None, backend: Any = None, **kwargs: Any) -> TTTensor:
     """QTT of ``f`` on the grid ``x_j = a + j (b - a) / 2**d``, ``j = 0 .. 2**d - 1``, by cross.

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from .._validation import check_eps, check_max_rank, honour_eps
+from ..backends._host import host_eager
 from ..errors import ArgumentError
 from ..linalg.svd import truncation_rank
 from .tensor import TTTensor
@@ -13,6 +14,7 @@ from .tensor import TTTensor
 __all__ = ["orthogonalize", "round"]
 
 
+@host_eager
 def orthogonalize(x: TTTensor, direction: str = "left") -> TTTensor:
     """Left- or right-orthogonal form of `x` by a QR sweep.
 
@@ -113,6 +115,7 @@ def _safe_norm(a: Any, xp: Any) -> Any:
     return xp.where(s > 0, s, xp.ones_like(s))
 
 
+@host_eager
 def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     """TT-rounding: the TT-ranks of `x` reduced to accuracy `eps` and/or `max_rank`.
 

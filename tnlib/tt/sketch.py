@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import Backend, backend_of, get
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..scale.blocks import is_dask, iter_terms
 from ..scale.sketch import SketchMaps, accumulate
@@ -48,6 +49,7 @@ class SketchInfo:
     probes: int = 0
 
 
+@host_eager
 def tt_sketch(a: Any, ranks: Any, oversample: Any = None, seed: Any = None,
               return_info: bool = False, backend: str | Backend | None = None) -> Any:
     """TT approximation from one streaming pass of two-sided random sketches.

@@ -31,7 +31,8 @@ from .._validation import (
     honour_eps,
 )
 from ..backends import backend_of
-from ..errors import ShapeError
+from ..backends._host import host_eager
+from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import left_svd_abs
 from ..scale.blocks import is_dask
 from .matrix import TTMatrix
@@ -40,6 +41,7 @@ from .tensor import TTTensor
 __all__ = ["DecompositionInfo", "tt_svd", "tt_matrix"]
 
 
+@host_eager
 def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool = False,
            gram_limit: int | None = None) -> Any:
     """TT decomposition of a dense tensor with ``‖a - x‖_F <= eps ‖a‖_F``.
@@ -94,6 +96,12 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     if len(shape) == 0:
         raise ShapeError("tt_svd: a must have at least one axis, got a 0-d array")
     a = finite_float(a, xp, "tt_svd")
+    if xp.is_traced(a):  # jax.jit / tf.function: no values to decide ranks by
+        if eps > 1e-14:
+            raise ArgumentError(f"tt_svd: eps={eps:g} needs the data's values to choose ranks, "
+                                "which tracing (jit, tf.function) does not give; pass max_rank "
+                                "(and eps=0) under tracing")
+        eps = 0.0
     eps = honour_eps(eps, xp, a, "tt_svd")
     if any(n == 0 for n in shape):
         raise ShapeError(f"tt_svd: a has an empty axis, shape {shape}")
@@ -104,7 +112,7 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     norm = None  # bounds the norm of every later unfolding; needed only to truncate by eps
     delta = 0.0
     scale = None
-    if eps > 0 or not xp.is_traced(a):
+    if not xp.is_traced(a):
         peak = float(xp.item(xp.max(xp.abs(a))))
         if peak > 0 and not _SAFE_LOW < peak < _SAFE_HIGH:  # norms and Grams would under- or
             a, scale = a / peak, peak  # overflow: factor data of unit size, scale the last core
@@ -147,6 +155,7 @@ def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool,
     return (x, DecompositionInfo(**info)) if return_info else x
 
 
+@host_eager
 def tt_matrix(a: Any, row_shape: Any, col_shape: Any, eps: float = 1e-14,
               max_rank: Any = None) -> TTMatrix:
     """TT-matrix of a dense ``(prod(row_shape), prod(col_shape))`` matrix.

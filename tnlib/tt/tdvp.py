@@ -24,6 +24,7 @@ from .._info import IterationInfo, Timer, compiled
 from .._progress import Reporter
 from .._validation import check_count, check_eps, check_positive_int
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import expm_krylov
 from ..linalg.svd import truncation_rank
@@ -50,6 +51,7 @@ class TdvpInfo(IterationInfo):
     max_ranks: list = field(default_factory=list)
 
 
+@host_eager
 def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int = 30,
          tol: float = 1e-12, method: str = "1site", eps: float = 1e-10,
          max_rank: int | None = None, return_info: bool = False,

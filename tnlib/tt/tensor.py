@@ -38,13 +38,16 @@ def check_cores(cores: Sequence[Any], ndim: int, where: str) -> Backend:
             raise ShapeError(f"{where}: core {k} has left rank {shape[0]} but {what}")
         prev = shape[-1]
         name = xp.dtype_name(c)
-        dev = str(xp.device(c))
+        # a traced core (jax.grad of a closure over concrete cores) has no device
+        dev = None if xp.is_traced(c) else str(xp.device(c))
         if dtype is None:
             dtype, device = name, dev
         elif name != dtype:
             raise ShapeError(f"{where}: core {k} has dtype {name} but core 0 has {dtype}; "
                              "convert with .to(dtype=...)")
-        elif dev != device:
+        elif device is None:
+            device = dev
+        elif dev is not None and dev != device:
             raise ShapeError(f"{where}: core {k} is on {dev} but core 0 is on {device}")
     if prev != 1:
         raise ShapeError(f"{where}: the last core has right rank {prev}, expected r_d = 1")

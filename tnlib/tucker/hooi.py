@@ -13,6 +13,7 @@ from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import check_eps, check_positive_int, finite_float
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import multi_mode_product, unfold
 from .hosvd import hosvd, mode_ranks
@@ -26,6 +27,7 @@ class TuckerInfo(IterationInfo):
     """:class:`~tnlib._info.IterationInfo` of :func:`hooi`; ``errors`` are relative errors."""
 
 
+@host_eager
 def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any = "hosvd",
          return_info: bool = False, callback: Callable | None = None,
          verbose: bool = False, progress: bool = False) -> Any:

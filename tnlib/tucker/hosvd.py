@@ -10,6 +10,7 @@ from typing import Any
 from .._info import DecompositionInfo, in_memory_info
 from .._validation import check_eps, check_max_rank, finite_float, honour_eps
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ShapeError
 from ..linalg.svd import mode_svd_abs
 from ..scale.blocks import is_dask
@@ -32,6 +33,7 @@ def mode_ranks(ranks: Any, d: int, where: str) -> list[int] | None:
     return check_max_rank(values, d, where, "ranks")
 
 
+@host_eager
 def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False) -> Any:
     """Sequentially truncated HOSVD with ``‖a - x‖_F <= eps ‖a‖_F``.
 

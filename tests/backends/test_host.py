@@ -1,0 +1,164 @@
+"""Host execution: eager CPU arrays run an algorithm through NumPy, invisibly but for speed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tnlib
+from tnlib import tt
+from tnlib.backends import host_execution
+from tnlib.tt import TTTensor
+
+from ..helpers import assert_like, on, rel_error
+
+
+def _data(shape=(6, 7, 8, 5), seed=0):
+    rng = np.random.default_rng(seed)
+    grids = np.meshgrid(*[np.linspace(0, 1, n) for n in shape], indexing="ij")
+    return 1.0 / (1.0 + sum(grids)) + 1e-3 * rng.standard_normal(shape)
+
+
+def _opts_in(xp):
+    return xp.host_eligible([xp.ones((2,))])
+
+
+def test_numpy_and_cupy_never_opt_in(backend):
+    if backend.name in ("numpy", "cupy"):
+        assert not _opts_in(backend)
+
+
+def test_both_paths_agree_on_value_backend_dtype_device(backend):
+    a = on(backend, _data())
+    x = tt.tt_svd(a, eps=1e-6)
+    y = tt.round(x + x, eps=1e-6)
+    values = (tt.norm(x), tt.dot(x, y), tt.sum(x), tt.evaluate(x, on(backend, [[1, 2, 3, 4]])))
+    with host_execution(False):
+        x0 = tt.tt_svd(a, eps=1e-6)
+        y0 = tt.round(x0 + x0, eps=1e-6)
+        values0 = (tt.norm(x0), tt.dot(x0, y0), tt.sum(x0),
+                   tt.evaluate(x0, on(backend, [[1, 2, 3, 4]])))
+    assert x.ranks == x0.ranks and y.ranks == y0.ranks
+    assert rel_error(x, x0) < 1e-12 and rel_error(y, 2 * x0.full()) < 1e-6
+    assert_like(x, x0)
+    assert_like(y, y0)
+    for v, v0 in zip(values, values0):
+        assert type(v) is type(v0)
+        if backend.is_array(v0):
+            assert_like(v, v0)
+        assert abs(backend.item(v) - backend.item(v0)) <= 1e-12 * abs(backend.item(v0))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_host_path_uses_numpy_kernels(backend, monkeypatch, enabled):
+    calls = []
+    real = backend.svd
+
+    def counting_svd(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "svd", counting_svd)
+    a = on(backend, _data())
+    with host_execution(enabled):
+        x = tt.tt_svd(a, eps=1e-8)
+    assert tnlib.backend_of(x.cores[0]) is backend
+    if enabled and _opts_in(backend):
+        assert calls == []
+    else:
+        assert calls
+
+
+def test_environment_variable_turns_it_off(backend, monkeypatch):
+    monkeypatch.setenv("TNLIB_HOST_EXECUTION", "0")
+    seen = []
+    monkeypatch.setattr(backend, "qr", lambda *a, **k: seen.append(1) or type(backend).qr(
+        backend, *a, **k))
+    x = tt.tt_svd(on(backend, _data()), eps=1e-8)
+    tt.orthogonalize(x, "left")
+    assert seen
+
+
+def test_black_box_sees_the_callers_arrays(backend):
+    seen = set()
+    grid = np.linspace(0, 1, 9)
+
+    def f(idx):
+        seen.add(tnlib.backend_of(idx).name)
+        x = backend.take(on(backend, grid), idx, axis=0)
+        return 1.0 / (1.0 + backend.sum(x, axis=1))
+
+    y, info = tt.cross(f, (9,) * 5, eps=1e-10, seed=0, backend=backend, return_info=True)
+    assert seen == {backend.name}
+    assert tnlib.backend_of(y.cores[0]) is backend
+    ref = 1.0 / (1.0 + sum(np.meshgrid(*[grid] * 5, indexing="ij")))
+    assert rel_error(y, ref) < 1e-8
+    with host_execution(False):
+        y0, info0 = tt.cross(f, (9,) * 5, eps=1e-10, seed=0, backend=backend,
+                             return_info=True)
+    assert info.evaluations == info0.evaluations and y.ranks == y0.ranks
+
+
+def test_gradients_take_the_framework_path(ad_backend):
+    """Under jax.grad, a GradientTape or torch autograd the framework's own ops must run."""
+    xp = ad_backend
+    rng = np.random.default_rng(1)
+    cores = [on(xp, rng.standard_normal(s)) for s in ((1, 3, 2), (2, 4, 2), (2, 3, 1))]
+    y = TTTensor([on(xp, rng.standard_normal(s)) for s in ((1, 3, 3), (3, 4, 2), (2, 3, 1))])
+
+    def f(c):
+        return tt.dot(TTTensor([c * cores[0], cores[1], cores[2]]), y) ** 2 + tt.norm(
+            tt.round(TTTensor([c * cores[0], cores[1], cores[2]]), eps=0.0))
+
+    c = on(xp, np.array(0.7))
+    g = xp.grad(f)(c)
+    d0 = xp.item(tt.dot(TTTensor(cores), y))
+    n0 = xp.item(tt.norm(TTTensor(cores)))
+    expect = 2 * 0.7 * d0 ** 2 + n0
+    assert abs(xp.item(g) - expect) < 1e-10 * abs(expect)
+
+
+def test_jax_jit_takes_the_framework_path():
+    jax = pytest.importorskip("jax")
+    xp = tnlib.backends.get("jax")
+    a = on(xp, _data())
+
+    @jax.jit
+    def norm_of_svd(a):
+        return tt.norm(tt.tt_svd(a, max_rank=3))
+
+    value = norm_of_svd(a)
+    assert isinstance(value, jax.Array)
+    assert abs(float(value) - xp.item(tt.norm(tt.tt_svd(a, max_rank=3)))) < 1e-10
+
+
+@pytest.mark.parametrize("name", ["jax", "tensorflow"])
+def test_first_call_does_not_compile_for_seconds(name):
+    """JAX compiled every primitive per new shape: 12 s for a first TT-SVD of 8^6."""
+    pytest.importorskip(name)
+    code = (
+        "import time, numpy as np, tnlib\nfrom tnlib import tt\n"
+        f"xp = tnlib.backends.get({name!r})\n"
+        "g = np.meshgrid(*[np.linspace(0, 1, 8)] * 6, indexing='ij')\n"
+        "a = xp.asarray(1 / (1 + sum(g)), dtype='float32')\n"
+        "t = time.perf_counter()\n"
+        "x = tt.tt_svd(a, eps=1e-5); y = tt.round(x + x, eps=1e-5); n = tt.norm(y)\n"
+        "print(time.perf_counter() - t)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1",
+                                          "PATH": "/usr/bin:/bin"})
+    assert float(out.stdout.strip().splitlines()[-1]) < 3.0
+
+
+def test_warnings_name_the_callers_line(backend):
+    a = on(backend, _data(), dtype="float32")
+    with pytest.warns(tnlib.PrecisionWarning) as record:
+        tt.tt_svd(a, eps=1e-12)
+    assert record[0].filename == __file__
+    with pytest.warns(tnlib.ConvergenceWarning) as record:
+        tt.cross(lambda i: backend.sum(backend.astype(i, "float64"), axis=1) ** 0.5, (8,) * 6,
+                 eps=1e-12, max_sweeps=1, seed=0, backend=backend)
+    assert record[0].filename == __file__
