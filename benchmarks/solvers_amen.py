@@ -39,8 +39,6 @@ def main(repeats: int = 3) -> _harness.Report:
     for label, a, f, eps in cases:
         cands, results = {}, {}
         for name in tnlib.available_backends():
-            if name in ("tensorflow", "jax") and "QTT" in label:
-                continue  # eager TF/JAX on CPU: minutes for this one; see the closing notes
             ab, fb = a.to(backend=name), f.to(backend=name)
             cands[f"tnlib {name}"] = (lambda ab=ab, fb=fb, name=name: results.__setitem__(
                 f"tnlib {name}", (ab, tt.amen_solve(ab, fb, eps=eps, max_sweeps=40), fb)))

@@ -248,6 +248,11 @@ class Backend:
         """
         return False
 
+    def host_view(self, a: Any) -> Any:
+        """A NumPy view of a host array where the framework allows one (read-only: the
+        caller must not write to it), else a copy. For host execution."""
+        return self.to_numpy(a)
+
     def host_eligible(self, arrays: Sequence[Any]) -> bool:
         """Whether an algorithm on `arrays` may run through NumPy on the host.
 

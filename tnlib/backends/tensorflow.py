@@ -92,6 +92,19 @@ class TensorflowBackend(Backend):
                 return False
         return True
 
+    def host_view(self, a: Any) -> Any:
+        # .numpy() copies; the eager tensor's own buffer is shared read-only by _numpy()
+        view = getattr(a, "_numpy", None)
+        if view is not None:
+            try:
+                out = view()
+            except Exception:  # noqa: BLE001 - a variable or an older TensorFlow: copy
+                return self.to_numpy(a)
+            if isinstance(out, np.ndarray):
+                out.flags.writeable = False
+                return out
+        return self.to_numpy(a)
+
     def _recording(self) -> bool:
         """True while a GradientTape or forward accumulator could record an operation."""
         try:

@@ -81,6 +81,14 @@ class TorchBackend(Backend):
     def astype(self, a: Any, dtype: Any) -> Any:
         return a.to(self.resolve_dtype(dtype))
 
+    def host_view(self, a: Any) -> Any:
+        if isinstance(a, self.torch.Tensor) and not (a.is_cuda or a.is_conj() or a.is_neg()):
+            # shares the tensor's memory, so it is never written through
+            out = (a.detach() if a.requires_grad else a).numpy()
+            out.flags.writeable = False
+            return out
+        return self.to_numpy(a)
+
     def host_eligible(self, arrays: Any) -> bool:
         torch = self.torch
         if torch.compiler.is_compiling():
@@ -88,8 +96,10 @@ class TorchBackend(Backend):
         if not arrays:
             return torch.get_default_device().type == "cpu"
         grad = torch.is_grad_enabled()
+        wrapped = _functorch_check()
         for a in arrays:
-            if a.device.type != "cpu" or (grad and a.requires_grad) or _wrapped(a):
+            if a.is_cuda or (grad and a.requires_grad) or a.device.type != "cpu" or (
+                    wrapped is not None and wrapped(a)):
                 return False
         return True
 
@@ -405,10 +415,15 @@ class TorchBackend(Backend):
         return a.detach()
 
 
-def _wrapped(a: Any) -> bool:
-    """True for tensors of ``torch.func`` transforms (grad, vmap): they must stay torch's."""
-    try:
-        from torch._C._functorch import is_functorch_wrapped_tensor
-    except ImportError:  # pragma: no cover - older torch
-        return False
-    return bool(is_functorch_wrapped_tensor(a))
+_FUNCTORCH: list = []
+
+
+def _functorch_check() -> Any:
+    """torch's test for tensors of ``torch.func`` transforms (grad, vmap), or None."""
+    if not _FUNCTORCH:
+        try:
+            from torch._C._functorch import is_functorch_wrapped_tensor
+        except ImportError:  # pragma: no cover - older torch
+            is_functorch_wrapped_tensor = None
+        _FUNCTORCH.append(is_functorch_wrapped_tensor)
+    return _FUNCTORCH[0]
