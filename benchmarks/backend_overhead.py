@@ -135,15 +135,16 @@ def algorithms(report: _harness.Report, repeats: int) -> None:
     for workload in per_backend["numpy"]:
         cands = {}
         for name, calls in per_backend.items():
-            cands[f"{name}"] = calls[workload]
+            cands[f"tnlib {name}"] = calls[workload]
             if name != "numpy":
                 cands[f"{name} framework ops"] = _native(calls[workload])
         res = _harness.interleaved(cands, repeats)
         for cand, timing in res.items():
-            report.add(workload, cand, timing, baseline=None if cand == "numpy" else "numpy")
+            report.add(workload, cand, timing,
+                       baseline=None if cand == "tnlib numpy" else "tnlib numpy")
     for name in tnlib.available_backends():
         for label, ts in first_calls(name).items():
-            report.add(f"first call: {label}", name, _harness.stats(ts))
+            report.add(f"first call: {label}", f"tnlib {name}", _harness.stats(ts))
 
 
 def main(n: int = 1000, repeats: int = 7) -> _harness.Report:
