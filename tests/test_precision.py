@@ -62,3 +62,16 @@ def test_amen_eps_below_float32_resolution_warns(backend):
     (w,) = [w for w in caught if w.category is PrecisionWarning]
     assert "amen_solve: eps=1e-09 is below the resolution of float32" in str(w.message)
     assert backend.dtype_name(x.cores[0]) == "float32"
+
+
+def test_hooi_tol_follows_the_dtype(backend):
+    rng = np.random.default_rng(4)
+    u, v, w = (rng.standard_normal((n, 3)) for n in (9, 10, 11))
+    a = np.einsum("ir,jr,kr->ijk", u, v, w) + 1e-3 * rng.standard_normal((9, 10, 11))
+    a32 = on(backend, a, dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default tol is one float32 can meet: no warning
+        x, info = tucker.hooi(a32, (3, 3, 3), return_info=True)
+    assert info.converged and rel_error(x, a) < 2e-3
+    with pytest.warns(PrecisionWarning, match="hooi: tol=1e-10 is below the resolution"):
+        tucker.hooi(a32, (3, 3, 3), tol=1e-10)

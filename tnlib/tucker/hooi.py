@@ -11,7 +11,7 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int, finite_float
+from .._validation import check_eps, check_positive_int, finite_float, honour_eps
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -28,7 +28,7 @@ class TuckerInfo(IterationInfo):
 
 
 @host_eager
-def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any = "hosvd",
+def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init: Any = "hosvd",
          return_info: bool = False, callback: Callable | None = None,
          verbose: bool = False, progress: bool = False) -> Any:
     """Best multilinear-rank approximation by higher-order orthogonal iteration.
@@ -46,6 +46,9 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any =
     max_iter : int, optional
     tol : float, optional
         Stop when the relative error changes by less than `tol` (0: run all sweeps).
+        Default: 1e-10, or four units of roundoff of the data's dtype where that is
+        larger (float32); an explicit `tol` below that is raised with a
+        :class:`~tnlib.PrecisionWarning`.
     init : {"hosvd", "random"} or TuckerTensor, optional
     return_info : bool, optional
     callback : callable, optional
@@ -63,7 +66,9 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any =
     --------
     >>> import numpy as np
     >>> from tnlib import tucker
-    >>> a = np.random.default_rng(0).standard_normal((6, 7, 8))
+    >>> rng = np.random.default_rng(0)
+    >>> u, v, w = (rng.standard_normal((n, 2)) for n in (6, 7, 8))
+    >>> a = np.einsum("ir,jr,kr->ijk", u, v, w) + 0.01 * rng.standard_normal((6, 7, 8))
     >>> x = tucker.hooi(a, (2, 2, 2))
     >>> y = tucker.hosvd(a, ranks=(2, 2, 2))
     >>> bool(np.linalg.norm(a - x.full()) <= np.linalg.norm(a - y.full()) + 1e-12)
@@ -80,7 +85,9 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float = 1e-10, init: Any =
         raise ArgumentError("hooi: ranks is required")
     r = [min(rk, n) for rk, n in zip(r, shape)]
     max_iter = check_positive_int(max_iter, "hooi", "max_iter")
-    tol = check_eps(tol, "hooi", "tol")
+    if tol is None:
+        tol = max(1e-10, 4.0 * xp.finfo_eps(a))
+    tol = honour_eps(check_eps(tol, "hooi", "tol"), xp, a, "hooi", name="tol")
     if isinstance(init, TuckerTensor):
         if init.shape != shape or list(init.ranks) != r:
             raise ShapeError(f"hooi: init has shape {init.shape} and ranks {init.ranks}, "
