@@ -13,6 +13,7 @@ import pytest
 
 import tnlib
 from tnlib import cp, ht, linalg, tt, tucker
+from tnlib.backends import host_execution
 from tnlib.errors import (
     ArgumentError,
     BackendError,
@@ -74,6 +75,20 @@ def test_data_of_extreme_scale_decomposes_to_the_same_relative_accuracy(backend,
     x = tt.tt_svd(on(backend, a * scale), eps=1e-6)
     assert x.ranks == tt.tt_svd(a, eps=1e-6).ranks
     assert np.linalg.norm(np_of(x) / scale - a) <= 1e-6 * np.linalg.norm(a)
+
+
+@pytest.mark.parametrize("framework_ops", [False, True])
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_tucker_and_ht_of_extreme_data(backend, scale, framework_ops):
+    """Grams of such data overflowed: HOOI raised LinAlgError, TF's eigh InvalidArgumentError."""
+    a = _hilbert()
+    with host_execution(not framework_ops):
+        xa = on(backend, a * scale)
+        results = {"hosvd": tucker.hosvd(xa, eps=1e-6), "hooi": tucker.hooi(xa, (3, 3, 3)),
+                   "hsvd": ht.hsvd(xa, eps=1e-6)}
+    for name, x in results.items():
+        tol = 1e-6 if name != "hooi" else 1e-2
+        assert np.linalg.norm(np_of(x) / scale - a) <= tol * np.linalg.norm(a), name
 
 
 @pytest.mark.parametrize("kwargs, match", [

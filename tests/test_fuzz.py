@@ -2,7 +2,10 @@
 TnlibError -- never a foreign exception, a hang or a silently wrong (NaN) answer.
 
 Runs on NumPy (the contract is backend-independent; the other backends' argument checks are
-the same code). Each call runs under an alarm, so a hang fails the test instead of CI.
+the same code), and the decompositions also on torch, TensorFlow and JAX arrays through the
+frameworks' own operations (``host_execution(False)``, the path of tracing and autodiff), where
+a framework's own errors could leak. Each call runs under an alarm, so a hang fails the test
+instead of CI.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 
 import tnlib  # noqa: E402
 from tnlib import cp, linalg, tt, tucker  # noqa: E402
-from tnlib.errors import TnlibError  # noqa: E402
+from tnlib.backends import host_execution  # noqa: E402
+from tnlib.errors import BackendError, TnlibError  # noqa: E402
 
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -112,6 +116,29 @@ def test_cp_als(a, rank, max_iter):
     x = contract(lambda: cp.cp_als(a, rank, max_iter=max_iter))
     if x is not None:
         assert np.all(np.isfinite(a)) and x.shape == a.shape and _finite_result(x)
+
+
+FRAMEWORK_FUZZ = settings(FUZZ, max_examples=15)
+
+
+@pytest.mark.parametrize("name", ["torch", "tensorflow", "jax"])
+@FRAMEWORK_FUZZ
+@given(a=arrays, eps=epss, r=ranks)
+def test_decompositions_through_framework_ops(name, a, eps, r):
+    try:
+        xp = tnlib.backends.get(name)
+    except BackendError as exc:
+        pytest.skip(str(exc))
+    xa = xp.asarray(a)
+    with host_execution(False):
+        results = [contract(lambda: tt.tt_svd(xa, eps=eps, max_rank=r)),
+                   contract(lambda: tucker.hosvd(xa, eps=eps, ranks=r)),
+                   contract(lambda: tucker.hooi(xa, r, max_iter=3))]
+    for x in results:
+        if x is not None:
+            assert np.all(np.isfinite(a)), "non-finite data was accepted"
+            assert x.shape == a.shape and _finite_result(x)
+            assert tnlib.backend_of(*x._tree_flatten()[0]) is xp
 
 
 def _hostile(kind: str):  # noqa: ANN202

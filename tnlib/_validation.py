@@ -121,3 +121,21 @@ def finite_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
                             "numbers")
     check_finite(a, xp, where, name)
     return a
+
+
+SAFE_LOW, SAFE_HIGH = 1e-100, 1e100  # data scales whose squares stay far from the float limits
+
+
+def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
+    """`a` divided by its largest magnitude when that is outside [1e-100, 1e100], and the
+    divisor (None when `a` is left as it is, and always for traced arrays).
+
+    Norms and Gram matrices of data near the float limits under- or overflow; a
+    decomposition factors unit-size data and multiplies one factor back.
+    """
+    if xp.is_traced(a):
+        return a, None
+    peak = float(xp.item(xp.max(xp.abs(a))))
+    if peak > 0 and not SAFE_LOW < peak < SAFE_HIGH:
+        return a / peak, peak
+    return a, None

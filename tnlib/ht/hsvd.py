@@ -13,6 +13,7 @@ from .._validation import (
     check_shape,
     finite_float,
     honour_eps,
+    unit_scale,
 )
 from ..backends import Backend, backend_of, resolve
 from ..backends._host import host_eager
@@ -91,6 +92,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
     if tree.d != d:
         raise ShapeError(f"hsvd: the tree has {tree.d} modes but a has {d} axes")
     bound = _node_bound(max_rank, "hsvd")
+    a, scale = unit_scale(a, xp)  # Grams of data near the float limits overflow
     norm = float(xp.item(xp.norm(a))) if eps > 0 else None
     delta = eps * norm / math.sqrt(2 * d - 3) if eps > 0 else 0.0
     skip = tree.children(tree.root)[1]  # its singular values are its sibling's
@@ -121,6 +123,8 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
     t1, t2 = tree.children(tree.root)
     if axes.index(t1) != 0:
         core = xp.transpose(core)
+    if scale is not None:
+        core = core * scale
     arrays[tree.root] = xp.reshape(core, (1,) + tuple(xp.shape(core)))
     return HTTensor._from(tree, arrays, xp)
 

@@ -29,6 +29,7 @@ from .._validation import (
     check_shape,
     finite_float,
     honour_eps,
+    unit_scale,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -111,11 +112,8 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
         return TTTensor._from_cores([xp.reshape(a, (1, shape[0], 1))], xp)
     norm = None  # bounds the norm of every later unfolding; needed only to truncate by eps
     delta = 0.0
-    scale = None
+    a, scale = unit_scale(a, xp)  # factor data of unit size, scale the last core back
     if not xp.is_traced(a):
-        peak = float(xp.item(xp.max(xp.abs(a))))
-        if peak > 0 and not _SAFE_LOW < peak < _SAFE_HIGH:  # norms and Grams would under- or
-            a, scale = a / peak, peak  # overflow: factor data of unit size, scale the last core
         norm = float(xp.item(xp.norm(a)))
         delta = eps / math.sqrt(d - 1) * norm
     cores = []
@@ -134,9 +132,6 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     if return_info:
         return x, in_memory_info(a if scale is None else a * scale, x, xp)
     return x
-
-
-_SAFE_LOW, _SAFE_HIGH = 1e-100, 1e100  # data norms whose squares stay far from the limits
 
 
 def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool,

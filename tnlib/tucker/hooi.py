@@ -11,7 +11,13 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int, finite_float, honour_eps
+from .._validation import (
+    check_eps,
+    check_positive_int,
+    finite_float,
+    honour_eps,
+    unit_scale,
+)
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -88,6 +94,7 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
     if tol is None:
         tol = max(1e-10, 4.0 * xp.finfo_eps(a))
     tol = honour_eps(check_eps(tol, "hooi", "tol"), xp, a, "hooi", name="tol")
+    a, scale = unit_scale(a, xp)  # Grams of data near the float limits overflow
     if isinstance(init, TuckerTensor):
         if init.shape != shape or list(init.ranks) != r:
             raise ShapeError(f"hooi: init has shape {init.shape} and ranks {init.ranks}, "
@@ -130,6 +137,8 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
         if tol > 0:
             warn_not_converged("hooi", f"stopped after {max_iter} sweeps without the error "
                                f"settling to tol={tol:g} (relative error {info.errors[-1]:.3e})")
+    if scale is not None:
+        core = core * scale
     result = TuckerTensor._from(core, factors, xp)
     return (result, info) if return_info else result
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
-from .._validation import check_eps, check_max_rank, finite_float, honour_eps
+from .._validation import check_eps, check_max_rank, finite_float, honour_eps, unit_scale
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ShapeError
@@ -87,6 +87,8 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False
     a = finite_float(a, xp, "hosvd")
     eps = honour_eps(eps, xp, a, "hosvd")
     bounds = mode_ranks(ranks, d, "hosvd")
+    data = a
+    a, scale = unit_scale(a, xp)  # Grams of data near the float limits overflow
     norm = float(xp.item(xp.norm(a))) if eps > 0 else None
     delta = eps * norm / math.sqrt(d) if eps > 0 else 0.0
     core = a
@@ -95,8 +97,10 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False
         u, _, core = mode_svd_abs(core, k, delta, None if bounds is None else bounds[k], xp,
                                   norm)
         factors.append(u)
+    if scale is not None:
+        core = core * scale
     x = TuckerTensor._from(core, factors, xp)
-    return (x, in_memory_info(a, x, xp)) if return_info else x
+    return (x, in_memory_info(data, x, xp)) if return_info else x
 
 
 def _hosvd_dask(a: Any, eps: float, ranks: Any, return_info: bool) -> Any:
