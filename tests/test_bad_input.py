@@ -188,3 +188,27 @@ def test_norm_of_cores_whose_products_pass_through_subnormal_numbers(backend):
     x = tt.TTTensor([on(backend, c * 10.0**e) for c, e in zip(unit, (-160, 160, -160, 160))])
     expected = np.linalg.norm(tt.TTTensor(unit).full())
     assert abs(float(np_of(tt.norm(x))) / expected - 1) < 1e-12
+
+
+def test_cp_als_of_extreme_data_and_a_collapsing_start(backend):
+    rng = np.random.default_rng(2)
+    u = [rng.standard_normal((n, 2)) for n in (5, 6, 7)]
+    b = np.einsum("ir,jr,kr->ijk", *u)
+    for scale in (1e300 / np.abs(b).max(), 1e-300):
+        with host_execution(False):
+            x = cp.cp_als(on(backend, b * scale), 2, tol=1e-12, max_iter=300)
+        assert np.linalg.norm(np_of(x) / scale - b) <= 1e-6 * np.linalg.norm(b)
+    a = np.zeros((1, 3, 3))
+    a[0, 0, 0] = a[0, 1, 2] = 1.0  # the SVD start collapses a factor to zero
+    with pytest.raises(ArgumentError, match="cp_als: the normal equations of sweep 1 are "
+                                            "singular.*init='random'"):
+        cp.cp_als(on(backend, a), 2)
+
+
+def test_tensorflow_qr_of_huge_entries():
+    xp = tnlib.backends.get("tensorflow") if "tensorflow" in tnlib.available_backends() else None
+    if xp is None:
+        pytest.skip("tensorflow not installed")
+    m = np.random.default_rng(0).standard_normal((6, 3)) * 1e300  # was NaN
+    q, r = xp.qr(xp.asarray(m))
+    assert np.allclose(tnlib.to_numpy(q) @ (tnlib.to_numpy(r) / 1e300), m / 1e300, atol=1e-13)

@@ -141,6 +141,28 @@ def test_decompositions_through_framework_ops(name, a, eps, r):
             assert tnlib.backend_of(*x._tree_flatten()[0]) is xp
 
 
+@pytest.mark.parametrize("name", ["torch", "tensorflow", "jax"])
+@FRAMEWORK_FUZZ
+@given(a=hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=4, max_side=4),
+                    elements=st.one_of(st.floats(-1e3, 1e3), st.sampled_from(
+                        [0.0, 1e-300, -1e-300, 1e300, -1e300]))),
+       eps=st.sampled_from([0.0, 1e-8, 0.5]), r=st.one_of(st.none(), st.integers(1, 4)))
+def test_rounding_and_cp_through_framework_ops(name, a, eps, r):
+    """Finite data must give finite results (TF's QR gave NaN on entries of 1e300)."""
+    try:
+        xp = tnlib.backends.get(name)
+    except BackendError as exc:
+        pytest.skip(str(exc))
+    with host_execution(False):
+        x = tt.tt_svd(xp.asarray(a), eps=0)
+        results = [contract(lambda: tt.round(x + x, eps=eps, max_rank=r)),
+                   contract(lambda: tt.orthogonalize(x, "right")),
+                   contract(lambda: cp.cp_als(xp.asarray(a), r or 2, max_iter=3))]
+    for y in results:
+        if y is not None:
+            assert y.shape == a.shape and _finite_result(y)
+
+
 def _hostile(kind: str):  # noqa: ANN202
     def f(idx):  # noqa: ANN001, ANN202
         n = len(idx)

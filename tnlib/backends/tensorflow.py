@@ -343,7 +343,13 @@ class TensorflowBackend(Backend):
         return tf.where(tf.equal(mag, 0), ones, d / tf.where(tf.equal(mag, 0), ones, mag))
 
     def qr(self, a: Any, mode: str = "reduced") -> Any:
-        q, r = self.tf.linalg.qr(a, full_matrices=False)
+        tf = self.tf
+        # TF's Householder QR is not scaled: entries near 1e300 give NaN. Factor a / max|a|
+        # (one reduction) and scale R back, per matrix of a batch.
+        peak = tf.reduce_max(tf.abs(a), axis=(-2, -1), keepdims=True)
+        peak = tf.where(peak > 0, peak, tf.ones_like(peak))
+        q, r = tf.linalg.qr(a / tf.cast(peak, a.dtype), full_matrices=False)
+        r = r * tf.cast(peak, r.dtype)
         s = self._diag_phase(r)  # diag(R) >= 0 on every backend
         r = self.tf.math.conj(s)[..., :, None] * r
         if mode == "r":

@@ -25,10 +25,10 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int, finite_float
+from .._validation import check_eps, check_positive_int, finite_float, unit_scale
 from ..backends import backend_of
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, ShapeError, TnlibError
 from ..linalg.tensor_ops import khatri_rao
 from .tensor import CPTensor
 
@@ -124,6 +124,9 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     max_iter = check_positive_int(max_iter, "cp_als", "max_iter")
     tol = check_eps(tol, "cp_als", "tol")
     l2_reg = check_eps(l2_reg, "cp_als", "l2_reg")
+    a, scale = unit_scale(a, xp)  # Grams and normal equations of data near the float limits
+    if scale is not None and isinstance(init, CPTensor):  # overflow: work at unit scale
+        init = CPTensor._from(init.weights / scale, list(init.factors), xp)
     h = _split(shape)
     x_mat = xp.reshape(a, (math.prod(shape[:h]), -1))
     x_mat_t = xp.copy(xp.transpose(x_mat))  # once, so no sweep pays for a transpose
@@ -145,7 +148,16 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     prev_err = None
     prev_full = None  # previous iterate with the weights inside the last factor
     for it in range(1, max_iter + 1):
-        new_factors, new_weights, stats = sweep(x_mat, x_mat_t, factors, norm_sq)
+        try:
+            new_factors, new_weights, stats = sweep(x_mat, x_mat_t, factors, norm_sq)
+        except TnlibError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - each framework names a singular solve its way
+            raise ArgumentError(
+                f"cp_als: the normal equations of sweep {it} are singular: a factor collapsed "
+                f"to zero from init={init if isinstance(init, str) else 'CPTensor'!r} (a "
+                f"degenerate start for this tensor); use init='random' or another "
+                f"CPTensor ({type(exc).__name__})") from exc
         err_sq, max_weight = (float(v) for v in xp.to_numpy(stats))  # one transfer
         err = math.sqrt(max(err_sq, 0.0)) / norm_a
         full = (new_factors[:-1] + [new_factors[-1] * new_weights[None, :]] if linesearch
@@ -178,6 +190,8 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     report.close()
     if weights is None:  # no finite sweep at all
         weights = xp.ones((rank,), dtype=xp.dtype(a), device=xp.device(a))
+    if scale is not None:
+        weights = weights * scale
     # factors keep unit columns except the last sweep's; move all norms into weights
     result = CPTensor._from(weights, factors, xp).normalize()
     info.wall_time = timer()

@@ -111,7 +111,10 @@ def _maybe_deficient(rf: Any, xp: Any) -> bool:
 
 
 def _safe_norm(a: Any, xp: Any) -> Any:
-    s = xp.norm(a)
+    """Frobenius norm (1 for zero), without overflow from the squares of huge entries."""
+    m = xp.max(xp.abs(a))
+    m = xp.where(m > 0, m, xp.ones_like(m))
+    s = m * xp.norm(a / xp.astype(m, xp.dtype(a)))
     return xp.where(s > 0, s, xp.ones_like(s))
 
 
