@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .._pytree import flatten, is_container
-from ._dispatch import _type_backend, get, resolve
+from ._dispatch import _type_backend, backend_of, get, resolve, to_numpy
 
 __all__ = ["host_eager", "host_execution"]
 
@@ -104,20 +104,13 @@ class _OnTarget:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         xp = get(self.backend)
         args, kwargs = _convert((args, kwargs), lambda a: xp.asarray(a, device=self.device))
-        return _convert(self.fn(*args, **kwargs), _to_host)
+        return _convert(self.fn(*args, **kwargs), to_numpy)
 
     def __getstate__(self) -> dict:
         return {"fn": self.fn, "backend": self.backend, "device": None}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-
-
-def _to_host(a: Any) -> Any:
-    name = _type_backend(type(a))
-    if name is None or name == "numpy":
-        return a
-    return get(name).to_numpy(a)
 
 
 def _convert(obj: Any, fn: Callable[[Any], Any], host_scalars: bool = False) -> Any:
@@ -152,10 +145,7 @@ def host_eager(fn: F) -> F:
         arrays = [leaf for leaf in leaves if _is_array(leaf)]
         try:
             if arrays:
-                names = {_type_backend(type(a)) for a in arrays}
-                if len(names) != 1:
-                    return fn(*args, **kwargs)  # the mismatch error, from the function
-                xp = get(names.pop())
+                xp = backend_of(arrays)  # a mismatch is the function's to report, below
                 if has_backend and bound.arguments.get("backend") is not None and resolve(
                         bound.arguments["backend"]).name != xp.name:
                     return fn(*args, **kwargs)  # the function reports the conflict
@@ -163,7 +153,8 @@ def host_eager(fn: F) -> F:
                 xp = resolve(bound.arguments.get("backend"))
             else:
                 return fn(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - an invalid backend= is the function's to report
+        except Exception:  # noqa: BLE001 - mixed backends or an invalid backend= are the
+            # function's to report
             return fn(*args, **kwargs)
         if xp.name == "numpy" or not xp.host_eligible(arrays):
             return fn(*args, **kwargs)
@@ -178,7 +169,6 @@ def host_eager(fn: F) -> F:
         out = fn(*bound.args, **bound.kwargs)
         return _convert(out, lambda a: xp.asarray(a, device=device), host_scalars=True)
 
-    wrapper.__wrapped_host__ = fn  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 

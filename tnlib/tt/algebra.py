@@ -99,6 +99,17 @@ def _unit_cores(cores: list, xp: Any) -> tuple[list, Any]:
     return out, log_total
 
 
+def _interface_step(v: Any, xc: Any, yc: Any, conj: bool, xp: Any) -> Any:
+    """The interface matrix ``(rx, ry)`` carried over one pair of cores: ``(rx', ry')``."""
+    rx, n, rx2 = xp.shape(xc)
+    ry, _, ry2 = xp.shape(yc)
+    ymat = xp.reshape(yc, (ry, n * ry2))
+    w = ymat if v is None else v @ ymat                      # (rx, n ry')
+    w = xp.reshape(w, (rx * n, ry2))
+    xmat = xp.reshape(xc, (rx * n, rx2))
+    return xp.transpose(xp.conj(xmat) if conj else xmat) @ w
+
+
 def _gram_sweep_host(xcores: list, ycores: list, xp: Any) -> tuple[Any, float, float]:
     """`_gram_sweep` with the scale read into Python at every core (free on NumPy):
     one reduction and an in-place division per core instead of six array operations."""
@@ -106,13 +117,7 @@ def _gram_sweep_host(xcores: list, ycores: list, xp: Any) -> tuple[Any, float, f
     log_scale, smallest = 0.0, math.inf
     conj = xp.is_complex(xcores[0])
     for xc, yc in zip(xcores, ycores):
-        rx, n, rx2 = xp.shape(xc)
-        ry, _, ry2 = xp.shape(yc)
-        ymat = xp.reshape(yc, (ry, n * ry2))
-        w = ymat if v is None else v @ ymat
-        w = xp.reshape(w, (rx * n, ry2))
-        xmat = xp.reshape(xc, (rx * n, rx2))
-        v = xp.transpose(xp.conj(xmat) if conj else xmat) @ w
+        v = _interface_step(v, xc, yc, conj, xp)
         s = float(xp.norm(v))
         smallest = min(smallest, s)
         if s > 0:
@@ -132,13 +137,7 @@ def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
     smallest = None
     conj = xp.is_complex(xcores[0])  # conj of a real array would only copy it
     for xc, yc in zip(xcores, ycores):
-        rx, n, rx2 = xp.shape(xc)
-        ry, _, ry2 = xp.shape(yc)
-        ymat = xp.reshape(yc, (ry, n * ry2))
-        w = ymat if v is None else v @ ymat                      # (rx, n ry')
-        w = xp.reshape(w, (rx * n, ry2))
-        xmat = xp.reshape(xc, (rx * n, rx2))
-        v = xp.transpose(xp.conj(xmat) if conj else xmat) @ w    # (rx', ry')
+        v = _interface_step(v, xc, yc, conj, xp)
         s = xp.norm(v)
         smallest = s if smallest is None else xp.minimum(smallest, s)
         s = xp.where(s > 0, s, xp.ones_like(s))
