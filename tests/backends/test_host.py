@@ -162,3 +162,10 @@ def test_warnings_name_the_callers_line(backend):
         tt.cross(lambda i: backend.sum(backend.astype(i, "float64"), axis=1) ** 0.5, (8,) * 6,
                  eps=1e-12, max_sweeps=1, seed=0, backend=backend)
     assert record[0].filename == __file__
+
+
+def test_host_execution_refuses_a_non_boolean():
+    with pytest.raises(tnlib.ArgumentError, match="host_execution: enabled must be True or "
+                                                  "False, got 'no'"):
+        with host_execution("no"):
+            pass

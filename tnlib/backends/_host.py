@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .._pytree import flatten, is_container
+from ..errors import ArgumentError
 from ._dispatch import _type_backend, backend_of, get, resolve, to_numpy
 
 __all__ = ["host_eager", "host_execution"]
@@ -69,6 +70,9 @@ def host_execution(enabled: bool = True) -> Iterator[None]:
     >>> x.ranks
     (1, 1, 1, 1)
     """
+    if not isinstance(enabled, (bool, np.bool_)):
+        raise ArgumentError(f"host_execution: enabled must be True or False, got "
+                            f"{enabled!r}")
     token = _ENABLED.set(bool(enabled))
     try:
         yield
