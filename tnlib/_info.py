@@ -130,12 +130,16 @@ class DecompositionInfo:
         core, the root of the discarded Gram energy (an upper bound).
     norm : float
         ``‖a‖_F``.
+    method : str
+        How the data was reduced: ``"in memory"``, or out of core ``"gram"``
+        (Gram matrices) or ``"tsqr"`` (tree QR).
     """
 
     passes: int = 1
     bytes_read: int = 0
     error_estimate: float = 0.0
     norm: float = 0.0
+    method: str = "in memory"
 
 
 def in_memory_info(a: Any, x: Any, xp: Any) -> DecompositionInfo:

@@ -13,6 +13,7 @@ __all__ = [
     "ShapeError",
     "ArgumentError",
     "EvaluationError",
+    "ExecutionError",
     "ConvergenceWarning",
 ]
 
@@ -39,6 +40,10 @@ class ArgumentError(TnlibError, ValueError):
 
 class EvaluationError(TnlibError, ValueError):
     """A user-supplied function returned values of the wrong shape, NaN or inf."""
+
+
+class ExecutionError(TnlibError, RuntimeError):
+    """A Dask cluster could not run a computation: its workers kept dying, or none were left."""
 
 
 class ConvergenceWarning(UserWarning):

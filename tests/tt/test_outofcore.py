@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 import warnings
 
 import numpy as np
 import pytest
 
 from tnlib import tt, tucker
-from tnlib.errors import ArgumentError, ShapeError
+from tnlib.errors import ArgumentError, ExecutionError, ShapeError
 
 da = pytest.importorskip("dask.array")
 
@@ -43,7 +46,8 @@ def test_tt_svd_of_a_dask_array_equals_the_in_memory_one(gram_limit):
                         return_info=True, gram_limit=gram_limit)
     assert x.ranks == ref.ranks == (1, 3, 3, 3, 3, 1)
     assert np.linalg.norm(x.full() - ref.full()) <= 1e-10 * np.linalg.norm(a)
-    assert info.passes == 2 and info.bytes_read == 2 * a.nbytes
+    passes = 1 if gram_limit == 1 else 2  # no end fits a limit of 1: read whole, once
+    assert info.passes == passes and info.bytes_read == passes * a.nbytes
 
 
 @pytest.mark.parametrize("chunks", [(3, 4, 5, 2, 7), (1, 10, 10, 10, 1), (7, 3, 9, 4, 2)])
@@ -89,6 +93,48 @@ def test_hosvd_of_a_dask_array_meets_the_bound_and_matches_in_memory(tmp_path):
         0.05 * np.linalg.norm(ref.full() - a)
 
 
+def _graded(seed=0, shape=(10, 9, 8, 9, 10), floor=1e-12):
+    """Six rank-1 terms of weights 1 down to `floor`: every unfolding has rank 6."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(shape)
+    for w in np.geomspace(1.0, floor, 6):
+        out += w * tt.random(shape, 1, seed=int(rng.integers(1 << 30))).full()
+    return out
+
+
+def test_tsqr_reaches_accuracies_the_grams_cannot():
+    a = _graded()
+    arr = da.from_array(a, chunks=(10, 9, 3, 9, 10))
+    nrm = np.linalg.norm(a)
+    for eps in (1e-9, 1e-11):
+        ref = tt.tt_svd(a, eps=eps)
+        x, info = tt.tt_svd(arr, eps=eps, return_info=True)
+        err = np.linalg.norm(x.full() - a) / nrm
+        assert info.method == "tsqr" and info.passes == 2
+        assert err <= eps and x.ranks == ref.ranks
+        assert err <= info.error_estimate * (1 + 1e-6) <= 2 * err  # an upper bound
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = tt.tt_svd(arr, eps=1e-11, method="gram")
+    assert np.linalg.norm(g.full() - a) / nrm > 1e-11  # squared singular values are lost
+
+
+@pytest.mark.parametrize("method", ["gram", "tsqr"])
+def test_complex_and_extreme_scale_data_decompose_as_in_memory(method):
+    a = _exact(2)
+    c = a + 1j * _exact(3)
+    x = tt.tt_svd(da.from_array(c, chunks=(3, 7, 5, 4, 2)), eps=1e-6, method=method)
+    assert np.linalg.norm(x.full() - c) <= 1e-9 * np.linalg.norm(c)
+    for scale in (1e-200, 1e200):
+        b = _hilbert(8, 4) * scale
+        x, info = tt.tt_svd(da.from_array(b, chunks=(8, 3, 3, 8)), eps=1e-5, method=method,
+                            return_info=True)
+        err = np.linalg.norm((x.full() - b) / scale) / np.linalg.norm(b / scale)
+        assert err <= 1e-5 and info.norm == pytest.approx(np.linalg.norm(b / scale) * scale)
+    z = tt.tt_svd(da.from_array(np.zeros((4, 5, 6)), chunks=2), eps=1e-6, method=method)
+    assert z.ranks == (1, 1, 1, 1) and not np.any(z.full())
+
+
 def test_on_a_dask_cluster():
     distributed = pytest.importorskip("distributed")
     a = _exact(1)
@@ -119,10 +165,61 @@ def test_bad_dask_input_is_refused():
         tt.tt_svd(da.from_array(np.ones((4, 4), dtype=int), chunks=2))
     with pytest.raises(ArgumentError, match="gram_limit"):
         tt.tt_svd(arr, gram_limit=0)
+    with pytest.raises(ArgumentError, match="method"):
+        tt.tt_svd(arr, method="qr")
+    with pytest.raises(ArgumentError, match="method"):
+        tt.tt_svd(a, method="qr")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        tt.tt_svd(arr, eps=1e-12)
+        tt.tt_svd(arr, eps=1e-12, method="gram")
     assert any("Gram" in str(w.message) for w in caught)
+
+
+def _loader(block_info=None, marker=None, die=None):
+    """Blocks of ``_hilbert(12, 4)``; the first block kills its worker process once or always."""
+    loc = block_info[None]["array-location"]
+    if die and all(start == 0 for start, _ in loc):
+        if die == "always":
+            os._exit(1)
+        with contextlib.suppress(FileExistsError), open(marker, "x"):
+            os._exit(1)  # the first attempt only: the marker exists afterwards
+    axes = [np.arange(a, b, dtype=float) for a, b in loc]
+    return 1.0 / (1.0 + sum(np.ix_(*axes)))
+
+
+def _loaded(**kwargs):
+    return da.map_blocks(_loader, chunks=((6, 6),) * 4, dtype=float,
+                         meta=np.empty((0,) * 4), **kwargs)
+
+
+def _cluster(distributed, **kwargs):
+    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                    dashboard_address=None, **kwargs)
+
+
+def test_a_worker_killed_mid_decomposition_is_replaced_and_the_result_is_right(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    a = _hilbert(12, 4)
+    with _cluster(distributed) as cluster, distributed.Client(cluster):
+        x = tt.tt_svd(_loaded(marker=str(tmp_path / "died"), die="once"), eps=1e-8)
+    assert (tmp_path / "died").exists()  # a worker did die
+    assert np.linalg.norm(x.full() - a) <= 1e-8 * np.linalg.norm(a)
+
+
+def test_workers_that_keep_dying_or_none_left_raise_instead_of_hanging():
+    distributed = pytest.importorskip("distributed")
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with _cluster(distributed) as cluster, distributed.Client(cluster):
+            with pytest.raises(ExecutionError, match="workers died"):
+                tt.tt_svd(_loaded(die="always"), eps=1e-6)
+    with dask.config.set({"tnlib.no-workers-timeout": 1}), \
+            distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        start = time.monotonic()
+        with pytest.raises(ExecutionError, match="no workers"):
+            tucker.hosvd(da.from_array(_hilbert(6, 3), chunks=3), eps=1e-6)
+        assert time.monotonic() - start < 30
 
 
 def test_non_finite_dask_data_is_refused():

@@ -3,15 +3,26 @@
 A Dask array is recognised by its type's module, without importing Dask. Its
 blocks are read in waves of a few per worker, so memory stays bounded by the
 blocks in flight plus whatever each block's result holds.
+
+Every computation goes through :func:`compute`. On the local schedulers that is
+``dask.compute``; on a ``dask.distributed`` client it watches the cluster while
+it waits: a worker that dies is replaced and its tasks recomputed by Dask, a
+task that keeps killing workers (``distributed.scheduler.allowed-failures``)
+and a cluster left without workers for ``tnlib.no-workers-timeout`` seconds
+(Dask config, default 60) end in an :class:`~tnlib.errors.ExecutionError`
+instead of a wait without end.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, ExecutionError, ShapeError
+
+NO_WORKERS_TIMEOUT = 60.0  # seconds without a worker before a distributed run gives up
 
 
 def is_dask(a: Any) -> bool:
@@ -50,10 +61,59 @@ def map_blocks_reduce(a: Any, fn: Callable, combine: Callable, where: str,
     for start in range(0, len(grid), wave):
         part = grid[start:start + wave]
         tasks = [dask.delayed(fn)(a.blocks[idx], slices) for idx, slices in part]
-        for value in dask.compute(*tasks):
+        for value in compute(*tasks, where=where):
             total = value if total is None else combine(total, value)
         nbytes += sum(_block_bytes(a, slices) for _, slices in part)
     return total, nbytes
+
+
+def compute(*objs: Any, where: str) -> tuple:
+    """``dask.compute(*objs)``, watched on a distributed client (see the module docstring)."""
+    import dask
+
+    client = getattr(dask.base.get_scheduler(), "__self__", None)
+    if client is None or not type(client).__module__.startswith("distributed"):
+        return dask.compute(*objs)
+    futures = client.compute(list(objs))
+    try:
+        _wait(client, futures, where)
+        return tuple(client.gather(futures))
+    except Exception as exc:
+        if type(exc).__name__ != "KilledWorker":
+            raise
+        raise ExecutionError(f"{where}: Dask workers died while running {exc.args[0]!r} "
+                             "(it killed `distributed.scheduler.allowed-failures` + 1 of "
+                             "them); look for a worker out of memory or a crashing reader"
+                             ) from exc
+    finally:
+        for fut in futures:
+            fut.release()
+
+
+def _wait(client: Any, futures: list, where: str) -> None:
+    from dask import config
+    from distributed import wait
+
+    limit = float(config.get("tnlib.no-workers-timeout", NO_WORKERS_TIMEOUT))
+    idle_since = None
+    while True:
+        try:
+            wait(futures, timeout=1.0)
+            return
+        except TimeoutError:
+            pass
+        if any(f.status == "error" for f in futures):
+            return  # gather raises the task's exception
+        if client.nthreads():
+            idle_since = None
+            continue
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since > limit:
+            for fut in futures:
+                fut.cancel()
+            raise ExecutionError(
+                f"{where}: the Dask cluster has had no workers for {limit:g} s "
+                "(Dask config 'tnlib.no-workers-timeout'); start workers or close the client")
 
 
 def iter_terms(a: Any, where: str) -> Iterator[Any]:

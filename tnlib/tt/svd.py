@@ -44,7 +44,7 @@ __all__ = ["DecompositionInfo", "tt_svd", "tt_matrix"]
 
 @host_eager
 def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool = False,
-           gram_limit: int | None = None) -> Any:
+           gram_limit: int | None = None, method: str = "auto") -> Any:
     """TT decomposition of a dense tensor with ``‖a - x‖_F <= eps ‖a‖_F``.
 
     Parameters
@@ -62,10 +62,15 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
         Also return a :class:`DecompositionInfo` (passes over the data, bytes
         read, relative error).
     gram_limit : int, optional
-        Dask input: form the Gram matrices of the unfoldings with at most this many
-        rows (from the left) or columns (from the right) in the first pass. By
-        default the smallest ones that leave a middle part of at most ``2**20``
-        entries times its two ranks, which the second pass builds in memory.
+        Dask input: reduce the unfoldings with at most this many rows (from the
+        left) or columns (from the right) in the first pass. By default the
+        smallest ones that leave a middle part of at most ``2**20`` entries times
+        its two ranks, which the second pass builds in memory.
+    method : {"auto", "gram", "tsqr"}, optional
+        Dask input: how the first pass reduces those unfoldings -- by their Gram
+        matrices (cheapest; accurate to about ``1e-8`` relative) or by a tree of
+        QR factorizations (TSQR; about twice the flops, accurate to the working
+        precision). ``"auto"`` takes TSQR for ``eps < 1e-7``.
 
     Returns
     -------
@@ -88,8 +93,10 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     ((1, 6, 6, 1), True)
     """
     eps = check_eps(eps, "tt_svd")
+    if method not in ("auto", "gram", "tsqr"):
+        raise ArgumentError(f"tt_svd: method must be 'auto', 'gram' or 'tsqr', got {method!r}")
     if is_dask(a):
-        return _tt_svd_dask(a, eps, max_rank, return_info, gram_limit)
+        return _tt_svd_dask(a, eps, max_rank, return_info, gram_limit, method)
     xp = backend_of(a)
     if not xp.is_array(a):
         a = xp.asarray(a)
@@ -135,7 +142,7 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
 
 
 def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool,
-                 gram_limit: int | None) -> Any:
+                 gram_limit: int | None, method: str) -> Any:
     from ..backends import get
     from ..scale.outofcore import tt_svd_dask
 
@@ -145,7 +152,7 @@ def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool,
     bounds = check_max_rank(max_rank, d - 1, "tt_svd")
     if gram_limit is not None:
         gram_limit = check_positive_int(gram_limit, "tt_svd", "gram_limit")
-    cores, info = tt_svd_dask(a, eps, bounds, gram_limit)
+    cores, info = tt_svd_dask(a, eps, bounds, gram_limit, method)
     x = TTTensor._from_cores(cores, get("numpy"))
     return (x, DecompositionInfo(**info)) if return_info else x
 
