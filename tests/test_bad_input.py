@@ -212,3 +212,90 @@ def test_tensorflow_qr_of_huge_entries():
     m = np.random.default_rng(0).standard_normal((6, 3)) * 1e300  # was NaN
     q, r = xp.qr(xp.asarray(m))
     assert np.allclose(tnlib.to_numpy(q) @ (tnlib.to_numpy(r) / 1e300), m / 1e300, atol=1e-13)
+
+
+def test_riemannian_bad_arguments_name_themselves(backend):
+    from tnlib import riemannian as rm
+    from tnlib.errors import ShapeError
+
+    x = tt.random((4, 5, 6), 2, seed=0, backend=backend)
+    z = tt.random((4, 5, 6), 3, seed=1, backend=backend)
+    nan = on(backend, np.full((4, 5, 6), np.nan))
+    cases = [
+        (lambda: rm.project(x, None), ShapeError, "project: z must be"),
+        (lambda: rm.project(x, "a"), ShapeError, "project: z must be"),
+        (lambda: rm.project(x, nan), ArgumentError, "z holds non-finite values"),
+        (lambda: rm.project_sum(x, z), ArgumentError, "zs must be a list"),
+        (lambda: rm.project_sum(x, None), ArgumentError, "zs must be a list"),
+        (lambda: rm.project_sum(x, [z, z], weights="ab"), ShapeError, "weights must be"),
+        (lambda: rm.project_sum(x, [z, z], weights=[1.0, np.nan]), ArgumentError,
+         r"weights\[1\] is nan"),
+        (lambda: rm.project_sum(x, [z, z], weights=on(backend, np.ones((2, 2)))), ShapeError,
+         "1-D array"),
+        (lambda: rm.retract(x, rm.project(x, z), step="1"), ArgumentError, "step must be"),
+        (lambda: rm.retract(x, rm.project(x, z), step=None), ArgumentError, "step must be"),
+        (lambda: rm.retract(x, z, step=1e308), ArgumentError, "x \\+ step \\* v is not finite"),
+        (lambda: rm.minimize(lambda y: tt.norm(y), x, grad="x"), ArgumentError,
+         "grad must be callable"),
+        (lambda: rm.minimize(lambda y: tt.norm(y), x, grad=lambda y: 3, max_iter=2),
+         ArgumentError, "grad\\(x\\) returned int"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
+    w = on(backend, np.array([1.0, -2.0]))  # a weights array of the backend still works
+    v = rm.project_sum(x, [z, z], weights=w)
+    assert rel_error(v.full(), -np.asarray(np_of(rm.project(x, z).full()))) < 1e-10
+
+
+def test_completion_without_samples_or_with_a_bad_validation_is_refused():
+    from tnlib import riemannian as rm
+
+    idx = np.zeros((0, 3), dtype=int)
+    with pytest.raises(ArgumentError, match="no samples"):
+        rm.tt_complete(idx, np.zeros(0), (5, 6, 7), 2, max_iter=3)
+    with pytest.raises(ArgumentError, match="no samples"):
+        rm.matrix_complete(np.zeros(0, int), np.zeros(0, int), np.zeros(0), (8, 9), 2)
+    ok = np.array([[0, 1, 2], [1, 2, 3]])
+    with pytest.raises(ArgumentError, match=r"validation must be in \[0, 1\)"):
+        rm.tt_complete(ok, np.ones(2), (5, 6, 7), 1, validation="a", max_iter=3)
+
+
+def test_rounding_a_train_with_nan_or_inf_cores_is_refused(backend):
+    x = tt.random((4, 5, 6), 3, seed=0, backend=backend)
+    for bad in (x * np.nan, x * np.inf):
+        with pytest.raises(ArgumentError, match="round: x holds NaN or inf"):
+            tt.round(bad, max_rank=2)
+    zero = tt.round(x * 0.0, eps=1e-8)  # a zero train is fine
+    assert float(np_of(zero.norm())) == 0.0
+
+
+def test_exponential_machine_input_errors_are_value_errors_of_tnlib():
+    pytest.importorskip("sklearn")
+    from tnlib.models import ExponentialMachine
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 4)), rng.integers(0, 2, 40)
+    for bad_x, bad_y, match in [(np.where(x > 1, np.nan, x), y, "NaN"),
+                                (x, y[:10], "inconsistent numbers of samples"),
+                                (x[:, 0], y, "Expected 2D array"),
+                                (x * 1e300, y, r"product reaches 1e1\d\d\d.*StandardScaler")]:
+        with pytest.raises(ArgumentError, match=match):
+            ExponentialMachine(rank=2, max_iter=2).fit(bad_x, bad_y)
+    est = ExponentialMachine(rank=2, max_iter=2).fit(x, y)
+    with pytest.raises(ArgumentError, match="product reaches"):
+        est.predict(x * 1e300)
+    assert issubclass(ArgumentError, ValueError)  # scikit-learn's own checks still hold
+
+
+def test_tt_linear_input_errors_name_the_input():
+    torch = pytest.importorskip("torch")
+    from tnlib.nn.torch import TTLinear
+
+    layer = TTLinear((4, 4), (2, 2), 2)
+    with pytest.raises(ArgumentError, match="input has dtype torch.float64"):
+        layer(torch.ones(3, 16, dtype=torch.float64))
+    with pytest.raises(ArgumentError, match="must be a torch.Tensor"):
+        layer(np.ones((3, 16), dtype=np.float32))
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast mixes dtypes by design
+        assert layer(torch.ones(3, 16, dtype=torch.bfloat16)).shape == (3, 4)

@@ -142,7 +142,7 @@ class ExponentialMachine(BaseEstimator):
     def fit(self, X: Any, y: Any) -> ExponentialMachine:
         """Fit the TT weight to ``(X, y)``; returns self."""
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=self.task == "regression")
+        X, y = self._validate(X, y, y_numeric=self.task == "regression")
         if self.task == "classification":
             target = type_of_target(y, input_name="y", raise_unknown=True)
             self.classes_ = np.unique(y)
@@ -275,6 +275,26 @@ class ExponentialMachine(BaseEstimator):
         if self.verbose:
             print(f"epoch {epoch:4d}  objective {loss:.6e}")
 
+    def _validate(self, X: Any, *y: Any, **kwargs: Any) -> Any:
+        """scikit-learn's checks as an ArgumentError (still a ValueError), and a bound on the
+        feature products the model forms (one factor ``(1, x_k)`` per feature)."""
+        try:
+            out = validate_data(self, X, *y, dtype=np.float64, **kwargs)
+        except ValueError as exc:
+            if isinstance(exc, ArgumentError):
+                raise
+            raise ArgumentError(f"ExponentialMachine: {exc}") from exc
+        x = out[0] if y else out
+        if x.size:
+            magnitude = np.log10(np.maximum(1.0, np.abs(x))).sum(axis=1)
+            worst = int(np.argmax(magnitude))
+            if magnitude[worst] > 100:
+                raise ArgumentError(
+                    f"ExponentialMachine: X[{worst}] has features whose product reaches "
+                    f"1e{magnitude[worst]:.0f}; the model multiplies one factor (1, x_k) per "
+                    "feature, so scale X first (e.g. sklearn's StandardScaler)")
+        return out
+
     # -------------------------------------------------------------- predict
     @available_if(_is_classifier)
     def decision_function(self, X: Any) -> np.ndarray:
@@ -283,7 +303,7 @@ class ExponentialMachine(BaseEstimator):
 
     def _raw(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "weight_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = self._validate(X, reset=False)
         xp = self.weight_.backend
         xa = xp.asarray(X, dtype=self.weight_.dtype)
         return xp.to_numpy(em.predict(list(self.weight_.cores), xa, xp)).astype(np.float64)

@@ -92,9 +92,15 @@ class TTLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         spec = self.spec
+        if not isinstance(x, torch.Tensor):
+            raise ArgumentError(f"TTLinear: input must be a torch.Tensor, got {type(x).__name__}")
         if x.shape[-1:] != (spec.in_features,):
             raise ShapeError(f"TTLinear: input has shape {tuple(x.shape)}, expected (..., "
                              f"{spec.in_features}) for in_shape {spec.in_shape}")
+        dtype = self.cores[0].dtype
+        if x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
+            raise ArgumentError(f"TTLinear: input has dtype {x.dtype}, the layer {dtype}; convert "
+                                f"one of them (x.to({dtype}) or layer.to({x.dtype}))")
         lead = x.shape[:-1]
         x2 = x.reshape(-1, spec.in_features)
         cores = list(self.cores)

@@ -163,7 +163,12 @@ def riemannian_grad(f: Callable, x: TTTensor | Frame, egrad: Callable | None = N
     if egrad is None:
         return value_and_grad(f, frame.point() if isinstance(x, Frame) else x)
     point = frame.point() if isinstance(x, Frame) else x
-    return f(point), as_tangent(frame, egrad(point))
+    g = egrad(point)
+    if not isinstance(g, (TTTensor, TangentVector)) and not frame.backend.is_array(g):
+        raise ArgumentError(f"minimize: grad(x) returned {type(g).__name__}; expected the "
+                            f"Euclidean gradient as a TTTensor or an array of shape "
+                            f"{tuple(frame.shape)}")
+    return f(point), as_tangent(frame, g)
 
 
 def hessian_vector_product(f: Callable[[TTTensor], Any], x: TTTensor, v: Any,

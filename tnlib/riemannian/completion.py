@@ -170,7 +170,7 @@ def tt_complete(idx: Any, values: Any, shape: Any, ranks: Any, seed: Any = None,
     max_iter = check_positive_int(max_iter, where, "max_iter")
     patience = check_positive_int(patience, where, "patience")
     xp = _backend_of_values(values, where)
-    host = host_indices(idx, shape, where)
+    host = _nonempty(host_indices(idx, shape, where), where, "idx")
     train_idx, train_vals, test = _split(host, values, validation, shape, xp, seed, where,
                                          adaptive=max_rank is not None)
     if x0 is not None:
@@ -253,7 +253,7 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
         raise ArgumentError(f"{where}: manifold must be 'fixed-rank' or 'desingularized', "
                             f"got {manifold!r}")
     xp = _backend_of_values(values, where)
-    idx = _pair_indices(rows, cols, where)
+    idx = _nonempty(_pair_indices(rows, cols, where), where, "rows and cols")
     if manifold == "desingularized":
         from .desingularized import desingularized_complete
 
@@ -381,6 +381,12 @@ def _backend_of_values(values: Any, where: str) -> Backend:
                          f"{type(values).__name__}") from None
 
 
+def _nonempty(host: np.ndarray, where: str, name: str) -> np.ndarray:
+    if host.shape[0] == 0:
+        raise ArgumentError(f"{where}: {name} hold no samples; completion needs at least one")
+    return host
+
+
 def _pair_indices(rows: Any, cols: Any, where: str) -> np.ndarray:
     r = _host(rows, where, "rows")
     c = _host(cols, where, "cols")
@@ -420,7 +426,10 @@ def _split(host: np.ndarray, values: Any, validation: Any, shape: tuple, xp: Bac
         t_host = host_indices(validation[0], shape, where, "validation idx")
         t_vals = xp.asarray(validation[1])
         return host, values, (t_host, t_vals)
-    frac = float(validation)
+    try:
+        frac = float(validation)
+    except (TypeError, ValueError):
+        frac = math.nan
     if not 0.0 <= frac < 1.0:
         raise ArgumentError(f"{where}: validation must be in [0, 1), got {validation!r}")
     if frac == 0.0 and adaptive:

@@ -191,6 +191,9 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
     """
     if not isinstance(x0, TTTensor):
         raise ShapeError(f"minimize: x0 must be a TTTensor, got {type(x0).__name__}")
+    for name, fn in (("f", f), ("grad", grad), ("hess", hess)):
+        if fn is not None and not callable(fn):
+            raise ArgumentError(f"minimize: {name} must be callable, got {type(fn).__name__}")
     if manifold not in ("fixed-rank", "desingularized"):
         raise ArgumentError(f"minimize: manifold must be 'fixed-rank' or 'desingularized', "
                             f"got {manifold!r}")

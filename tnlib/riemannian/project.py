@@ -7,6 +7,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from .._validation import check_finite
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..tt.round import round as tt_round
@@ -91,6 +92,9 @@ def project_sum(x: TTTensor | Frame, zs: Sequence[TTTensor],
     True
     """
     frame = frame_of(x, "project_sum")
+    if isinstance(zs, TTTensor) or not isinstance(zs, (list, tuple)):
+        raise ArgumentError(f"project_sum: zs must be a list or tuple of TTTensors, got "
+                            f"{type(zs).__name__}")
     zs = list(zs)
     if not zs:
         raise ArgumentError("project_sum: zs must hold at least one TTTensor")
@@ -99,14 +103,31 @@ def project_sum(x: TTTensor | Frame, zs: Sequence[TTTensor],
             raise ShapeError(f"project_sum: zs[{j}] must be a TTTensor, got {type(z).__name__}")
         _check_tt(frame, z, f"project_sum: zs[{j}]")
     if weights is not None:
-        xp = frame.backend
-        if isinstance(weights, numbers.Number) or (not isinstance(weights, (list, tuple))
-                                                   and xp.ndim(weights) == 0):
-            raise ShapeError("project_sum: weights must have one entry per term")
-        n_w = len(weights) if isinstance(weights, (list, tuple)) else xp.shape(weights)[0]
-        if n_w != len(zs):
-            raise ShapeError(f"project_sum: {len(zs)} terms but {n_w} weights")
+        _check_weights(weights, len(zs), frame.backend)
     return _project_trains(frame, zs, weights)
+
+
+def _check_weights(weights: Any, n: int, xp: Any) -> None:
+    """One finite real (or complex) number per term: a list/tuple, or a 1-D array."""
+    where = "project_sum: weights"
+    if isinstance(weights, (list, tuple)):
+        for j, w in enumerate(weights):
+            if isinstance(w, bool) or not (isinstance(w, numbers.Number) or (
+                    xp.is_array(w) and xp.ndim(w) == 0)):
+                raise ArgumentError(f"{where}[{j}] must be a number, got {type(w).__name__}")
+            if isinstance(w, numbers.Number) and not math.isfinite(abs(w)):
+                raise ArgumentError(f"{where}[{j}] is {w}; expected a finite number")
+        n_w = len(weights)
+    elif xp.is_array(weights) and xp.ndim(weights) == 1:
+        check_finite(weights, xp, "project_sum", "weights")
+        n_w = xp.shape(weights)[0]
+    else:
+        raise ShapeError(f"{where} must be a list, tuple or 1-D array with one entry per term, "
+                         f"got {type(weights).__name__}"
+                         + (f" of shape {tuple(xp.shape(weights))}" if xp.is_array(weights)
+                            else ""))
+    if n_w != n:
+        raise ShapeError(f"project_sum: {n} terms but {n_w} weights")
 
 
 def retract(x: TTTensor, v: Any, step: Any = 1.0) -> TTTensor:
@@ -142,7 +163,8 @@ def retract(x: TTTensor, v: Any, step: Any = 1.0) -> TTTensor:
     True
     """
     check_point(x, "retract")
-    if isinstance(step, bool) or (isinstance(step, numbers.Number) and not (
+    scalar_array = x.backend.is_array(step) and x.backend.ndim(step) == 0
+    if isinstance(step, bool) or not (scalar_array or (
             isinstance(step, numbers.Real) and math.isfinite(step))):
         raise ArgumentError(f"retract: step must be a finite real number, got {step!r}")
     frame = frame_of(x, "retract")
@@ -159,7 +181,11 @@ def retract(x: TTTensor, v: Any, step: Any = 1.0) -> TTTensor:
                          f"{type(v).__name__}")
     if x.ndim == 1:
         return TTTensor._from_cores(list(y.cores), x.backend)
-    return tt_round(TTTensor._from_cores(y.cores, x.backend), max_rank=bounds)
+    try:
+        return tt_round(TTTensor._from_cores(y.cores, x.backend), max_rank=bounds)
+    except ArgumentError as exc:  # the only way: cores that over- or underflowed, or NaN
+        raise ArgumentError(f"retract: x + step * v is not finite (step={step!r}); take a "
+                            "smaller step or check v") from exc
 
 
 def transport(v: TangentVector, y: TTTensor | Frame) -> TangentVector:
@@ -287,10 +313,14 @@ def _project_dense(frame: Frame, z: Any) -> TangentVector:
     except Exception as exc:  # not an array of any backend
         raise ShapeError(f"project: z must be a TTTensor or an array of shape {frame.shape}, "
                          f"got {type(z).__name__}") from exc
+    if not zb.is_array(z):
+        raise ShapeError(f"project: z must be a TTTensor or an array of shape {frame.shape}, "
+                         f"got {type(z).__name__}")
     if zb.name != xp.name:
         from ..errors import BackendMismatchError
 
         raise BackendMismatchError(f"project: a {zb.name} array projected at a {xp.name} point")
+    check_finite(z, xp, "project", "z")
     shape = frame.shape
     if tuple(xp.shape(z)) != tuple(shape):
         raise ShapeError(f"project: z has shape {tuple(xp.shape(z))}, expected {shape}")

@@ -169,6 +169,11 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     log_scale = 0.0
     for k in range(d - 1, 0, -1):
         log_scale = log_scale + xp.log(qr_right(cores, k, xp, normalize=True, compress=True))
+    if not xp.is_traced(cores[0]):  # NaN or inf in any core has reached both by now
+        head, ls = float(xp.item(xp.norm(cores[0]))), float(xp.item(log_scale))
+        if not (math.isfinite(head) and (math.isfinite(ls) or ls == -math.inf)):
+            raise ArgumentError("round: x holds NaN or inf in its cores; rounding needs finite "
+                                "cores")
     delta = 0.0
     if eps > 0:
         delta = eps / math.sqrt(d - 1) * float(xp.item(xp.norm(cores[0])))
