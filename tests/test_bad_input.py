@@ -299,3 +299,69 @@ def test_tt_linear_input_errors_name_the_input():
         layer(np.ones((3, 16), dtype=np.float32))
     with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast mixes dtypes by design
         assert layer(torch.ones(3, 16, dtype=torch.bfloat16)).shape == (3, 4)
+
+
+def test_non_arrays_and_non_trains_are_named_not_leaked(backend):
+    from tnlib.errors import ShapeError
+
+    x = tt.random((4, 5, 6), 2, seed=0, backend=backend)
+    a = tt.laplacian(4, 3, backend=backend)
+    ones = tt.ones((4, 4, 4), backend=backend)
+    cases = [
+        (lambda: tt.TTTensor(None), ShapeError, "cores must be a list or tuple"),
+        (lambda: tt.TTTensor(x), ShapeError, "cores must be a list or tuple"),
+        (lambda: tt.TTMatrix(3), ShapeError, "cores must be a list or tuple"),
+        (lambda: cp.CPTensor(None, x), ShapeError, "factors must be a list or tuple"),
+        (lambda: cp.CPTensor(3.0, [on(backend, np.ones((3, 2)))]), ShapeError,
+         r"weights must be a \(2,\) array"),
+        (lambda: tt.log_norm(None), ShapeError, "log_norm: x must be a TTTensor"),
+        (lambda: tt.norm("a"), ShapeError, "norm: x must be a TTTensor"),
+        (lambda: tt.quantize(None), ShapeError, "quantize: v must be an array"),
+        (lambda: linalg.maxvol("a"), ShapeError, "maxvol: a must be an array"),
+        (lambda: cp.cp_gradient(None, 2), ShapeError, "cp_gradient: a must be an array"),
+        (lambda: tt.qtt_function(np.sin, "a", 1.0, 5), ArgumentError, "a must be a finite real"),
+        (lambda: tt.qtt_function(3, 0.0, 1.0, 5), ArgumentError, "f must be callable"),
+        (lambda: tt.apply(3, x), ArgumentError, "fun must be callable"),
+        (lambda: tt.amen_solve(a, ones, x0=3), ArgumentError, "x0 must be a TTTensor"),
+        (lambda: tt.tdvp(a, ones, None), ArgumentError, "t must be a finite real"),
+        (lambda: tt.tdvp(a, ones, x), ArgumentError, "t must be a finite real"),
+    ]
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
+    for bad in (None, "a", [1, 2]):  # Python's own TypeError
+        with pytest.raises(TypeError, match="unsupported operand|can't multiply"):
+            x + bad
+        with pytest.raises(TypeError):
+            x * bad
+    dense = on(backend, np.ones((4, 5, 6)))
+    for call in (lambda: x + dense, lambda: x * dense, lambda: x - dense):
+        with pytest.raises(ShapeError, match="make it a train first"):
+            call()
+    assert rel_error((x * on(backend, np.array(2.0))).full(), 2 * np.asarray(np_of(x.full()))) \
+        < 1e-12  # a 0-d array still scales
+
+
+def test_solvers_refuse_non_finite_operators_and_report_singular_or_overflowing_ones(backend):
+    a = tt.laplacian(4, 3, backend=backend)
+    ones = tt.ones((4, 4, 4), backend=backend)
+    with pytest.raises(ArgumentError, match=r"amen_solve: A.cores\[0\] holds non-finite"):
+        tt.amen_solve(a * np.nan, ones, max_sweeps=2)
+    with pytest.raises(ArgumentError, match=r"dmrg_eig: H.cores\[0\] holds non-finite"):
+        tt.dmrg_eig(a * np.inf, max_sweeps=2)
+    with pytest.raises(ArgumentError, match=r"tdvp: A.cores\[0\] holds non-finite"):
+        tt.tdvp(a * np.nan, ones, 0.1, steps=2)
+    singular = tt.TTMatrix([on(backend, np.zeros((1, 4, 4, 1)))] * 3)
+    with pytest.raises(ArgumentError, match="local system is singular"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tt.amen_solve(singular, ones, max_sweeps=2)
+    with pytest.raises(ArgumentError, match="no longer finite at step 1"):
+        tt.tdvp(a, ones, 1e300, steps=2)
+
+
+def test_full_of_a_train_too_large_for_memory_says_so():
+    from tnlib.errors import ShapeError
+
+    with pytest.raises(ShapeError, match=r"full: x has shape \(100, .*read entries"):
+        tt.ones((100,) * 10).full()

@@ -139,3 +139,48 @@ def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
     if peak > 0 and not SAFE_LOW < peak < SAFE_HIGH:
         return a / peak, peak
     return a, None
+
+
+def as_array(a: Any, xp: Any, where: str, name: str = "a") -> Any:
+    """`a` as an array of `xp`: arrays pass; nested lists, tuples and numbers are converted;
+    anything else (None, strings, tensor-network objects) is a ShapeError naming `name`."""
+    if xp.is_array(a):
+        return a
+    if isinstance(a, (list, tuple, numbers.Number)) and not isinstance(a, bool):
+        try:
+            return xp.asarray(a)
+        except Exception as exc:  # ragged or non-numeric nesting
+            raise ShapeError(f"{where}: {name} could not be read as an array ({exc})") from None
+    raise ShapeError(f"{where}: {name} must be an array, got {type(a).__name__}")
+
+
+def as_sequence(items: Any, where: str, name: str, what: str) -> tuple:
+    """`items` (a list, tuple or other iterable of `what`) as a tuple; a single object,
+    a string or a non-iterable is a ShapeError naming `name`."""
+    if isinstance(items, (str, bytes)) or hasattr(items, "cores") or not hasattr(
+            items, "__iter__"):
+        raise ShapeError(f"{where}: {name} must be a list or tuple of {what}, got "
+                         f"{type(items).__name__}")
+    return tuple(items)
+
+
+def check_real(value: Any, where: str, name: str) -> float:
+    """`value` as a finite Python float (a bool, a string or a complex number is refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
+            value):
+        raise ArgumentError(f"{where}: {name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def check_callable(f: Any, where: str, name: str = "f") -> Any:
+    """`f` if it is callable, else an ArgumentError naming it."""
+    if not callable(f):
+        raise ArgumentError(f"{where}: {name} must be callable, got {type(f).__name__}")
+    return f
+
+
+def check_finite_cores(x: Any, where: str, name: str) -> None:
+    """Refuse a tensor network (``.cores``) holding NaN or inf: one reduction per core."""
+    xp = x.backend
+    for k, c in enumerate(x.cores):
+        check_finite(c, xp, where, f"{name}.cores[{k}]")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._pytree import register_container
+from .._validation import as_sequence
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
@@ -43,7 +44,7 @@ class CPTensor:
     __iter__ = None
 
     def __init__(self, weights: Any, factors: Sequence[Any]) -> None:
-        factors = tuple(factors)
+        factors = as_sequence(factors, "CPTensor", "factors", "(n_k, R) arrays")
         if not factors:
             raise ShapeError("CPTensor: factors must be a non-empty sequence of (n_k, R) arrays")
         xp = backend_of(factors, weights)
@@ -64,7 +65,10 @@ class CPTensor:
             raise ShapeError("CPTensor: the rank (number of columns) must be >= 1")
         if weights is None:
             weights = xp.ones((rank,), dtype=xp.dtype(factors[0]), device=xp.device(factors[0]))
-        elif xp.shape(weights) != (rank,):
+        elif not xp.is_array(weights) or xp.shape(weights) != (rank,):
+            if not xp.is_array(weights):
+                raise ShapeError(f"CPTensor: weights must be a ({rank},) array or None, got "
+                                 f"{type(weights).__name__}")
             raise ShapeError(f"CPTensor: weights must have shape ({rank},), got "
                              f"{xp.shape(weights)}")
         self._weights, self._factors, self._backend = weights, factors, xp

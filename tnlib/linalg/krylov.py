@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import backend_of
+from ..errors import ArgumentError
 
 __all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
 
@@ -262,7 +263,7 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
     dt = t / steps
     cplx = xp.is_complex(v)
     if not cplx and dt.imag != 0:
-        raise TypeError("expm_krylov: a complex time step needs a complex vector")
+        raise ArgumentError("expm_krylov: a complex time step needs a complex vector")
     for _ in range(steps):
         beta = float(xp.item(xp.norm(v)))
         if beta == 0:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._info import warn_not_converged
-from .._validation import check_positive_int
+from .._validation import as_array, check_positive_int
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 
@@ -136,6 +136,7 @@ def _solve_coef(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _host_matrix(a: Any, xp: Any, where: str) -> np.ndarray:
+    a = as_array(a, xp, where)
     if xp.ndim(a) != 2:
         raise ShapeError(f"{where}: a must be a matrix, got shape {xp.shape(a)}")
     host = np.asarray(xp.to_numpy(a))

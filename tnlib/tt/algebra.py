@@ -47,11 +47,20 @@ def full(x: TTTensor) -> Any:
     (2, 3)
     """
     xp = x.backend
+    entries = math.prod(x.shape)
+    if entries > 2**48:  # beyond any memory: say so before a framework tries
+        raise ShapeError(f"full: x has shape {x.shape}, {entries:.3g} entries; read entries "
+                         "with x[i] or tt.evaluate(x, idx) instead")
     res = None
-    for c in x.cores:
-        r, n, rr = xp.shape(c)
-        mat = xp.reshape(c, (r, n * rr))
-        res = xp.reshape(mat, (n, rr)) if res is None else xp.reshape(res @ mat, (-1, rr))
+    try:
+        for c in x.cores:
+            r, n, rr = xp.shape(c)
+            mat = xp.reshape(c, (r, n * rr))
+            res = xp.reshape(mat, (n, rr)) if res is None else xp.reshape(res @ mat, (-1, rr))
+    except MemoryError as exc:
+        raise ShapeError(f"full: the dense tensor of shape {x.shape} ({entries:.3g} entries) "
+                         "does not fit in memory; read entries with x[i] or tt.evaluate(x, "
+                         "idx) instead") from exc
     return xp.reshape(res, x.shape)
 
 
@@ -176,6 +185,8 @@ def norm(x: TTTensor) -> Any:
     >>> float(tt.norm(tt.ones((4, 4))))
     4.0
     """
+    if not isinstance(x, TTTensor):
+        raise ShapeError(f"norm: x must be a TTTensor, got {type(x).__name__}")
     xp = x.backend
     v, log_scale = _gram(x, x, xp)
     return xp.sqrt(xp.abs(xp.real(v))) * xp.exp(0.5 * log_scale)
@@ -192,6 +203,8 @@ def log_norm(x: TTTensor) -> Any:
     >>> round(float(tt.log_norm(x) / 2.302585092994046), 6)
     202.0
     """
+    if not isinstance(x, TTTensor):
+        raise ShapeError(f"log_norm: x must be a TTTensor, got {type(x).__name__}")
     xp = x.backend
     v, log_scale = _gram(x, x, xp)
     return 0.5 * (xp.log(xp.abs(xp.real(v))) + log_scale)

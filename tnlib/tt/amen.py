@@ -19,7 +19,13 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_count, check_eps, check_positive_int, honour_eps
+from .._validation import (
+    check_count,
+    check_eps,
+    check_finite_cores,
+    check_positive_int,
+    honour_eps,
+)
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -134,8 +140,12 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     dt, dev = f.dtype, f.device
     if x0 is None:
         x0 = random(f.shape, 2, seed=seed, dtype=dt, device=dev, backend=xp)
+    elif not isinstance(x0, TTTensor):
+        raise ArgumentError(f"amen_solve: x0 must be a TTTensor, got {type(x0).__name__}")
     elif x0.shape != f.shape:
         raise ShapeError(f"amen_solve: x0 has shape {x0.shape}, expected {f.shape}")
+    for name, t in (("A", A), ("f", f), ("x0", x0)):
+        check_finite_cores(t, "amen_solve", name)
     info = AmenInfo()
     timer = Timer()
     with Reporter("amen_solve", max_sweeps, verbose, progress, callback) as report:
@@ -439,7 +449,11 @@ def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: fl
     if solver == "direct" or solver == "auto" and size <= 400:
         left, core, right = parts
         mat = xp.reshape(xp.einsum("aAc,AijB,bBd->aibcjd", left, core, right), (size, size))
-        u = xp.solve(mat, b)
+        try:
+            u = xp.solve(mat, b)
+        except Exception as exc:  # LAPACK's (or a framework's) singular-matrix error
+            raise ArgumentError(f"amen_solve: a local system is singular ({exc}); A must be "
+                                "nonsingular") from exc
     else:
         if res0 <= tol:
             return u0, res0

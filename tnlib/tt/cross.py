@@ -47,7 +47,13 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_count, check_eps, check_positive_int, check_shape
+from .._validation import (
+    check_callable,
+    check_count,
+    check_eps,
+    check_positive_int,
+    check_shape,
+)
 from ..backends import Backend, resolve
 from ..backends._host import host_eager
 from ..errors import ArgumentError, BackendMismatchError, EvaluationError, ShapeError
@@ -476,6 +482,7 @@ def apply(fun: Callable, *tensors: TTTensor, eps: float = 1e-6, **kwargs: Any) -
     >>> bool(np.allclose(y.full(), 1.0 / x.full()))
     True
     """
+    check_callable(fun, "apply", "fun")
     if not tensors or not all(isinstance(t, TTTensor) for t in tensors):
         raise ArgumentError("apply: give one or more TTTensors after the function")
     shape = tensors[0].shape

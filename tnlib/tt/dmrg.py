@@ -9,7 +9,7 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_count, check_eps, check_positive_int
+from .._validation import check_count, check_eps, check_finite_cores, check_positive_int
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -143,6 +143,8 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
         want = xp.result_dtype(H.cores[0], x0.cores[0])
         if xp.dtype_name(want) != xp.dtype_name(x0.cores[0]):  # a float32 start, float64 H
             x0 = TTTensor._from_cores([xp.astype(c, want) for c in x0.cores], xp)
+    for name, t in (("H", H), ("x0", x0)):
+        check_finite_cores(t, "dmrg_eig", name)
     if d == 1:
         w, v = xp.eigh(H.full())
         x = TTTensor._from_cores([xp.reshape(v[:, 0], (1, -1, 1))], xp)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
+from .._validation import as_sequence
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from .tensor import TTTensor, _CoreTrain, check_cores
@@ -39,7 +40,7 @@ class TTMatrix(_CoreTrain):
     __slots__ = ()
 
     def __init__(self, cores: Sequence[Any]) -> None:
-        cores = tuple(cores)
+        cores = as_sequence(cores, "TTMatrix", "cores", "(r, m, n, r') arrays")
         self._backend = check_cores(cores, 4, "TTMatrix")
         self._cores = cores
 

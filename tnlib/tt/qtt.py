@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_int
+from .._validation import as_array, check_callable, check_positive_int, check_real
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ShapeError
@@ -41,6 +41,7 @@ def quantize(v: Any, base: int = 2, eps: float = 1e-14, max_rank: Any = None) ->
     ((2, 2, 2, 2, 2, 2, 2, 2, 2, 2), 1)
     """
     xp = backend_of(v)
+    v = as_array(v, xp, "quantize", "v")
     base = check_positive_int(base, "quantize", "base")
     if base < 2:
         raise ShapeError(f"quantize: base must be >= 2, got {base}")
@@ -93,7 +94,8 @@ def qtt_function(f: Any, a: float, b: float, d: int, eps: float = 1e-10,
     d = check_positive_int(d, "qtt_function", "d")
     if d > 52:
         raise ShapeError(f"qtt_function: d = {d} exceeds the 52 bits a float64 grid can index")
-    a, b = float(a), float(b)
+    f = check_callable(f, "qtt_function")
+    a, b = check_real(a, "qtt_function", "a"), check_real(b, "qtt_function", "b")
     if not b > a:
         raise ShapeError(f"qtt_function: needs a < b, got a={a}, b={b}")
     xp = resolve(backend)

@@ -16,13 +16,20 @@ state, for instance, which the one-site scheme keeps at rank one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._info import IterationInfo, Timer, compiled
 from .._progress import Reporter
-from .._validation import check_count, check_eps, check_positive_int
+from .._validation import (
+    check_count,
+    check_eps,
+    check_finite_cores,
+    check_positive_int,
+    check_real,
+)
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -129,6 +136,9 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     if A.col_shape != x0.shape:
         raise ShapeError(f"tdvp: A has shape {A.col_shape} but x0 has shape {x0.shape}")
     steps = check_positive_int(steps, "tdvp", "steps")
+    t = check_real(t, "tdvp", "t")
+    for name, z in (("A", A), ("x0", x0)):
+        check_finite_cores(z, "tdvp", name)
     if method not in ("1site", "2site"):
         raise ArgumentError(f"tdvp: method must be '1site' or '2site', got {method!r}")
     eps = check_eps(eps, "tdvp")
@@ -203,6 +213,12 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
 def _report(info: TdvpInfo, step: int, steps: int, dt: float, cores: list, timer: Timer,
             report: Reporter, xp: Any) -> None:
     info.iterations = step
+    if not xp.is_traced(cores[0]):  # one host read per step: NaN/inf anywhere shows here
+        total = float(xp.item(sum(xp.norm(c) for c in cores)))
+        if not math.isfinite(total):
+            raise ArgumentError(f"tdvp: the solution is no longer finite at step {step} "
+                                f"(t = {step * dt:g}): exp(t A) x0 overflows; integrate to a "
+                                "shorter t or scale A")
     info.max_ranks.append(max(xp.shape(c)[2] for c in cores))
     info.wall_time = timer()
     report(info, f"step {step:4d}/{steps}  t = {step * dt:.4g}  max rank "

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
+from .._validation import as_sequence
 from ..backends import Backend, backend_of, get
 from ..errors import ShapeError
 
@@ -64,6 +65,7 @@ class _CoreTrain:
 
     __slots__ = ("_cores", "_backend")
     __array_priority__ = 1000  # NumPy defers `ndarray * x` to x.__rmul__
+    __array_ufunc__ = None  # ... and never maps a ufunc over x as an object array
     __iter__ = None  # not a sequence: x[i] fixes a mode, it does not iterate
 
     @classmethod
@@ -142,7 +144,7 @@ class TTTensor(_CoreTrain):
     __slots__ = ()
 
     def __init__(self, cores: Sequence[Any]) -> None:
-        cores = tuple(cores)
+        cores = as_sequence(cores, "TTTensor", "cores", "(r, n, r') arrays")
         self._backend = check_cores(cores, 3, "TTTensor")
         self._cores = cores
 
@@ -258,22 +260,22 @@ class TTTensor(_CoreTrain):
     def __add__(self, other: Any) -> TTTensor:
         from .algebra import add
 
-        return add(self, other)
+        return add(self, other) if _operand(other) else NotImplemented
 
     def __radd__(self, other: Any) -> TTTensor:
         from .algebra import add
 
-        return add(self, other)
+        return add(self, other) if _operand(other) else NotImplemented
 
     def __sub__(self, other: Any) -> TTTensor:
         from .algebra import add
 
-        return add(self, -other)
+        return add(self, -other) if _operand(other) else NotImplemented
 
     def __rsub__(self, other: Any) -> TTTensor:
         from .algebra import add
 
-        return add(-self, other)
+        return add(-self, other) if _operand(other) else NotImplemented
 
     def __neg__(self) -> TTTensor:
         return self.__mul__(-1.0)
@@ -286,7 +288,7 @@ class TTTensor(_CoreTrain):
 
         if isinstance(other, TTTensor):
             return hadamard(self, other)
-        return scale(self, other)
+        return scale(self, other) if _operand(other) else NotImplemented
 
     def __rmul__(self, other: Any) -> TTTensor:
         return self.__mul__(other)
@@ -299,4 +301,21 @@ class TTTensor(_CoreTrain):
                              "tt.apply(lambda a, b: a / b, x, y) for an elementwise quotient")
         if isinstance(other, numbers.Number):
             return scale(self, 1.0 / other)
-        return scale(self, 1.0 / other)
+        return scale(self, 1.0 / other) if _operand(other) else NotImplemented
+
+
+def _operand(other: Any) -> bool:
+    """Whether arithmetic with a TTTensor takes `other`: a train, a number or a 0-d array.
+
+    Anything else gives Python's own "unsupported operand" TypeError, except arrays
+    with axes, which are a ShapeError that says how to combine them.
+    """
+    if isinstance(other, (TTTensor, numbers.Number)):
+        return True
+    shape = getattr(other, "shape", None)
+    if shape is None or isinstance(other, _CoreTrain):
+        return False
+    if len(tuple(shape)) == 0:
+        return True
+    raise ShapeError(f"TTTensor arithmetic with a dense array of shape {tuple(shape)}: make it "
+                     "a train first (tt.tt_svd(a)), or take x.full()")
