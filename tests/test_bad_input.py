@@ -365,3 +365,12 @@ def test_full_of_a_train_too_large_for_memory_says_so():
 
     with pytest.raises(ShapeError, match=r"full: x has shape \(100, .*read entries"):
         tt.ones((100,) * 10).full()
+
+
+def test_recurrent_layers_refuse_non_tensors():
+    pytest.importorskip("torch")
+    from tnlib.nn.torch import TTGRU, TTLSTM
+
+    for cls in (TTLSTM, TTGRU):
+        with pytest.raises(ArgumentError, match=f"{cls.__name__}: input must be a torch.Tensor"):
+            cls((4, 4), (2, 2), 2)(np.ones((5, 3, 16), dtype=np.float32))

@@ -141,3 +141,28 @@ def test_flax_nnx_and_linen_layers_match_torch_and_differentiate():
                                rtol=2e-5, atol=2e-5)
     with pytest.raises(ShapeError, match="input"):
         layer(jnp.zeros((2, 59)))
+
+
+def test_bad_inputs_and_rngs_name_themselves():
+    from tnlib.errors import ArgumentError
+
+    pytest.importorskip("flax")
+    from flax import nnx
+
+    from tnlib.nn.flax import TTDense as FlaxTTDense
+
+    with pytest.raises(ArgumentError, match="rngs must be an nnx.Rngs"):
+        FlaxTTDense(IN, OUT, RANKS, rngs=3)
+    layer = FlaxTTDense(IN, OUT, RANKS, rngs=nnx.Rngs(0))
+    for bad in (None, "abc"):
+        with pytest.raises(ArgumentError, match="input must be an array"):
+            layer(bad)
+    pytest.importorskip("keras")
+    from tnlib.nn.keras import TTDense as KerasTTDense
+
+    with pytest.raises(ArgumentError, match="input must be a tensor"):
+        KerasTTDense(IN, OUT, RANKS)(None)  # unbuilt: refused by build
+    built = KerasTTDense(IN, OUT, RANKS)
+    built(np.ones((2, 60), dtype=np.float32))
+    with pytest.raises(ArgumentError, match="input must be a tensor"):
+        built(None)  # built: refused by call

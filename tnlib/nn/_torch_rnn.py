@@ -159,6 +159,8 @@ class _TTRecurrent(nn.Module):
 
     def forward(self, x: torch.Tensor, hx: Any = None) -> tuple:
         where = type(self).__name__
+        if not isinstance(x, torch.Tensor):
+            raise ArgumentError(f"{where}: input must be a torch.Tensor, got {type(x).__name__}")
         if x.dim() not in (2, 3) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{where}: input has shape {tuple(x.shape)}, expected (seq, batch, "
                              f"{self.input_size}) (batch first if batch_first) or unbatched "

@@ -18,6 +18,8 @@ __all__ = ["TTDense", "TTDenseLinen"]
 
 
 def _apply(spec: TTLayerSpec, contraction: str, x: Any, cores: list, bias: Any) -> Any:
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        raise ArgumentError(f"TTDense: input must be an array, got {type(x).__name__}")
     if x.shape[-1:] != (spec.in_features,):
         raise ShapeError(f"TTDense: input has shape {tuple(x.shape)}, expected (..., "
                          f"{spec.in_features}) for in_shape {spec.in_shape}")
@@ -68,6 +70,8 @@ class TTDense(nnx.Module):
                  param_dtype: Any = jnp.float32, rngs: nnx.Rngs) -> None:
         self.spec = TTLayerSpec(in_shape, out_shape, ranks, "TTDense")
         self.contraction = _check_contraction(contraction)
+        if not isinstance(rngs, nnx.Rngs):
+            raise ArgumentError(f"TTDense: rngs must be an nnx.Rngs, got {type(rngs).__name__}")
         std = self.spec.core_std(init)
         self.cores = nnx.List([nnx.Param(std * jax.random.normal(rngs.params(), s, param_dtype))
                                for s in self.spec.core_shapes])

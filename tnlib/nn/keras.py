@@ -59,6 +59,9 @@ class TTDense(keras.layers.Layer):
         self.activation = keras.activations.get(activation)
 
     def build(self, input_shape: Any) -> None:
+        if not isinstance(input_shape, (tuple, list)) or not input_shape:
+            raise ArgumentError(f"TTDense: input must be a tensor of shape (..., "
+                                f"{self.spec.in_features}), got input shape {input_shape!r}")
         if input_shape[-1] is not None and input_shape[-1] != self.spec.in_features:
             raise ShapeError(f"TTDense: input has shape {tuple(input_shape)}, expected (..., "
                              f"{self.spec.in_features}) for in_shape {self.spec.in_shape}")
@@ -70,6 +73,8 @@ class TTDense(keras.layers.Layer):
 
     def call(self, x: Any) -> Any:
         spec = self.spec
+        if not hasattr(x, "shape"):
+            raise ArgumentError(f"TTDense: input must be a tensor, got {type(x).__name__}")
         lead = tuple(x.shape[1:-1])
         x2 = ops.reshape(x, (-1, spec.in_features))
         plan = spec.plan(x2.shape[0], self.contraction)
