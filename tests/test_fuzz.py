@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import warnings
 
@@ -24,7 +25,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 import tnlib  # noqa: E402
-from tnlib import cp, linalg, tt, tucker  # noqa: E402
+from tnlib import cp, linalg, riemannian, tt, tucker  # noqa: E402
 from tnlib.backends import host_execution  # noqa: E402
 from tnlib.errors import BackendError, TnlibError  # noqa: E402
 
@@ -265,3 +266,54 @@ def test_norm_dot_and_log_norm_of_trains_with_extreme_cores(exponents, seed):
     assert abs(got - expected) <= 1e-9 * max(1.0, abs(expected))
     if abs(expected) < 700:  # representable: the norm itself is right too
         assert abs(norm - np.exp(expected)) <= 1e-9 * np.exp(expected)
+
+
+_X = tt.random((3, 4, 3), 2, seed=0)
+_NAN_X = _X * np.nan  # NaN in, NaN out is allowed
+_OP = tt.laplacian(3, 3)
+anything = st.one_of(
+    st.none(), st.integers(-3, 5), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3), st.lists(st.integers(0, 3), max_size=3),
+    hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+               elements=values),
+    st.builds(lambda s, r: tt.random(tuple(s), r, seed=1),
+              st.lists(st.integers(1, 4), min_size=1, max_size=3), st.integers(1, 3)),
+    st.just(_X), st.just(_NAN_X), st.just(_OP))
+
+_ENTRY_POINTS = {
+    "dot": lambda v: tt.dot(_X, v),
+    "norm": lambda v: tt.norm(v),
+    "log_norm": lambda v: tt.log_norm(v),
+    "round": lambda v: tt.round(_X, eps=v),
+    "round_max_rank": lambda v: tt.round(_X, max_rank=v),
+    "quantize": lambda v: tt.quantize(v),
+    "evaluate": lambda v: tt.evaluate(_X, v),
+    "project": lambda v: riemannian.project(_X, v),
+    "retract": lambda v: riemannian.retract(_X, riemannian.project(_X, _X), step=v),
+    "project_sum": lambda v: riemannian.project_sum(_X, v),
+    "amen_rhs": lambda v: tt.amen_solve(_OP, v, max_sweeps=2),
+    "amen_x0": lambda v: tt.amen_solve(_OP, tt.ones((3, 3, 3)), x0=v, max_sweeps=2),
+    "dmrg": lambda v: tt.dmrg_eig(v, max_sweeps=2),
+    "tdvp_t": lambda v: tt.tdvp(_OP, tt.ones((3, 3, 3)), v, steps=2),
+    "tdvp_x0": lambda v: tt.tdvp(_OP, v, 0.1, steps=2),
+    "maxvol": lambda v: linalg.maxvol(v),
+    "qtt_function": lambda v: tt.qtt_function(np.sin, v, 1.0, 4),
+    "TTTensor": lambda v: tt.TTTensor(v),
+    "cp_gradient": lambda v: cp.cp_gradient(v, 2, max_iter=3),
+}
+
+
+@settings(FUZZ, max_examples=int(os.environ.get("TNLIB_FUZZ_EXAMPLES", 150)))
+@given(name=st.sampled_from(sorted(_ENTRY_POINTS)), value=anything)
+def test_entry_points_with_arbitrary_arguments(name, value):
+    """Whatever lands in an argument: a result or a TnlibError, and a finite result from
+    finite input -- the regression suite of the probes that found leaking exceptions."""
+    out = contract(lambda: _ENTRY_POINTS[name](value))
+    if out is None or value is _NAN_X:
+        return
+    for part in out if isinstance(out, tuple) else (out,):
+        arr = part.full() if hasattr(part, "full") else part
+        if arr is not None and not isinstance(arr, (str, list)):
+            host = np.asarray(tnlib.to_numpy(arr))
+            if host.dtype.kind in "fc":
+                assert np.all(np.isfinite(host)), f"{name}({value!r}) gave non-finite values"

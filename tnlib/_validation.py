@@ -158,7 +158,7 @@ def as_sequence(items: Any, where: str, name: str, what: str) -> tuple:
     """`items` (a list, tuple or other iterable of `what`) as a tuple; a single object,
     a string or a non-iterable is a ShapeError naming `name`."""
     if isinstance(items, (str, bytes)) or hasattr(items, "cores") or not hasattr(
-            items, "__iter__"):
+            items, "__iter__") or getattr(items, "ndim", None) == 0:
         raise ShapeError(f"{where}: {name} must be a list or tuple of {what}, got "
                          f"{type(items).__name__}")
     return tuple(items)

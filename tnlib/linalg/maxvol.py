@@ -60,6 +60,10 @@ def maxvol(a: Any, tol: float = 1.05, max_iter: int = 100) -> tuple[Any, Any]:
     if n < r:
         raise ShapeError(f"maxvol: a must be tall, (n, r) with n >= r, got shape {host.shape}")
     rows, coef = maxvol_host(host, tol, max_iter)
+    if r and np.linalg.matrix_rank(host[rows]) < r:
+        raise ArgumentError(f"maxvol: a has rank {np.linalg.matrix_rank(host)} < r = {r} "
+                            "columns; every r x r submatrix is singular, so no row set has a "
+                            "volume (drop dependent columns first)")
     coef = _coef_on_device(a, rows, xp)
     worst = float(xp.item(xp.max(xp.abs(coef)))) if n > r else 1.0
     if worst > tol * (1 + 1e-8):
