@@ -130,3 +130,15 @@ def test_cross_on_a_dask_cluster_equals_the_serial_run():
     assert info.evaluations == info_ref.evaluations
     for a, b in zip(x.cores, x_ref.cores):
         np.testing.assert_array_equal(np_of(a), np_of(b))
+
+
+def test_cross_on_a_cluster_without_workers_raises_instead_of_hanging():
+    distributed = pytest.importorskip("distributed")
+    dask = pytest.importorskip("dask")
+    from tnlib.errors import ExecutionError
+
+    with dask.config.set({"tnlib.no-workers-timeout": 1}), \
+            distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        with pytest.raises(ExecutionError, match="no workers for 1 s"):
+            tt.cross(smooth, SHAPE, eps=1e-6, seed=3, executor=client.get_executor())

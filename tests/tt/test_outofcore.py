@@ -50,6 +50,19 @@ def test_tt_svd_of_a_dask_array_equals_the_in_memory_one(gram_limit):
     assert info.passes == passes and info.bytes_read == passes * a.nbytes
 
 
+def test_tt_svd_of_a_zarr_store_equals_the_in_memory_one(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    a = _exact(4) + 1e-4 * _hilbert(8, 5)[:6, :7, :5, :8, :4]
+    z = zarr.open(str(tmp_path / "a.zarr"), mode="w", shape=a.shape, chunks=(6, 7, 2, 3, 4),
+                  dtype="f8")
+    z[...] = a
+    for eps in (1e-3, 1e-9):
+        ref = tt.tt_svd(a, eps=eps)
+        x, info = tt.tt_svd(da.from_zarr(str(tmp_path / "a.zarr")), eps=eps, return_info=True)
+        assert x.ranks == ref.ranks and info.passes == 2
+        assert np.linalg.norm(x.full() - ref.full()) <= 1e-10 * np.linalg.norm(a)
+
+
 @pytest.mark.parametrize("chunks", [(3, 4, 5, 2, 7), (1, 10, 10, 10, 1), (7, 3, 9, 4, 2)])
 def test_the_eps_bound_holds_across_chunkings_that_split_every_mode(chunks):
     a = _hilbert()

@@ -91,11 +91,9 @@ def compute(*objs: Any, where: str) -> tuple:
 
 
 def _wait(client: Any, futures: list, where: str) -> None:
-    from dask import config
     from distributed import wait
 
-    limit = float(config.get("tnlib.no-workers-timeout", NO_WORKERS_TIMEOUT))
-    idle_since = None
+    watch = WorkerWatch(client, where)
     while True:
         try:
             wait(futures, timeout=1.0)
@@ -104,15 +102,33 @@ def _wait(client: Any, futures: list, where: str) -> None:
             pass
         if any(f.status == "error" for f in futures):
             return  # gather raises the task's exception
-        if client.nthreads():
-            idle_since = None
-            continue
-        idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since > limit:
+        try:
+            watch.check()
+        except ExecutionError:
             for fut in futures:
                 fut.cancel()
+            raise
+
+
+class WorkerWatch:
+    """Raises :class:`ExecutionError` once a distributed client has had no worker for
+    ``tnlib.no-workers-timeout`` seconds (Dask config); call :meth:`check` while waiting."""
+
+    def __init__(self, client: Any, where: str) -> None:
+        from dask import config
+
+        self.client, self.where = client, where
+        self.limit = float(config.get("tnlib.no-workers-timeout", NO_WORKERS_TIMEOUT))
+        self.idle_since: float | None = None
+
+    def check(self) -> None:
+        if self.client.nthreads():
+            self.idle_since = None
+            return
+        self.idle_since = self.idle_since or time.monotonic()
+        if time.monotonic() - self.idle_since > self.limit:
             raise ExecutionError(
-                f"{where}: the Dask cluster has had no workers for {limit:g} s "
+                f"{self.where}: the Dask cluster has had no workers for {self.limit:g} s "
                 "(Dask config 'tnlib.no-workers-timeout'); start workers or close the client")
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_positive_int
-from ..errors import ArgumentError, EvaluationError
+from ..errors import ArgumentError, EvaluationError, ExecutionError
+from .blocks import WorkerWatch
 
 
 def check_executor(executor: Any, batch_size: Any, where: str) -> tuple[Any, int | None]:
@@ -59,8 +60,14 @@ def evaluate_chunks(f: Callable, points: Any, n: int, executor: Any, batch_size:
     try:
         for (a, b), fut in zip(bounds, futures):
             try:
-                out.append((a, b, fut.result()))
+                out.append((a, b, _result(fut, executor, where)))
+            except ExecutionError:
+                raise
             except Exception as exc:  # noqa: BLE001 - re-raised with the points named
+                if type(exc).__name__ == "KilledWorker":
+                    raise ExecutionError(f"{where}: Dask workers died evaluating f on a batch "
+                                         "of points (more than `distributed.scheduler."
+                                         "allowed-failures` times)") from exc
                 first = tuple(int(v) for v in host_points[a])
                 raise EvaluationError(
                     f"{where}: f raised {type(exc).__name__}: {exc} on the batch of {b - a} "
@@ -69,3 +76,16 @@ def evaluate_chunks(f: Callable, points: Any, n: int, executor: Any, batch_size:
         for fut in futures:
             fut.cancel()
     return out
+
+
+def _result(fut: Any, executor: Any, where: str) -> Any:
+    """``fut.result()``; on a Dask client's executor, watched for a cluster without workers."""
+    client = getattr(executor, "_client", None)
+    if client is None or not type(client).__module__.startswith("distributed"):
+        return fut.result()
+    watch = WorkerWatch(client, where)
+    while True:
+        try:
+            return fut.result(timeout=1.0)
+        except TimeoutError:
+            watch.check()
