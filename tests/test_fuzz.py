@@ -25,7 +25,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 import tnlib  # noqa: E402
-from tnlib import cp, linalg, riemannian, tt, tucker  # noqa: E402
+from tnlib import cp, ht, linalg, riemannian, tt, tucker  # noqa: E402
 from tnlib.backends import host_execution  # noqa: E402
 from tnlib.errors import BackendError, TnlibError  # noqa: E402
 
@@ -300,6 +300,29 @@ _ENTRY_POINTS = {
     "qtt_function": lambda v: tt.qtt_function(np.sin, v, 1.0, 4),
     "TTTensor": lambda v: tt.TTTensor(v),
     "cp_gradient": lambda v: cp.cp_gradient(v, 2, max_iter=3),
+    "cp_als_init": lambda v: cp.cp_als(_X.full(), 2, init=v, max_iter=3),
+    "cp_als_rank": lambda v: cp.cp_als(_X.full(), v, max_iter=3),
+    "hosvd_ranks": lambda v: tucker.hosvd(_X.full(), ranks=v),
+    "hooi_ranks": lambda v: tucker.hooi(_X.full(), v, max_iter=3),
+    "hsvd": lambda v: ht.hsvd(v, eps=1e-6),
+    "hsvd_tree": lambda v: ht.hsvd(_X.full(), tree=v),
+    "from_tt": lambda v: ht.from_tt(v),
+    "tt_sketch": lambda v: tt.tt_sketch(_X.full(), v, seed=0),
+    "cross_x0": lambda v: tt.cross(lambda i: np.sin(np.sum(i, axis=1)), (3, 4, 3), x0=v,
+                                   max_sweeps=2, seed=0),
+    "kron": lambda v: tt.kron(_X, v),
+    "matvec": lambda v: _OP @ v,
+    "tt_matrix": lambda v: tt.tt_matrix(np.eye(9), v, (3, 3)),
+    "getitem": lambda v: _X[v],
+    "tt_complete_ranks": lambda v: riemannian.tt_complete(
+        np.array([[0, 0, 0], [1, 2, 1], [2, 3, 2]]), np.ones(3), (3, 4, 3), v, max_iter=2),
+    "matrix_complete_values": lambda v: riemannian.matrix_complete(
+        np.array([0, 1, 2]), np.array([0, 1, 2]), v, (3, 3), 1, max_iter=2),
+    "minimize_tol": lambda v: riemannian.minimize(lambda y: tt.norm(y - _X) ** 2, _X,
+                                                  grad=lambda y: 2.0 * (y - _X), tol=v,
+                                                  max_iter=2),
+    "laplacian": lambda v: tt.laplacian(v, 3),
+    "random_ranks": lambda v: tt.random((3, 3, 3), v, seed=0),
 }
 
 

@@ -225,6 +225,9 @@ def _initialize(a: Any, rank: int, init: Any, seed: Any, xp: Any) -> list:
         backend_of(a, init)
         first = init.factors[0] * xp.astype(init.weights, dt)[None, :]
         return [first, *init.factors[1:]]
+    if not isinstance(init, str) or init not in ("svd", "random"):
+        raise ArgumentError(f"cp_als: init must be 'svd', 'random' or a CPTensor, got "
+                            f"{type(init).__name__ if not isinstance(init, str) else repr(init)}")
     if init == "random":
         return [xp.random_normal((n, rank), seed=rng, dtype=dt, device=dev) for n in shape]
     if init != "svd":
