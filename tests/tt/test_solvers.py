@@ -52,7 +52,9 @@ def test_amen_laplacian_d10_n32(backend):
     f = tt.ones((32,) * 10, backend=backend)
     x, info = tt.amen_solve(a, f, eps=1e-6, return_info=True)
     assert info.residual <= 1e-6
-    assert max(x.ranks) <= 20
+    assert max(x.ranks) <= 9  # torchTT's rank at the same tolerance
+    gram = float(np_of(tt.norm(a @ x - f) / tt.norm(f)))  # Gram sweep: ~1e-10 absolute
+    assert gram == pytest.approx(info.residual, abs=1e-9)
 
 
 def test_amen_mv_matches_exact_product(backend):
