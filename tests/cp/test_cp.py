@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tnlib
-from tests.helpers import assert_like, np_of, rel_error
+from tests.helpers import assert_like, np_of, on, rel_error
 from tnlib import cp
 
 
@@ -131,3 +131,13 @@ def test_bad_input(backend):
         cp.cp_als(a, 1, init="magic")
     with pytest.raises(tnlib.TnlibError, match="tol must be"):
         cp.cp_als(a, 1, tol=-1.0)
+
+
+def test_a_degenerate_svd_start_restarts_from_the_random_one(backend):
+    # tied singular vectors: the SVD start's component misses both entries, a factor collapses
+    a = on(backend, np.array([[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]]))
+    x, info = cp.cp_als(a, 1, seed=0, return_info=True)
+    assert info.restarts == 1
+    assert rel_error(x.full(), np_of(a)) == pytest.approx(np.sqrt(0.5), rel=1e-6)  # best rank 1
+    y, info = cp.cp_als(a, 2, seed=0, return_info=True)
+    assert rel_error(y.full(), np_of(a)) < 1e-8

@@ -52,10 +52,14 @@ class CPInfo(IterationInfo):
         Smallest off-diagonal entry of the final congruence matrix
         ``⊙_k Â_k^H Â_k`` (unit columns); near -1 means two components cancel
         each other (degeneracy).
+    restarts : int
+        1 when the SVD start was degenerate (a factor collapsed to zero in the
+        first sweeps) and the fit restarted from the seeded random start.
     """
 
     max_weight: list[float] = field(default_factory=list)
     congruence: float = float("nan")
+    restarts: int = 0
 
 
 @host_eager
@@ -77,7 +81,8 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     init : {"svd", "random"} or CPTensor, optional
         ``"svd"``: leading left singular vectors of each unfolding, from its Gram
         matrix (never a full SVD of a wide unfolding); random columns fill in
-        where ``rank > n_k``.
+        where ``rank > n_k``. A degenerate SVD start (a factor that collapses to
+        zero, e.g. from tied singular values) restarts once from the random start.
     seed : int, optional
         For random initialization / filling.
     return_info : bool, optional
@@ -147,12 +152,20 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     weights = None
     prev_err = None
     prev_full = None  # previous iterate with the weights inside the last factor
+    restarted = False
     for it in range(1, max_iter + 1):
         try:
             new_factors, new_weights, stats = sweep(x_mat, x_mat_t, factors, norm_sq)
         except TnlibError:
             raise
         except Exception as exc:  # noqa: BLE001 - each framework names a singular solve its way
+            if isinstance(init, str) and init == "svd" and not restarted:
+                # ties among singular vectors can pick a start whose components miss the
+                # data entirely (a factor of zeros); the seeded random start cannot
+                factors, restarted = _initialize(a, rank, "random", seed, xp), True
+                info.restarts += 1
+                prev_err = prev_full = None
+                continue
             raise ArgumentError(
                 f"cp_als: the normal equations of sweep {it} are singular: a factor collapsed "
                 f"to zero from init={init if isinstance(init, str) else 'CPTensor'!r} (a "
