@@ -199,10 +199,13 @@ def test_cp_als_of_extreme_data_and_a_collapsing_start(backend):
             x = cp.cp_als(on(backend, b * scale), 2, tol=1e-12, max_iter=300)
         assert np.linalg.norm(np_of(x) / scale - b) <= 1e-6 * np.linalg.norm(b)
     a = np.zeros((1, 3, 3))
-    a[0, 0, 0] = a[0, 1, 2] = 1.0  # the SVD start collapses a factor to zero
+    a[0, 0, 0] = a[0, 1, 2] = 1.0  # the SVD start collapses a factor to zero ...
+    x, info = cp.cp_als(on(backend, a), 2, seed=0, return_info=True)
+    assert info.restarts == 1 and rel_error(x.full(), a) < 1e-8  # ... so it restarts
+    zero = cp.CPTensor(on(backend, np.ones(2)), [on(backend, np.zeros((n, 2))) for n in a.shape])
     with pytest.raises(ArgumentError, match="cp_als: the normal equations of sweep 1 are "
-                                            "singular.*init='random'"):
-        cp.cp_als(on(backend, a), 2)
+                                            "singular.*init='CPTensor'"):
+        cp.cp_als(on(backend, a), 2, init=zero)  # a given start is the user's: no restart
 
 
 def test_tensorflow_qr_of_huge_entries():
