@@ -377,3 +377,23 @@ def test_recurrent_layers_refuse_non_tensors():
     for cls in (TTLSTM, TTGRU):
         with pytest.raises(ArgumentError, match=f"{cls.__name__}: input must be a torch.Tensor"):
             cls((4, 4), (2, 2), 2)(np.ones((5, 3, 16), dtype=np.float32))
+
+
+def test_integer_data_and_trains_where_dense_data_belongs(backend):
+    from tnlib import riemannian
+    from tnlib.errors import ShapeError
+
+    ints = np.arange(60).reshape(3, 4, 5) % 7
+    x = tt.random((3, 4, 5), 2, seed=0, backend=backend)
+    with host_execution(False):  # the frameworks' own ops, where int64 used to leak
+        sk = tt.tt_sketch(on(backend, ints), 12, seed=0)  # the maps stay float (was NaN)
+        assert rel_error(sk.full(), ints) < 1e-10
+        v = riemannian.project(x, on(backend, ints))
+        w = riemannian.project(x, on(backend, ints.astype(float)))
+        assert rel_error(v.full(), np_of(w.full())) < 1e-12
+        y = cp.cp_gradient(on(backend, ints), 2, max_iter=3)
+        assert np.all(np.isfinite(np_of(y.full())))
+        for call in (tt.tt_svd, tucker.hosvd, ht.hsvd, lambda a: cp.cp_als(a, 2),
+                     lambda a: tucker.hooi(a, (2, 2, 2))):
+            with pytest.raises(ShapeError, match="must be an array, got TTTensor"):
+                call(x)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_eps, check_positive_int, finite_float, unit_scale
+from .._validation import as_array, check_eps, check_positive_int, finite_float, unit_scale
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError, TnlibError
@@ -121,6 +121,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     True
     """
     xp = backend_of(a)
+    a = as_array(a, xp, "cp_als")
     shape = xp.shape(a)
     if len(shape) < 2:
         raise ShapeError(f"cp_als: a must have at least 2 axes, got shape {shape}")

@@ -25,7 +25,7 @@ from typing import Any
 
 from .._info import Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import as_array, check_eps, check_positive_int
+from .._validation import as_array, check_eps, check_positive_int, finite_float
 from ..backends import backend_of
 from ..errors import ArgumentError, BackendError, ShapeError
 from .als import CPInfo, _initialize
@@ -106,7 +106,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     True
     """
     xp = backend_of(a) if mask is None else backend_of(a, mask)
-    a = as_array(a, xp, "cp_gradient")
+    a = finite_float(as_array(a, xp, "cp_gradient"), xp, "cp_gradient")
     shape = xp.shape(a)
     if len(shape) < 2:
         raise ShapeError(f"cp_gradient: a must have at least 2 axes, got shape {shape}")

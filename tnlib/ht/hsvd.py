@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import (
+    as_array,
     check_eps,
     check_positive_int,
     check_shape,
@@ -77,8 +78,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
     True
     """
     xp = backend_of(a)
-    if not xp.is_array(a):
-        a = xp.asarray(a)
+    a = as_array(a, xp, "hsvd")
     eps = check_eps(eps, "hsvd")
     a = finite_float(a, xp, "hsvd")
     eps = honour_eps(eps, xp, a, "hsvd")

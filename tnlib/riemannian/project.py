@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from .._validation import check_finite
+from .._validation import check_finite, finite_float
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ..tt.round import round as tt_round
@@ -320,7 +320,7 @@ def _project_dense(frame: Frame, z: Any) -> TangentVector:
         from ..errors import BackendMismatchError
 
         raise BackendMismatchError(f"project: a {zb.name} array projected at a {xp.name} point")
-    check_finite(z, xp, "project", "z")
+    z = finite_float(z, xp, "project", "z")
     shape = frame.shape
     if tuple(xp.shape(z)) != tuple(shape):
         raise ShapeError(f"project: z has shape {tuple(xp.shape(z))}, expected {shape}")

@@ -101,12 +101,20 @@ def accumulate(a: Any, maps: SketchMaps, xp: Any, where: str) -> tuple[list, int
     for term in iter_terms(a, where):
         if is_dask(term):
             part, read = map_blocks_reduce(
-                term, lambda blk, sl: sketch_block(np.asarray(blk), sl, maps, host), _add, where)
+                term, lambda blk, sl: sketch_block(_floating(np.asarray(blk), host), sl, maps,
+                                                   host), _add, where)
         else:
-            part, read = sketch_block(term, full, maps, xp), _nbytes(term, xp)
+            part, read = sketch_block(_floating(term, xp), full, maps, xp), _nbytes(term, xp)
         total = part if total is None else _add(total, part)
         nbytes += read
     return total, nbytes
+
+
+def _floating(a: Any, xp: Any) -> Any:
+    """Integer or bool data as the backend's default float (the maps must not be cast)."""
+    kind = xp.dtype_name(a)
+    return xp.astype(a, xp.resolve_dtype(None)) if kind.startswith(("int", "uint")) or \
+        kind == "bool" else a
 
 
 def _add(u: list, v: list) -> list:

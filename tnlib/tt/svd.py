@@ -23,6 +23,7 @@ from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
 from .._validation import (
+    as_array,
     check_eps,
     check_max_rank,
     check_positive_int,
@@ -98,8 +99,7 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
     if is_dask(a):
         return _tt_svd_dask(a, eps, max_rank, return_info, gram_limit, method)
     xp = backend_of(a)
-    if not xp.is_array(a):
-        a = xp.asarray(a)
+    a = as_array(a, xp, "tt_svd")
     shape = xp.shape(a)
     if len(shape) == 0:
         raise ShapeError("tt_svd: a must have at least one axis, got a 0-d array")

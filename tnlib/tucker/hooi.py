@@ -12,6 +12,7 @@ import numpy as np
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
+    as_array,
     check_eps,
     check_positive_int,
     finite_float,
@@ -81,6 +82,7 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
     True
     """
     xp = backend_of(a)
+    a = as_array(a, xp, "hooi")
     shape = xp.shape(a)
     d = len(shape)
     if d < 2:

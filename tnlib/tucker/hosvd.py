@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
-from .._validation import check_eps, check_max_rank, finite_float, honour_eps, unit_scale
+from .._validation import (
+    as_array,
+    check_eps,
+    check_max_rank,
+    finite_float,
+    honour_eps,
+    unit_scale,
+)
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ShapeError
@@ -78,8 +85,7 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False
     if is_dask(a):
         return _hosvd_dask(a, eps, ranks, return_info)
     xp = backend_of(a)
-    if not xp.is_array(a):
-        a = xp.asarray(a)
+    a = as_array(a, xp, "hosvd")
     shape = xp.shape(a)
     d = len(shape)
     if d == 0:
