@@ -270,18 +270,28 @@ def _merge(x: tuple, y: tuple, method: str) -> tuple:
     return out[0], out[1], scale
 
 
-def _gram_root(g: np.ndarray) -> np.ndarray:
-    """``V Λ^{1/2}`` for the Gram ``g = V Λ V^H`` (rounding-level eigenvalues dropped)."""
+def _eig_desc(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (descending) and eigenvectors of a Gram, rounding-level values zeroed.
+
+    Below ``n u lambda_max`` a Gram's eigenvalues are rounding noise: they carry no
+    direction, and keeping them would only inflate the ranks of exactly low-rank data.
+    """
     if not np.all(np.isfinite(g)):
         raise ArgumentError(_NOT_FINITE)
     lam, vec = np.linalg.eigh((g + g.conj().T) / 2)
-    # below n * u * lambda_max the Gram's eigenvalues are rounding noise: they carry no
-    # direction, and keeping them would only inflate the ranks of exactly low-rank data
-    floor = g.shape[0] * np.finfo(lam.dtype).eps * max(float(lam[-1]), 0.0)
-    keep = lam > floor
+    lam, vec = lam[::-1], vec[:, ::-1]
+    floor = g.shape[0] * np.finfo(lam.dtype).eps * max(float(lam[0]), 0.0) if lam.size \
+        else 0.0
+    return np.where(lam > floor, lam, 0.0), vec
+
+
+def _gram_root(g: np.ndarray) -> np.ndarray:
+    """``V Λ^{1/2}`` for the Gram ``g = V Λ V^H`` (rounding-level eigenvalues dropped)."""
+    lam, vec = _eig_desc(g)
+    keep = lam > 0
     if not np.any(keep):  # zero data: one zero column keeps the shapes regular
         return np.zeros((g.shape[0], 1), dtype=g.dtype)
-    return (vec[:, keep] * np.sqrt(lam[keep]))[:, ::-1]
+    return vec[:, keep] * np.sqrt(lam[keep])
 
 
 def _reverse_rows(m: np.ndarray, modes: tuple) -> np.ndarray:
@@ -411,15 +421,6 @@ def _hosvd(a: Any, eps: float, ranks: list | None, da: Any, where: str) -> tuple
 
 def _leading(gram: np.ndarray, delta: float, bound: int | None) -> tuple[np.ndarray, float]:
     """Leading eigenvectors of a Gram keeping all but ``delta^2`` of its trace; discarded."""
-    if not np.all(np.isfinite(gram)):
-        raise ArgumentError(_NOT_FINITE)
-    lam, vec = np.linalg.eigh((gram + gram.conj().T) / 2)
-    lam, vec = lam[::-1], vec[:, ::-1]
-    # below n * u * lambda_max the Gram's eigenvalues are rounding noise: they carry no
-    # direction, and keeping them would only inflate the ranks of exactly low-rank data
-    floor = gram.shape[0] * np.finfo(lam.dtype).eps * max(float(lam[0]), 0.0) if lam.size \
-        else 0.0
-    lam = np.where(lam > floor, lam, 0.0)
-    s = np.sqrt(lam)
-    r = truncation_rank(s, delta, bound, _HOST)
-    return vec[:, :r], float(np.sum(np.clip(lam[r:], 0.0, None)))
+    lam, vec = _eig_desc(gram)
+    r = truncation_rank(np.sqrt(lam), delta, bound, _HOST)
+    return vec[:, :r], float(np.sum(lam[r:]))

@@ -175,8 +175,9 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
             raise ArgumentError("round: x holds NaN or inf in its cores; rounding needs finite "
                                 "cores")
     delta = 0.0
-    if eps > 0:
-        delta = eps / math.sqrt(d - 1) * float(xp.item(xp.norm(cores[0])))
+    if eps > 0:  # the head norm read above (traced calls read it here, as they always did)
+        head = head if not xp.is_traced(cores[0]) else float(xp.item(xp.norm(cores[0])))
+        delta = eps / math.sqrt(d - 1) * head
     for k in range(d - 1):
         r, n, rr = xp.shape(cores[k])
         u, s, vh = xp.svd(xp.reshape(cores[k], (r * n, rr)))
