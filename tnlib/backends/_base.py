@@ -52,6 +52,9 @@ class Backend:
     free_reads : bool
         Whether reading a value into Python costs nothing: host memory, no device
         synchronization, never a tracer (NumPy). Loops may then decide per step.
+    shape_compiles : bool
+        Whether eager operations compile once per new shape (JAX): batches handed
+        to user code of varying length are then padded to a few sizes.
 
     Examples
     --------
@@ -68,6 +71,7 @@ class Backend:
     supports_grad: bool = False
     supports_jit: bool = False
     free_reads: bool = False
+    shape_compiles: bool = False
     #: framework name as opt_einsum knows it
     _oe_backend: str = "numpy"
     #: pairwise steps by tensordot (True, for NumPy whose einsum skips BLAS) or by the

@@ -36,7 +36,7 @@ from .._pytree import flatten, is_container
 from ..errors import ArgumentError
 from ._dispatch import _type_backend, backend_of, get, resolve, to_numpy
 
-__all__ = ["host_eager", "host_execution"]
+__all__ = ["caller_backend", "host_eager", "host_execution"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -115,6 +115,11 @@ class _OnTarget:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+
+
+def caller_backend(fn: Callable, xp: Any) -> Any:
+    """The backend whose arrays the black box `fn` receives when called with `xp`'s."""
+    return get(fn.backend) if isinstance(fn, _OnTarget) else xp
 
 
 def _convert(obj: Any, fn: Callable[[Any], Any], host_scalars: bool = False) -> Any:

@@ -23,6 +23,7 @@ class JaxBackend(NumpyLikeBackend):
     _einsum_blas = False
     supports_grad = True
     supports_jit = True
+    shape_compiles = True
 
     def __init__(self) -> None:
         import jax

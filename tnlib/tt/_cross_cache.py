@@ -10,8 +10,20 @@ import numpy as np
 
 from .._info import Timer
 from ..backends import Backend
+from ..backends._host import caller_backend
 from ..errors import EvaluationError
 from ..scale.executor import evaluate_chunks
+
+
+def padded_length(n: int, per_octave: int = 2) -> int:
+    """The smallest ``m 2^k >= n`` with ``per_octave <= m < 2 per_octave`` (and >= 16).
+
+    `per_octave` is a power of two; the padding adds less than ``1 / per_octave``.
+    """
+    if n <= 16:
+        return 16
+    k = max((n - 1).bit_length() - per_octave.bit_length(), 0)
+    return -(-n // 2**k) * 2**k
 
 
 class _BudgetExceeded(Exception):
@@ -31,6 +43,8 @@ class _Cache:
                  executor: Any = None, batch_size: int | None = None) -> None:
         self.f, self.shape, self.xp, self.max_evals = f, shape, xp, max_evals
         self.executor, self.batch_size = executor, batch_size
+        # f's own backend (JAX) compiles its operations for every new batch length
+        self.pad = caller_backend(f, xp).shape_compiles
         self.dtype = None
         self.eval_time = 0.0
         self.count = 0
@@ -107,7 +121,13 @@ class _Cache:
         xp = self.xp
         timer = Timer()
         if self.executor is None:
+            count = len(points)
+            if self.pad:  # a few batch lengths, so that f compiles a few times
+                points = np.concatenate([points, np.repeat(points[:1], padded_length(count)
+                                                           - count, axis=0)])
             vals = self._host(self.f(xp.asarray(points)))
+            if self.pad and vals.shape[:1] == (len(points),):
+                vals, points = vals[:count], points[:count]
         else:
             parts = []
             for a, b, out in evaluate_chunks(self.f, xp.asarray(points), len(points),
