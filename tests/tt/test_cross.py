@@ -176,3 +176,20 @@ def test_cross_small_change_is_not_convergence_when_probes_disagree(backend):
     err = _test_error(y, lambda i: np.sum(brown(xs[i]), axis=1), (n,) * d, seed=123)
     assert err < 1e-8
     assert_like(y.cores[0], backend.asarray(xs))
+
+
+def test_cross_of_single_precision_values_warns_and_stays_single(backend):
+    # float32 values resolve ~1e-7: eps = 1e-8 used to run 10 sweeps and 2.5 million
+    # evaluations without getting there; now eps is raised to 4 float32 epsilons
+    d, n = 10, 32
+    xs = np.linspace(0, 1, n)
+    grid = backend.astype(_grid(backend, n), "float32")
+
+    def f(i):
+        return 1.0 / (1.0 + backend.sum(backend.take(grid, i), axis=1))
+
+    with tnlib.use_backend(backend), pytest.warns(tnlib.PrecisionWarning, match="float32"):
+        y, info = tt.cross(f, (n,) * d, eps=1e-8, seed=0, return_info=True)
+    assert info.converged and info.evaluations < 100_000
+    assert_like(y.cores[0], grid)
+    assert _test_error(y, lambda i: 1.0 / (1.0 + xs[i].sum(1)), (n,) * d) < 1e-6

@@ -46,6 +46,7 @@ class _Cache:
         # f's own backend (JAX) compiles its operations for every new batch length
         self.pad = caller_backend(f, xp).shape_compiles
         self.dtype = None
+        self.value_dtype = np.dtype(np.float64)  # the least precise dtype f returned
         self.eval_time = 0.0
         self.count = 0
         self.words: list[tuple[int, int]] = []
@@ -151,11 +152,20 @@ class _Cache:
             i = int(bad[0])
             raise EvaluationError(f"cross: f returned {vals[i]} at index "
                                   f"{tuple(int(v) for v in points[i])}")
+        if vals.dtype.kind in "fc" and np.finfo(vals.dtype).eps > np.finfo(self.value_dtype).eps:
+            self.value_dtype = vals.dtype
         kind = np.complex128 if vals.dtype.kind == "c" else np.float64
         if self.dtype is None or kind == np.complex128 and self.dtype != np.complex128:
             self.dtype = kind
             self.segments = [(h, w, v.astype(kind)) for h, w, v in self.segments]
         return vals.astype(self.dtype)
+
+    def result_dtype(self) -> np.dtype:
+        """The dtype of the values (float64/complex128 inside) at the precision f returned."""
+        single = np.finfo(self.value_dtype).eps > np.finfo(np.float64).eps
+        if self.dtype == np.complex128:
+            return np.dtype(np.complex64 if single else np.complex128)
+        return np.dtype(np.float32 if single else np.float64)
 
     def _host(self, out: Any) -> np.ndarray:
         xp = self.xp

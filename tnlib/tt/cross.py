@@ -55,6 +55,7 @@ from .._validation import (
     check_eps,
     check_positive_int,
     check_shape,
+    honour_eps,
 )
 from ..backends import Backend, resolve
 from ..backends._host import host_eager
@@ -229,6 +230,10 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     # each of the d-1 bonds truncated at eps/(d-1): the interpolation error of a
     # maxvol cross grows with d, and a sqrt(d-1) split leaves an error floor
     # near eps that costs more sweeps than the slightly larger ranks
+    # one point of the first fibre (asked anyway) tells the precision of f's values:
+    # float32 values cannot be interpolated to 1e-8, and trying costs millions of points
+    cache(np.concatenate([np.zeros((1, 1), dtype=np.int64), right[1][:1]], axis=1))
+    eps = honour_eps(eps, resolve("numpy"), np.empty(0, dtype=cache.value_dtype), "cross")
     local_tol = eps / (d - 1)
     cores: list[Any] = [None] * d
     previous = None
@@ -311,9 +316,11 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         raise EvaluationError(f"cross: max_evals={max_evals} is too small for one sweep")
     if not info.converged and not info.stop_reason:
         info.stop_reason = f"max_sweeps={max_sweeps} reached"
-    result = TTTensor._from_cores([xp.asarray(c) for c in best.cores], xp)
-    if eps > 0:
-        result = result.round(eps, max_rank=cap)
+    if eps > 0:  # rounded in double precision on the host copies, like the sweeps
+        best = best.round(eps, max_rank=cap)
+    out = cache.result_dtype()  # f's precision: float32 values give a float32 train
+    result = TTTensor._from_cores([xp.asarray(c.astype(out, copy=False)) for c in best.cores],
+                                  xp)
     info.ranks = result.ranks
     info.evaluations = cache.count
     info.wall_time = timer()
