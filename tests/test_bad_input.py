@@ -21,7 +21,7 @@ from tnlib.errors import (
     ConvergenceWarning,
 )
 
-from .helpers import np_of, on, rel_error
+from .helpers import assert_like, np_of, on, rel_error
 
 
 def _hilbert(n: int = 8) -> np.ndarray:
@@ -166,6 +166,37 @@ def test_norm_and_dot_of_trains_with_extreme_cores(backend):
     assert abs(float(np_of(tt.log_norm(huge))) - 202 * np.log(10)) < 1e-9
     zero = tt.zeros((3, 3), backend=backend)
     assert float(np_of(tt.norm(zero))) == 0.0
+
+
+def test_values_of_trains_whose_cores_do_not_multiply_safely(backend):
+    # every entry is exactly 1, but the first two cores' product is 2^1980
+    scales = [2.0**990, 2.0**990, 2.0**-990, 2.0**-990]
+    x = tt.TTTensor([on(backend, np.full((1, 3, 1), s)) for s in scales])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way
+        assert float(np_of(x.sum())) == 81.0
+        assert float(np_of(x[0, 1, 2, 0])) == 1.0
+        assert np.all(np_of(x.evaluate(np.array([[0, 1, 2, 0], [2, 2, 2, 2]]))) == 1.0)
+        assert np.all(np_of(x.full()) == 1.0)
+        assert np.all(np_of(x[0, :, 1, :].full()) == 1.0)
+        assert abs(float(np_of(x.norm())) - 9.0) < 4e-15 * 9
+        assert abs(float(np_of(tt.dot(x, x))) - 81.0) < 4e-15 * 81
+    assert_like(x.sum(), x.cores[0][0, 0, 0])
+
+
+def test_products_beyond_the_float_range_warn_and_have_a_log(backend):
+    x = tt.TTTensor([on(backend, np.full((1, 3, 1), 2.0**300))] * 4)  # <x, x> = 81 * 2^2400
+    with pytest.warns(tnlib.PrecisionWarning, match=r"log=True"):
+        assert np.isinf(float(np_of(tt.dot(x, x))))
+    sign, logabs = tt.dot(x, -x, log=True)
+    assert float(np_of(sign)) == -1.0
+    assert abs(float(np_of(logabs)) - (np.log(81) + 2400 * np.log(2))) < 1e-12 * 1700
+    assert_like(logabs, x.cores[0][0, 0, 0])
+    sign, logabs = tt.dot(x, 0 * x, log=True)
+    assert float(np_of(sign)) == 0.0 and float(np_of(logabs)) == -np.inf
+    y = tt.TTTensor([on(backend, np.full((1, 3, 1), 2.0**600))] * 4)  # norm 9 * 2^2400
+    with pytest.warns(tnlib.PrecisionWarning, match="log_norm"):
+        assert np.isinf(float(np_of(tt.norm(y))))
 
 
 def test_a_long_train_of_unbalanced_cores():

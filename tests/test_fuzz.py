@@ -266,6 +266,13 @@ def test_norm_dot_and_log_norm_of_trains_with_extreme_cores(exponents, seed):
     assert abs(got - expected) <= 1e-9 * max(1.0, abs(expected))
     if abs(expected) < 700:  # representable: the norm itself is right too
         assert abs(norm - np.exp(expected)) <= 1e-9 * np.exp(expected)
+    # the sum and the entries too, whatever the cores' own scales
+    if abs(sum(exponents)) < 300:  # every entry representable
+        factor = 10.0 ** sum(exponents)
+        with time_limit():
+            total, entry = float(x.sum()), float(x[(0,) * d])
+        assert abs(total - float(dense.sum()) * factor) <= 1e-9 * np.abs(dense).sum() * factor
+        assert abs(entry - float(dense[(0,) * d]) * factor) <= 1e-9 * np.abs(dense).max() * factor
 
 
 _X = tt.random((3, 4, 3), 2, seed=0)

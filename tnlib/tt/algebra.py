@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
+from .._info import user_stacklevel
 from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, PrecisionWarning, ShapeError
+from ._scale import balanced, times_pow2
 from .tensor import TTTensor
 
 __all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "log_norm", "norm",
@@ -52,8 +55,9 @@ def full(x: TTTensor) -> Any:
         raise ShapeError(f"full: x has shape {x.shape}, {entries:.3g} entries; read entries "
                          "with x[i] or tt.evaluate(x, idx) instead")
     res = None
+    cores, exponent = balanced(x.cores, xp)  # cores of 1e300 and 1e-300 multiply safely
     try:
-        for c in x.cores:
+        for c in cores:
             r, n, rr = xp.shape(c)
             mat = xp.reshape(c, (r, n * rr))
             res = xp.reshape(mat, (n, rr)) if res is None else xp.reshape(res @ mat, (-1, rr))
@@ -61,17 +65,18 @@ def full(x: TTTensor) -> Any:
         raise ShapeError(f"full: the dense tensor of shape {x.shape} ({entries:.3g} entries) "
                          "does not fit in memory; read entries with x[i] or tt.evaluate(x, "
                          "idx) instead") from exc
-    return xp.reshape(res, x.shape)
+    return times_pow2(xp.reshape(res, x.shape), exponent, xp)
 
 
 def _gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
-    """``sum(conj(x) * y)`` as ``(v, log_scale)``, the value being ``v * exp(log_scale)``.
+    """``sum(conj(x) * y)`` as ``(v, log_scale, exponent)``: ``v exp(log_scale) 2^exponent``.
 
     A left-to-right sweep divides the running interface matrix by its norm after each
     core and sums the logarithms, so products of thousands of cores neither overflow nor
     underflow. A single core product can still leave the float range (cores of 1e200 or
     1e-200); then, seen as a non-finite or zero result of eager arrays, the sweep is
-    redone with every core scaled to unit norm first (twice the small operations).
+    redone with every core divided by the power of two nearest its peak first (exact;
+    the exponents are summed as integers, so no digits go to a large logarithm).
     """
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked just below
         if xp.free_reads:
@@ -80,32 +85,18 @@ def _gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
         else:
             v, log_scale, smallest = _gram_sweep(x.cores, y.cores, xp)
             if xp.is_traced(v):
-                return v, log_scale
+                return v, log_scale, 0
             value, low = (complex(t) for t in xp.to_numpy(xp.stack(  # one transfer
                 [xp.astype(v, xp.dtype(v)), xp.astype(smallest, xp.dtype(v))])))
     if value != 0 and math.isfinite(abs(value)) and abs(low) > _SUBNORMAL_RISK:
-        return v, log_scale
-    xs, log_x = _unit_cores(x.cores, xp)
-    ys, log_y = (xs, log_x) if y is x else _unit_cores(y.cores, xp)
+        return v, log_scale, 0
+    xs, ex = balanced(x.cores, xp, always=True)
+    ys, ey = (xs, ex) if y is x else balanced(y.cores, xp, always=True)
     v, log_scale, _ = _gram_sweep(xs, ys, xp)
-    return v, log_scale + log_x + log_y
+    return v, log_scale, ex + ey
 
 
 _SUBNORMAL_RISK = 1e-280  # an interface norm below this passed through subnormal numbers
-
-
-def _unit_cores(cores: list, xp: Any) -> tuple[list, Any]:
-    """Cores divided by their norms (zero cores kept) and the sum of the log norms."""
-    out, log_total = [], 0.0
-    for c in cores:
-        peak = xp.max(xp.abs(c))  # max first: the norm itself could overflow
-        peak = xp.where(peak > 0, peak, xp.ones_like(peak))
-        c = c / xp.astype(peak, xp.dtype(c))
-        s = xp.norm(c)
-        s = xp.where(s > 0, s, xp.ones_like(s))
-        out.append(c / xp.astype(s, xp.dtype(c)))
-        log_total = log_total + xp.log(peak) + xp.log(s)
-    return out, log_total
 
 
 def _interface_step(v: Any, xc: Any, yc: Any, conj: bool, xp: Any) -> Any:
@@ -156,20 +147,51 @@ def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
 
 
 @host_eager
-def dot(x: TTTensor, y: TTTensor) -> Any:
+def dot(x: TTTensor, y: TTTensor, log: bool = False) -> Any:
     """Scalar product ``sum(conj(x) * y)`` in ``O(d n r^3)``.
 
-    Returns a 0-d array of the backend (differentiable, on the device).
+    Parameters
+    ----------
+    x, y : TTTensor
+    log : bool, optional
+        Return ``(sign, log|dot|)`` instead, for products beyond the float range
+        (like :func:`numpy.linalg.slogdet`: ``sign`` is ``dot / |dot|``, ``+-1``
+        for real trains, and ``0`` with a log of ``-inf`` when the product is 0).
+
+    Returns
+    -------
+    0-d array of the backend (differentiable, on the device), or a pair of them.
+    A value beyond the range of the dtype is ``inf``, with a
+    :class:`~tnlib.PrecisionWarning` pointing to ``log=True``.
 
     Examples
     --------
     >>> from tnlib import tt
     >>> float(tt.dot(tt.ones((2, 3)), tt.ones((2, 3))))
     6.0
+    >>> x = 1e200 * tt.ones((10,) * 4)                 # <x, x> = 1e404 overflows
+    >>> sign, logabs = tt.dot(x, x, log=True)
+    >>> float(sign), round(float(logabs) / 2.302585092994046, 6)
+    (1.0, 404.0)
     """
     xp = check_compatible(x, y, "dot")
-    v, log_scale = _gram(x, y, xp)
-    return v * xp.astype(xp.exp(log_scale), xp.dtype(v))
+    v, log_scale, exponent = _gram(x, y, xp)
+    if log:
+        a = xp.abs(v)
+        sign = v / xp.astype(xp.where(a > 0, a, xp.ones_like(a)), xp.dtype(v))
+        with np.errstate(divide="ignore"):
+            return sign, xp.log(a) + log_scale + exponent * math.log(2.0)
+    with np.errstate(over="ignore"):
+        out = times_pow2(v * xp.astype(xp.exp(log_scale), xp.dtype(v)), exponent, xp)
+    _warn_overflow(out, xp, "dot", "tt.dot(x, y, log=True) returns (sign, log|dot|)")
+    return out
+
+
+def _warn_overflow(out: Any, xp: Any, where: str, hint: str) -> None:
+    """A :class:`PrecisionWarning` when an eager NumPy result overflowed its dtype."""
+    if xp.free_reads and not math.isfinite(abs(complex(out))):
+        warnings.warn(f"{where}: the value exceeds the range of {xp.dtype_name(out)}; {hint}",
+                      PrecisionWarning, stacklevel=user_stacklevel())
 
 
 @host_eager
@@ -188,8 +210,14 @@ def norm(x: TTTensor) -> Any:
     if not isinstance(x, TTTensor):
         raise ShapeError(f"norm: x must be a TTTensor, got {type(x).__name__}")
     xp = x.backend
-    v, log_scale = _gram(x, x, xp)
-    return xp.sqrt(xp.abs(xp.real(v))) * xp.exp(0.5 * log_scale)
+    v, log_scale, exponent = _gram(x, x, xp)
+    if exponent % 2:  # an even exponent halves exactly
+        v, exponent = v * 2, exponent - 1
+    with np.errstate(over="ignore"):
+        out = times_pow2(xp.sqrt(xp.abs(xp.real(v))) * xp.exp(0.5 * log_scale), exponent // 2,
+                         xp)
+    _warn_overflow(out, xp, "norm", "tt.log_norm(x) returns its logarithm")
+    return out
 
 
 @host_eager
@@ -206,8 +234,8 @@ def log_norm(x: TTTensor) -> Any:
     if not isinstance(x, TTTensor):
         raise ShapeError(f"log_norm: x must be a TTTensor, got {type(x).__name__}")
     xp = x.backend
-    v, log_scale = _gram(x, x, xp)
-    return 0.5 * (xp.log(xp.abs(xp.real(v))) + log_scale)
+    v, log_scale, exponent = _gram(x, x, xp)
+    return 0.5 * (xp.log(xp.abs(xp.real(v))) + log_scale) + 0.5 * exponent * math.log(2.0)
 
 
 @host_eager
@@ -222,10 +250,11 @@ def tt_sum(x: TTTensor) -> Any:
     """
     xp = x.backend
     v = None
-    for c in x.cores:
+    cores, exponent = balanced(x.cores, xp)
+    for c in cores:
         m = xp.sum(c, axis=1)
         v = m if v is None else v @ m
-    return v[0, 0]
+    return times_pow2(v[0, 0], exponent, xp)
 
 
 def scale(x: TTTensor, c: Any) -> TTTensor:
@@ -381,11 +410,12 @@ def evaluate(x: TTTensor, idx: Any) -> Any:
     n_points = host.shape[0]
     if n_points == 0:
         return xp.zeros((0,), dtype=x.dtype, device=x.device)
-    first = x.cores[0]
+    cores, exponent = balanced(x.cores, xp)
+    first = cores[0]
     v = xp.take(xp.reshape(first, xp.shape(first)[1:]), _dev(xp, host[:, 0], first), axis=0)
     order = np.arange(n_points)  # row j of v belongs to point order[j]
     for k in range(1, x.ndim):
-        core = x.cores[k]
+        core = cores[k]
         r, n, r2 = xp.shape(core)
         col = host[order, k]
         if n_points < 4 * n:  # few points: gather each point's slice
@@ -404,7 +434,7 @@ def evaluate(x: TTTensor, idx: Any) -> Any:
     out = xp.reshape(v, (n_points,))
     if not np.array_equal(order, np.arange(n_points)):
         out = xp.take(out, _dev(xp, inverse, out), axis=0)
-    return out
+    return times_pow2(out, exponent, xp)
 
 
 def _dev(xp: Any, host: np.ndarray, like: Any) -> Any:
@@ -451,7 +481,8 @@ def getitem(x: TTTensor, key: Any) -> Any:
     key = key + (slice(None),) * (d - len(key))
     kept: list[Any] = []
     pending = None
-    for k, (c, item) in enumerate(zip(x.cores, key)):
+    cores, exponent = balanced(x.cores, xp)
+    for k, (c, item) in enumerate(zip(cores, key)):
         n = x.shape[k]
         if isinstance(item, slice):
             c = c[:, item, :]
@@ -474,7 +505,8 @@ def getitem(x: TTTensor, key: Any) -> Any:
         m = c[:, i % n, :]
         pending = m if pending is None else pending @ m
     if not kept:
-        return pending[0, 0]
+        return times_pow2(pending[0, 0], exponent, xp)
     if pending is not None:
         kept[-1] = xp.einsum("anb,bc->anc", kept[-1], pending)
-    return TTTensor._from_cores(kept, xp)
+    shares = np.diff(np.round(np.linspace(0, exponent, len(kept) + 1))).astype(int)
+    return TTTensor._from_cores([times_pow2(c, int(e), xp) for c, e in zip(kept, shares)], xp)

@@ -222,11 +222,11 @@ class TTTensor(_CoreTrain):
 
         return norm(self)
 
-    def dot(self, other: TTTensor) -> Any:
-        """Scalar product ``sum(conj(self) * other)``."""
+    def dot(self, other: TTTensor, log: bool = False) -> Any:
+        """Scalar product ``sum(conj(self) * other)`` (see :func:`tnlib.tt.dot`)."""
         from .algebra import dot
 
-        return dot(self, other)
+        return dot(self, other, log=log)
 
     def sum(self) -> Any:
         """Sum of all entries."""

@@ -1,0 +1,49 @@
+"""Power-of-two balancing of cores whose magnitudes would overflow a contraction.
+
+A train can hold representable values while single cores do not multiply safely:
+cores of 1e300, 1e300, 1e-300, 1e-300 have entries of 1, but any product of the
+first two overflows. Contractions that return values (sums, entries, the dense
+tensor) first read the cores' peaks -- one transfer -- and, when a running
+product of them could leave the dtype's range (with a margin for the ranks'
+sums), divide every core by the power of two nearest its peak (exact in binary
+floating point) and multiply the result back at the end. Traced cores (``jit``)
+are used as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backends import to_numpy
+
+
+def balanced(cores: list, xp: Any, always: bool = False) -> tuple[list, int]:
+    """`cores` divided by powers of two if needed (or `always`), and the base-2 exponent
+    to multiply back."""
+    if xp.is_traced(cores[0]):
+        return cores, 0
+    safe = int(0.85 * _maxexp(cores[0], xp))  # 870 for float64, 108 for float32
+    peaks = np.asarray(to_numpy(xp.stack([xp.max(xp.abs(c)) for c in cores])), dtype=float)
+    with np.errstate(divide="ignore"):
+        exps = np.where(peaks > 0, np.round(np.log2(np.where(peaks > 0, peaks, 1.0))), 0.0)
+    if not always and np.max(np.abs(np.cumsum(exps))) <= safe:
+        return cores, 0
+    return [times_pow2(c, -int(e), xp) for c, e in zip(cores, exps)], int(np.sum(exps))
+
+
+def times_pow2(a: Any, exponent: int, xp: Any) -> Any:
+    """``a * 2**exponent``, in steps the dtype represents (exact unless the result itself
+    leaves the range)."""
+    limit = _maxexp(a, xp) - 2
+    while exponent:
+        step = max(-limit, min(limit, exponent))
+        a = a * xp.astype(xp.asarray(float(np.ldexp(1.0, step)), device=xp.device(a)),
+                          xp.dtype(a))
+        exponent -= step
+    return a
+
+
+def _maxexp(a: Any, xp: Any) -> int:
+    return int(np.finfo(np.dtype(xp.dtype_name(a))).maxexp)
