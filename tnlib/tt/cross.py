@@ -34,6 +34,13 @@ a half-sweep can leave the interpolation at a fixed point with an error 10x
 above ``eps`` while changing it by less than ``eps``, and the probe sees it.
 A rank-1 function is done after a single half-sweep.
 
+Error-driven enrichment: the probe points the tensor misses most lie on
+directions the index sets lack, which random fibres find only by chance. After
+a failed probe, two of the next half-sweep's kick fibres at every core pass
+through the two worst points (in the spirit of greedy cross, which adds pivots
+where the residual peaks). On Brown d = 50 this takes the median over ten seeds
+from 531,000 to 434,000 distinct evaluations, each run reaching ``eps = 1e-8``.
+
 The pivot bookkeeping runs on host NumPy copies (small matrices, many tiny
 steps); ``f`` receives index arrays on the active backend and the result is a
 TTTensor on that backend, rounded to ``eps``.
@@ -103,6 +110,7 @@ _PROBE_POINTS = 256  # random points that confirm a settled tensor (counted as e
 _PROBE_SHARE = 100  # ... or one per this many evaluations so far, if that is more
 _PROBE_CHANGE = 10  # ... also checked once a half-sweep changes the tensor by < 10 eps
 _OVERSAMPLE = 2  # pivots kept beyond the truncation rank of a bond
+_HINTS = 2  # the worst probe points steer this many of the next half-sweep's kick fibres
 _MAX_KICK = 1024  # random fibres per bond and sweep: more only allocates
 
 
@@ -239,6 +247,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     previous = None
     best = None
     half = 0
+    hints = None
     try:
         while half < 2 * max_sweeps:
             forward = half % 2 == 0
@@ -250,10 +259,11 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
                 probing = half == 0 and x0 is None and not any_saturated and kick[k] > 1
                 cores[k], new_set, saturated = _step(k, forward, left, right, shape, cache,
                                                      1 if probing else kick[k], local_tol,
-                                                     cap, rng)
+                                                     cap, rng, hints)
                 if probing and saturated:  # not a product after all: redo with full kick
                     cores[k], new_set, saturated = _step(k, forward, left, right, shape,
-                                                         cache, kick[k], local_tol, cap, rng)
+                                                         cache, kick[k], local_tol, cap, rng,
+                                                         hints)
                 any_saturated |= bool(saturated)
                 if forward:
                     left[k + 1] = new_set
@@ -291,11 +301,16 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
                                                        cache.count // _PROBE_SHARE),
                                         shape, probe_rng)
                 pv = cache(probe_idx)
-                info.probe_errors.append(float(np.linalg.norm(current.evaluate(probe_idx) - pv)
+                miss = np.abs(current.evaluate(probe_idx) - pv)
+                info.probe_errors.append(float(np.linalg.norm(miss)
                                                / max(np.linalg.norm(pv), 1e-300)))
                 probe_ok = info.probe_errors[-1] < eps
+                # a miss is a direction the index sets lack: the next half-sweep's kick
+                # fibres pass through the worst points (error-driven enrichment)
+                hints = None if probe_ok else probe_idx[np.argsort(miss)[::-1][:_HINTS]]
             else:
                 probe_ok = False
+                hints = None
             if info.validation_errors and info.validation_errors[-1] < eps or probe_ok:
                 info.converged = True
                 info.stop_reason = (
@@ -388,17 +403,21 @@ def _random_tails(count: int, modes: range, shape: tuple, rng: np.random.Generat
 
 
 def _step(k: int, forward: bool, left: list, right: list, shape: tuple, cache: _Cache,
-          kick: int, tol: float, cap: int | None, rng: np.random.Generator
-          ) -> tuple[np.ndarray, np.ndarray, bool]:
+          kick: int, tol: float, cap: int | None, rng: np.random.Generator,
+          hints: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
     """Update the index set on one side of core `k`; return the core, the set, saturation."""
     n = shape[k]
     rows, cols = left[k], right[k + 1]
+    # kick fibres: through the points the last probe missed most, the rest at random
+    h = hints[:kick] if hints is not None else np.zeros((0, len(shape)), dtype=np.int64)
     if forward:
-        extra = _random_tails(kick, range(k + 1, len(shape)), shape, rng)
+        extra = np.concatenate([h[:, k + 1:], _random_tails(kick - len(h), range(k + 1,
+                                                                                 len(shape)),
+                                                              shape, rng)])
         cols_all = np.concatenate([cols, extra]) if kick else cols
         vals = cache(_points(k, rows, cols_all, n)).reshape(len(rows) * n, len(cols_all))
     else:
-        extra = _random_tails(kick, range(k), shape, rng)
+        extra = np.concatenate([h[:, :k], _random_tails(kick - len(h), range(k), shape, rng)])
         rows_all = np.concatenate([rows, extra]) if kick else rows
         vals = cache(_points(k, rows_all, cols, n)).reshape(len(rows_all), n * len(cols)).T
     # rank of the bond from the enriched fibres
