@@ -16,6 +16,9 @@
    simulator call), d = 10, n = 32, ``sin(x_1 + ... + x_10)`` to 1e-6: serial, then
    1, 2, 4 and 8 worker threads, and a Dask cluster of 4 and 8 workers through
    ``Client.get_executor()``; the evaluation count must be the same in every run.
+
+``SCALE_ONLY=ooc`` or ``SCALE_ONLY=cross`` runs one part and keeps the other's rows
+of the last saved run.
 """
 
 from __future__ import annotations
@@ -229,12 +232,16 @@ def _one(seconds: float) -> dict:
 
 def main() -> None:
     report = _harness.Report("scale", "Out-of-core TT-SVD and cross on executors")
-    if os.environ.get("SCALE_ONLY") != "ooc":
+    only = os.environ.get("SCALE_ONLY")
+    old = (json.loads((_harness.RESULTS / "scale.json").read_text())["rows"] if only else [])
+    if only != "ooc":
         bench_cross(report)
     else:  # keep the cross rows of the last full run
-        old = json.loads((_harness.RESULTS / "scale.json").read_text())["rows"]
         report.rows += [r for r in old if r["workload"].startswith("cross")]
-    bench_out_of_core(report)
+    if only != "cross":
+        bench_out_of_core(report)
+    else:  # keep the out-of-core rows of the last full run
+        report.rows += [r for r in old if not r["workload"].startswith("cross")]
     report.print()
     report.save()
 
