@@ -213,6 +213,11 @@ def _name_of(obj: Any) -> tuple[str | None, Any]:
     if is_container(obj):
         return obj.backend.name, obj
     if isinstance(obj, (list, tuple)):
+        kinds = {type(item) for item in obj}
+        if len(kinds) == 1:  # a train's cores: one array type decides without a search
+            name = _type_backend(next(iter(kinds)))
+            if name is not None:
+                return name, obj[0]
         found, who = None, None
         for item in obj:
             name, w = _name_of(item)
