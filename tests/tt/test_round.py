@@ -101,3 +101,37 @@ def test_bad_arguments(backend):
         x.round(eps=-0.1)
     with pytest.raises(tnlib.TnlibError, match="max_rank must be an integer >= 1"):
         x.round(max_rank=0)
+
+
+@pytest.fixture
+def one_read(backend, monkeypatch):
+    """The backend as on an accelerator (reads synchronize), counting its host reads."""
+    from tnlib.backends import host_execution
+
+    reads = []
+    to_numpy, item = backend.to_numpy, backend.item
+    monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
+    monkeypatch.setattr(backend, "to_numpy", lambda a: reads.append(1) or to_numpy(a))
+    monkeypatch.setattr(backend, "item", lambda a: reads.append(1) or item(a))
+    with host_execution(False):
+        yield reads
+
+
+@pytest.mark.parametrize("eps, max_rank", [(1e-3, None), (0.0, None), (0.0, 5), (1e-10, 7)])
+def test_round_on_an_accelerator_decides_from_one_read(backend, one_read, eps, max_rank):
+    # every bond's singular values come to the host at once (a GPU synchronizes once);
+    # the ranks and the accuracy are those of the sequential algorithm
+    x = tt.random((5,) * 9, 6, seed=2, backend=backend)
+    z = x + x + 1e-4 * tt.random((5,) * 9, 3, seed=3, backend=backend)
+    one_read.clear()
+    y = z.round(eps, max_rank=max_rank)
+    assert len(one_read) == 1
+    with tnlib.backends.host_execution(True):
+        ref = z.to(backend="numpy").round(eps, max_rank=max_rank)
+    assert y.ranks == ref.ranks
+    assert abs(rel_error(y.full(), z.full()) - rel_error(ref.full(), np_of(z.full()))) < 1e-12
+    if max_rank is None:
+        assert rel_error(y.full(), z.full()) <= max(eps, 1e-13)
+    g = np_of(y.orthogonalize("left").cores[0]).reshape(-1, y.ranks[1])
+    assert np.allclose(g.T @ g, np.eye(y.ranks[1]))
+    assert_like(y, z)

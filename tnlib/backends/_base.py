@@ -169,6 +169,11 @@ class Backend:
         """The device `a` lives on (``"cpu"`` for NumPy)."""
         raise self._missing("device")
 
+    def reads_synchronize(self, a: Any) -> bool:
+        """Whether reading a value of `a` into Python waits for an accelerator (a GPU
+        array): algorithms then gather their decisions into as few reads as they can."""
+        return not self.free_reads and "cpu" not in str(self.device(a)).lower()
+
     def astype(self, a: Any, dtype: Any) -> Any:
         """`a` converted to `dtype` (a name or a framework dtype)."""
         raise self._missing("astype")

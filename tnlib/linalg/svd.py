@@ -31,7 +31,7 @@ def truncation_rank(s: Any, delta: float, max_rank: int | None, xp: Any) -> int:
             "truncation by eps needs concrete singular values; under jit/tf.function give "
             "max_rank and eps=0"
         )
-    sv = np.abs(xp.to_numpy(s)).astype(np.float64)
+    sv = np.abs(s if isinstance(s, np.ndarray) else xp.to_numpy(s)).astype(np.float64)
     # tail[r] = sum_{i >= r} s_i^2, summed from the small end for accuracy
     tail = np.concatenate([np.cumsum((sv**2)[::-1])[::-1], [0.0]])
     r = int(np.argmax(tail <= delta * delta))
