@@ -1,8 +1,15 @@
 """GPU timings: the core TT, CP and solver workloads on torch (CUDA), CuPy and JAX (GPU).
 
-Run on a machine with a CUDA device; NumPy on the host CPU is the reference
-row. Each workload is warmed up once, then timed (median of 5, device
-synchronized). Results go to ``results/gpu.json`` (and to ``$OUT`` when set).
+Run on a machine with a CUDA device; NumPy on one host core is the reference.
+Each workload is warmed up once, then timed (median of 5, device synchronized).
+One row per workload and backend: ``workload``, ``backend``, ``median_s``,
+``host_median_s`` (NumPy, one core), ``speedup_vs_host``, ``host_reads`` (values
+moved from the device into Python per call, counted through the backend's
+``to_numpy`` and ``item``) and
+``dense_kernel_s``: the workload's flops (a model, in ``FLOPS``) done as one
+square matrix product on the same device -- the practical limit. Results go to
+``results/gpu.json`` (and to ``$OUT`` when set). ``GPU_QUICK=1`` times only the
+host rows and leaves ``results/gpu.json`` alone (a dry run without a GPU).
 """
 
 from __future__ import annotations
@@ -43,6 +50,44 @@ def backends():
     return out
 
 
+# flop models of the workloads (multiply-adds count two)
+FLOPS = {
+    # QR sweep at rank 120 plus an SVD sweep (about three QRs' worth), n = 10, d = 30
+    "round X+X d=30 r=120->60": 30 * 4 * 2 * (120 * 10) * 120**2,
+    # two products per core: (r, r) x (r, n r), d = 100, n = 10, r = 20
+    "dot d=100 r=20": 100 * 2 * 2 * 10 * 20**3,
+    # SVDs of the 10 x 10^6 unfolding and the smaller ones after it
+    "tt_svd Hilbert 10^7": 2 * 4 * 10**6 * 10**2,
+    # one (1, r) x (r, r) product per point and core, 10^5 points, d = 20, r = 20
+    "evaluate 1e5 points": 10**5 * 20 * 2 * 20**2,
+    # three MTTKRPs of 200^3 data at rank 10 per sweep, 100 sweeps
+    "cp_als 200^3 r=10 100 sweeps": 100 * 3 * 2 * 200**3 * 10,
+    # local solves at rank ~10 on n = 32 over about eight sweeps (rough)
+    "amen Laplacian d=10 n=32": 8 * 10 * 2 * (10 * 32 * 10) ** 2 * 3,
+}
+
+
+def dense_kernel(xp, device, flops: int) -> float | None:
+    """Seconds of one square float64 matrix product with `flops` on the device."""
+    m = max(16, round((flops / 2) ** (1 / 3)))
+    a = xp.asarray(np.random.default_rng(0).standard_normal((m, m)), device=device)
+    res = _harness.interleaved({"mm": lambda: a @ a}, repeats=5, pause=0.0)
+    return res["mm"]["median"]
+
+
+def counted_reads(xp, fn) -> int:
+    """Host reads of one call of `fn`, through the backend's to_numpy and item."""
+    reads = []
+    to_numpy, item = xp.to_numpy, xp.item
+    xp.to_numpy = lambda a: reads.append(1) or to_numpy(a)
+    xp.item = lambda a: reads.append(1) or item(a)
+    try:
+        _harness.block(fn())
+    finally:
+        del xp.to_numpy, xp.item  # back to the class's methods
+    return len(reads)
+
+
 def main() -> dict:
     warnings.simplefilter("ignore")
     try:
@@ -59,7 +104,11 @@ def main() -> dict:
     ev = tt.TTTensor([c / np.sqrt(200) for c in tt.random((10,) * 20, 20, seed=2).cores])
     idx = np.random.default_rng(0).integers(0, 10, (100_000, 20))
     a200 = cp.random((200,) * 3, 10, seed=3).full()
-    for name, device in backends():
+    host: dict[str, float] = {}
+    found = backends()
+    if os.environ.get("GPU_QUICK"):
+        found = found[:1]
+    for name, device in found:
         xp = tnlib.backends.get(name)
         xb = x.to(backend=name, device=device)
         zb = xb + xb
@@ -82,15 +131,26 @@ def main() -> dict:
         for label, fn in work.items():
             try:
                 res = _harness.interleaved({label: fn}, repeats=5, pause=0.0)[label]
+                reads = counted_reads(xp, fn)
+                dense = dense_kernel(xp, device, FLOPS[label])
             except Exception as exc:  # noqa: BLE001 - report and go on
                 print(f"{name} {label}: failed {type(exc).__name__}: {exc}")
                 continue
-            rows.append({"backend": name + ("-cuda" if device else ""), "workload": label,
-                         **res})
-            print(f"{name:6s} {label:32s} median {res['median'] * 1e3:10.2f} ms")
+            if name == "numpy":
+                host[label] = res["median"]
+            base = host.get(label)
+            rows.append({"workload": label, "backend": name + ("-cuda" if device else ""),
+                         "median_s": res["median"], "min_s": res["min"], "max_s": res["max"],
+                         "host_median_s": base,
+                         "speedup_vs_host": base / res["median"] if base else None,
+                         "host_reads": reads, "dense_kernel_s": dense})
+            print(f"{name:6s} {label:32s} median {res['median'] * 1e3:10.2f} ms  "
+                  f"x{(base or float('nan')) / res['median']:6.2f} vs host  "
+                  f"{reads:5d} reads  dense {dense * 1e3:8.3f} ms")
     out = {"date": time.strftime("%Y-%m-%d"), "rows": rows}
-    for folder in filter(None, [os.path.join(os.path.dirname(__file__), "results"),
-                                os.environ.get("OUT")]):
+    saved = None if os.environ.get("GPU_QUICK") else os.path.join(os.path.dirname(__file__),
+                                                                     "results")
+    for folder in filter(None, [saved, os.environ.get("OUT")]):  # a dry run keeps the results
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "gpu.json"), "w") as fh:
             json.dump(out, fh, indent=1)
