@@ -28,19 +28,22 @@ def _host(xp: Any, v: Any) -> complex:
     return complex(xp.item(v))
 
 
-def _orthogonalize(xp: Any, basis: Any, w: Any) -> tuple[Any, np.ndarray]:
+def _orthogonalize(xp: Any, basis: Any, w: Any) -> tuple[Any, np.ndarray, float]:
     """Classical Gram-Schmidt against the rows of `basis`, twice ("twice is enough").
 
     Two matrix-vector products per pass instead of one small product per basis
-    vector: the Krylov loops stay fast on any backend.
+    vector: the Krylov loops stay fast on any backend. Returns the orthogonalized
+    vector, the coefficients and the vector's norm, the last two read from the device
+    together (one synchronization per Krylov step on a GPU).
     """
     coeffs = None
     for _ in range(2):
         h = xp.matmul(xp.conj(basis), w)
         w = w - xp.matmul(xp.transpose(basis), h)
-        hn = xp.to_numpy(h)
-        coeffs = hn if coeffs is None else coeffs + hn
-    return w, coeffs
+        coeffs = h if coeffs is None else coeffs + h
+    norm = xp.reshape(xp.astype(xp.norm(w), xp.dtype(coeffs)), (1,))
+    both = xp.to_numpy(xp.concatenate([coeffs, norm]))
+    return w, both[:-1], float(abs(both[-1]))
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
@@ -93,8 +96,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         k = 0
         breakdown = False
         for j in range(m):
-            w, coeffs = _orthogonalize(xp, basis, matvec(basis[j]))
-            hn = float(xp.item(xp.norm(w)))
+            w, coeffs, hn = _orthogonalize(xp, basis, matvec(basis[j]))
             coeffs = coeffs[: j + 1]
             h[: j + 1, j] = coeffs if cplx else coeffs.real
             h[j + 1, j] = hn
@@ -199,9 +201,8 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         alphas, betas = [], []
         w = matvec(v)
         for j in range(krylov_dim):
-            w, coeffs = _orthogonalize(xp, basis, w)
+            w, coeffs, b = _orthogonalize(xp, basis, w)
             alphas.append(float(np.real(coeffs[j])))
-            b = float(xp.item(xp.norm(w)))
             if b < 1e-14 * max(1.0, abs(alphas[-1])) or j == krylov_dim - 1:
                 break
             # Ritz residual for free: |b * last component of the lowest eigenvector of T|
@@ -274,8 +275,7 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         k = m
         happy = False
         for j in range(m):
-            w, coeffs = _orthogonalize(xp, basis, matvec(basis[j]))
-            hn = float(xp.item(xp.norm(w)))
+            w, coeffs, hn = _orthogonalize(xp, basis, matvec(basis[j]))
             h[: j + 1, j] = coeffs[: j + 1]
             h[j + 1, j] = hn
             if hn < 1e-13 * beta:  # invariant subspace: the result is exact

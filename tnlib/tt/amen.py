@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
@@ -422,9 +424,12 @@ def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple
 
     u, s, vh = xp.svd(mat)
     full = xp.shape(s)[0]
-    delta = tol * float(xp.item(xp.norm(s)))
-    r = truncation_rank(s, delta, max_rank, xp)
-    gnorm = max(float(xp.item(xp.norm(rhs))), 1e-300)
+    # the singular values and the right-hand side's norm in one read
+    host = np.asarray(xp.to_numpy(xp.concatenate(
+        [s, xp.reshape(xp.astype(xp.norm(rhs), xp.dtype(s)), (1,))])), dtype=np.float64)
+    delta = tol * float(np.linalg.norm(host[:-1]))
+    r = truncation_rank(host[:-1], delta, max_rank, xp)
+    gnorm = max(float(host[-1]), 1e-300)
     limit = full if max_rank is None else min(full, max_rank)
     sc = xp.astype(s, xp.dtype(vh))
 
@@ -461,9 +466,10 @@ def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: fl
     """Solve the local system; return the solution and the residual of the old core."""
     size = shape[0] * shape[1] * shape[2]
     b = xp.reshape(rhs, (-1,))
-    bnorm = max(float(xp.item(xp.norm(b))), 1e-300)
     r0 = b - xp.reshape(op(u0), (-1,))
-    res0 = float(xp.item(xp.norm(r0))) / bnorm
+    norms = xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r0)]))  # one read
+    bnorm = max(float(norms[0]), 1e-300)
+    res0 = float(norms[1]) / bnorm
     if solver == "direct" or solver == "auto" and size <= 400:
         left, core, right = parts
         mat = xp.reshape(xp.einsum("aAc,AijB,bBd->aibcjd", left, core, right), (size, size))
