@@ -224,56 +224,18 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         result = TTTensor._from_cores([xp.asarray(vals.reshape(1, -1, 1))], xp)
         info.evaluations, info.ranks, info.converged = cache.count, result.ranks, True
         return (result, info) if return_info else result
-    left = [np.zeros((1, 0), dtype=np.int64)] + [None] * (d - 1)   # I_k: (r, k) modes < k
-    right = [None] * d + [np.zeros((1, 0), dtype=np.int64)]        # J_k: (r, d-k) modes >= k
-    if x0 is not None:
-        if x0.shape != shape:
-            raise ShapeError(f"cross: x0 has shape {x0.shape}, expected {shape}")
-        right = _right_sets_from(x0, right)
-    else:
-        start = np.stack([rng.integers(0, n, size=1) for n in shape], axis=1)
-        for k in range(1, d):
-            right[k] = start[:, k:]
-    kick = [kickrank] * d
-    # each of the d-1 bonds truncated at eps/(d-1): the interpolation error of a
-    # maxvol cross grows with d, and a sqrt(d-1) split leaves an error floor
-    # near eps that costs more sweeps than the slightly larger ranks
+    left, right = _start_sets(x0, shape, rng)
     # one point of the first fibre (asked anyway) tells the precision of f's values:
     # float32 values cannot be interpolated to 1e-8, and trying costs millions of points
     cache(np.concatenate([np.zeros((1, 1), dtype=np.int64), right[1][:1]], axis=1))
     eps = honour_eps(eps, resolve("numpy"), np.empty(0, dtype=cache.value_dtype), "cross")
-    local_tol = eps / (d - 1)
-    cores: list[Any] = [None] * d
+    sweep = _Sweep(shape, cache, rng, kickrank, eps, cap, left, right, first=x0 is None)
     previous = None
     best = None
     half = 0
-    hints = None
     try:
         while half < 2 * max_sweeps:
-            forward = half % 2 == 0
-            order = range(d - 1) if forward else range(d - 1, 0, -1)
-            any_saturated = False
-            for k in order:
-                # until a bond shows rank > 1, the first half-sweep probes with one
-                # random fibre: a product function is then found at 2/3 of the cost
-                probing = half == 0 and x0 is None and not any_saturated and kick[k] > 1
-                cores[k], new_set, saturated = _step(k, forward, left, right, shape, cache,
-                                                     1 if probing else kick[k], local_tol,
-                                                     cap, rng, hints)
-                if probing and saturated:  # not a product after all: redo with full kick
-                    cores[k], new_set, saturated = _step(k, forward, left, right, shape,
-                                                         cache, kick[k], local_tol, cap, rng,
-                                                         hints)
-                any_saturated |= bool(saturated)
-                if forward:
-                    left[k + 1] = new_set
-                else:
-                    right[k] = new_set
-                kick[k] = min(2 * kick[k], 64) if saturated else max(kickrank, kick[k] // 2)
-            # the core at the end of the sweep holds the values themselves
-            last = d - 1 if forward else 0
-            cores[last] = _fibres(last, left, right, shape, cache)
-            current = TTTensor._from_cores([c.copy() for c in cores], None)
+            current, any_saturated = sweep.half_sweep(forward=half % 2 == 0)
             half += 1
             info.iterations = half
             info.max_ranks.append(max(current.ranks))
@@ -293,24 +255,13 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
                          f"{change:.2e}{extra}  evaluations {info.evaluations}  {timer():.2f} s")
             settled = not any_saturated and (current.ranks == previous.ranks if previous
                                              is not None else max(current.ranks) == 1)
+            probe_ok, sweep.hints = False, None
             if val_idx is None and (settled or change < _PROBE_CHANGE * eps):
-                # ranks settled or the change is near eps: check the tensor on random
-                # points (drawn once and reused from the cache; more are added as the
-                # evaluations grow, so that rare large entries are seen)
+                # ranks settled or the change is near eps: check the tensor on random points
                 probe_idx = _grow_probe(probe_idx, max(min(sum(shape), _PROBE_POINTS),
                                                        cache.count // _PROBE_SHARE),
                                         shape, probe_rng)
-                pv = cache(probe_idx)
-                miss = np.abs(current.evaluate(probe_idx) - pv)
-                info.probe_errors.append(float(np.linalg.norm(miss)
-                                               / max(np.linalg.norm(pv), 1e-300)))
-                probe_ok = info.probe_errors[-1] < eps
-                # a miss is a direction the index sets lack: the next half-sweep's kick
-                # fibres pass through the worst points (error-driven enrichment)
-                hints = None if probe_ok else probe_idx[np.argsort(miss)[::-1][:_HINTS]]
-            else:
-                probe_ok = False
-                hints = None
+                probe_ok, sweep.hints = _probe(current, probe_idx, cache, eps, info)
             if info.validation_errors and info.validation_errors[-1] < eps or probe_ok:
                 info.converged = True
                 info.stop_reason = (
@@ -331,11 +282,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         raise EvaluationError(f"cross: max_evals={max_evals} is too small for one sweep")
     if not info.converged and not info.stop_reason:
         info.stop_reason = f"max_sweeps={max_sweeps} reached"
-    if eps > 0:  # rounded in double precision on the host copies, like the sweeps
-        best = best.round(eps, max_rank=cap)
-    out = cache.result_dtype()  # f's precision: float32 values give a float32 train
-    result = TTTensor._from_cores([xp.asarray(c.astype(out, copy=False)) for c in best.cores],
-                                  xp)
+    result = _result(best, eps, cap, cache.result_dtype(), xp)
     info.ranks = result.ranks
     info.evaluations = cache.count
     info.wall_time = timer()
@@ -344,6 +291,90 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
                            f"change {info.errors[-1] if info.errors else float('nan'):.2e}, "
                            f"eps={eps:g})")
     return (result, info) if return_info else result
+
+
+class _Sweep:
+    """The alternating half-sweeps: index sets, kick sizes and the cores of the train."""
+
+    def __init__(self, shape: tuple, cache: _Cache, rng: np.random.Generator, kickrank: int,
+                 eps: float, cap: int | None, left: list, right: list, first: bool) -> None:
+        self.shape, self.cache, self.rng, self.cap = shape, cache, rng, cap
+        self.left, self.right = left, right
+        self.kickrank, self.kick = kickrank, [kickrank] * len(shape)
+        # each of the d-1 bonds truncated at eps/(d-1): the interpolation error of a
+        # maxvol cross grows with d, and a sqrt(d-1) split leaves an error floor
+        # near eps that costs more sweeps than the slightly larger ranks
+        self.tol = eps / (len(shape) - 1)
+        self.cores: list[Any] = [None] * len(shape)
+        self.first = first  # no x0: the first half-sweep may probe with one fibre
+        self.hints: np.ndarray | None = None  # points the last probe missed most
+
+    def half_sweep(self, forward: bool) -> tuple[TTTensor, bool]:
+        """One half-sweep; returns the train (host copies) and whether a bond saturated."""
+        d, kick = len(self.shape), self.kick
+        any_saturated = False
+        for k in (range(d - 1) if forward else range(d - 1, 0, -1)):
+            # until a bond shows rank > 1, the first half-sweep probes with one
+            # random fibre: a product function is then found at 2/3 of the cost
+            probing = self.first and not any_saturated and kick[k] > 1
+            core, new_set, saturated = self._step(k, forward, 1 if probing else kick[k])
+            if probing and saturated:  # not a product after all: redo with full kick
+                core, new_set, saturated = self._step(k, forward, kick[k])
+            self.cores[k] = core
+            any_saturated |= bool(saturated)
+            if forward:
+                self.left[k + 1] = new_set
+            else:
+                self.right[k] = new_set
+            kick[k] = min(2 * kick[k], 64) if saturated else max(self.kickrank, kick[k] // 2)
+        self.first = False
+        # the core at the end of the sweep holds the values themselves
+        last = d - 1 if forward else 0
+        self.cores[last] = _fibres(last, self.left, self.right, self.shape, self.cache)
+        return TTTensor._from_cores([c.copy() for c in self.cores], None), any_saturated
+
+    def _step(self, k: int, forward: bool, kick: int) -> tuple[np.ndarray, np.ndarray, bool]:
+        return _step(k, forward, self.left, self.right, self.shape, self.cache, kick, self.tol,
+                     self.cap, self.rng, self.hints)
+
+
+def _start_sets(x0: TTTensor | None, shape: tuple, rng: np.random.Generator
+                ) -> tuple[list, list]:
+    """Index sets to start from: ``x0``'s right sets, or one random point's tails."""
+    d = len(shape)
+    left = [np.zeros((1, 0), dtype=np.int64)] + [None] * (d - 1)   # I_k: (r, k) modes < k
+    right = [None] * d + [np.zeros((1, 0), dtype=np.int64)]        # J_k: (r, d-k) modes >= k
+    if x0 is not None:
+        if x0.shape != shape:
+            raise ShapeError(f"cross: x0 has shape {x0.shape}, expected {shape}")
+        return left, _right_sets_from(x0, right)
+    start = np.stack([rng.integers(0, n, size=1) for n in shape], axis=1)
+    for k in range(1, d):
+        right[k] = start[:, k:]
+    return left, right
+
+
+def _probe(current: TTTensor, idx: np.ndarray, cache: _Cache, eps: float, info: CrossInfo
+           ) -> tuple[bool, np.ndarray | None]:
+    """Whether `current` matches f to `eps` on the probe points; if not, the points it
+    misses most -- directions the index sets lack, through which the next half-sweep's
+    kick fibres pass (error-driven enrichment)."""
+    values = cache(idx)
+    miss = np.abs(current.evaluate(idx) - values)
+    info.probe_errors.append(float(np.linalg.norm(miss)
+                                   / max(np.linalg.norm(values), 1e-300)))
+    ok = info.probe_errors[-1] < eps
+    return ok, None if ok else idx[np.argsort(miss)[::-1][:_HINTS]]
+
+
+def _result(best: TTTensor, eps: float, cap: int | None, dtype: np.dtype, xp: Backend
+            ) -> TTTensor:
+    """The train on the caller's backend in f's precision, rounded to `eps` in double
+    precision first (on the host copies, like the sweeps)."""
+    if eps > 0:
+        best = best.round(eps, max_rank=cap)
+    return TTTensor._from_cores([xp.asarray(c.astype(dtype, copy=False)) for c in best.cores],
+                                xp)
 
 
 def _validation_set(validation: Any, shape: tuple, rng: np.random.Generator, xp: Backend,
