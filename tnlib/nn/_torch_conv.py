@@ -55,6 +55,7 @@ def cp_conv2d(conv: nn.Conv2d, rank: int, *, max_iter: int = 500, tol: float = 1
     --------
     >>> import torch
     >>> from tnlib.nn.torch import cp_conv2d
+    >>> _ = torch.manual_seed(0)
     >>> conv = torch.nn.Conv2d(16, 32, 3, padding=1)
     >>> fast = cp_conv2d(conv, rank=8)
     >>> fast(torch.randn(2, 16, 10, 10)).shape
