@@ -184,6 +184,16 @@ def test_values_of_trains_whose_cores_do_not_multiply_safely(backend):
     assert_like(x.sum(), x.cores[0][0, 0, 0])
 
 
+def test_values_of_trains_with_non_finite_cores_are_non_finite(backend):
+    # the power-of-two balancing reads the cores' peaks: inf must not become an exponent
+    x = tt.TTTensor([on(backend, np.full((1, 3, 1), np.inf)), on(backend, np.ones((1, 3, 1)))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = [x.sum(), x[0, 1], x.full(), x.evaluate(np.array([[0, 1], [2, 2]])),
+                  x.norm(), *tt.dot(x, x, log=True)]
+    assert not any(np.all(np.isfinite(np_of(v))) for v in values)
+
+
 def test_products_beyond_the_float_range_warn_and_have_a_log(backend):
     x = tt.TTTensor([on(backend, np.full((1, 3, 1), 2.0**300))] * 4)  # <x, x> = 81 * 2^2400
     with pytest.warns(tnlib.PrecisionWarning, match=r"log=True"):
@@ -428,3 +438,14 @@ def test_integer_data_and_trains_where_dense_data_belongs(backend):
                      lambda a: tucker.hooi(a, (2, 2, 2))):
             with pytest.raises(ShapeError, match="must be an array, got TTTensor"):
                 call(x)
+
+
+def test_entry_index_of_a_float_array_is_refused(backend):
+    # a 0-d float array used to be truncated to an int (2.5 -> entry 2; inf -> OverflowError)
+    x = tt.random((3, 4, 3), 2, seed=0, backend=backend)
+    for bad in (2.5, np.inf):
+        with pytest.raises(tnlib.ShapeError, match="mode 0 takes an int or a slice"):
+            x[on(backend, np.array(bad))]
+    assert_like(x[on(backend, np.array(1))].cores[0], x.cores[0])
+    with pytest.raises(tnlib.ArgumentError, match="log must be True or False"):
+        tt.dot(x, x, log="yes")

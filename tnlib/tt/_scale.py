@@ -26,8 +26,8 @@ def balanced(cores: list, xp: Any, always: bool = False) -> tuple[list, int]:
         return cores, 0
     safe = int(0.85 * _maxexp(cores[0], xp))  # 870 for float64, 108 for float32
     peaks = np.asarray(to_numpy(xp.stack([xp.max(xp.abs(c)) for c in cores])), dtype=float)
-    with np.errstate(divide="ignore"):
-        exps = np.where(peaks > 0, np.round(np.log2(np.where(peaks > 0, peaks, 1.0))), 0.0)
+    usable = np.isfinite(peaks) & (peaks > 0)  # NaN/inf cores stay as they are: NaN/inf out
+    exps = np.round(np.log2(np.where(usable, peaks, 1.0)))
     if not always and np.max(np.abs(np.cumsum(exps))) <= safe:
         return cores, 0
     return [times_pow2(c, -int(e), xp) for c, e in zip(cores, exps)], int(np.sum(exps))

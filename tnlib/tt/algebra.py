@@ -25,6 +25,13 @@ __all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "log
            "tt_sum"]
 
 
+def _train(x: Any, where: str) -> TTTensor:
+    """`x` if it is a TTTensor, else a :class:`ShapeError` naming it."""
+    if not isinstance(x, TTTensor):
+        raise ShapeError(f"{where}: x must be a TTTensor, got {type(x).__name__}")
+    return x
+
+
 def check_compatible(x: TTTensor, y: TTTensor, where: str) -> Any:
     """Same shape, backend and dtype, or a :class:`~tnlib.TnlibError` saying which differs."""
     if not isinstance(y, TTTensor):
@@ -49,7 +56,7 @@ def full(x: TTTensor) -> Any:
     >>> tt.ones((2, 3)).full().shape
     (2, 3)
     """
-    xp = x.backend
+    xp = _train(x, "full").backend
     entries = math.prod(x.shape)
     if entries > 2**48:  # beyond any memory: say so before a framework tries
         raise ShapeError(f"full: x has shape {x.shape}, {entries:.3g} entries; read entries "
@@ -174,7 +181,9 @@ def dot(x: TTTensor, y: TTTensor, log: bool = False) -> Any:
     >>> float(sign), round(float(logabs) / 2.302585092994046, 6)
     (1.0, 404.0)
     """
-    xp = check_compatible(x, y, "dot")
+    xp = check_compatible(_train(x, "dot"), y, "dot")
+    if not isinstance(log, (bool, np.bool_)):
+        raise ArgumentError(f"dot: log must be True or False, got {log!r}")
     v, log_scale, exponent = _gram(x, y, xp)
     if log:
         a = xp.abs(v)
@@ -207,9 +216,7 @@ def norm(x: TTTensor) -> Any:
     >>> float(tt.norm(tt.ones((4, 4))))
     4.0
     """
-    if not isinstance(x, TTTensor):
-        raise ShapeError(f"norm: x must be a TTTensor, got {type(x).__name__}")
-    xp = x.backend
+    xp = _train(x, "norm").backend
     v, log_scale, exponent = _gram(x, x, xp)
     if exponent % 2:  # an even exponent halves exactly
         v, exponent = v * 2, exponent - 1
@@ -231,9 +238,7 @@ def log_norm(x: TTTensor) -> Any:
     >>> round(float(tt.log_norm(x) / 2.302585092994046), 6)
     202.0
     """
-    if not isinstance(x, TTTensor):
-        raise ShapeError(f"log_norm: x must be a TTTensor, got {type(x).__name__}")
-    xp = x.backend
+    xp = _train(x, "log_norm").backend
     v, log_scale, exponent = _gram(x, x, xp)
     return 0.5 * (xp.log(xp.abs(xp.real(v))) + log_scale) + 0.5 * exponent * math.log(2.0)
 
@@ -248,7 +253,7 @@ def tt_sum(x: TTTensor) -> Any:
     >>> float(tt.ones((2, 5)).sum())
     10.0
     """
-    xp = x.backend
+    xp = _train(x, "sum").backend
     v = None
     cores, exponent = balanced(x.cores, xp)
     for c in cores:
@@ -495,7 +500,8 @@ def getitem(x: TTTensor, key: Any) -> Any:
             kept.append(c)
             continue
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral) and not (
-                xp.is_array(item) and xp.ndim(item) == 0):
+                xp.is_array(item) and xp.ndim(item) == 0
+                and xp.dtype_name(item).startswith(("int", "uint"))):
             raise ShapeError(f"TTTensor index: mode {k} takes an int or a slice, got "
                              f"{item!r}; use x.evaluate(idx) for many points")
         i = int(xp.item(item)) if xp.is_array(item) else int(item)
