@@ -154,10 +154,7 @@ def host_eager(fn: F) -> F:
         arrays = [leaf for leaf in leaves if _is_array(leaf)]
         try:
             if arrays:
-                kinds = {type(a) for a in arrays}  # one array type (a train's cores): no search
-                name = _type_backend(next(iter(kinds))) if len(kinds) == 1 else None
-                # a mismatch is the function's to report, below
-                xp = get(name) if name is not None else backend_of(arrays)
+                xp = backend_of(arrays)  # a mismatch is the function's to report, below
                 if has_backend and bound.arguments.get("backend") is not None and resolve(
                         bound.arguments["backend"]).name != xp.name:
                     return fn(*args, **kwargs)  # the function reports the conflict
