@@ -12,6 +12,7 @@ are used as they are.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -47,3 +48,23 @@ def times_pow2(a: Any, exponent: int, xp: Any) -> Any:
 
 def _maxexp(a: Any, xp: Any) -> int:
     return int(np.finfo(np.dtype(xp.dtype_name(a))).maxexp)
+
+
+def chain_host(mats: list) -> tuple[np.ndarray, int] | None:
+    """The product of NumPy matrices ``mats[0] @ mats[1] @ ...`` (the first with one row),
+    as ``(v, exponent)`` with the value ``v 2^exponent``: the small running row is kept
+    near 1 by exact powers of two, so no peak of the cores needs reading. None when one
+    product left the range on its own (an inf, or a row that fell to subnormal numbers or
+    zero): the caller then balances the cores instead."""
+    v, exponent = mats[0], 0
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for m in mats[1:]:
+            v = v @ m
+            peak = float(abs(v).max()) if v.size else 0.0
+            if not 2.0**-900 < peak < math.inf:
+                return None
+            k = math.frexp(peak)[1]
+            if abs(k) > 300:
+                v = v * math.ldexp(1.0, -k)
+                exponent += k
+    return v, exponent

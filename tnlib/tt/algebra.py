@@ -17,7 +17,7 @@ from .._info import user_stacklevel
 from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning, ShapeError
-from ._scale import balanced, times_pow2
+from ._scale import balanced, chain_host, times_pow2
 from .tensor import TTTensor
 
 __all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "log_norm", "norm",
@@ -254,6 +254,10 @@ def tt_sum(x: TTTensor) -> Any:
     10.0
     """
     xp = _train(x, "sum").backend
+    if xp.free_reads:  # the running row kept in range as it goes, no peaks to read
+        chained = chain_host([xp.sum(c, axis=1) for c in x.cores])
+        if chained is not None:
+            return times_pow2(chained[0][0, 0], chained[1], xp)
     v = None
     cores, exponent = balanced(x.cores, xp)
     for c in cores:
@@ -469,6 +473,22 @@ def _evaluate_gather(x: TTTensor, idx: Any, xp: Any) -> Any:
     return v[:, 0]
 
 
+def _index_item(xp: Any, item: Any, k: int, n: int) -> Any:
+    """A slice as it is, or an index of mode `k` (size `n`) as an int in ``[0, n)``."""
+    if isinstance(item, slice):
+        return item
+    if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral) and not (
+            xp.is_array(item) and xp.ndim(item) == 0
+            and xp.dtype_name(item).startswith(("int", "uint"))):
+        raise ShapeError(f"TTTensor index: mode {k} takes an int or a slice, got "
+                         f"{item!r}; use x.evaluate(idx) for many points")
+    i = int(xp.item(item)) if xp.is_array(item) else int(item)
+    if not -n <= i < n:
+        raise ShapeError(f"TTTensor index: index {i} is out of range for mode {k} of "
+                         f"size {n}")
+    return i % n
+
+
 def getitem(x: TTTensor, key: Any) -> Any:
     """``x[i1, ..., id]`` (an entry, 0-d) or ``x[:, 3, 1:4]`` (a TTTensor of the kept modes).
 
@@ -484,31 +504,26 @@ def getitem(x: TTTensor, key: Any) -> Any:
     if len(key) > d:
         raise ShapeError(f"TTTensor index: {len(key)} indices for a tensor with {d} modes")
     key = key + (slice(None),) * (d - len(key))
+    items = [_index_item(xp, item, k, x.shape[k]) for k, item in enumerate(key)]
+    if xp.free_reads and not any(isinstance(i, slice) for i in items):  # one entry
+        chained = chain_host([c[:, i, :] for c, i in zip(x.cores, items)])
+        if chained is not None:
+            return times_pow2(chained[0][0, 0], chained[1], xp)
     kept: list[Any] = []
     pending = None
     cores, exponent = balanced(x.cores, xp)
-    for k, (c, item) in enumerate(zip(cores, key)):
-        n = x.shape[k]
+    for k, (c, item) in enumerate(zip(cores, items)):
         if isinstance(item, slice):
             c = c[:, item, :]
             if xp.shape(c)[1] == 0:
                 raise ShapeError(f"TTTensor index: slice {item} selects nothing in mode {k} "
-                                 f"of size {n}")
+                                 f"of size {x.shape[k]}")
             if pending is not None:
                 c = xp.einsum("ab,bnc->anc", pending, c)
                 pending = None
             kept.append(c)
             continue
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral) and not (
-                xp.is_array(item) and xp.ndim(item) == 0
-                and xp.dtype_name(item).startswith(("int", "uint"))):
-            raise ShapeError(f"TTTensor index: mode {k} takes an int or a slice, got "
-                             f"{item!r}; use x.evaluate(idx) for many points")
-        i = int(xp.item(item)) if xp.is_array(item) else int(item)
-        if not -n <= i < n:
-            raise ShapeError(f"TTTensor index: index {i} is out of range for mode {k} of "
-                             f"size {n}")
-        m = c[:, i % n, :]
+        m = c[:, item, :]
         pending = m if pending is None else pending @ m
     if not kept:
         return times_pow2(pending[0, 0], exponent, xp)
