@@ -141,6 +141,13 @@ class Backend:
             return float(np.finfo(np.float32).eps)
         return float(np.finfo(np.float64).eps)
 
+    def finfo_tiny(self, x: Any) -> float:
+        """Smallest positive normal number of the (real part of the) dtype of `x`."""
+        name = self.dtype_name(x)
+        if name in ("float32", "complex64"):
+            return float(np.finfo(np.float32).tiny)
+        return float(np.finfo(np.float64).tiny)
+
     # -------------------------------------------------------------- conversion
     def asarray(self, data: Any, dtype: Any = None, device: Any = None) -> Any:
         """Native array from `data` (array of any backend, NumPy array, list, scalar).
@@ -375,12 +382,17 @@ class Backend:
         """``numpy.take_along_axis``."""
         raise self._missing("take_along_axis")
 
-    def index_update(self, a: Any, index: Any, values: Any) -> Any:
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
         """New array equal to `a` except ``out[index] = values``; `a` is untouched.
 
         `index` is anything basic NumPy indexing accepts (ints, slices, tuples of
         them) or an integer array for the first axis. Gradients flow to both `a`
         (outside `index`) and `values`.
+
+        ``reuse=True``: the caller owns `a` and never reads it again, so a backend
+        with mutable arrays may write into it instead of copying it (NumPy, CuPy,
+        and torch when no gradient is recorded through `a` or `values`); a Krylov
+        basis filled row by row then costs one row per step, not the whole basis.
         """
         raise self._missing("index_update")
 

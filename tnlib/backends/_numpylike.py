@@ -83,8 +83,8 @@ class NumpyLikeBackend(Backend):
     def take_along_axis(self, a: Any, indices: Any, axis: int) -> Any:
         return self.np.take_along_axis(a, indices, axis=axis)
 
-    def index_update(self, a: Any, index: Any, values: Any) -> Any:
-        out = a.copy()
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
+        out = a if reuse and a.flags.writeable else a.copy()
         out[index] = values
         return out
 

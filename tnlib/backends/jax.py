@@ -104,7 +104,7 @@ class JaxBackend(NumpyLikeBackend):
     def synchronize(self, a: Any) -> Any:
         return a.block_until_ready() if hasattr(a, "block_until_ready") else a
 
-    def index_update(self, a: Any, index: Any, values: Any) -> Any:
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
         return a.at[index].set(values)
 
     def index_add(self, a: Any, index: Any, values: Any) -> Any:

@@ -176,8 +176,12 @@ class TorchBackend(Backend):
     def take_along_axis(self, a: Any, indices: Any, axis: int) -> Any:
         return self.torch.take_along_dim(a, self._long(indices, a), dim=axis)
 
-    def index_update(self, a: Any, index: Any, values: Any) -> Any:
-        out = a.clone()
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
+        grads = a.requires_grad or isinstance(values, self.torch.Tensor) and values.requires_grad
+        check = _functorch_check()
+        wrapped = check is not None and (check(a) or isinstance(values, self.torch.Tensor)
+                                         and check(values))
+        out = a if reuse and not grads and not wrapped else a.clone()
         out[self._index(index, a)] = values
         return out
 
@@ -264,9 +268,13 @@ class TorchBackend(Backend):
         return self.torch.imag(a) if a.is_complex() else self.torch.zeros_like(a)
 
     def maximum(self, a: Any, b: Any) -> Any:
+        if isinstance(b, (int, float)):  # one kernel, no scalar copied to the device
+            return self.torch.clamp_min(a, b)
         return self.torch.maximum(a, self._tensor_like(b, a))
 
     def minimum(self, a: Any, b: Any) -> Any:
+        if isinstance(b, (int, float)):
+            return self.torch.clamp_max(a, b)
         return self.torch.minimum(a, self._tensor_like(b, a))
 
     def clip(self, a: Any, low: Any, high: Any) -> Any:
@@ -328,6 +336,8 @@ class TorchBackend(Backend):
 
     def _diag_phase(self, r: Any) -> Any:
         d = self.torch.diagonal(r, dim1=-2, dim2=-1)
+        if not d.is_complex():  # +-1 (a zero diagonal entry keeps its row): two kernels
+            return self.torch.copysign(self.torch.ones_like(d), d)
         mag = self.torch.abs(d)
         safe = self.torch.where(mag == 0, self.torch.ones_like(mag), mag)
         return self.torch.where(mag == 0, self.torch.ones_like(d), d / safe)

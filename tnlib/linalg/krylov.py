@@ -87,7 +87,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         m = min(restart, max_iter - iters)
         # fixed-shape basis (unused rows are zero): one compiled kernel per size on JAX
         basis = xp.index_update(xp.zeros((m + 1,) + tuple(xp.shape(b)), dtype=xp.dtype(b),
-                                         device=xp.device(b)), 0, r / beta)
+                                         device=xp.device(b)), 0, r / beta, reuse=True)
         dtype = np.complex128 if cplx else np.float64
         h = np.zeros((m + 1, m), dtype=dtype)
         cs, sn = np.zeros(m, dtype=dtype), np.zeros(m, dtype=dtype)
@@ -117,7 +117,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
                 break
             if abs(g[k]) / bnorm <= tol:
                 break
-            basis = xp.index_update(basis, j + 1, w / hn)
+            basis = xp.index_update(basis, j + 1, w / hn, reuse=True)
         y = np.zeros(m + 1, dtype=dtype)
         y[:k] = np.linalg.solve(np.triu(h[:k, :k]), g[:k]) if k else 0.0
         coef = xp.asarray(y if cplx else y.real, dtype=xp.dtype(b), device=xp.device(b))
@@ -197,7 +197,8 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     value, res = float("nan"), float("inf")
     for _ in range(max_restarts):
         basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
-                                         dtype=xp.dtype(v0), device=xp.device(v0)), 0, v)
+                                         dtype=xp.dtype(v0), device=xp.device(v0)), 0, v,
+                                 reuse=True)
         alphas, betas = [], []
         w = matvec(v)
         for j in range(krylov_dim):
@@ -210,7 +211,7 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
             if b * abs(sv[-1, 0]) <= 0.5 * tol * max(1.0, abs(th[0])):
                 break
             betas.append(b)
-            basis = xp.index_update(basis, j + 1, w / b)
+            basis = xp.index_update(basis, j + 1, w / b, reuse=True)
             w = matvec(basis[j + 1])
         t = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
         evals, evecs = np.linalg.eigh(t)
@@ -270,7 +271,7 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         if beta == 0:
             return v, True
         basis = xp.index_update(xp.zeros((m,) + tuple(xp.shape(v)), dtype=xp.dtype(v),
-                                         device=xp.device(v)), 0, v / beta)
+                                         device=xp.device(v)), 0, v / beta, reuse=True)
         h = np.zeros((m + 1, m), dtype=np.complex128)
         k = m
         happy = False
@@ -282,7 +283,7 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
                 k, happy = j + 1, True
                 break
             if j < m - 1:
-                basis = xp.index_update(basis, j + 1, w / hn)
+                basis = xp.index_update(basis, j + 1, w / hn, reuse=True)
         e = host.expm(dt * h[:k, :k])[:, 0]
         if not happy and abs(h[k, k - 1] * e[k - 1]) > tol:
             return v, False

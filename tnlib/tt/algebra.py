@@ -137,20 +137,22 @@ def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
     """The interface sweep, its matrix divided by its norm after every core.
 
     Also returns the smallest of those norms: below ~1e-290 a product went subnormal and
-    lost digits before the rescaling could act.
+    lost digits before the rescaling could act. Five array operations per core (two
+    products, the norm, its floor at the smallest normal number, the division); the
+    logarithms and the minimum are taken once, over all norms stacked, at the end: on a
+    GPU every operation is a kernel launch.
     """
     v = None
-    log_scale = 0.0
-    smallest = None
+    norms = []
     conj = xp.is_complex(xcores[0])  # conj of a real array would only copy it
+    tiny = xp.finfo_tiny(xcores[0])
     for xc, yc in zip(xcores, ycores):
         v = _interface_step(v, xc, yc, conj, xp)
-        s = xp.norm(v)
-        smallest = s if smallest is None else xp.minimum(smallest, s)
-        s = xp.where(s > 0, s, xp.ones_like(s))
-        v = v / xp.astype(s, xp.dtype(v))
-        log_scale = log_scale + xp.log(s)
-    return v[0, 0], log_scale, smallest
+        s = xp.maximum(xp.norm(v), tiny)  # a zero matrix stays zero, its log finite
+        norms.append(s)
+        v = v / (xp.astype(s, xp.dtype(v)) if xp.is_complex(v) else s)
+    s = xp.stack(norms)
+    return v[0, 0], xp.sum(xp.log(s)), xp.min(s)
 
 
 @host_eager

@@ -119,11 +119,15 @@ def _maybe_deficient(rf: Any, xp: Any) -> bool:
 
 
 def _safe_norm(a: Any, xp: Any) -> Any:
-    """Frobenius norm (1 for zero), without overflow from the squares of huge entries."""
-    m = xp.max(xp.abs(a))
-    m = xp.where(m > 0, m, xp.ones_like(m))
-    s = m * xp.norm(a / xp.astype(m, xp.dtype(a)))
-    return xp.where(s > 0, s, xp.ones_like(s))
+    """Frobenius norm, without overflow from the squares of huge entries.
+
+    Floored at the dtype's smallest normal number, so that dividing by it keeps a zero
+    matrix zero and its logarithm stays finite (one operation where a test and a select
+    would be two kernel launches on a GPU).
+    """
+    tiny = xp.finfo_tiny(a)
+    m = xp.maximum(xp.max(xp.abs(a)), tiny)
+    return xp.maximum(m * xp.norm(a / xp.astype(m, xp.dtype(a))), tiny)
 
 
 @host_eager
@@ -181,9 +185,8 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     eps = honour_eps(eps, xp, cores[0], "round")
     if not xp.is_traced(cores[0]) and xp.reads_synchronize(cores[0]):
         return _round_one_read(cores, eps, bounds, xp)
-    log_scale = 0.0
-    for k in range(d - 1, 0, -1):
-        log_scale = log_scale + xp.log(qr_right(cores, k, xp, normalize=True, compress=True))
+    norms = [qr_right(cores, k, xp, normalize=True, compress=True) for k in range(d - 1, 0, -1)]
+    log_scale = xp.sum(xp.log(xp.stack(norms)))
     if not xp.is_traced(cores[0]):  # NaN or inf in any core has reached both by now
         head, ls = float(xp.item(xp.norm(cores[0]))), float(xp.item(log_scale))
         if not (math.isfinite(head) and (math.isfinite(ls) or ls == -math.inf)):
@@ -220,14 +223,13 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     reads are not.
     """
     d = len(cores)
-    log_scale = 0.0
-    for k in range(d - 1):
-        log_scale = log_scale + xp.log(qr_left(cores, k, xp, normalize=True))
+    norms = [qr_left(cores, k, xp, normalize=True) for k in range(d - 1)]
     values = []
     for k in range(d - 1, 0, -1):
         nrm, factor = qr_right(cores, k, xp, normalize=True, with_factor=True)
-        log_scale = log_scale + xp.log(nrm)
+        norms.append(nrm)
         values.append(xp.svdvals(factor))  # it sat between orthonormal halves
+    log_scale = xp.sum(xp.log(xp.stack(norms)))  # one logarithm and one sum, not 2(d-1)
     values = values[::-1]
     width = max(xp.shape(v)[0] for v in values)
     real = xp.dtype(values[0])
