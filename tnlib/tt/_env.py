@@ -16,14 +16,45 @@ def ones_env(xp: Any, dtype: Any, device: Any, three: bool = True) -> Any:
     return xp.ones((1, 1, 1) if three else (1, 1), dtype=dtype, device=device)
 
 
-def left3(xp: Any, env: Any, bra: Any, op: Any, ket: Any) -> Any:
-    """``(p, R, r) -> (p', R', r')`` across one core of ``<bra| op |ket>``."""
-    return xp.einsum("aAb,aic,AijB,bjd->cBd", env, xp.conj(bra), op, ket)
+def op_layout(xp: Any, op: Any) -> Any:
+    """An MPO core ``(A, i, j, B)`` laid out as the matrix ``((i B), (A j))``: the form in
+    which :func:`left3`, :func:`right3` and :func:`k_apply1_fused` apply it as one
+    (broadcast) matrix product. Made once per core and sweep."""
+    ra, m, n, rb = xp.shape(op)
+    return xp.reshape(xp.transpose(op, (1, 3, 0, 2)), (m * rb, ra * n))
 
 
-def right3(xp: Any, env: Any, bra: Any, op: Any, ket: Any) -> Any:
-    """``(p', R', r') -> (p, R, r)`` across one core of ``<bra| op |ket>``."""
-    return xp.einsum("aic,AijB,bjd,cBd->aAb", xp.conj(bra), op, ket, env)
+def left3(xp: Any, env: Any, bra: Any, op: Any, ket: Any, opt: Any = None) -> Any:
+    """``(p, R, r) -> (p', R', r')`` across one core of ``<bra| op |ket>``.
+
+    Three matrix products and no transposed copies (``opt``: the :func:`op_layout` of
+    `op`, when the caller keeps it): ``env ket`` as ``(a, (A j), d)``, the operator on it
+    as ``(a, (i B), d)``, then ``bra^H`` over ``(a i)``.
+    """
+    a, ra, b = xp.shape(env)
+    _, m, c = xp.shape(bra)
+    _, n, d = xp.shape(ket)
+    opt = op_layout(xp, op) if opt is None else opt
+    rb = xp.shape(opt)[0] // m
+    t = xp.reshape(xp.reshape(env, (a * ra, b)) @ xp.reshape(ket, (b, n * d)), (a, ra * n, d))
+    t = opt @ t                                                           # (a, i B, d)
+    out = xp.transpose(xp.conj(xp.reshape(bra, (a * m, c)))) @ xp.reshape(t, (a * m, rb * d))
+    return xp.reshape(out, (c, rb, d))
+
+
+def right3(xp: Any, env: Any, bra: Any, op: Any, ket: Any, opt: Any = None) -> Any:
+    """``(p', R', r') -> (p, R, r)`` across one core of ``<bra| op |ket>`` (the mirror of
+    :func:`left3`, as three matrix products)."""
+    c, rb, d = xp.shape(env)
+    a, m, _ = xp.shape(bra)
+    b, n, _ = xp.shape(ket)
+    opt = op_layout(xp, op) if opt is None else opt
+    ra = xp.shape(opt)[1] // n
+    t = xp.reshape(xp.reshape(xp.conj(bra), (a * m, c)) @ xp.reshape(env, (c, rb * d)),
+                   (a, m * rb, d))                                        # (a, i B, d)
+    t = xp.transpose(opt) @ t                                             # (a, A j, d)
+    out = xp.reshape(t, (a * ra, n * d)) @ xp.transpose(xp.reshape(ket, (b, n * d)))
+    return xp.reshape(out, (a, ra, b))
 
 
 def left2(xp: Any, env: Any, bra: Any, ket: Any) -> Any:
@@ -87,8 +118,34 @@ def svd_split(xp: Any, mat: Any, eps: float, max_rank: int | None) -> tuple[Any,
 
 
 # array-first forms for tnlib._info.compiled (jax.jit / tf.function, cached per shape)
-def k_apply1(left: Any, op: Any, right: Any, u: Any, xp: Any) -> Any:
-    return apply1(xp, left, op, right, u)
+def one_site(xp: Any, apply: Any, left: Any, op: Any, right: Any, opt: Any = None) -> Any:
+    """``u -> `` the one-site effective operator applied to ``u``, its operands laid out once
+    per local problem; `apply` is :func:`k_apply1_fused`, usually compiled
+    (:func:`tnlib._info.compiled`), and `opt` the :func:`op_layout` of `op` if kept."""
+    a, ra, c = xp.shape(left)
+    rr, rb, rd = xp.shape(right)
+    left2 = xp.reshape(left, (a * ra, c))
+    opt = op_layout(xp, op) if opt is None else opt
+    rightp = xp.reshape(xp.transpose(right, (1, 2, 0)), (rb * rd, rr))   # ((B d), b)
+    return lambda u: apply(left2, opt, rightp, u)
+
+
+def k_apply1_fused(left2: Any, opt: Any, rightp: Any, u: Any, xp: Any) -> Any:
+    """:func:`apply1` on the layouts of :func:`one_site`: ``u (c, j, d) -> (a, i, b)``.
+
+    ``left @ u`` gives ``(a, (A j), d)``, the operator ``((i B), (A j))`` acts on it as one
+    broadcast product, giving ``(a, (i B), d)``, whose ``((a i), (B d))`` view meets the
+    right interface ``((B d), b)``: ``O(R n r^3 + R^2 n^2 r^2)`` flops, three kernels.
+    """
+    _, c = xp.shape(left2)
+    _, n, d = xp.shape(u)
+    ra = xp.shape(opt)[1] // n
+    a = xp.shape(left2)[0] // ra
+    bd, b = xp.shape(rightp)
+    y = xp.reshape(left2 @ xp.reshape(u, (c, n * d)), (a, ra * n, d))
+    y = opt @ y                                                           # (a, i B, d)
+    m = xp.shape(opt)[0] * d // bd
+    return xp.reshape(xp.reshape(y, (a * m, bd)) @ rightp, (a, m, b))
 
 
 def k_apply2(left: Any, op1: Any, op2: Any, right: Any, w: Any, xp: Any) -> Any:

@@ -29,6 +29,7 @@ from .._validation import (
     honour_eps,
 )
 from ..backends import backend_of
+from ..backends import get as _get_backend
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import gmres
@@ -338,7 +339,7 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
     """One left-to-right AMEn pass over right-orthogonal x (and z); x, z updated in place."""
     d = len(x)
     dt, dev = xp.dtype(x[0]), xp.device(x[0])
-    apply1 = compiled(xp, env.k_apply1)
+    apply1 = compiled(xp, env.k_apply1_fused)
     one3 = env.ones_env(xp, dt, dev)
     # right interfaces, index k = bond to the right of core k-1
     xa_r = [None] * (d + 1)
@@ -362,8 +363,7 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         shape = xp.shape(x[k])
         u0 = x[k]
 
-        def op(v: Any, k: int = k, xa_l: Any = xa_l) -> Any:
-            return apply1(xa_l, a[k], xa_r[k + 1], v)
+        op = env.one_site(xp, apply1, xa_l, a[k], xa_r[k + 1])
 
         if local_solver == "identity":  # orthonormal bases: the projection is the solution
             u = rhs_k
@@ -428,7 +428,7 @@ def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple
     host = np.asarray(xp.to_numpy(xp.concatenate(
         [s, xp.reshape(xp.astype(xp.norm(rhs), xp.dtype(s)), (1,))])), dtype=np.float64)
     delta = tol * float(np.linalg.norm(host[:-1]))
-    r = truncation_rank(host[:-1], delta, max_rank, xp)
+    r = truncation_rank(host[:-1], delta, max_rank, _get_backend("numpy"))  # host values
     gnorm = max(float(host[-1]), 1e-300)
     limit = full if max_rank is None else min(full, max_rank)
     sc = xp.astype(s, xp.dtype(vh))

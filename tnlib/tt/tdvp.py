@@ -162,7 +162,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     info = TdvpInfo()
     timer = Timer()
     report = Reporter("tdvp", steps, verbose, progress, callback)
-    apply1, apply0 = compiled(xp, env.k_apply1), compiled(xp, env.k_apply0)
+    apply1, apply0 = compiled(xp, env.k_apply1_fused), compiled(xp, env.k_apply0)
 
     def evolve(v: Any, apply: Callable, tau: float) -> Any:
         shape = xp.shape(v)
@@ -180,8 +180,8 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             _report(info, step, steps, dt, cores, timer, report, xp)
             continue
         for k in range(d):  # left to right
-            cores[k] = evolve(cores[k], lambda u, k=k: apply1(left[k], ops[k], right[k + 1],
-                                                              u), half)
+            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1]),
+                              half)
             if k == d - 1:
                 break
             r, n, rr = xp.shape(cores[k])
@@ -191,8 +191,8 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             rf = evolve(rf, lambda c, k=k: apply0(left[k + 1], right[k + 1], c), -half)
             cores[k + 1] = xp.einsum("ab,bnc->anc", rf, cores[k + 1])
         for k in range(d - 1, -1, -1):  # right to left
-            cores[k] = evolve(cores[k], lambda u, k=k: apply1(left[k], ops[k], right[k + 1],
-                                                              u), half)
+            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1]),
+                              half)
             if k == 0:
                 break
             r, n, rr = xp.shape(cores[k])
@@ -270,8 +270,8 @@ class _TwoSite:
             cores[k + 1] = xp.reshape(xp.astype(s, xp.dtype(vh))[:, None] * vh, (rk, n2, rr))
             left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k])
             if k < d - 2:
-                cores[k + 1] = self.evolve(cores[k + 1], lambda u, k=k: self.apply1(
-                    left[k + 1], ops[k + 1], right[k + 2], u), -half)
+                cores[k + 1] = self.evolve(cores[k + 1], env.one_site(
+                    xp, self.apply1, left[k + 1], ops[k + 1], right[k + 2]), -half)
         for k in range(d - 2, -1, -1):  # right to left
             mat, (r, n1, n2, rr) = self._pair(k, half)
             u, s, vh, err = self._split(mat)
@@ -281,6 +281,6 @@ class _TwoSite:
             cores[k] = xp.reshape(u * xp.astype(s, xp.dtype(u))[None, :], (r, n1, rk))
             right[k + 1] = env.right3(xp, right[k + 2], cores[k + 1], ops[k + 1], cores[k + 1])
             if k > 0:
-                cores[k] = self.evolve(cores[k], lambda u, k=k: self.apply1(
-                    left[k], ops[k], right[k + 1], u), -half)
+                cores[k] = self.evolve(cores[k], env.one_site(
+                    xp, self.apply1, left[k], ops[k], right[k + 1]), -half)
         return worst
