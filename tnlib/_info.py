@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -11,7 +12,7 @@ from typing import Any
 
 from .errors import ConvergenceWarning
 
-__all__ = ["IterationInfo", "Timer", "compiled", "maybe_jit", "user_stacklevel",
+__all__ = ["IterationInfo", "Timer", "compiled", "grouped", "maybe_jit", "user_stacklevel",
            "warn_not_converged"]
 
 
@@ -113,6 +114,24 @@ def compiled(xp: Any, fn: Any, *, fuse: bool = False, **static: Any) -> Any:
             _COMPILED.clear()
         _COMPILED[key] = f
     return f
+
+
+def grouped(fn: Any) -> Any:
+    """Decorator for an array function ``fn(xp, *arrays, **static)``: where every eager
+    operation compiles for each new shape (``xp.shape_compiles``: JAX), the call runs as
+    one compiled program -- one compilation per shape pattern instead of one per
+    operation, and one dispatch per call; elsewhere `fn` runs as it is. Static
+    arguments must be hashable and are passed by keyword."""
+    def xp_last(*arrays: Any, xp: Any, **static: Any) -> Any:
+        return fn(xp, *arrays, **static)
+
+    @functools.wraps(fn)
+    def wrapper(xp: Any, *arrays: Any, **static: Any) -> Any:
+        if xp.shape_compiles:
+            return compiled(xp, xp_last, **static)(*arrays)
+        return fn(xp, *arrays, **static)
+
+    return wrapper
 
 
 @dataclass

@@ -194,29 +194,31 @@ def test_tdvp_two_site_max_rank_and_bad_method(backend):
         tt.tdvp(-1j * h, _neel(6, backend), t=1.0, method="2site", eps=-1.0)
 
 
-@pytest.mark.parametrize("accelerator", [False, True], ids=["cpu", "fake-gpu"])
-def test_solvers_in_the_framework_agree_with_the_host_path(backend, monkeypatch, accelerator):
-    # the framework path (what runs under autodiff or on a GPU) and, faked, the accelerator's
-    # read-saving branches: same results as the NumPy host path, in the caller's arrays
+@pytest.mark.filterwarnings("ignore::tnlib.ConvergenceWarning")  # two DMRG sweeps, all paths
+def test_solvers_in_the_framework_agree_with_the_host_path(backend, monkeypatch):
+    # the framework path (what runs under autodiff or on a GPU) and, with an accelerator
+    # faked, its read-saving branches: the host path's results, in the caller's arrays
+    # (one test for both, so that eager JAX compiles its operations once)
     from tnlib.backends import host_execution
 
-    a = tt.laplacian(5, 3, backend=backend)  # small: eager JAX compiles every op per shape
-    f = tt.random((5,) * 3, 2, seed=1, backend=backend)
+    a = tt.laplacian(4, 3, backend=backend)  # small: eager JAX compiles every op per shape
+    f = tt.random((4,) * 3, 2, seed=1, backend=backend)
     h = heisenberg(4, backend)
     x0 = tt.random((2,) * 4, 2, seed=2, backend=backend)
     runs = []
-    for framework in (False, True):
+    for framework, accelerator in ((False, False), (True, False), (True, True)):
         with host_execution(not framework), monkeypatch.context() as m:
-            if framework and accelerator:
+            if accelerator:
                 m.setattr(backend, "reads_synchronize", lambda arr: True)
-            runs.append((tt.amen_solve(a, f, eps=1e-10, local_solver="gmres"),
-                         tt.dmrg_eig(h, x0, max_rank=4, eps=1e-10)[0],
+            runs.append((tt.amen_solve(a, f, eps=1e-6, local_solver="gmres"),
+                         tt.dmrg_eig(h, x0, max_rank=4, max_sweeps=2)[0],
                          tt.tdvp(h, x0, 0.2, steps=2),
                          tt.tdvp(h, x0, 0.2, steps=2, method="2site", max_rank=4)))
-    (x, e, y1, y2), (xf, ef, y1f, y2f) = runs
-    assert_like(xf, f)
-    assert np.linalg.norm(np_of(xf) - np_of(x)) <= 1e-8 * np.linalg.norm(np_of(x))
-    assert abs(float(np_of(ef)) - float(np_of(e))) <= 1e-9 * abs(float(np_of(e)))
-    for y, yf in ((y1, y1f), (y2, y2f)):
-        assert_like(yf, x0)
-        assert np.linalg.norm(np_of(yf) - np_of(y)) <= 1e-9 * np.linalg.norm(np_of(y))
+    (x, e, y1, y2) = runs[0]
+    for xf, ef, y1f, y2f in runs[1:]:
+        assert_like(xf, f)
+        assert np.linalg.norm(np_of(xf) - np_of(x)) <= 1e-8 * np.linalg.norm(np_of(x))
+        assert abs(float(np_of(ef)) - float(np_of(e))) <= 1e-9 * abs(float(np_of(e)))
+        for y, yf in ((y1, y1f), (y2, y2f)):
+            assert_like(yf, x0)
+            assert np.linalg.norm(np_of(yf) - np_of(y)) <= 1e-9 * np.linalg.norm(np_of(y))

@@ -228,6 +228,8 @@ class NumpyLikeBackend(Backend):
         # QR is unique only up to the phases of diag(R); make them non-negative so
         # every backend returns the same factors.
         d = self.np.diagonal(r, axis1=-2, axis2=-1)
+        if not self.np.iscomplexobj(d):  # +-1 (a zero diagonal entry keeps its row)
+            return self.np.copysign(self.np.ones_like(d), d)
         mag = self.np.abs(d)
         return self.np.where(mag == 0, self.np.ones_like(d), d / self.np.where(mag == 0, 1, mag))
 

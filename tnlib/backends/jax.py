@@ -37,6 +37,12 @@ class JaxBackend(NumpyLikeBackend):
         self._tracer = jax.core.Tracer
         self.version = jax.__version__
         _pytree.register_with_jax()
+        # Eager JAX compiles every primitive for every new shape it meets (milliseconds
+        # each): composite operations run as one compiled program, one compilation per
+        # shape instead of one per step (a QR with its sign fix was eight).
+        base = NumpyLikeBackend
+        self._qr = jax.jit(lambda a, mode: base.qr(self, a, mode), static_argnums=1)
+        self._norm = jax.jit(lambda a, axis: base.norm(self, a, axis), static_argnums=1)
 
     @property
     def default_float_dtype(self) -> str:
@@ -97,6 +103,12 @@ class JaxBackend(NumpyLikeBackend):
             if len(devices) != 1 or next(iter(devices)).platform != "cpu":
                 return False
         return True
+
+    def qr(self, a: Any, mode: str = "reduced") -> Any:
+        return self._qr(a, mode)
+
+    def norm(self, a: Any, axis: Any = None) -> Any:
+        return self._norm(a, tuple(axis) if isinstance(axis, list) else axis)
 
     def item(self, a: Any) -> Any:
         return np.asarray(a).reshape(()).item()

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._info import grouped
 from ..backends import backend_of
 from ..errors import ArgumentError
 
@@ -36,14 +37,21 @@ def _orthogonalize(xp: Any, basis: Any, w: Any) -> tuple[Any, np.ndarray, float]
     vector, the coefficients and the vector's norm, the last two read from the device
     together (one synchronization per Krylov step on a GPU).
     """
+    w, both = _project_out(xp, basis, w)
+    both = xp.to_numpy(both)
+    return w, both[:-1], float(abs(both[-1]))
+
+
+@grouped
+def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
+    """`w` with the span of `basis` removed, and its coefficients and norm in one array."""
     coeffs = None
     for _ in range(2):
         h = xp.matmul(xp.conj(basis), w)
         w = w - xp.matmul(xp.transpose(basis), h)
         coeffs = h if coeffs is None else coeffs + h
     norm = xp.reshape(xp.astype(xp.norm(w), xp.dtype(coeffs)), (1,))
-    both = xp.to_numpy(xp.concatenate([coeffs, norm]))
-    return w, both[:-1], float(abs(both[-1]))
+    return w, xp.concatenate([coeffs, norm])
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,

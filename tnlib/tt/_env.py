@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._info import grouped
+
 
 def ones_env(xp: Any, dtype: Any, device: Any, three: bool = True) -> Any:
     return xp.ones((1, 1, 1) if three else (1, 1), dtype=dtype, device=device)
 
 
+@grouped
 def op_layout(xp: Any, op: Any) -> Any:
     """An MPO core ``(A, i, j, B)`` laid out as the matrix ``((i B), (A j))``: the form in
     which :func:`left3`, :func:`right3` and :func:`k_apply1_fused` apply it as one
@@ -31,10 +34,14 @@ def left3(xp: Any, env: Any, bra: Any, op: Any, ket: Any, opt: Any = None) -> An
     `op`, when the caller keeps it): ``env ket`` as ``(a, (A j), d)``, the operator on it
     as ``(a, (i B), d)``, then ``bra^H`` over ``(a i)``.
     """
+    return _left3(xp, env, bra, op_layout(xp, op) if opt is None else opt, ket)
+
+
+@grouped
+def _left3(xp: Any, env: Any, bra: Any, opt: Any, ket: Any) -> Any:
     a, ra, b = xp.shape(env)
     _, m, c = xp.shape(bra)
     _, n, d = xp.shape(ket)
-    opt = op_layout(xp, op) if opt is None else opt
     rb = xp.shape(opt)[0] // m
     t = xp.reshape(xp.reshape(env, (a * ra, b)) @ xp.reshape(ket, (b, n * d)), (a, ra * n, d))
     t = opt @ t                                                           # (a, i B, d)
@@ -45,10 +52,14 @@ def left3(xp: Any, env: Any, bra: Any, op: Any, ket: Any, opt: Any = None) -> An
 def right3(xp: Any, env: Any, bra: Any, op: Any, ket: Any, opt: Any = None) -> Any:
     """``(p', R', r') -> (p, R, r)`` across one core of ``<bra| op |ket>`` (the mirror of
     :func:`left3`, as three matrix products)."""
+    return _right3(xp, env, bra, op_layout(xp, op) if opt is None else opt, ket)
+
+
+@grouped
+def _right3(xp: Any, env: Any, bra: Any, opt: Any, ket: Any) -> Any:
     c, rb, d = xp.shape(env)
     a, m, _ = xp.shape(bra)
     b, n, _ = xp.shape(ket)
-    opt = op_layout(xp, op) if opt is None else opt
     ra = xp.shape(opt)[1] // n
     t = xp.reshape(xp.reshape(xp.conj(bra), (a * m, c)) @ xp.reshape(env, (c, rb * d)),
                    (a, m * rb, d))                                        # (a, i B, d)
@@ -57,30 +68,36 @@ def right3(xp: Any, env: Any, bra: Any, op: Any, ket: Any, opt: Any = None) -> A
     return xp.reshape(out, (a, ra, b))
 
 
+@grouped
 def left2(xp: Any, env: Any, bra: Any, ket: Any) -> Any:
     """``(p, s) -> (p', s')`` across one core of ``<bra | ket>``."""
     return xp.einsum("ab,aic,bid->cd", env, xp.conj(bra), ket)
 
 
+@grouped
 def right2(xp: Any, env: Any, bra: Any, ket: Any) -> Any:
     return xp.einsum("aic,bid,cd->ab", xp.conj(bra), ket, env)
 
 
+@grouped
 def apply1(xp: Any, left: Any, op: Any, right: Any, u: Any) -> Any:
     """One-site effective operator: ``u (r, n, r') -> (r, m, r')``."""
     return xp.einsum("aAc,AijB,bBd,cjd->aib", left, op, right, u)
 
 
+@grouped
 def apply2(xp: Any, left: Any, op1: Any, op2: Any, right: Any, w: Any) -> Any:
     """Two-site effective operator on ``w (r, n1, n2, r')``."""
     return xp.einsum("aAc,AijB,BklC,bCd,cjld->aikb", left, op1, op2, right, w)
 
 
+@grouped
 def apply0(xp: Any, left: Any, right: Any, c: Any) -> Any:
     """Zero-site (bond) effective operator on ``c (r, r')``: left (r, R, r), right (r', R, r')."""
     return xp.einsum("aAc,bAd,cd->ab", left, right, c)
 
 
+@grouped
 def project2(xp: Any, left: Any, core: Any, right: Any) -> Any:
     """Projection of a TT right-hand side core: ``left (p, s), core (s, n, s'), right (p', s')``."""
     return xp.einsum("ab,bic,dc->aid", left, core, right)
@@ -122,12 +139,18 @@ def one_site(xp: Any, apply: Any, left: Any, op: Any, right: Any, opt: Any = Non
     """``u -> `` the one-site effective operator applied to ``u``, its operands laid out once
     per local problem; `apply` is :func:`k_apply1_fused`, usually compiled
     (:func:`tnlib._info.compiled`), and `opt` the :func:`op_layout` of `op` if kept."""
+    left2, rightp = _one_site_layout(xp, left, right)
+    opt = op_layout(xp, op) if opt is None else opt
+    return lambda u: apply(left2, opt, rightp, u)
+
+
+@grouped
+def _one_site_layout(xp: Any, left: Any, right: Any) -> tuple[Any, Any]:
+    """The left interface as ``((a A), c)`` and the right one as ``((B d), b)``."""
     a, ra, c = xp.shape(left)
     rr, rb, rd = xp.shape(right)
-    left2 = xp.reshape(left, (a * ra, c))
-    opt = op_layout(xp, op) if opt is None else opt
-    rightp = xp.reshape(xp.transpose(right, (1, 2, 0)), (rb * rd, rr))   # ((B d), b)
-    return lambda u: apply(left2, opt, rightp, u)
+    return (xp.reshape(left, (a * ra, c)),
+            xp.reshape(xp.transpose(right, (1, 2, 0)), (rb * rd, rr)))
 
 
 def k_apply1_fused(left2: Any, opt: Any, rightp: Any, u: Any, xp: Any) -> Any:
