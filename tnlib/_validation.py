@@ -180,7 +180,15 @@ def check_callable(f: Any, where: str, name: str = "f") -> Any:
 
 
 def check_finite_cores(x: Any, where: str, name: str) -> None:
-    """Refuse a tensor network (``.cores``) holding NaN or inf: one reduction per core."""
+    """Refuse a tensor network (``.cores``) holding NaN or inf: one reduction per core, one
+    read for all."""
     xp = x.backend
-    for k, c in enumerate(x.cores):
-        check_finite(c, xp, where, f"{name}.cores[{k}]")
+    cores = x.cores
+    if xp.is_traced(cores[0]) or len(cores) == 1:
+        check_finite(cores[0], xp, where, f"{name}.cores[0]")
+        return
+    # one flag per core, read together: one device synchronization, not one per core
+    flags = xp.to_numpy(xp.stack([xp.all(xp.isfinite(c)) for c in cores]))
+    for k, c in enumerate(cores):
+        if not flags[k]:
+            check_finite(c, xp, where, f"{name}.cores[{k}]")

@@ -222,3 +222,37 @@ def test_solvers_in_the_framework_agree_with_the_host_path(backend, monkeypatch)
         for y, yf in ((y1, y1f), (y2, y2f)):
             assert_like(yf, x0)
             assert np.linalg.norm(np_of(yf) - np_of(y)) <= 1e-9 * np.linalg.norm(np_of(y))
+
+
+def test_amen_rank_trials_read_ahead_find_the_same_rank():
+    # on an accelerator AMEn's residual truncation tries several ranks per read; the rank
+    # found must be the one-trial-per-read search's, whatever the residuals do
+    from tnlib.tt.amen import _trial_ranks
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        limit = int(rng.integers(1, 14))
+        r = int(rng.integers(1, limit + 1))
+        good = rng.random(limit + 1) < rng.random()
+        reads = []
+
+        def meets(ranks, good=good, reads=reads):
+            reads.append(len(ranks))
+            return [bool(good[q]) for q in ranks]
+
+        def one_by_one(r, limit=limit, good=good):  # the search, one trial at a time
+            if r >= limit or good[r]:
+                while r > 1 and good[r - 1]:
+                    r -= 1
+                return r
+            while r < limit:
+                r = min(limit, r + max(1, r // 4))
+                if good[r]:
+                    break
+            return r
+
+        expected = one_by_one(r)
+        for ahead in (1, 2, 3, 4, 6):
+            calls = len(reads)
+            assert _trial_ranks(r, limit, meets, ahead) == expected
+            assert all(n <= ahead for n in reads[calls:])

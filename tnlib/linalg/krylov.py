@@ -37,21 +37,33 @@ def _orthogonalize(xp: Any, basis: Any, w: Any) -> tuple[Any, np.ndarray, float]
     vector, the coefficients and the vector's norm, the last two read from the device
     together (one synchronization per Krylov step on a GPU).
     """
-    w, both = _project_out(xp, basis, w)
+    w, _, both = _project_out(xp, basis, w)
     both = xp.to_numpy(both)
     return w, both[:-1], float(abs(both[-1]))
 
 
 @grouped
-def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
-    """`w` with the span of `basis` removed, and its coefficients and norm in one array."""
+def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any, Any]:
+    """`w` with the span of `basis` removed, the same divided by its norm (floored at the
+    smallest normal number), and the coefficients and the norm in one array."""
     coeffs = None
     for _ in range(2):
         h = xp.matmul(xp.conj(basis), w)
         w = w - xp.matmul(xp.transpose(basis), h)
         coeffs = h if coeffs is None else coeffs + h
-    norm = xp.reshape(xp.astype(xp.norm(w), xp.dtype(coeffs)), (1,))
-    return w, xp.concatenate([coeffs, norm])
+    nrm = xp.norm(w)
+    unit = w / xp.astype(xp.maximum(nrm, xp.finfo_tiny(w)), xp.dtype(w))
+    return w, unit, xp.concatenate([coeffs, xp.reshape(xp.astype(nrm, xp.dtype(coeffs)), (1,))])
+
+
+def _read_block(xp: Any, b: Any) -> int:
+    """Krylov steps taken between reads: 1 where reads are free; on an accelerator a few
+    steps run ahead and their coefficients come back in one read (steps past convergence
+    are discarded, so the iterates are those of the one-step loop)."""
+    return 4 if not xp.is_traced(b) and xp.reads_synchronize(b) else 1
+
+
+_RUN_AHEAD = 16  # the longest run of Krylov steps between reads (4, 8, 16, 16, ...)
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
@@ -83,12 +95,11 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     True
     """
     xp = backend_of(b)
-    bnorm = float(xp.item(xp.norm(b)))
-    if bnorm == 0:
-        return xp.zeros_like(b), 0.0, 0
     x = xp.zeros_like(b) if x0 is None else x0
     r = b - matvec(x) if x0 is not None else b
-    beta = float(xp.item(xp.norm(r)))
+    bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
+    if bnorm == 0:
+        return xp.zeros_like(b), 0.0, 0
     iters = 0
     cplx = xp.is_complex(b)
     while beta / bnorm > tol and iters < max_iter:
@@ -102,30 +113,40 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         g = np.zeros(m + 1, dtype=dtype)
         g[0] = beta
         k = 0
-        breakdown = False
-        for j in range(m):
-            w, coeffs, hn = _orthogonalize(xp, basis, matvec(basis[j]))
-            coeffs = coeffs[: j + 1]
-            h[: j + 1, j] = coeffs if cplx else coeffs.real
-            h[j + 1, j] = hn
-            for i in range(j):  # earlier Givens rotations on the new column
-                t = np.conj(cs[i]) * h[i, j] + sn[i] * h[i + 1, j]
-                h[i + 1, j] = -sn[i] * h[i, j] + cs[i] * h[i + 1, j]
-                h[i, j] = t
-            rho = math.hypot(abs(h[j, j]), hn)
-            cs[j] = h[j, j] / rho if rho else 1.0
-            sn[j] = hn / rho if rho else 0.0
-            h[j, j], h[j + 1, j] = rho, 0.0
-            g[j + 1] = -sn[j] * g[j]
-            g[j] = np.conj(cs[j]) * g[j]
-            k = j + 1
-            iters += 1
-            if hn <= 1e-14 * beta:
-                breakdown = True
-                break
-            if abs(g[k]) / bnorm <= tol:
-                break
-            basis = xp.index_update(basis, j + 1, w / hn, reuse=True)
+        breakdown = done = False
+        block = _read_block(xp, b)
+        j = 0
+        while j < m and not done:
+            steps = []
+            ahead = block
+            block = min(2 * block, _RUN_AHEAD) if block > 1 else 1
+            for jj in range(j, min(j + ahead, m)):  # run ahead, read once
+                _, unit, both = _project_out(xp, basis, matvec(basis[jj]))
+                steps.append(both)
+                basis = xp.index_update(basis, jj + 1, unit, reuse=True)
+            table = xp.to_numpy(xp.stack(steps)) if len(steps) > 1 else xp.to_numpy(
+                steps[0])[None, :]
+            for row in table:
+                coeffs, hn = row[: j + 1], float(abs(row[-1]))
+                h[: j + 1, j] = coeffs if cplx else coeffs.real
+                h[j + 1, j] = hn
+                for i in range(j):  # earlier Givens rotations on the new column
+                    t = np.conj(cs[i]) * h[i, j] + sn[i] * h[i + 1, j]
+                    h[i + 1, j] = -sn[i] * h[i, j] + cs[i] * h[i + 1, j]
+                    h[i, j] = t
+                rho = math.hypot(abs(h[j, j]), hn)
+                cs[j] = h[j, j] / rho if rho else 1.0
+                sn[j] = hn / rho if rho else 0.0
+                h[j, j], h[j + 1, j] = rho, 0.0
+                g[j + 1] = -sn[j] * g[j]
+                g[j] = np.conj(cs[j]) * g[j]
+                j += 1
+                k = j
+                iters += 1
+                breakdown = hn <= 1e-14 * beta
+                if breakdown or abs(g[k]) / bnorm <= tol:
+                    done = True
+                    break
         y = np.zeros(m + 1, dtype=dtype)
         y[:k] = np.linalg.solve(np.triu(h[:k, :k]), g[:k]) if k else 0.0
         coef = xp.asarray(y if cplx else y.real, dtype=xp.dtype(b), device=xp.device(b))

@@ -433,21 +433,56 @@ def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple
     limit = full if max_rank is None else min(full, max_rank)
     sc = xp.astype(s, xp.dtype(vh))
 
-    def meets(r: int) -> bool:
-        trial = xp.reshape(u[:, :r] @ (sc[:r, None] * vh[:r, :]), shape)
-        return float(xp.item(xp.norm(rhs - op(trial)))) <= tol * gnorm
+    ahead = 4 if xp.reads_synchronize(mat) else 1  # trials read together on a device
 
-    if r >= limit or meets(r):
-        # the Frobenius rank is often more than the residual needs (the operator damps
-        # the discarded directions): step down while the residual still meets the target
-        while r > 1 and meets(r - 1):
-            r -= 1
-        return u[:, :r], s[:r], vh[:r, :]
-    while r < limit:
-        r = min(limit, r + max(1, r // 4))
-        if meets(r):
-            break
+    def meets(ranks: list) -> list:
+        """Whether each trial rank meets the target: one read for all of them."""
+        norms = []
+        for q in ranks:
+            trial = xp.reshape(u[:, :q] @ (sc[:q, None] * vh[:q, :]), shape)
+            norms.append(xp.norm(rhs - op(trial)))
+        values = xp.to_numpy(xp.stack(norms)) if len(norms) > 1 else [xp.item(norms[0])]
+        return [float(v) <= tol * gnorm for v in values]
+
+    r = _trial_ranks(r, limit, meets, ahead)
     return u[:, :r], s[:r], vh[:r, :]
+
+
+def _trial_ranks(r: int, limit: int, meets: Callable, ahead: int) -> int:
+    """The rank search of :func:`_residual_truncation`, `ahead` trials per read.
+
+    If rank `r` (or the cap) meets the target, step down while the next smaller rank
+    still does: the Frobenius rank is often more than the residual needs, as the
+    operator damps the discarded directions. Otherwise step up by a quarter at a time
+    until one meets it or the cap is reached. Trials past the first answer that
+    decides are discarded, so the rank is the one-trial-per-read search's.
+    """
+    down = list(range(r - 1, max(0, r - ahead), -1))  # r - 1, ... read along with r
+    if r < limit:
+        first = meets([r] + down)
+        if not first[0]:
+            while r < limit:  # step up
+                ups, q = [], r
+                while q < limit and len(ups) < ahead:
+                    q = min(limit, q + max(1, q // 4))
+                    ups.append(q)
+                for q, good in zip(ups, meets(ups)):
+                    r = q
+                    if good:
+                        return r
+            return r
+        answers = first[1:]
+    else:
+        answers = meets(down) if down else []
+    while True:  # step down
+        for q, good in zip(down, answers):
+            if not good:
+                return r
+            r = q
+        if r <= 1:
+            return r
+        down = list(range(r - 1, max(0, r - 1 - ahead), -1))
+        answers = meets(down)
 
 
 def _fit_rank(xp: Any, core: Any, left_rank: int) -> Any:
