@@ -5,7 +5,8 @@ Each workload is warmed up once, then timed (median of 5, device synchronized).
 One row per workload and backend: ``workload``, ``backend``, ``median_s``,
 ``host_median_s`` (NumPy, one core), ``speedup_vs_host``, ``host_reads`` (values
 moved from the device into Python per call, counted through the backend's
-``to_numpy`` and ``item``) and
+``to_numpy`` and ``item``), ``launches`` (torch: the aten operations that computed,
+``launches.py``) and
 ``dense_kernel_s``: the workload's flops (a model, in ``FLOPS``) done as one
 square matrix product on the same device -- the practical limit. Results go to
 ``results/gpu.json`` (and to ``$OUT`` when set). ``GPU_QUICK=1`` times only the
@@ -24,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import _harness  # noqa: E402
+import launches as launches_py  # noqa: E402
 
 import tnlib  # noqa: E402
 from tnlib import cp, tt  # noqa: E402
@@ -88,6 +90,42 @@ def counted_reads(xp, fn) -> int:
     return len(reads)
 
 
+def workload_data() -> dict:
+    """The NumPy inputs of the workloads (made once, moved to each backend)."""
+    big = tt.random((10,) * 100, 20, seed=1)
+    return {
+        "x": tt.random((10,) * 30, 60, seed=0),
+        "big": tt.TTTensor([c / np.sqrt(200) for c in big.cores]),
+        "hil": 1.0 / (1.0 + sum(np.ix_(*[np.arange(10.0)] * 7))),
+        "ev": tt.TTTensor([c / np.sqrt(200) for c in tt.random((10,) * 20, 20, seed=2).cores]),
+        "idx": np.random.default_rng(0).integers(0, 10, (100_000, 20)),
+        "a200": cp.random((200,) * 3, 10, seed=3).full(),
+    }
+
+
+def workloads(data: dict, name: str, device) -> dict:
+    """label -> zero-argument callable, on backend `name` and `device`."""
+    xp = tnlib.backends.get(name)
+    xb = data["x"].to(backend=name, device=device)
+    zb = xb + xb
+    bb = data["big"].to(backend=name, device=device)
+    hb = xp.asarray(data["hil"], device=device)
+    eb = data["ev"].to(backend=name, device=device)
+    ib = xp.asarray(data["idx"], device=device)
+    ab = xp.asarray(data["a200"], device=device)
+    lap = tt.laplacian(32, 10, backend=name).to(device=device)
+    ones = tt.ones((32,) * 10, backend=name, device=device)
+    return {
+        "round X+X d=30 r=120->60": lambda: zb.round(1e-8, max_rank=60).cores,
+        "dot d=100 r=20": lambda: tt.dot(bb, bb),
+        "tt_svd Hilbert 10^7": lambda: tt.tt_svd(hb, eps=1e-8).cores,
+        "evaluate 1e5 points": lambda: eb.evaluate(ib),
+        "cp_als 200^3 r=10 100 sweeps": lambda: cp.cp_als(ab, 10, max_iter=100, tol=0,
+                                                          init="random", seed=0).factors,
+        "amen Laplacian d=10 n=32": lambda: tt.amen_solve(lap, ones, eps=1e-6).cores,
+    }
+
+
 def main() -> dict:
     warnings.simplefilter("ignore")
     try:
@@ -97,41 +135,23 @@ def main() -> dict:
     except ImportError:
         pass
     rows = []
-    x = tt.random((10,) * 30, 60, seed=0)
-    big = tt.random((10,) * 100, 20, seed=1)
-    big = tt.TTTensor([c / np.sqrt(200) for c in big.cores])
-    hil = 1.0 / (1.0 + sum(np.ix_(*[np.arange(10.0)] * 7)))
-    ev = tt.TTTensor([c / np.sqrt(200) for c in tt.random((10,) * 20, 20, seed=2).cores])
-    idx = np.random.default_rng(0).integers(0, 10, (100_000, 20))
-    a200 = cp.random((200,) * 3, 10, seed=3).full()
+    data = workload_data()
     host: dict[str, float] = {}
     found = backends()
     if os.environ.get("GPU_QUICK"):
         found = found[:1]
     for name, device in found:
         xp = tnlib.backends.get(name)
-        xb = x.to(backend=name, device=device)
-        zb = xb + xb
-        bb = big.to(backend=name, device=device)
-        hb = xp.asarray(hil, device=device)
-        eb = ev.to(backend=name, device=device)
-        ib = xp.asarray(idx, device=device)
-        ab = xp.asarray(a200, device=device)
-        lap = tt.laplacian(32, 10, backend=name).to(device=device)
-        ones = tt.ones((32,) * 10, backend=name, device=device)
-        work = {
-            "round X+X d=30 r=120->60": lambda: zb.round(1e-8, max_rank=60).cores,
-            "dot d=100 r=20": lambda: tt.dot(bb, bb),
-            "tt_svd Hilbert 10^7": lambda: tt.tt_svd(hb, eps=1e-8).cores,
-            "evaluate 1e5 points": lambda: eb.evaluate(ib),
-            "cp_als 200^3 r=10 100 sweeps": lambda: cp.cp_als(ab, 10, max_iter=100, tol=0,
-                                                              init="random", seed=0).factors,
-            "amen Laplacian d=10 n=32": lambda: tt.amen_solve(lap, ones, eps=1e-6).cores,
-        }
+        work = workloads(data, name, device)
         for label, fn in work.items():
             try:
                 res = _harness.interleaved({label: fn}, repeats=5, pause=0.0)[label]
                 reads = counted_reads(xp, fn)
+                launches = None
+                if name == "torch":  # the aten operations that computed: kernel launches
+                    with launches_py.counting() as counts:
+                        _harness.block(fn())
+                    launches = counts["launches"]
                 dense = dense_kernel(xp, device, FLOPS[label])
             except Exception as exc:  # noqa: BLE001 - report and go on
                 print(f"{name} {label}: failed {type(exc).__name__}: {exc}")
@@ -143,7 +163,8 @@ def main() -> dict:
                          "median_s": res["median"], "min_s": res["min"], "max_s": res["max"],
                          "host_median_s": base,
                          "speedup_vs_host": base / res["median"] if base else None,
-                         "host_reads": reads, "dense_kernel_s": dense})
+                         "host_reads": reads, "launches": launches,
+                         "dense_kernel_s": dense})
             print(f"{name:6s} {label:32s} median {res['median'] * 1e3:10.2f} ms  "
                   f"x{(base or float('nan')) / res['median']:6.2f} vs host  "
                   f"{reads:5d} reads  dense {dense * 1e3:8.3f} ms")

@@ -70,7 +70,7 @@ def benchmark_section(path: Path) -> list[str]:
 
 def write(results: Path = RESULTS) -> Path:
     """Write ``REPORT.md`` next to the JSON files and return its path."""
-    files = sorted(p for p in results.glob("*.json") if p.stem != "gpu")
+    files = sorted(p for p in results.glob("*.json") if p.stem not in ("gpu", "launches"))
     lines = [
         "# tnlib benchmark report", "",
         "Median wall-clock times over repeated runs, candidates interleaved, one BLAS "
