@@ -109,6 +109,29 @@ def test_evaluate_rejects_bad_indices(backend):
         x.evaluate(np.zeros((3, 2)))
 
 
+def test_evaluate_of_indices_on_a_device(backend, monkeypatch):
+    # on an accelerator the indices stay where they are (faked here): same entries, same
+    # errors, and cores of extreme scale still multiply safely
+    from tnlib.backends import host_execution
+
+    monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
+    x = tt.random((5, 4, 70, 3), 3, seed=3, backend=backend)  # 70 > 64: the slice gather
+    idx = np.random.default_rng(0).integers(0, [5, 4, 70, 3], size=(300, 4))
+    with host_execution(False):
+        got = x.evaluate(backend.asarray(idx))
+        assert_like(got, x.cores[0])
+        np.testing.assert_allclose(tnlib.to_numpy(got), np_of(x)[tuple(idx.T)], rtol=1e-12)
+        huge = tt.TTTensor([c * s for c, s in zip(x.cores, (2.0**900, 2.0**900, 2.0**-900,
+                                                                 2.0**-900))])
+        np.testing.assert_allclose(tnlib.to_numpy(huge.evaluate(backend.asarray(idx))),
+                                   tnlib.to_numpy(got), rtol=1e-12)
+        assert backend.shape(x.evaluate(backend.asarray(np.zeros((0, 4), dtype=int)))) == (0,)
+        with pytest.raises(tnlib.ShapeError, match=r"idx\[1, 2\] = 70 is out of range"):
+            x.evaluate(backend.asarray(np.array([[0, 0, 0, 0], [1, 1, 70, 0]])))
+        with pytest.raises(tnlib.ShapeError, match="integer"):
+            x.evaluate(backend.asarray(np.zeros((3, 4))))
+
+
 def test_long_trains_neither_overflow_nor_underflow(backend):
     x = tt.ones((2,) * 1000, backend=backend)
     assert abs(float(tnlib.to_numpy(x.norm())) / 2.0**500 - 1) < 1e-10

@@ -20,13 +20,25 @@ import numpy as np
 from ..backends import to_numpy
 
 
-def balanced(cores: list, xp: Any, always: bool = False) -> tuple[list, int]:
+def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None
+             ) -> tuple[list, int | None]:
     """`cores` divided by powers of two if needed (or `always`), and the base-2 exponent
-    to multiply back."""
+    to multiply back.
+
+    `flag`, a 0-d boolean array, is read along with the peaks (one synchronization on a
+    device); when it is set the exponent returned is None and nothing is scaled.
+    """
     if xp.is_traced(cores[0]):
         return cores, 0
     safe = int(0.85 * _maxexp(cores[0], xp))  # 870 for float64, 108 for float32
-    peaks = np.asarray(to_numpy(xp.stack([xp.max(xp.abs(c)) for c in cores])), dtype=float)
+    values = [xp.max(xp.abs(c)) for c in cores]
+    if flag is not None:
+        values.append(xp.astype(flag, xp.real_dtype(cores[0])))
+    peaks = np.asarray(to_numpy(xp.stack(values)), dtype=float)
+    if flag is not None:
+        if peaks[-1]:
+            return cores, None
+        peaks = peaks[:-1]
     usable = np.isfinite(peaks) & (peaks > 0)  # NaN/inf cores stay as they are: NaN/inf out
     exps = np.round(np.log2(np.where(usable, peaks, 1.0)))
     if not always and np.max(np.abs(np.cumsum(exps))) <= safe:

@@ -415,9 +415,11 @@ def evaluate(x: TTTensor, idx: Any) -> Any:
     True
     """
     xp = x.backend
+    if xp.is_array(idx) and not xp.is_traced(idx) and xp.reads_synchronize(idx):
+        return _evaluate_device(x, idx, xp)
     dev_idx, host = _check_index(idx, x.shape, xp, "evaluate")
     if host is None:
-        return _evaluate_gather(x, dev_idx, xp)
+        return _evaluate_gather(x.cores, dev_idx, xp)
     n_points = host.shape[0]
     if n_points == 0:
         return xp.zeros((0,), dtype=x.dtype, device=x.device)
@@ -452,8 +454,33 @@ def _dev(xp: Any, host: np.ndarray, like: Any) -> Any:
     return xp.asarray(host, device=xp.device(like))
 
 
-def _evaluate_gather(x: TTTensor, idx: Any, xp: Any) -> Any:
-    """Static-shape evaluation for traced indices (``jit``).
+def _evaluate_device(x: TTTensor, idx: Any, xp: Any) -> Any:
+    """:func:`evaluate` of indices on an accelerator: checked and used where they are.
+
+    Reading the indices to the host (to sort the points by mode index) and sending a
+    permutation back per core cost more on a GPU than the arithmetic; instead the range
+    check is one reduction, read with the cores' peaks, and the cores apply to all
+    points at once as under ``jit``.
+    """
+    shape = xp.shape(idx)
+    d = x.ndim
+    if len(shape) != 2 or shape[1] != d:
+        raise ShapeError(f"evaluate: idx must have shape (N, {d}), got {shape}")
+    if not xp.dtype_name(idx).startswith(("int", "uint")):
+        raise ShapeError(f"evaluate: idx must be an integer array, got dtype "
+                         f"{xp.dtype_name(idx)}")
+    if shape[0] == 0:
+        return xp.zeros((0,), dtype=x.dtype, device=x.device)
+    sizes = xp.asarray(np.asarray(x.shape), dtype=xp.dtype(idx), device=xp.device(idx))
+    outside = xp.any((idx < 0) | (idx >= sizes[None, :]))
+    cores, exponent = balanced(x.cores, xp, flag=outside)
+    if exponent is None:  # out of range: the host check names the first bad entry
+        _check_index(idx, x.shape, xp, "evaluate")
+    return times_pow2(_evaluate_gather(cores, idx, xp), exponent or 0, xp)
+
+
+def _evaluate_gather(cores: list, idx: Any, xp: Any) -> Any:
+    """Static-shape evaluation for traced indices (``jit``) and indices on a device.
 
     For small mode sizes each core is applied to all points densely and the
     wanted slice picked with ``take_along_axis`` (XLA runs this 4x faster than
@@ -461,7 +488,7 @@ def _evaluate_gather(x: TTTensor, idx: Any, xp: Any) -> Any:
     modes, where the dense product costs ``n`` times more, the gather is used.
     """
     v = None
-    for k, core in enumerate(x.cores):
+    for k, core in enumerate(cores):
         r, n, r2 = xp.shape(core)
         col = idx[:, k]
         if v is None:
