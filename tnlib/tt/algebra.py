@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._info import user_stacklevel
+from .._info import grouped, user_stacklevel
 from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning, ShapeError
@@ -145,14 +145,23 @@ def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
     v = None
     norms = []
     conj = xp.is_complex(xcores[0])  # conj of a real array would only copy it
-    tiny = xp.finfo_tiny(xcores[0])
     for xc, yc in zip(xcores, ycores):
-        v = _interface_step(v, xc, yc, conj, xp)
-        s = xp.maximum(xp.norm(v), tiny)  # a zero matrix stays zero, its log finite
+        v, s = (_normalized_step(xp, xc, yc, conj=conj) if v is None else
+                _normalized_step(xp, xc, yc, v, conj=conj))
         norms.append(s)
-        v = v / (xp.astype(s, xp.dtype(v)) if xp.is_complex(v) else s)
     s = xp.stack(norms)
     return v[0, 0], xp.sum(xp.log(s)), xp.min(s)
+
+
+@grouped
+def _normalized_step(xp: Any, xc: Any, yc: Any, v: Any = None, conj: bool = False
+                     ) -> tuple[Any, Any]:
+    """One core of the Gram sweep: the next interface matrix divided by its norm, floored
+    at the smallest normal number (a zero matrix stays zero, its log finite), and that
+    norm. One compiled program per core shape on JAX."""
+    v = _interface_step(v, xc, yc, conj, xp)
+    s = xp.maximum(xp.norm(v), xp.finfo_tiny(v))
+    return v / (xp.astype(s, xp.dtype(v)) if xp.is_complex(v) else s), s
 
 
 @host_eager
