@@ -29,23 +29,16 @@ def _host(xp: Any, v: Any) -> complex:
     return complex(xp.item(v))
 
 
-def _orthogonalize(xp: Any, basis: Any, w: Any) -> tuple[Any, np.ndarray, float]:
-    """Classical Gram-Schmidt against the rows of `basis`, twice ("twice is enough").
-
-    Two matrix-vector products per pass instead of one small product per basis
-    vector: the Krylov loops stay fast on any backend. Returns the orthogonalized
-    vector, the coefficients and the vector's norm, the last two read from the device
-    together (one synchronization per Krylov step on a GPU).
-    """
-    w, _, both = _project_out(xp, basis, w)
-    both = xp.to_numpy(both)
-    return w, both[:-1], float(abs(both[-1]))
-
-
 @grouped
 def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any, Any]:
-    """`w` with the span of `basis` removed, the same divided by its norm (floored at the
-    smallest normal number), and the coefficients and the norm in one array."""
+    """Classical Gram-Schmidt of `w` against the rows of `basis`, twice ("twice is enough").
+
+    Two matrix-vector products per pass instead of one small product per basis vector,
+    so the Krylov loops stay fast on any backend. Returns the orthogonalized vector, the
+    same divided by its norm (floored at the smallest normal number), and the
+    coefficients with the norm in one array: one read brings a step's numbers to the
+    host (or several steps', see :func:`_read_block`).
+    """
     coeffs = None
     for _ in range(2):
         h = xp.matmul(xp.conj(basis), w)
@@ -64,6 +57,13 @@ def _read_block(xp: Any, b: Any) -> int:
 
 
 _RUN_AHEAD = 16  # the longest run of Krylov steps between reads (4, 8, 16, 16, ...)
+
+
+def _read_rows(xp: Any, steps: list) -> np.ndarray:
+    """The coefficient rows of `steps` Krylov steps, read from the device at once."""
+    if len(steps) == 1:
+        return xp.to_numpy(steps[0])[None, :]
+    return xp.to_numpy(xp.stack(steps))
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
@@ -124,9 +124,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
                 _, unit, both = _project_out(xp, basis, matvec(basis[jj]))
                 steps.append(both)
                 basis = xp.index_update(basis, jj + 1, unit, reuse=True)
-            table = xp.to_numpy(xp.stack(steps)) if len(steps) > 1 else xp.to_numpy(
-                steps[0])[None, :]
-            for row in table:
+            for row in _read_rows(xp, steps):
                 coeffs, hn = row[: j + 1], float(abs(row[-1]))
                 h[: j + 1, j] = coeffs if cplx else coeffs.real
                 h[j + 1, j] = hn
@@ -230,18 +228,30 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
                                  reuse=True)
         alphas, betas = [], []
         w = matvec(v)
-        for j in range(krylov_dim):
-            w, coeffs, b = _orthogonalize(xp, basis, w)
-            alphas.append(float(np.real(coeffs[j])))
-            if b < 1e-14 * max(1.0, abs(alphas[-1])) or j == krylov_dim - 1:
-                break
-            # Ritz residual for free: |b * last component of the lowest eigenvector of T|
-            th, sv = np.linalg.eigh(np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1))
-            if b * abs(sv[-1, 0]) <= 0.5 * tol * max(1.0, abs(th[0])):
-                break
-            betas.append(b)
-            basis = xp.index_update(basis, j + 1, w / b, reuse=True)
-            w = matvec(basis[j + 1])
+        block, j, done = _read_block(xp, v0), 0, False
+        while not done:
+            steps = []
+            for jj in range(j, min(j + block, krylov_dim)):  # run ahead, read once
+                _, unit, both = _project_out(xp, basis, w)
+                steps.append(both)
+                if jj < krylov_dim - 1:
+                    basis = xp.index_update(basis, jj + 1, unit, reuse=True)
+                    w = matvec(unit)
+            block = min(2 * block, _RUN_AHEAD) if block > 1 else 1
+            for row in _read_rows(xp, steps):
+                alphas.append(float(np.real(row[j])))
+                b = float(abs(row[-1]))
+                if b < 1e-14 * max(1.0, abs(alphas[-1])) or j == krylov_dim - 1:
+                    done = True
+                    break
+                # Ritz residual for free: |b * last component of the lowest eigenvector of T|
+                th, sv = np.linalg.eigh(np.diag(alphas) + np.diag(betas, 1) +
+                                        np.diag(betas, -1))
+                if b * abs(sv[-1, 0]) <= 0.5 * tol * max(1.0, abs(th[0])):
+                    done = True
+                    break
+                betas.append(b)
+                j += 1
         t = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
         evals, evecs = np.linalg.eigh(t)
         value = float(evals[0])
@@ -304,15 +314,24 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         h = np.zeros((m + 1, m), dtype=np.complex128)
         k = m
         happy = False
-        for j in range(m):
-            w, coeffs, hn = _orthogonalize(xp, basis, matvec(basis[j]))
-            h[: j + 1, j] = coeffs[: j + 1]
-            h[j + 1, j] = hn
-            if hn < 1e-13 * beta:  # invariant subspace: the result is exact
-                k, happy = j + 1, True
-                break
-            if j < m - 1:
-                basis = xp.index_update(basis, j + 1, w / hn, reuse=True)
+        # the dimension is fixed: on an accelerator all m steps run, then one read
+        block = m if _read_block(xp, v) > 1 else 1
+        j = 0
+        while j < m and not happy:
+            steps = []
+            for jj in range(j, min(j + block, m)):
+                _, unit, both = _project_out(xp, basis, matvec(basis[jj]))
+                steps.append(both)
+                if jj < m - 1:
+                    basis = xp.index_update(basis, jj + 1, unit, reuse=True)
+            for row in _read_rows(xp, steps):
+                hn = float(abs(row[-1]))
+                h[: j + 1, j] = row[: j + 1]
+                h[j + 1, j] = hn
+                j += 1
+                if hn < 1e-13 * beta:  # invariant subspace: the result is exact
+                    k, happy = j, True
+                    break
         e = host.expm(dt * h[:k, :k])[:, 0]
         if not happy and abs(h[k, k - 1] * e[k - 1]) > tol:
             return v, False
