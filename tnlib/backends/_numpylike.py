@@ -13,6 +13,8 @@ import numpy as np
 
 from ._base import Backend
 
+_NAMES: dict = {}  # dtype (or spec) -> canonical name
+
 
 class NumpyLikeBackend(Backend):
     """Contract methods written once against a NumPy-compatible module."""
@@ -30,7 +32,15 @@ class NumpyLikeBackend(Backend):
 
     def dtype_name(self, x: Any) -> str:
         dt = x.dtype if hasattr(x, "dtype") else x
-        return np.dtype(dt).name
+        try:  # np.dtype(...).name builds its string anew each time: microseconds per call
+            return _NAMES[dt]
+        except (KeyError, TypeError):
+            name = np.dtype(dt).name
+            try:
+                _NAMES[dt] = name
+            except TypeError:  # an unhashable spec
+                pass
+            return name
 
     # ---------------------------------------------------------------- creation
     def _dt(self, dtype: Any) -> Any:

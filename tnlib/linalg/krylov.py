@@ -45,7 +45,8 @@ def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any, Any]:
         w = w - xp.matmul(xp.transpose(basis), h)
         coeffs = h if coeffs is None else coeffs + h
     nrm = xp.norm(w)
-    unit = w / xp.astype(xp.maximum(nrm, xp.finfo_tiny(w)), xp.dtype(w))
+    floor = xp.maximum(nrm, xp.finfo_tiny(w))
+    unit = w / (xp.astype(floor, xp.dtype(w)) if xp.is_complex(w) else floor)
     return w, unit, xp.concatenate([coeffs, xp.reshape(xp.astype(nrm, xp.dtype(coeffs)), (1,))])
 
 
@@ -227,16 +228,14 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
                                          dtype=xp.dtype(v0), device=xp.device(v0)), 0, v,
                                  reuse=True)
         alphas, betas = [], []
-        w = matvec(v)
         block, j, done = _read_block(xp, v0), 0, False
         while not done:
             steps = []
             for jj in range(j, min(j + block, krylov_dim)):  # run ahead, read once
-                _, unit, both = _project_out(xp, basis, w)
+                _, unit, both = _project_out(xp, basis, matvec(basis[jj]))
                 steps.append(both)
                 if jj < krylov_dim - 1:
                     basis = xp.index_update(basis, jj + 1, unit, reuse=True)
-                    w = matvec(unit)
             block = min(2 * block, _RUN_AHEAD) if block > 1 else 1
             for row in _read_rows(xp, steps):
                 alphas.append(float(np.real(row[j])))
