@@ -184,8 +184,7 @@ def check_finite_cores(x: Any, where: str, name: str) -> None:
     read for all."""
     xp = x.backend
     cores = x.cores
-    if xp.is_traced(cores[0]) or len(cores) == 1:
-        check_finite(cores[0], xp, where, f"{name}.cores[0]")
+    if xp.is_traced(cores[0]):  # no values to check under jit / tf.function
         return
     # one flag per core, read together: one device synchronization, not one per core
     flags = xp.to_numpy(xp.stack([xp.all(xp.isfinite(c)) for c in cores]))

@@ -136,17 +136,16 @@ class Backend:
 
     def finfo_eps(self, x: Any) -> float:
         """Machine epsilon of the (real part of the) dtype of `x`, as a Python float."""
-        name = self.dtype_name(x)
-        if name in ("float32", "complex64"):
-            return float(np.finfo(np.float32).eps)
-        return float(np.finfo(np.float64).eps)
+        return float(self._finfo(x).eps)
 
     def finfo_tiny(self, x: Any) -> float:
         """Smallest positive normal number of the (real part of the) dtype of `x`."""
-        name = self.dtype_name(x)
-        if name in ("float32", "complex64"):
-            return float(np.finfo(np.float32).tiny)
-        return float(np.finfo(np.float64).tiny)
+        return float(self._finfo(x).tiny)
+
+    def _finfo(self, x: Any) -> Any:
+        """NumPy's float limits for `x`: float32 for 32-bit types, else float64."""
+        single = self.dtype_name(x) in ("float32", "complex64")
+        return np.finfo(np.float32 if single else np.float64)
 
     # -------------------------------------------------------------- conversion
     def asarray(self, data: Any, dtype: Any = None, device: Any = None) -> Any:

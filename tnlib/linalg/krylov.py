@@ -30,14 +30,14 @@ def _host(xp: Any, v: Any) -> complex:
 
 
 @grouped
-def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any, Any]:
+def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
     """Classical Gram-Schmidt of `w` against the rows of `basis`, twice ("twice is enough").
 
     Two matrix-vector products per pass instead of one small product per basis vector,
-    so the Krylov loops stay fast on any backend. Returns the orthogonalized vector, the
-    same divided by its norm (floored at the smallest normal number), and the
-    coefficients with the norm in one array: one read brings a step's numbers to the
-    host (or several steps', see :func:`_read_block`).
+    so the Krylov loops stay fast on any backend. Returns the orthogonalized vector
+    divided by its norm (floored at the smallest normal number), and the coefficients
+    with the norm in one array: one read brings a step's numbers to the host (or several
+    steps', see :func:`_arnoldi_run`).
     """
     coeffs = None
     for _ in range(2):
@@ -47,7 +47,7 @@ def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any, Any]:
     nrm = xp.norm(w)
     floor = xp.maximum(nrm, xp.finfo_tiny(w))
     unit = w / (xp.astype(floor, xp.dtype(w)) if xp.is_complex(w) else floor)
-    return w, unit, xp.concatenate([coeffs, xp.reshape(xp.astype(nrm, xp.dtype(coeffs)), (1,))])
+    return unit, xp.concatenate([coeffs, xp.reshape(xp.astype(nrm, xp.dtype(coeffs)), (1,))])
 
 
 def _read_block(xp: Any, b: Any) -> int:
@@ -60,11 +60,26 @@ def _read_block(xp: Any, b: Any) -> int:
 _RUN_AHEAD = 16  # the longest run of Krylov steps between reads (4, 8, 16, 16, ...)
 
 
-def _read_rows(xp: Any, steps: list) -> np.ndarray:
-    """The coefficient rows of `steps` Krylov steps, read from the device at once."""
+def _grow(block: int) -> int:
+    """The next run of steps: doubled up to `_RUN_AHEAD` on a device, 1 where reads are free."""
+    return min(2 * block, _RUN_AHEAD) if block > 1 else 1
+
+
+def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int
+                 ) -> tuple[Any, np.ndarray]:
+    """Krylov steps ``start .. stop - 1``: each applies `matvec` to basis row ``j``,
+    orthogonalizes the result against the basis and stores it, normalized, as row ``j + 1``
+    (while the basis has one). Returns the basis and the steps' coefficient rows (the norm
+    last), read from the device at once."""
+    steps = []
+    for j in range(start, stop):
+        unit, both = _project_out(xp, basis, matvec(basis[j]))
+        steps.append(both)
+        if j + 1 < xp.shape(basis)[0]:
+            basis = xp.index_update(basis, j + 1, unit, reuse=True)
     if len(steps) == 1:
-        return xp.to_numpy(steps[0])[None, :]
-    return xp.to_numpy(xp.stack(steps))
+        return basis, xp.to_numpy(steps[0])[None, :]
+    return basis, xp.to_numpy(xp.stack(steps))
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
@@ -118,14 +133,9 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         block = _read_block(xp, b)
         j = 0
         while j < m and not done:
-            steps = []
-            ahead = block
-            block = min(2 * block, _RUN_AHEAD) if block > 1 else 1
-            for jj in range(j, min(j + ahead, m)):  # run ahead, read once
-                _, unit, both = _project_out(xp, basis, matvec(basis[jj]))
-                steps.append(both)
-                basis = xp.index_update(basis, jj + 1, unit, reuse=True)
-            for row in _read_rows(xp, steps):
+            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m))
+            block = _grow(block)
+            for row in rows:
                 coeffs, hn = row[: j + 1], float(abs(row[-1]))
                 h[: j + 1, j] = coeffs if cplx else coeffs.real
                 h[j + 1, j] = hn
@@ -230,14 +240,9 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         alphas, betas = [], []
         block, j, done = _read_block(xp, v0), 0, False
         while not done:
-            steps = []
-            for jj in range(j, min(j + block, krylov_dim)):  # run ahead, read once
-                _, unit, both = _project_out(xp, basis, matvec(basis[jj]))
-                steps.append(both)
-                if jj < krylov_dim - 1:
-                    basis = xp.index_update(basis, jj + 1, unit, reuse=True)
-            block = min(2 * block, _RUN_AHEAD) if block > 1 else 1
-            for row in _read_rows(xp, steps):
+            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, krylov_dim))
+            block = _grow(block)
+            for row in rows:
                 alphas.append(float(np.real(row[j])))
                 b = float(abs(row[-1]))
                 if b < 1e-14 * max(1.0, abs(alphas[-1])) or j == krylov_dim - 1:
@@ -317,13 +322,8 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         block = m if _read_block(xp, v) > 1 else 1
         j = 0
         while j < m and not happy:
-            steps = []
-            for jj in range(j, min(j + block, m)):
-                _, unit, both = _project_out(xp, basis, matvec(basis[jj]))
-                steps.append(both)
-                if jj < m - 1:
-                    basis = xp.index_update(basis, jj + 1, unit, reuse=True)
-            for row in _read_rows(xp, steps):
+            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m))
+            for row in rows:
                 hn = float(abs(row[-1]))
                 h[: j + 1, j] = row[: j + 1]
                 h[j + 1, j] = hn

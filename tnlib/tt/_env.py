@@ -22,7 +22,7 @@ def ones_env(xp: Any, dtype: Any, device: Any, three: bool = True) -> Any:
 def op_layout(xp: Any, op: Any) -> Any:
     """An MPO core ``(A, i, j, B)`` laid out as the matrix ``((i B), (A j))``: the form in
     which :func:`left3`, :func:`right3` and :func:`k_apply1_fused` apply it as one
-    (broadcast) matrix product. Made once per core and sweep."""
+    (broadcast) matrix product. The solvers make it once per core and call."""
     ra, m, n, rb = xp.shape(op)
     return xp.reshape(xp.transpose(op, (1, 3, 0, 2)), (m * rb, ra * n))
 

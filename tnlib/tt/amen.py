@@ -39,6 +39,8 @@ from .tensor import TTTensor
 
 __all__ = ["AmenInfo", "amen_mv", "amen_solve"]
 
+_NUMPY = _get_backend("numpy")
+
 
 @dataclass
 class AmenInfo(IterationInfo):
@@ -340,6 +342,7 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
     d = len(x)
     dt, dev = xp.dtype(x[0]), xp.device(x[0])
     apply1 = compiled(xp, env.k_apply1_fused)
+    opts = [env.op_layout(xp, c) for c in a]  # the operator's layouts, once per sweep
     one3 = env.ones_env(xp, dt, dev)
     # right interfaces, index k = bond to the right of core k-1
     xa_r = [None] * (d + 1)
@@ -350,10 +353,10 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
     xf_r[d] = _rhs_env_init(xp, rhs, dt, dev)
     zf_r[d] = _rhs_env_init(xp, rhs, dt, dev)
     for k in range(d - 1, 0, -1):
-        xa_r[k] = env.right3(xp, xa_r[k + 1], x[k], a[k], x[k])
+        xa_r[k] = env.right3(xp, xa_r[k + 1], x[k], a[k], x[k], opts[k])
         xf_r[k] = _rhs_right(xp, xf_r[k + 1], x[k], rhs, k)
         if z is not None:
-            za_r[k] = env.right3(xp, za_r[k + 1], z[k], a[k], x[k])
+            za_r[k] = env.right3(xp, za_r[k + 1], z[k], a[k], x[k], opts[k])
             zf_r[k] = _rhs_right(xp, zf_r[k + 1], z[k], rhs, k)
     xa_l, xf_l = one3, _rhs_env_init(xp, rhs, dt, dev)
     za_l, zf_l = one3, _rhs_env_init(xp, rhs, dt, dev)
@@ -363,7 +366,7 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         shape = xp.shape(x[k])
         u0 = x[k]
 
-        op = env.one_site(xp, apply1, xa_l, a[k], xa_r[k + 1])
+        op = env.one_site(xp, apply1, xa_l, a[k], xa_r[k + 1], opts[k])
 
         if local_solver == "identity":  # orthonormal bases: the projection is the solution
             u = rhs_k
@@ -402,11 +405,11 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         new_r = xp.shape(uu)[1]
         x[k] = xp.reshape(uu, (r, n, new_r))
         x[k + 1] = xp.einsum("ab,bnc->anc", carry, x[k + 1])
-        xa_l = env.left3(xp, xa_l, x[k], a[k], x[k])
+        xa_l = env.left3(xp, xa_l, x[k], a[k], x[k], opts[k])
         xf_l = _rhs_left(xp, xf_l, x[k], rhs, k)
         if z is not None:
             # z's next core must match its new left rank: re-project it from the residual
-            za_l = env.left3(xp, za_l, z[k], a[k], x[k])
+            za_l = env.left3(xp, za_l, z[k], a[k], x[k], opts[k])
             zf_l = _rhs_left(xp, zf_l, z[k], rhs, k)
             z[k + 1] = _fit_rank(xp, z[k + 1], xp.shape(z[k])[2])
     return worst
@@ -428,7 +431,7 @@ def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple
     host = np.asarray(xp.to_numpy(xp.concatenate(
         [s, xp.reshape(xp.astype(xp.norm(rhs), xp.dtype(s)), (1,))])), dtype=np.float64)
     delta = tol * float(np.linalg.norm(host[:-1]))
-    r = truncation_rank(host[:-1], delta, max_rank, _get_backend("numpy"))  # host values
+    r = truncation_rank(host[:-1], delta, max_rank, _NUMPY)  # values on the host
     gnorm = max(float(host[-1]), 1e-300)
     limit = full if max_rank is None else min(full, max_rank)
     sc = xp.astype(s, xp.dtype(vh))

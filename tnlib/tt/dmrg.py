@@ -156,11 +156,12 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     cores = env.right_orthogonalize(xp, list(x0.cores))
     cores[0] = cores[0] / xp.norm(cores[0])
     ops = list(H.cores)
+    opts = [env.op_layout(xp, c) for c in ops]  # the operator's layouts, once per call
     one = env.ones_env(xp, xp.dtype(cores[0]), xp.device(cores[0]))
     right = [None] * (d + 1)
     right[d] = one
     for k in range(d - 1, 0, -1):
-        right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k])
+        right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k], opts[k])
     left = [one] + [None] * d
     value = float("nan")
     previous = None
@@ -197,12 +198,12 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                 if forward:
                     cores[k] = xp.reshape(u, (r0, n0, rk))
                     cores[k + 1] = xp.reshape(s_c[:, None] * vh, (rk, n1, r1))
-                    left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k])
+                    left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
                 else:
                     cores[k + 1] = xp.reshape(vh, (rk, n1, r1))
                     cores[k] = xp.reshape(u * s_c[None, :], (r0, n0, rk))
                     right[k + 1] = env.right3(xp, right[k + 2], cores[k + 1], ops[k + 1],
-                                              cores[k + 1])
+                                              cores[k + 1], opts[k + 1])
         ranks = (1,) + tuple(xp.shape(c)[2] for c in cores)
         info.iterations = sweep
         info.energies.append(value)

@@ -152,12 +152,13 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     dt = float(t) / steps
     d = x0.ndim
     ops = list(A.cores)
+    opts = [env.op_layout(xp, c) for c in ops]  # the operator's layouts, once per call
     cores = env.right_orthogonalize(xp, list(x0.cores))
     one = env.ones_env(xp, xp.dtype(cores[0]), xp.device(cores[0]))
     right = [None] * (d + 1)
     right[d] = one
     for k in range(d - 1, 0, -1):
-        right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k])
+        right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k], opts[k])
     left = [one] + [None] * d
     info = TdvpInfo()
     timer = Timer()
@@ -171,7 +172,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
         return xp.reshape(out, shape)
 
     if method == "2site" and d > 1:
-        two_site = _TwoSite(xp, ops, cores, left, right, evolve, apply1, eps, cap)
+        two_site = _TwoSite(xp, (ops, opts), cores, left, right, evolve, apply1, eps, cap)
     for step in range(1, steps + 1):
         half = dt / 2
         if method == "2site" and d > 1:
@@ -180,25 +181,25 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             _report(info, step, steps, dt, cores, timer, report, xp)
             continue
         for k in range(d):  # left to right
-            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1]),
-                              half)
+            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1],
+                                                     opts[k]), half)
             if k == d - 1:
                 break
             r, n, rr = xp.shape(cores[k])
             q, rf = xp.qr(xp.reshape(cores[k], (r * n, rr)))
             cores[k] = xp.reshape(q, (r, n, xp.shape(q)[1]))
-            left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k])
+            left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
             rf = evolve(rf, lambda c, k=k: apply0(left[k + 1], right[k + 1], c), -half)
             cores[k + 1] = xp.einsum("ab,bnc->anc", rf, cores[k + 1])
         for k in range(d - 1, -1, -1):  # right to left
-            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1]),
-                              half)
+            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1],
+                                                     opts[k]), half)
             if k == 0:
                 break
             r, n, rr = xp.shape(cores[k])
             q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(cores[k], (r, n * rr)))))
             cores[k] = xp.reshape(xp.conj(xp.transpose(q)), (xp.shape(q)[1], n, rr))
-            right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k])
+            right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k], opts[k])
             lf = xp.conj(xp.transpose(rf))  # core = lf @ q^H
             lf = evolve(lf, lambda c, k=k: apply0(left[k], right[k], c), -half)
             cores[k - 1] = xp.einsum("anb,bc->anc", cores[k - 1], lf)
@@ -228,8 +229,9 @@ def _report(info: TdvpInfo, step: int, steps: int, dt: float, cores: list, timer
 class _TwoSite:
     """Two-site TDVP sweeps over shared cores and interfaces (updated in place)."""
 
-    def __init__(self, xp: Any, ops: list, cores: list, left: list, right: list,
+    def __init__(self, xp: Any, operator: tuple, cores: list, left: list, right: list,
                  evolve: Callable, apply1: Callable, eps: float, cap: int | None) -> None:
+        ops, self.opts = operator  # the MPO cores and their layouts (env.op_layout)
         self.xp, self.ops, self.cores, self.left, self.right = xp, ops, cores, left, right
         self.evolve, self.apply1, self.cap = evolve, apply1, cap
         d = len(cores)
@@ -259,6 +261,7 @@ class _TwoSite:
 
     def step(self, half: float) -> float:
         xp, cores, ops, left, right = self.xp, self.cores, self.ops, self.left, self.right
+        opts = self.opts
         d = len(cores)
         worst = 0.0
         for k in range(d - 1):  # left to right
@@ -268,10 +271,10 @@ class _TwoSite:
             rk = xp.shape(s)[0]
             cores[k] = xp.reshape(u, (r, n1, rk))
             cores[k + 1] = xp.reshape(xp.astype(s, xp.dtype(vh))[:, None] * vh, (rk, n2, rr))
-            left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k])
+            left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
             if k < d - 2:
                 cores[k + 1] = self.evolve(cores[k + 1], env.one_site(
-                    xp, self.apply1, left[k + 1], ops[k + 1], right[k + 2]), -half)
+                    xp, self.apply1, left[k + 1], ops[k + 1], right[k + 2], opts[k + 1]), -half)
         for k in range(d - 2, -1, -1):  # right to left
             mat, (r, n1, n2, rr) = self._pair(k, half)
             u, s, vh, err = self._split(mat)
@@ -279,8 +282,9 @@ class _TwoSite:
             rk = xp.shape(s)[0]
             cores[k + 1] = xp.reshape(vh, (rk, n2, rr))
             cores[k] = xp.reshape(u * xp.astype(s, xp.dtype(u))[None, :], (r, n1, rk))
-            right[k + 1] = env.right3(xp, right[k + 2], cores[k + 1], ops[k + 1], cores[k + 1])
+            right[k + 1] = env.right3(xp, right[k + 2], cores[k + 1], ops[k + 1], cores[k + 1],
+                                      opts[k + 1])
             if k > 0:
                 cores[k] = self.evolve(cores[k], env.one_site(
-                    xp, self.apply1, left[k], ops[k], right[k + 1]), -half)
+                    xp, self.apply1, left[k], ops[k], right[k + 1], opts[k]), -half)
         return worst
