@@ -66,6 +66,11 @@ FLOPS = {
     "cp_als 200^3 r=10 100 sweeps": 100 * 3 * 2 * 200**3 * 10,
     # local solves at rank ~10 on n = 32 over about eight sweeps (rough)
     "amen Laplacian d=10 n=32": 8 * 10 * 2 * (10 * 32 * 10) ** 2 * 3,
+    # about 10^5 evaluations of a sum of d terms, SVDs of (r n) x (r + kick) at r ~ 4
+    "cross Alpine d=10 n=32": 10**5 * 10 * 20 + 20 * 10 * 4 * 128 * 8**2,
+    # about 20 Lanczos matvecs (four r^3 d^2 D products, r = 32, D = 5) per bond, 19 bonds,
+    # two directions, about 4 sweeps
+    "dmrg Heisenberg L=20 r=32": 4 * 2 * 19 * 20 * 4 * 2 * 32**3 * 4 * 5,
 }
 
 
@@ -93,6 +98,7 @@ def counted_reads(xp, fn) -> int:
 def workload_data() -> dict:
     """The NumPy inputs of the workloads (made once, moved to each backend)."""
     big = tt.random((10,) * 100, 20, seed=1)
+    sp, sz = np.array([[0.0, 1.0], [0.0, 0.0]]), np.diag([0.5, -0.5])
     return {
         "x": tt.random((10,) * 30, 60, seed=0),
         "big": tt.TTTensor([c / np.sqrt(200) for c in big.cores]),
@@ -100,6 +106,8 @@ def workload_data() -> dict:
         "ev": tt.TTTensor([c / np.sqrt(200) for c in tt.random((10,) * 20, 20, seed=2).cores]),
         "idx": np.random.default_rng(0).integers(0, 10, (100_000, 20)),
         "a200": cp.random((200,) * 3, 10, seed=3).full(),
+        "heisenberg": tt.nearest_neighbor(20, pair=[(0.5, sp, sp.T), (0.5, sp.T, sp),
+                                                    (1.0, sz, sz)]),
     }
 
 
@@ -115,6 +123,12 @@ def workloads(data: dict, name: str, device) -> dict:
     ab = xp.asarray(data["a200"], device=device)
     lap = tt.laplacian(32, 10, backend=name).to(device=device)
     ones = tt.ones((32,) * 10, backend=name, device=device)
+    heis = data["heisenberg"].to(backend=name, device=device)
+
+    def alpine(idx):  # on the grid of 32 points in [-10, 10] per axis
+        x = xp.astype(xp.asarray(idx, device=device), "float64") * (20.0 / 31) - 10.0
+        return xp.sum(xp.abs(x * xp.sin(x) + 0.1 * x), axis=1)
+
     return {
         "round X+X d=30 r=120->60": lambda: zb.round(1e-8, max_rank=60).cores,
         "dot d=100 r=20": lambda: tt.dot(bb, bb),
@@ -123,6 +137,10 @@ def workloads(data: dict, name: str, device) -> dict:
         "cp_als 200^3 r=10 100 sweeps": lambda: cp.cp_als(ab, 10, max_iter=100, tol=0,
                                                           init="random", seed=0).factors,
         "amen Laplacian d=10 n=32": lambda: tt.amen_solve(lap, ones, eps=1e-6).cores,
+        "cross Alpine d=10 n=32": lambda: tt.cross(alpine, (32,) * 10, eps=1e-8, seed=0,
+                                                   backend=name).cores,
+        "dmrg Heisenberg L=20 r=32": lambda: tt.dmrg_eig(heis, max_rank=32, eps=1e-10,
+                                                         tol=1e-9, seed=0)[1].cores,
     }
 
 

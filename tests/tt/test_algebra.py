@@ -137,3 +137,60 @@ def test_long_trains_neither_overflow_nor_underflow(backend):
     assert abs(float(tnlib.to_numpy(x.norm())) / 2.0**500 - 1) < 1e-10
     tiny = tt.ones((2,) * 1000, backend=backend) * 1e-100
     assert abs(float(tnlib.to_numpy(tiny.norm())) / (1e-100 * 2.0**500) - 1) < 1e-10
+
+
+def _long_pair(backend, complex_=False):
+    # runs of equal square cores broken by a rank change, odd and even run lengths
+    x = tt.random((2,) * 41, [2, 3, 3, 3, 1, 3, 3, 3, 3, 3, 2] + [3] * 28 + [2], seed=5,
+                  backend=backend)
+    y = tt.random((2,) * 41, 2, seed=6, backend=backend)
+    if complex_:
+        x, y = x.to(dtype="complex128") * (1 + 2j), y.to(dtype="complex128") * (2 - 1j)
+    return x, y
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_dot_and_norm_by_the_tree_on_a_device(backend, monkeypatch, complex_):
+    # on an accelerator (faked here) a long train of small ranks is contracted as a tree of
+    # transfer matrices, not core by core: the values of the host sweep, on the backend
+    from tnlib.backends import host_execution
+    from tnlib.tt import _gram
+
+    x, y = _long_pair(backend, complex_)
+    huge = tt.TTTensor([c * 2.0**(700 if k % 2 else -650) for k, c in enumerate(x.cores)])
+    want = [complex(tnlib.to_numpy(v)) for v in (tt.dot(x, y), x.norm(), tt.log_norm(huge))]
+    assert backend.launch_flops(x.cores[0]) == 0.0  # the host keeps the sweep
+    assert not _gram._tree_pays(x.cores, y.cores, backend)
+    monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
+    assert _gram._tree_pays(x.cores, y.cores, backend)
+    with host_execution(False):
+        got = [tt.dot(x, y), x.norm(), tt.log_norm(huge)]  # huge: the balanced retry
+    for g, w in zip(got, want):
+        assert abs(complex(tnlib.to_numpy(g)) - w) < 1e-12 * abs(w)
+    assert_like(got[0], x.cores[0])
+    assert_like(got[1], x.cores[0], dtype="float64")
+    ones = tt.ones((16,) * 300, backend=backend) * 1e-100  # one run; <x, x> = 2^1200 1e-200
+    with host_execution(False):
+        assert abs(float(tnlib.to_numpy(ones.norm())) / (1e-100 * 2.0**600) - 1) < 1e-10
+
+
+def test_gradient_of_the_tree_matches_the_sweep(ad_backend, monkeypatch):
+    from tnlib.backends import host_execution
+    from tnlib.tt import _gram
+
+    xp = ad_backend
+    x = tt.random((2,) * 24, [2] + [3] * 21 + [2], seed=5, backend=xp)
+    y = tt.random((2,) * 24, 2, seed=6, backend=xp)
+
+    def loss(c):
+        z = tt.TTTensor([*x.cores[:7], c, *x.cores[8:]])
+        return tt.dot(z, y) + z.norm() ** 2
+
+    want = tnlib.to_numpy(xp.grad(loss)(x.cores[7]))
+    monkeypatch.setattr(xp, "reads_synchronize", lambda a: True)
+    assert _gram._tree_pays(x.cores, y.cores, xp)
+    with host_execution(False):
+        got = xp.grad(loss)(x.cores[7])
+    assert_like(got, x.cores[7])
+    np.testing.assert_allclose(tnlib.to_numpy(got), want, rtol=1e-11,
+                               atol=1e-12 * np.abs(want).max())

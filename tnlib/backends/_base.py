@@ -180,6 +180,19 @@ class Backend:
         array): algorithms then gather their decisions into as few reads as they can."""
         return not self.free_reads and "cpu" not in str(self.device(a)).lower()
 
+    #: flops that cost as much time as one kernel launch on an accelerator (about 10 us
+    #: of launch and dispatch at the ~2e13 flop/s that small batched float64 products
+    #: reach on a data-centre GPU); a model constant for choosing between algorithms
+    _LAUNCH_FLOPS: float = 2e8
+
+    def launch_flops(self, a: Any) -> float:
+        """Flops worth one array operation on the device of `a`: ``0.0`` on the host,
+        where an operation costs only its arithmetic, and ``_LAUNCH_FLOPS`` where every
+        operation is a kernel launch (:meth:`reads_synchronize`). Algorithms with a
+        short-and-wide and a long-and-narrow variant compare ``flops + launches *
+        launch_flops`` to pick one."""
+        return self._LAUNCH_FLOPS if self.reads_synchronize(a) else 0.0
+
     def astype(self, a: Any, dtype: Any) -> Any:
         """`a` converted to `dtype` (a name or a framework dtype)."""
         raise self._missing("astype")

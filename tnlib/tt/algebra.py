@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .._info import grouped, user_stacklevel
+from .._info import user_stacklevel
 from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning, ShapeError
+from ._gram import gram as _gram
 from ._scale import balanced, chain_host, times_pow2
 from .tensor import TTTensor
 
@@ -73,95 +74,6 @@ def full(x: TTTensor) -> Any:
                          "does not fit in memory; read entries with x[i] or tt.evaluate(x, "
                          "idx) instead") from exc
     return times_pow2(xp.reshape(res, x.shape), exponent, xp)
-
-
-def _gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
-    """``sum(conj(x) * y)`` as ``(v, log_scale, exponent)``: ``v exp(log_scale) 2^exponent``.
-
-    A left-to-right sweep divides the running interface matrix by its norm after each
-    core and sums the logarithms, so products of thousands of cores neither overflow nor
-    underflow. A single core product can still leave the float range (cores of 1e200 or
-    1e-200); then, seen as a non-finite or zero result of eager arrays, the sweep is
-    redone with every core divided by the power of two nearest its peak first (exact;
-    the exponents are summed as integers, so no digits go to a large logarithm).
-    """
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked just below
-        if xp.free_reads:
-            v, log_scale, low = _gram_sweep_host(x.cores, y.cores, xp)
-            value = complex(v)
-        else:
-            v, log_scale, smallest = _gram_sweep(x.cores, y.cores, xp)
-            if xp.is_traced(v):
-                return v, log_scale, 0
-            value, low = (complex(t) for t in xp.to_numpy(xp.stack(  # one transfer
-                [xp.astype(v, xp.dtype(v)), xp.astype(smallest, xp.dtype(v))])))
-    if value != 0 and math.isfinite(abs(value)) and abs(low) > _SUBNORMAL_RISK:
-        return v, log_scale, 0
-    xs, ex = balanced(x.cores, xp, always=True)
-    ys, ey = (xs, ex) if y is x else balanced(y.cores, xp, always=True)
-    v, log_scale, _ = _gram_sweep(xs, ys, xp)
-    return v, log_scale, ex + ey
-
-
-_SUBNORMAL_RISK = 1e-280  # an interface norm below this passed through subnormal numbers
-
-
-def _interface_step(v: Any, xc: Any, yc: Any, conj: bool, xp: Any) -> Any:
-    """The interface matrix ``(rx, ry)`` carried over one pair of cores: ``(rx', ry')``."""
-    rx, n, rx2 = xp.shape(xc)
-    ry, _, ry2 = xp.shape(yc)
-    ymat = xp.reshape(yc, (ry, n * ry2))
-    w = ymat if v is None else v @ ymat                      # (rx, n ry')
-    w = xp.reshape(w, (rx * n, ry2))
-    xmat = xp.reshape(xc, (rx * n, rx2))
-    return xp.transpose(xp.conj(xmat) if conj else xmat) @ w
-
-
-def _gram_sweep_host(xcores: list, ycores: list, xp: Any) -> tuple[Any, float, float]:
-    """`_gram_sweep` with the scale read into Python at every core (free on NumPy):
-    one reduction and an in-place division per core instead of six array operations."""
-    v = None
-    log_scale, smallest = 0.0, math.inf
-    conj = xp.is_complex(xcores[0])
-    for xc, yc in zip(xcores, ycores):
-        v = _interface_step(v, xc, yc, conj, xp)
-        s = float(xp.norm(v))
-        smallest = min(smallest, s)
-        if s > 0:
-            v /= s  # a fresh product: dividing in place is safe
-            log_scale += math.log(s)
-    return v[0, 0], log_scale, smallest
-
-
-def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
-    """The interface sweep, its matrix divided by its norm after every core.
-
-    Also returns the smallest of those norms: below ~1e-290 a product went subnormal and
-    lost digits before the rescaling could act. Five array operations per core (two
-    products, the norm, its floor at the smallest normal number, the division); the
-    logarithms and the minimum are taken once, over all norms stacked, at the end: on a
-    GPU every operation is a kernel launch.
-    """
-    v = None
-    norms = []
-    conj = xp.is_complex(xcores[0])  # conj of a real array would only copy it
-    for xc, yc in zip(xcores, ycores):
-        v, s = (_normalized_step(xp, xc, yc, conj=conj) if v is None else
-                _normalized_step(xp, xc, yc, v, conj=conj))
-        norms.append(s)
-    s = xp.stack(norms)
-    return v[0, 0], xp.sum(xp.log(s)), xp.min(s)
-
-
-@grouped
-def _normalized_step(xp: Any, xc: Any, yc: Any, v: Any = None, conj: bool = False
-                     ) -> tuple[Any, Any]:
-    """One core of the Gram sweep: the next interface matrix divided by its norm, floored
-    at the smallest normal number (a zero matrix stays zero, its log finite), and that
-    norm. One compiled program per core shape on JAX."""
-    v = _interface_step(v, xc, yc, conj, xp)
-    s = xp.maximum(xp.norm(v), xp.finfo_tiny(v))
-    return v / (xp.astype(s, xp.dtype(v)) if xp.is_complex(v) else s), s
 
 
 @host_eager
