@@ -657,8 +657,12 @@ class Backend:
         """Eigen-decomposition of a Hermitian matrix: ``(w, v)``, `w` ascending."""
         raise self._missing("eigh")
 
-    def solve(self, a: Any, b: Any) -> Any:
-        """Solution ``x`` of ``a @ x = b`` for a square `a`; `b` a vector or a matrix."""
+    def solve(self, a: Any, b: Any, check: bool = True) -> Any:
+        """Solution ``x`` of ``a @ x = b`` for a square `a`; `b` a vector or a matrix.
+
+        ``check=False``: the caller tests the result for non-finite values itself, so a
+        singular `a` may give inf or NaN instead of an error, and the backend need not
+        read its factorization's status back (on a GPU, a synchronization per call)."""
         raise self._missing("solve")
 
     def lstsq(self, a: Any, b: Any) -> Any:

@@ -253,8 +253,8 @@ class NumpyLikeBackend(Backend):
     def eigh(self, a: Any) -> tuple[Any, Any]:
         return self.la.eigh(a)
 
-    def solve(self, a: Any, b: Any) -> Any:
-        return self.la.solve(a, b)
+    def solve(self, a: Any, b: Any, check: bool = True) -> Any:
+        return self.la.solve(a, b)  # CuPy reads no status back unless told to raise
 
     def cholesky(self, a: Any) -> Any:
         return self.la.cholesky(a)

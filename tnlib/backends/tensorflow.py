@@ -360,7 +360,7 @@ class TensorflowBackend(Backend):
         w, v = self.tf.linalg.eigh(a)
         return (self.tf.math.real(w) if w.dtype.is_complex else w), v  # TF keeps w complex
 
-    def solve(self, a: Any, b: Any) -> Any:
+    def solve(self, a: Any, b: Any, check: bool = True) -> Any:
         if len(b.shape) == 1:  # tf.linalg.solve wants a matrix right-hand side
             return self.tf.linalg.solve(a, b[:, None])[:, 0]
         return self.tf.linalg.solve(a, b)

@@ -353,8 +353,10 @@ class TorchBackend(Backend):
     def eigh(self, a: Any) -> tuple[Any, Any]:
         return self.torch.linalg.eigh(a)
 
-    def solve(self, a: Any, b: Any) -> Any:
-        return self.torch.linalg.solve(a, b)
+    def solve(self, a: Any, b: Any, check: bool = True) -> Any:
+        if check:
+            return self.torch.linalg.solve(a, b)
+        return self.torch.linalg.solve_ex(a, b)[0]  # the status stays on the device
 
     def solve_triangular(self, a: Any, b: Any, lower: bool = False) -> Any:
         vec = b.ndim == 1  # torch wants a matrix right-hand side

@@ -295,7 +295,8 @@ def _solve_mode(mttkrp: Any, factors: list, k: int, l2_reg: float, xp: Any) -> A
     # tensor); a shift at rounding level keeps the solve defined without biasing the fit
     shift = l2_reg + 10 * r * xp.finfo_eps(v) * xp.max(xp.abs(xp.diag(v)))
     v = v + xp.astype(shift, xp.dtype(v)) * xp.eye(r, dtype=xp.dtype(v), device=xp.device(v))
-    return xp.transpose(xp.solve(v, xp.transpose(mttkrp)))
+    # unchecked: a non-finite update shows in the sweep's error, which is read anyway
+    return xp.transpose(xp.solve(v, xp.transpose(mttkrp), check=False))
 
 
 def _normalize_columns(f: Any, xp: Any) -> tuple[Any, Any]:
