@@ -6,7 +6,8 @@ One row per workload and backend: ``workload``, ``backend``, ``median_s``,
 ``host_median_s`` (NumPy, one core), ``speedup_vs_host``, ``host_reads`` (values
 moved from the device into Python per call, counted through the backend's
 ``to_numpy`` and ``item``), ``launches`` (torch: the aten operations that computed,
-``launches.py``) and
+``launches.py``), ``syncs`` (torch: reads plus the operations that synchronize
+the device inside torch, ``launches.py``) and
 ``dense_kernel_s``: the workload's flops (a model, in ``FLOPS``) done as one
 square matrix product on the same device -- the practical limit. Results go to
 ``results/gpu.json`` (and to ``$OUT`` when set). ``GPU_QUICK=1`` times only the
@@ -165,11 +166,11 @@ def main() -> dict:
             try:
                 res = _harness.interleaved({label: fn}, repeats=5, pause=0.0)[label]
                 reads = counted_reads(xp, fn)
-                launches = None
+                launches = syncs = None
                 if name == "torch":  # the aten operations that computed: kernel launches
                     with launches_py.counting() as counts:
                         _harness.block(fn())
-                    launches = counts["launches"]
+                    launches, syncs = counts["launches"], counts["syncs"]
                 dense = dense_kernel(xp, device, FLOPS[label])
             except Exception as exc:  # noqa: BLE001 - report and go on
                 print(f"{name} {label}: failed {type(exc).__name__}: {exc}")
@@ -181,7 +182,7 @@ def main() -> dict:
                          "median_s": res["median"], "min_s": res["min"], "max_s": res["max"],
                          "host_median_s": base,
                          "speedup_vs_host": base / res["median"] if base else None,
-                         "host_reads": reads, "launches": launches,
+                         "host_reads": reads, "launches": launches, "syncs": syncs,
                          "dense_kernel_s": dense})
             print(f"{name:6s} {label:32s} median {res['median'] * 1e3:10.2f} ms  "
                   f"x{(base or float('nan')) / res['median']:6.2f} vs host  "

@@ -8,7 +8,10 @@ torch, as on a GPU) and the accelerator's read-saving branches switched on
 (``Backend.reads_synchronize`` answers True). ``launches`` counts the aten
 operations that compute (views, reshapes that do not copy and dtype no-ops
 excluded), ``reads`` the tensor-to-Python conversions (``item``, ``numpy``,
-``float``, ``bool``, ...). Results go to ``results/launches.json``.
+``float``, ``bool``, ...), and ``syncs`` the reads plus the operations that
+synchronize a CUDA device inside torch without a read (``HIDDEN_SYNCS``: small SVDs and
+eigensolvers, which read cuSOLVER's flag back, solver error checks, data-dependent
+output sizes). Results go to ``results/launches.json``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ VIEWS = {"view", "reshape", "_unsafe_view", "transpose", "t", "permute", "expand
          "real", "conj", "_conj", "resolve_conj", "resolve_neg", "diagonal", "_to_copy"}
 READS = ("item", "numpy", "tolist", "__float__", "__bool__", "__int__", "__complex__",
          "__index__")
+# aten operations that synchronize a CUDA device inside torch, though nothing is read into
+# Python: the factorizations that read cuSOLVER's convergence flag back (torch's docs say
+# "synchronizes that device with the CPU" for svd, svdvals, eigh, eigvalsh, eig), the error
+# checks of the non-`_ex` solvers, and the operations whose output size depends on data
+HIDDEN_SYNCS = {"_linalg_svd", "_linalg_eigh", "linalg_eig", "_linalg_check_errors",
+                "nonzero", "masked_select", "_unique2", "unique_consecutive", "unique_dim",
+                "repeat_interleave", "linalg_lstsq"}
 
 
 @contextlib.contextmanager
@@ -49,6 +59,8 @@ def counting():
             if name not in VIEWS:
                 counts["launches"] += 1
                 counts["op:" + name] += 1
+            if name in HIDDEN_SYNCS:
+                counts["syncs"] += 1
             return func(*args, **(kwargs or {}))
 
     saved = {m: getattr(torch.Tensor, m) for m in READS}
@@ -56,6 +68,7 @@ def counting():
     def reading(method):
         def read(self, *args, **kwargs):
             counts["reads"] += 1
+            counts["syncs"] += 1
             return method(self, *args, **kwargs)
         return read
 
@@ -96,9 +109,11 @@ def main() -> dict:
         top = sorted(((n, k[3:]) for k, n in counts.items() if k.startswith("op:")),
                      reverse=True)[:4]
         rows.append({"workload": label, "launches": counts["launches"],
-                     "reads": counts["reads"], "top": {k: n for n, k in top}})
-        print(f"{label:32s} {counts['launches']:7d} launches {counts['reads']:6d} reads   "
-              + ", ".join(f"{k} {n}" for n, k in top), flush=True)
+                     "reads": counts["reads"], "syncs": counts["syncs"],
+                     "top": {k: n for n, k in top}})
+        print(f"{label:32s} {counts['launches']:7d} launches {counts['reads']:6d} reads "
+              f"{counts['syncs']:6d} syncs   " + ", ".join(f"{k} {n}" for n, k in top),
+              flush=True)
     out = {"date": time.strftime("%Y-%m-%d"), "torch": torch.__version__, "rows": rows}
     folder = os.path.join(os.path.dirname(__file__), "results")
     with open(os.path.join(folder, "launches.json"), "w") as fh:

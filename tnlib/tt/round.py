@@ -139,10 +139,12 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     ``eps / sqrt(d - 1) * ‖x‖``, so ``‖x - y‖_F <= eps ‖x‖_F`` when only `eps`
     limits the ranks. Cost ``O(d n r^3)``.
 
-    On an accelerator, where reading a value synchronizes the device, the
-    singular values of every bond are computed first and read at once, and the
-    truncation sweep then runs without reads: one QR sweep more, and one
-    synchronization per call instead of two or three per core.
+    On an accelerator, where reading a value (or a small SVD's status) synchronizes
+    the device, the Schmidt decompositions of every bond are computed first, in one
+    batched SVD, their singular values read at once, and every bond is truncated at
+    once in those bases: the same ranks and the same error bound, one QR sweep more,
+    and a few synchronizations per call instead of two or three per core. The result
+    can differ from the host's by a fraction of the truncation error.
 
     The factors carried between cores are renormalized at every step and the
     scale is kept as a logarithm, so trains of thousands of cores round without
