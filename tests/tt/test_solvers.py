@@ -256,3 +256,13 @@ def test_amen_rank_trials_read_ahead_find_the_same_rank():
             calls = len(reads)
             assert _trial_ranks(r, limit, meets, ahead) == expected
             assert all(n <= ahead for n in reads[calls:])
+
+
+def test_amen_auto_solves_larger_local_systems_densely_on_an_accelerator(backend, monkeypatch):
+    # dense LU where its flops cost less than the launches of a few GMRES iterations
+    from tnlib.tt.amen import _dense_pays
+
+    like = backend.ones((2,))
+    assert _dense_pays(400, backend, like) and not _dense_pays(401, backend, like)
+    monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
+    assert _dense_pays(3200, backend, like) and not _dense_pays(5000, backend, like)
