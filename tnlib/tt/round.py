@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._info import grouped
 from .._validation import check_eps, check_max_rank, honour_eps
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
@@ -54,54 +55,96 @@ def orthogonalize(x: TTTensor, direction: str = "left") -> TTTensor:
 def qr_left(cores: list, k: int, xp: Any, normalize: bool = False) -> Any:
     """Make ``cores[k]`` left-orthonormal; its R factor moves into ``cores[k+1]``.
 
-    With `normalize`, R is divided by its norm, which is returned (else None).
+    With `normalize`, R is divided by its largest magnitude, which is returned (else
+    None): a scale that keeps long trains in the float range.
     """
-    r, n, rr = xp.shape(cores[k])
-    q, rf = xp.qr(xp.reshape(cores[k], (r * n, rr)))
+    cores[k], cores[k + 1], nrm = _qr_left_step(xp, cores[k], cores[k + 1],
+                                                normalize=normalize)
+    return nrm
+
+
+@grouped
+def _qr_left_step(xp: Any, core: Any, nxt: Any, normalize: bool = False
+                  ) -> tuple[Any, Any, Any]:
+    """:func:`qr_left` on one pair of cores (one compiled program per shape on JAX)."""
+    r, n, rr = xp.shape(core)
+    q, rf = xp.qr(xp.reshape(core, (r * n, rr)))
     kk = xp.shape(q)[1]
     nrm = None
     if normalize:
-        nrm = _safe_norm(rf, xp)
+        nrm = _peak(rf, xp)
         rf = rf / xp.astype(nrm, xp.dtype(rf))
-    cores[k] = xp.reshape(q, (r, n, kk))
-    _, n2, r2 = xp.shape(cores[k + 1])
-    cores[k + 1] = xp.reshape(rf @ xp.reshape(cores[k + 1], (rr, n2 * r2)), (kk, n2, r2))
-    return nrm
+    _, n2, r2 = xp.shape(nxt)
+    return (xp.reshape(q, (r, n, kk)),
+            xp.reshape(rf @ xp.reshape(nxt, (rr, n2 * r2)), (kk, n2, r2)), nrm)
 
 
 def qr_right(cores: list, k: int, xp: Any, normalize: bool = False,
              compress: bool = False, with_factor: bool = False) -> Any:
     """Make ``cores[k]`` right-orthonormal; its L factor moves into ``cores[k-1]``.
 
-    Returns the norm divided out with `normalize` (else None), and with
-    `with_factor` also the (normalized) L factor.
+    Returns the scale divided out with `normalize` (L's largest magnitude, else None),
+    and with `with_factor` also the (scaled) L factor.
 
     With `compress`, directions of the L factor below its numerical rank
     (``max(shape) u s_1``, the size of QR's own rounding errors) are dropped
     through a small SVD of L, so exactly rank-deficient bonds (sums like
     ``x + x``) shrink before the expensive truncation sweep.
     """
-    r, n, rr = xp.shape(cores[k])
-    # LQ of the (r, n r') unfolding, as the QR of its adjoint: M = L Q^H with L = R^H
-    q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(cores[k], (r, n * rr)))))
-    left_factor = xp.conj(xp.transpose(rf))  # (r, kk)
-    if compress and not xp.is_traced(rf) and _maybe_deficient(rf, xp):
-        u, s, wh = xp.svd(left_factor)
-        sh = xp.to_numpy(s)
-        tol = max(xp.shape(left_factor)) * xp.finfo_eps(rf) * (sh[0] if sh.size else 0.0)
-        rank = max(1, int((sh > tol).sum()))
-        if rank < sh.size:
-            q = q @ xp.conj(xp.transpose(wh[:rank, :]))
-            left_factor = u[:, :rank] * xp.astype(s[:rank], xp.dtype(u))[None, :]
+    if compress and not xp.is_traced(cores[k]):
+        q, left_factor = _lq(xp, cores[k])
+        if _maybe_deficient(left_factor, xp):
+            q, left_factor = _compress(xp, q, left_factor)
+        cores[k], cores[k - 1], nrm, left_factor = _qr_right_finish(
+            xp, cores[k], cores[k - 1], q, left_factor, normalize=normalize)
+    else:
+        cores[k], cores[k - 1], nrm, left_factor = _qr_right_step(
+            xp, cores[k], cores[k - 1], normalize=normalize)
+    return (nrm, left_factor) if with_factor else nrm
+
+
+def _lq(xp: Any, core: Any) -> tuple[Any, Any]:
+    """LQ of the ``(r, n r')`` unfolding, as the QR of its adjoint: ``M = L Q^H``,
+    ``L = R^H``; returns ``(Q, L)``."""
+    r, n, rr = xp.shape(core)
+    q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(core, (r, n * rr)))))
+    return q, xp.conj(xp.transpose(rf))
+
+
+def _compress(xp: Any, q: Any, left_factor: Any) -> tuple[Any, Any]:
+    """`q` and `left_factor` without the directions below L's numerical rank (a read)."""
+    u, s, wh = xp.svd(left_factor)
+    sh = xp.to_numpy(s)
+    tol = max(xp.shape(left_factor)) * xp.finfo_eps(left_factor) * (sh[0] if sh.size else 0.0)
+    rank = max(1, int((sh > tol).sum()))
+    if rank < sh.size:
+        q = q @ xp.conj(xp.transpose(wh[:rank, :]))
+        left_factor = u[:, :rank] * xp.astype(s[:rank], xp.dtype(u))[None, :]
+    return q, left_factor
+
+
+def _qr_right_finish(xp: Any, core: Any, prev: Any, q: Any, left_factor: Any,
+                     normalize: bool = False) -> tuple[Any, Any, Any, Any]:
+    """Core ``Q^H`` in place of `core`, ``L`` (scaled to entries <= 1 with `normalize`)
+    into `prev`."""
+    _, n, rr = xp.shape(core)
+    r0, n0, r = xp.shape(prev)
     kk = xp.shape(q)[1]
     nrm = None
     if normalize:
-        nrm = _safe_norm(left_factor, xp)
+        nrm = _peak(left_factor, xp)
         left_factor = left_factor / xp.astype(nrm, xp.dtype(left_factor))
-    cores[k] = xp.reshape(xp.conj(xp.transpose(q)), (kk, n, rr))
-    r0, n0, _ = xp.shape(cores[k - 1])
-    cores[k - 1] = xp.reshape(xp.reshape(cores[k - 1], (r0 * n0, r)) @ left_factor, (r0, n0, kk))
-    return (nrm, left_factor) if with_factor else nrm
+    prev = xp.reshape(xp.reshape(prev, (r0 * n0, r)) @ left_factor, (r0, n0, kk))
+    return xp.reshape(xp.conj(xp.transpose(q)), (kk, n, rr)), prev, nrm, left_factor
+
+
+@grouped
+def _qr_right_step(xp: Any, core: Any, prev: Any, normalize: bool = False
+                   ) -> tuple[Any, Any, Any, Any]:
+    """:func:`qr_right` without compression on one pair of cores (one compiled program
+    per shape on JAX)."""
+    q, left_factor = _lq(xp, core)
+    return _qr_right_finish(xp, core, prev, q, left_factor, normalize=normalize)
 
 
 def _maybe_deficient(rf: Any, xp: Any) -> bool:
@@ -118,16 +161,12 @@ def _maybe_deficient(rf: Any, xp: Any) -> bool:
     return bool(dg.min() <= 10 * k * xp.finfo_eps(rf) * dg.max())
 
 
-def _safe_norm(a: Any, xp: Any) -> Any:
-    """Frobenius norm, without overflow from the squares of huge entries.
-
-    Floored at the dtype's smallest normal number, so that dividing by it keeps a zero
-    matrix zero and its logarithm stays finite (one operation where a test and a select
-    would be two kernel launches on a GPU).
-    """
-    tiny = xp.finfo_tiny(a)
-    m = xp.maximum(xp.max(xp.abs(a)), tiny)
-    return xp.maximum(m * xp.norm(a / xp.astype(m, xp.dtype(a))), tiny)
+def _peak(a: Any, xp: Any) -> Any:
+    """The largest magnitude in `a`, floored at the dtype's smallest normal number: a
+    scale that brings `a` to entries of at most 1 (a zero matrix stays zero and its
+    logarithm finite). Three operations, where a norm safe from overflow of the squares
+    takes seven: on a GPU each is a kernel launch."""
+    return xp.maximum(xp.max(xp.abs(a)), xp.finfo_tiny(a))
 
 
 @host_eager
@@ -236,14 +275,12 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     left = list(cores)  # A_0 .. A_{d-2} left-orthonormal, B last
     factors = [qr_right(cores, k, xp, normalize=True, with_factor=True)[1]
                for k in range(d - 1, 0, -1)][::-1]  # L_1 .. L_{d-1}
-    bases, values = _batched_svds(factors, xp)
+    bases, values = _batched_svds(factors, xp)  # (d - 1, width): padded with zeros
     log_scale = xp.sum(xp.log(xp.stack(norms)))  # one logarithm and one sum, not d - 1
-    width = max(xp.shape(v)[0] for v in values)
-    real = xp.dtype(values[0])
-    table = xp.stack([xp.concatenate([v, xp.zeros((width - xp.shape(v)[0],), dtype=real,
-                                                  device=xp.device(v))]) for v in values]
-                     + [xp.zeros((width,), dtype=real, device=xp.device(values[0]))
-                        + xp.astype(xp.real(log_scale), real)])
+    width = xp.shape(values)[1]
+    table = xp.concatenate([values, xp.zeros((1, width), dtype=xp.dtype(values),
+                                             device=xp.device(values))
+                            + xp.astype(xp.real(log_scale), xp.dtype(values))])
     host = np.asarray(xp.to_numpy(table), dtype=np.float64)  # the one read
     if not np.all(np.isfinite(host)) and not (np.all(np.isfinite(host[:-1]))
                                               and host[-1, 0] == -math.inf):
@@ -252,40 +289,60 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     delta = eps / math.sqrt(d - 1)
     kept = [None]  # U_k' of bond k = 1 .. d-1
     for k in range(d - 1):
-        s = host[k]
+        total = float(np.linalg.norm(host[k]))  # = ‖x‖ in the scaled units of bond k
+        s = host[k] / total if total > 0 else host[k]
         r, kk = xp.shape(factors[k])
         if eps == 0:  # only exact rank deficiency goes (the size of QR's own rounding)
             s = np.where(s > max(r, kk, width) * xp.finfo_eps(factors[k]) * s[0], s, 0.0)
         keep = truncation_rank(s, delta, None if bounds is None else bounds[k], _NUMPY)
         kept.append(bases[k][:, :min(keep, int(np.count_nonzero(s)) or 1, r, kk)])
-    out = []
-    for k, core in enumerate(left):
-        r, n, rr = xp.shape(core)
-        mat = xp.reshape(core, (r, n * rr))
-        if k > 0:
-            mat = xp.conj(xp.transpose(kept[k])) @ mat
-            r = xp.shape(mat)[0]
-        mat = xp.reshape(mat, (r * n, rr))
-        if k < d - 1:
-            mat = mat @ kept[k + 1]
-        out.append(xp.reshape(mat, (r, n, xp.shape(mat)[1])))
+    out = [_projected(xp, left[0], kept[1], first=True)]
+    out += [_projected(xp, left[k], kept[k], kept[k + 1]) for k in range(1, d - 1)]
+    out.append(_projected(xp, left[-1], kept[-1], last=True))
     for k in range(d - 1):  # projectors leave the cores non-orthonormal: orthonormalize
         qr_left(out, k, xp)
     return TTTensor._from_cores(apply_scale(out, log_scale, xp, value=float(host[-1, 0])), xp)
 
 
-def _batched_svds(mats: list, xp: Any) -> tuple[list, list]:
-    """Left singular vectors and singular values of every matrix, one batched SVD per
-    distinct shape (on a GPU, one synchronization each)."""
-    bases, values = [None] * len(mats), [None] * len(mats)
+@grouped
+def _projected(xp: Any, core: Any, *bases: Any, first: bool = False, last: bool = False
+               ) -> Any:
+    """``U_k'^H core U_{k+1}'``: `core` with its left bond projected on the first of
+    `bases` (unless `first`) and its right bond on the last (unless `last`)."""
+    r, n, rr = xp.shape(core)
+    mat = xp.reshape(core, (r, n * rr))
+    if not first:
+        mat = xp.conj(xp.transpose(bases[0])) @ mat
+        r = xp.shape(mat)[0]
+    mat = xp.reshape(mat, (r * n, rr))
+    if not last:
+        mat = mat @ bases[-1]
+    return xp.reshape(mat, (r, n, xp.shape(mat)[1]))
+
+
+def _batched_svds(mats: list, xp: Any) -> tuple[list, Any]:
+    """Left singular vectors of every matrix, and their singular values as the rows of
+    one table padded with zeros: one batched SVD per distinct shape (on a GPU, one
+    synchronization each) and a few operations to lay the table out."""
     groups: dict = {}
     for k, m in enumerate(mats):
         groups.setdefault(xp.shape(m), []).append(k)
+    width = max(min(shape) for shape in groups)
+    bases: list = [None] * len(mats)
+    blocks, order = [], []
     for members in groups.values():
         u, s, _ = xp.svd(xp.stack([mats[k] for k in members]))
         for j, k in enumerate(members):
-            bases[k], values[k] = u[j], s[j]
-    return bases, values
+            bases[k] = u[j]
+        if xp.shape(s)[1] < width:
+            s = xp.concatenate([s, xp.zeros((len(members), width - xp.shape(s)[1]),
+                                            dtype=xp.dtype(s), device=xp.device(s))], axis=1)
+        blocks.append(s)
+        order += members
+    table = xp.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    if order != sorted(order):  # rows back in bond order: one gather
+        table = xp.take(table, xp.asarray(np.argsort(order), device=xp.device(table)), axis=0)
+    return bases, table
 
 
 def apply_scale(cores: list, log_scale: Any, xp: Any, value: float | None = None) -> list:
