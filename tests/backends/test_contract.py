@@ -308,6 +308,13 @@ def test_qr_sign_convention_tall_and_wide(backend, dtype, shape):
     qr_ref, rr_ref = np.linalg.qr(a)
     phase = np.diag(rr_ref) / np.abs(np.diag(rr_ref))
     close(r, np.conj(phase)[:, None] * rr_ref, dtype)
+    # signs=False: some orthonormal q and triangular r with q r = a, the same up to signs
+    q, r = backend.qr(on(backend, a), signs=False)
+    rn = tnlib.to_numpy(r)
+    np.testing.assert_allclose(np.tril(rn, -1), 0, atol=1e-12)
+    close(q @ r, a, dtype)
+    close(backend.conj(backend.transpose(q)) @ q, np.eye(k), dtype)
+    close(backend.abs(r), np.abs(rr_ref), dtype)
     close(backend.qr(on(backend, a), mode="r"), np.conj(phase)[:, None] * rr_ref, dtype)
 
 

@@ -636,7 +636,7 @@ class Backend:
         """Singular values only, descending (cheaper than :meth:`svd`)."""
         return self.svd(a)[1]
 
-    def qr(self, a: Any, mode: str = "reduced") -> Any:
+    def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
         """Reduced QR with ``diag(r) >= 0``, for tall and wide matrices.
 
         Parameters
@@ -644,6 +644,10 @@ class Backend:
         a : (m, n) array
         mode : {"reduced", "r"}
             ``"r"`` returns only ``r`` and skips forming ``q`` where the framework can.
+        signs : bool, optional
+            ``False``: the caller needs only an orthonormal ``q`` and its ``r``, so the
+            backend may leave the diagonal's signs as its factorization made them (making
+            them non-negative costs four array operations, kernel launches on a GPU).
 
         Returns
         -------

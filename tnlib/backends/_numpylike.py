@@ -227,12 +227,12 @@ class NumpyLikeBackend(Backend):
     def svdvals(self, a: Any) -> Any:
         return self.la.svd(a, compute_uv=False)
 
-    def qr(self, a: Any, mode: str = "reduced") -> Any:
+    def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
         if mode == "r":
             r = self.la.qr(a, mode="r")
-            return self._fix_r(r)
+            return self._fix_r(r) if signs else r
         q, r = self.la.qr(a, mode="reduced")
-        return self._fix_qr(q, r)
+        return self._fix_qr(q, r) if signs else (q, r)
 
     def _diag_phase(self, r: Any) -> Any:
         # QR is unique only up to the phases of diag(R); make them non-negative so

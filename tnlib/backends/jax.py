@@ -104,8 +104,8 @@ class JaxBackend(NumpyLikeBackend):
                 return False
         return True
 
-    def qr(self, a: Any, mode: str = "reduced") -> Any:
-        return self._qr(a, mode)
+    def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
+        return self._qr(a, mode)  # the sign fix is compiled into the factorization: kept
 
     def norm(self, a: Any, axis: Any = None) -> Any:
         return self._norm(a, tuple(axis) if isinstance(axis, list) else axis)

@@ -42,7 +42,8 @@ class NumpyBackend(NumpyLikeBackend):
     def item(self, a: Any) -> Any:
         return np.asarray(a).item()
 
-    def qr(self, a: Any, mode: str = "reduced") -> Any:
+    def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
+        # signs are always fixed here: in place, on the host, for next to nothing
         # numpy.linalg.qr is 1.4-2x slower than calling LAPACK's geqrf/orgqr directly
         # (measured on 1200 x 120 and 10^5 x 80 matrices); use SciPy's wrappers when present.
         funcs = _lapack_qr(a)

@@ -342,7 +342,7 @@ class TensorflowBackend(Backend):
         ones = tf.ones_like(d)
         return tf.where(tf.equal(mag, 0), ones, d / tf.where(tf.equal(mag, 0), ones, mag))
 
-    def qr(self, a: Any, mode: str = "reduced") -> Any:
+    def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
         tf = self.tf
         # TF's Householder QR is not scaled: entries near 1e300 give NaN. Factor a / max|a|
         # (one reduction) and scale R back, per matrix of a batch.

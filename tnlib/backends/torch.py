@@ -342,11 +342,13 @@ class TorchBackend(Backend):
         safe = self.torch.where(mag == 0, self.torch.ones_like(mag), mag)
         return self.torch.where(mag == 0, self.torch.ones_like(d), d / safe)
 
-    def qr(self, a: Any, mode: str = "reduced") -> Any:
+    def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
         if mode == "r":
             _, r = self.torch.linalg.qr(a, mode="r")
-            return self.conj(self._diag_phase(r))[..., :, None] * r
+            return self.conj(self._diag_phase(r))[..., :, None] * r if signs else r
         q, r = self.torch.linalg.qr(a, mode="reduced")
+        if not signs:
+            return q, r
         s = self._diag_phase(r)  # diag(R) >= 0 on every backend
         return q * s[..., None, :], self.conj(s)[..., :, None] * r
 

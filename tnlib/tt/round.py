@@ -68,7 +68,7 @@ def _qr_left_step(xp: Any, core: Any, nxt: Any, normalize: bool = False
                   ) -> tuple[Any, Any, Any]:
     """:func:`qr_left` on one pair of cores (one compiled program per shape on JAX)."""
     r, n, rr = xp.shape(core)
-    q, rf = xp.qr(xp.reshape(core, (r * n, rr)))
+    q, rf = xp.qr(xp.reshape(core, (r * n, rr)), signs=False)  # any orthonormal basis
     kk = xp.shape(q)[1]
     nrm = None
     if normalize:
@@ -107,7 +107,7 @@ def _lq(xp: Any, core: Any) -> tuple[Any, Any]:
     """LQ of the ``(r, n r')`` unfolding, as the QR of its adjoint: ``M = L Q^H``,
     ``L = R^H``; returns ``(Q, L)``."""
     r, n, rr = xp.shape(core)
-    q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(core, (r, n * rr)))))
+    q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(core, (r, n * rr)))), signs=False)
     return q, xp.conj(xp.transpose(rf))
 
 
