@@ -396,11 +396,11 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
                 xp, xa_l, a[k], za_r[k + 1], x_trunc)
             zres = _rhs_project(xp, zf_l, zf_r[k + 1], rhs, k) - env.apply1(
                 xp, za_l, a[k], za_r[k + 1], x_trunc)
-            q, _ = xp.qr(xp.reshape(zres, (-1, xp.shape(zres)[2])))
+            q, _ = xp.qr(xp.reshape(zres, (-1, xp.shape(zres)[2])), signs=False)
             z[k] = xp.reshape(q, (xp.shape(zres)[0], n, -1))
             kq = xp.shape(enrich)[2]
             aug = xp.concatenate([uu, xp.reshape(enrich, (r * n, kq))], axis=1)
-            qa, ra = xp.qr(aug)
+            qa, ra = xp.qr(aug, signs=False)  # bases: their signs do not matter
             carry = ra @ xp.concatenate(
                 [carry, xp.zeros((kq, rr), dtype=xp.dtype(carry), device=dev)], axis=0)
             uu = qa

@@ -186,7 +186,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             if k == d - 1:
                 break
             r, n, rr = xp.shape(cores[k])
-            q, rf = xp.qr(xp.reshape(cores[k], (r * n, rr)))
+            q, rf = xp.qr(xp.reshape(cores[k], (r * n, rr)), signs=False)  # any basis
             cores[k] = xp.reshape(q, (r, n, xp.shape(q)[1]))
             left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
             rf = evolve(rf, lambda c, k=k: apply0(left[k + 1], right[k + 1], c), -half)
@@ -197,7 +197,8 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             if k == 0:
                 break
             r, n, rr = xp.shape(cores[k])
-            q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(cores[k], (r, n * rr)))))
+            q, rf = xp.qr(xp.conj(xp.transpose(xp.reshape(cores[k], (r, n * rr)))),
+                          signs=False)
             cores[k] = xp.reshape(xp.conj(xp.transpose(q)), (xp.shape(q)[1], n, rr))
             right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k], opts[k])
             lf = xp.conj(xp.transpose(rf))  # core = lf @ q^H
