@@ -35,19 +35,20 @@ def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
 
     Two matrix-vector products per pass instead of one small product per basis vector,
     so the Krylov loops stay fast on any backend. Returns the orthogonalized vector
-    divided by its norm (floored at the smallest normal number), and the coefficients
-    with the norm in one array: one read brings a step's numbers to the host (or several
-    steps', see :func:`_arnoldi_run`).
+    divided by its norm (floored at the smallest normal number), and both passes'
+    coefficients with the norm in one array (their sum is taken on the host, which reads
+    them anyway): one read brings a step's numbers to the host (or several steps', see
+    :func:`_arnoldi_run`).
     """
-    coeffs = None
+    passes = []
     for _ in range(2):
         h = xp.matmul(xp.conj(basis), w)
         w = w - xp.matmul(xp.transpose(basis), h)
-        coeffs = h if coeffs is None else coeffs + h
+        passes.append(h)
     nrm = xp.norm(w)
     floor = xp.maximum(nrm, xp.finfo_tiny(w))
     unit = w / (xp.astype(floor, xp.dtype(w)) if xp.is_complex(w) else floor)
-    return unit, xp.concatenate([coeffs, xp.reshape(xp.astype(nrm, xp.dtype(coeffs)), (1,))])
+    return unit, xp.concatenate(passes + [xp.reshape(xp.astype(nrm, xp.dtype(h)), (1,))])
 
 
 def _read_block(xp: Any, b: Any) -> int:
@@ -77,9 +78,9 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int
         steps.append(both)
         if j + 1 < xp.shape(basis)[0]:
             basis = xp.index_update(basis, j + 1, unit, reuse=True)
-    if len(steps) == 1:
-        return basis, xp.to_numpy(steps[0])[None, :]
-    return basis, xp.to_numpy(xp.stack(steps))
+    rows = xp.to_numpy(steps[0])[None, :] if len(steps) == 1 else xp.to_numpy(xp.stack(steps))
+    m = (rows.shape[1] - 1) // 2  # the two Gram-Schmidt passes, summed here
+    return basis, np.concatenate([rows[:, :m] + rows[:, m:2 * m], rows[:, -1:]], axis=1)
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
