@@ -22,11 +22,13 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(__file__))
 import _harness  # noqa: E402
+
+_harness.single_thread()  # the host reference is one core (before NumPy loads its BLAS)
+
 import launches as launches_py  # noqa: E402
+import numpy as np  # noqa: E402
 
 import tnlib  # noqa: E402
 from tnlib import cp, tt  # noqa: E402

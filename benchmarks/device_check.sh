@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The GPU check of this project, as one command for a machine with a CUDA device (its
+# python3 holding torch, JAX and CuPy; tnlib from this checkout, nothing installed):
+#
+#   bash benchmarks/device_check.sh          # results under $OUT (default /tmp/tnlib-gpu)
+#
+# 1. The GPU test subset: the TT algebra, rounding, solver, CP and backend-contract tests
+#    with torch tensors on the GPU (TNLIB_TEST_DEVICE=cuda) and JAX and CuPy on their GPU,
+#    so the accelerator paths (tree dot, batched-SVD rounding, run-ahead Krylov, dense AMEn
+#    local solves, device evaluate) run for real. Log: tests.log.
+# 2. benchmarks/gpu.py: one row per workload and backend with medians, the host's NumPy
+#    median, the speedup, reads, launches, synchronizations and the dense-kernel limit.
+#    Output: gpu.json, gpu.log.
+# Each part has its own time limit, so the second runs whatever the first does.
+set -u
+OUT=${OUT:-/tmp/tnlib-gpu}
+mkdir -p "$OUT"
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+export TNLIB_TEST_DEVICE=${TNLIB_TEST_DEVICE:-cuda}
+export TNLIB_TEST_BACKENDS=${TNLIB_TEST_BACKENDS:-numpy,torch,jax,cupy}
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())" \
+    | tee "$OUT/device.txt"
+timeout "${TEST_LIMIT:-240}" python3 -m pytest -q -p no:cacheprovider -x \
+    tests/tt/test_algebra.py tests/tt/test_round.py tests/tt/test_solvers.py \
+    tests/cp/test_cp.py tests/backends/test_contract.py > "$OUT/tests.log" 2>&1
+echo "tests: exit $? ($(tail -n 1 "$OUT/tests.log"))"
+timeout "${BENCH_LIMIT:-300}" python3 benchmarks/gpu.py > "$OUT/gpu.log" 2>&1
+echo "gpu.py: exit $?"
+cat "$OUT/gpu.log"
