@@ -151,3 +151,16 @@ def test_no_autodiff_raises_with_reason(backend):
         backend.jit(lambda a: a)
     with pytest.raises(NotImplementedError, match="automatic differentiation"):
         backend.hvp(lambda a: a, [], [])
+
+
+def test_launch_flops_is_zero_on_the_host_and_under_tracing(backend, monkeypatch):
+    # the flop value of a launch steers tree-or-sweep choices: never the tree for host
+    # arrays, nor inside a compiled program (whose tracer may not know its device)
+    a = backend.ones((3,))
+    assert backend.launch_flops(a) == 0.0
+    monkeypatch.setattr(backend, "reads_synchronize", lambda arr: True)
+    assert backend.launch_flops(a) > 0
+    if backend.supports_jit:
+        seen = []
+        backend.jit(lambda t: seen.append(backend.launch_flops(t)) or t)(a)
+        assert seen == [0.0]

@@ -190,7 +190,10 @@ class Backend:
         where an operation costs only its arithmetic, and ``_LAUNCH_FLOPS`` where every
         operation is a kernel launch (:meth:`reads_synchronize`). Algorithms with a
         short-and-wide and a long-and-narrow variant compare ``flops + launches *
-        launch_flops`` to pick one."""
+        launch_flops`` to pick one. ``0.0`` for traced arrays too: a compiled program
+        has no per-operation dispatch, and a tracer need not know its device."""
+        if self.is_traced(a):
+            return 0.0
         return self._LAUNCH_FLOPS if self.reads_synchronize(a) else 0.0
 
     def astype(self, a: Any, dtype: Any) -> Any:
