@@ -163,6 +163,8 @@ def test_dot_and_norm_by_the_tree_on_a_device(backend, monkeypatch, complex_):
     assert not _gram._tree_pays(x.cores, y.cores, backend)
     monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
     assert _gram._tree_pays(x.cores, y.cores, backend)
+    long = tt.random((2,) * 1000, 20, seed=0, backend=backend).cores  # 2^28 entries: sweep
+    assert not _gram._tree_pays(long, long, backend)
     with host_execution(False):
         got = [tt.dot(x, y), x.norm(), tt.log_norm(huge)]  # huge: the balanced retry
     for g, w in zip(got, want):

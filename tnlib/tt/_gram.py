@@ -138,12 +138,20 @@ def _runs(xcores: list, ycores: list, xp: Any) -> list[tuple[int, int]]:
     return runs
 
 
+_TREE_ENTRIES = 2**25  # 256 MB of float64 transfer matrices at most: beyond, the sweep
+
+
 def _tree_pays(xcores: list, ycores: list, xp: Any) -> bool:
     """Whether :func:`_gram_tree` costs less than :func:`_gram_sweep` on this device:
     flops plus launches, each launch valued at ``Backend.launch_flops`` (0 on the host,
-    where the sweep always wins)."""
+    where the sweep always wins), and its transfer matrices fit in ``_TREE_ENTRIES``
+    (d = 100 at rank 20 needs 2^24; d = 1000 takes the sweep)."""
     launch = xp.launch_flops(xcores[0])
     if not launch or len(xcores) < 4:
+        return False
+    entries = sum(2 * math.prod(xp.shape(xc)) * math.prod(xp.shape(yc)) // xp.shape(xc)[1]**2
+                  for xc, yc in zip(xcores, ycores))  # the transfer matrices and a level
+    if entries > _TREE_ENTRIES:
         return False
     sweep_flops = 0
     for xc, yc in zip(xcores, ycores):
