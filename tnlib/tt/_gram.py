@@ -145,7 +145,7 @@ def _tree_pays(xcores: list, ycores: list, xp: Any) -> bool:
     """Whether :func:`_gram_tree` costs less than :func:`_gram_sweep` on this device:
     flops plus launches, each launch valued at ``Backend.launch_flops`` (0 on the host,
     where the sweep always wins), and its transfer matrices fit in ``_TREE_ENTRIES``
-    (d = 100 at rank 20 needs 2^24; d = 1000 takes the sweep)."""
+    (d = 100 at rank 20 needs 32 million entries; d = 1000 takes the sweep)."""
     launch = xp.launch_flops(xcores[0])
     if not launch or len(xcores) < 4:
         return False
@@ -181,6 +181,7 @@ def _gram_tree(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
 
 @grouped
 def _tree(xp: Any, *cores: Any, conj: bool = False) -> tuple[Any, Any, Any]:
+    """:func:`_gram_tree` on the cores of `x` followed by those of `y`."""
     xcores, ycores = cores[:len(cores) // 2], cores[len(cores) // 2:]
     v, norms = None, []
     for start, stop in _runs(xcores, ycores, xp):
