@@ -283,12 +283,16 @@ def _group_mttkrp(p: Any, factors: list, modes: list, k: int, xp: Any) -> Any:
     return xp.einsum(",".join(subs) + "->" + out, *operands)
 
 
-def _solve_mode(mttkrp: Any, factors: list, k: int, l2_reg: float, xp: Any) -> Any:
-    """Least-squares update ``A_k = M V^{-1}`` with ``V = ⊙_{j != k} A_j^H A_j``."""
+def _gram(f: Any, xp: Any) -> Any:
+    return xp.conj(xp.transpose(f)) @ f
+
+
+def _solve_mode(mttkrp: Any, grams: list, k: int, l2_reg: float, xp: Any) -> Any:
+    """Least-squares update ``A_k = M V^{-1}`` with ``V = ⊙_{j != k} A_j^H A_j`` (the
+    factors' Gram matrices `grams`, kept up to date by the sweep)."""
     v = None
-    for j, f in enumerate(factors):
+    for j, g in enumerate(grams):
         if j != k:
-            g = xp.conj(xp.transpose(f)) @ f
             v = g if v is None else v * g
     r = xp.shape(v)[0]
     # V is PSD but singular for degenerate iterates (e.g. an SVD start of a border-rank
@@ -314,6 +318,7 @@ def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape:
     left, right = list(range(h)), list(range(h, d))
     weights = None
     mttkrp = None
+    grams = [_gram(f, xp) for f in factors]  # each updated with its factor: d products
     # partials as (R, group sizes...): the small factor on the left of the big product,
     # the shape BLAS runs fastest, reading the stored layout of X (or of X^T)
     for group, x, x_t, other in ((left, x_mat_t, x_mat, right), (right, x_mat, x_mat_t, left)):
@@ -321,14 +326,13 @@ def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape:
                        [r] + [shape[j] for j in group])
         for k in group:
             mttkrp = _group_mttkrp(p, factors, group, k, xp)
-            f, weights = _normalize_columns(_solve_mode(mttkrp, factors, k, l2_reg, xp), xp)
-            factors[k] = f
+            f, weights = _normalize_columns(_solve_mode(mttkrp, grams, k, l2_reg, xp), xp)
+            factors[k], grams[k] = f, _gram(f, xp)
     # error from the last mode's MTTKRP: ‖a‖² - 2 Re<a, x> + ‖x‖²
     last = factors[-1]
     inner = xp.sum(xp.conj(weights) * xp.sum(xp.conj(last) * mttkrp, axis=0))
     gram = None
-    for f in factors:
-        g = xp.conj(xp.transpose(f)) @ f
+    for g in grams:
         gram = g if gram is None else gram * g
     norm_x = xp.sum(xp.conj(weights)[:, None] * gram * weights[None, :])
     err_sq = norm_sq - 2 * xp.real(inner) + xp.real(norm_x)
@@ -348,7 +352,7 @@ def _error_sq(x_mat: Any, factors: list, norm_sq: Any, h: int, shape: tuple, xp:
     inner = xp.sum(xp.conj(factors[0]) * m0)
     gram = None
     for f in factors:
-        g = xp.conj(xp.transpose(f)) @ f
+        g = _gram(f, xp)
         gram = g if gram is None else gram * g
     return norm_sq - 2 * xp.real(inner) + xp.real(xp.sum(gram))
 
