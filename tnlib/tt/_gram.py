@@ -115,9 +115,7 @@ def _normalized_step(xp: Any, xc: Any, yc: Any, v: Any = None, conj: bool = Fals
     """One core of the Gram sweep: the next interface matrix divided by its norm, floored
     at the smallest normal number (a zero matrix stays zero, its log finite), and that
     norm. One compiled program per core shape on JAX."""
-    v = _interface_step(v, xc, yc, conj, xp)
-    s = xp.maximum(xp.norm(v), xp.finfo_tiny(v))
-    return v / (xp.astype(s, xp.dtype(v)) if xp.is_complex(v) else s), s
+    return _normalized(xp, _interface_step(v, xc, yc, conj, xp))
 
 
 def _runs(xcores: list, ycores: list, xp: Any) -> list[tuple[int, int]]:

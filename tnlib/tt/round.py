@@ -80,11 +80,10 @@ def _qr_left_step(xp: Any, core: Any, nxt: Any, normalize: bool = False
 
 
 def qr_right(cores: list, k: int, xp: Any, normalize: bool = False,
-             compress: bool = False, with_factor: bool = False) -> Any:
+             compress: bool = False) -> Any:
     """Make ``cores[k]`` right-orthonormal; its L factor moves into ``cores[k-1]``.
 
-    Returns the scale divided out with `normalize` (L's largest magnitude, else None),
-    and with `with_factor` also the (scaled) L factor.
+    Returns the scale divided out with `normalize` (L's largest magnitude, else None).
 
     With `compress`, directions of the L factor below its numerical rank
     (``max(shape) u s_1``, the size of QR's own rounding errors) are dropped
@@ -95,12 +94,12 @@ def qr_right(cores: list, k: int, xp: Any, normalize: bool = False,
         q, left_factor = _lq(xp, cores[k])
         if _maybe_deficient(left_factor, xp):
             q, left_factor = _compress(xp, q, left_factor)
-        cores[k], cores[k - 1], nrm, left_factor = _qr_right_finish(
+        cores[k], cores[k - 1], nrm = _qr_right_finish(
             xp, cores[k], cores[k - 1], q, left_factor, normalize=normalize)
     else:
-        cores[k], cores[k - 1], nrm, left_factor = _qr_right_step(
-            xp, cores[k], cores[k - 1], normalize=normalize)
-    return (nrm, left_factor) if with_factor else nrm
+        cores[k], cores[k - 1], nrm = _qr_right_step(xp, cores[k], cores[k - 1],
+                                                     normalize=normalize)
+    return nrm
 
 
 def _lq(xp: Any, core: Any) -> tuple[Any, Any]:
@@ -124,7 +123,7 @@ def _compress(xp: Any, q: Any, left_factor: Any) -> tuple[Any, Any]:
 
 
 def _qr_right_finish(xp: Any, core: Any, prev: Any, q: Any, left_factor: Any,
-                     normalize: bool = False) -> tuple[Any, Any, Any, Any]:
+                     normalize: bool = False) -> tuple[Any, Any, Any]:
     """Core ``Q^H`` in place of `core`, ``L`` (scaled to entries <= 1 with `normalize`)
     into `prev`."""
     _, n, rr = xp.shape(core)
@@ -135,12 +134,12 @@ def _qr_right_finish(xp: Any, core: Any, prev: Any, q: Any, left_factor: Any,
         nrm = _peak(left_factor, xp)
         left_factor = left_factor / xp.astype(nrm, xp.dtype(left_factor))
     prev = xp.reshape(xp.reshape(prev, (r0 * n0, r)) @ left_factor, (r0, n0, kk))
-    return xp.reshape(xp.conj(xp.transpose(q)), (kk, n, rr)), prev, nrm, left_factor
+    return xp.reshape(xp.conj(xp.transpose(q)), (kk, n, rr)), prev, nrm
 
 
 @grouped
 def _qr_right_step(xp: Any, core: Any, prev: Any, normalize: bool = False
-                   ) -> tuple[Any, Any, Any, Any]:
+                   ) -> tuple[Any, Any, Any]:
     """:func:`qr_right` without compression on one pair of cores (one compiled program
     per shape on JAX)."""
     q, left_factor = _lq(xp, core)
@@ -273,8 +272,11 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     d = len(cores)
     norms = [qr_left(cores, k, xp, normalize=True) for k in range(d - 1)]
     left = list(cores)  # A_0 .. A_{d-2} left-orthonormal, B last
-    factors = [qr_right(cores, k, xp, normalize=True, with_factor=True)[1]
-               for k in range(d - 1, 0, -1)][::-1]  # L_1 .. L_{d-1}
+    factors = []  # L_{d-1} .. L_1, each carried into the core on its left
+    for k in range(d - 1, 0, -1):
+        cores[k - 1], factor = _bond_factor(xp, cores[k], cores[k - 1])
+        factors.append(factor)
+    factors = factors[::-1]
     bases, values = _batched_svds(factors, xp)  # (d - 1, width): padded with zeros
     log_scale = xp.sum(xp.log(xp.stack(norms)))  # one logarithm and one sum, not d - 1
     width = xp.shape(values)[1]
@@ -302,6 +304,21 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     for k in range(d - 1):  # projectors leave the cores non-orthonormal: orthonormalize
         qr_left(out, k, xp)
     return TTTensor._from_cores(apply_scale(out, log_scale, xp, value=float(host[-1, 0])), xp)
+
+
+@grouped
+def _bond_factor(xp: Any, core: Any, prev: Any) -> tuple[Any, Any]:
+    """The right-to-left QR step of :func:`_round_one_read`, which needs only the bond
+    factors: `core`'s L factor (of its LQ, scaled by its peak) carried into `prev`, and
+    that factor. Only R is formed (no orthonormal factor, which nothing would use)."""
+    r, n, rr = xp.shape(core)
+    rf = xp.qr(xp.conj(xp.transpose(xp.reshape(core, (r, n * rr)))), mode="r", signs=False)
+    left_factor = xp.conj(xp.transpose(rf))  # (r, kk)
+    left_factor = left_factor / xp.astype(_peak(left_factor, xp), xp.dtype(left_factor))
+    r0, n0, _ = xp.shape(prev)
+    prev = xp.reshape(xp.reshape(prev, (r0 * n0, r)) @ left_factor,
+                      (r0, n0, xp.shape(left_factor)[1]))
+    return prev, left_factor
 
 
 @grouped
