@@ -143,3 +143,11 @@ def test_round_on_an_accelerator_decides_from_one_read(backend, one_read, eps, m
         g = np_of(c).reshape(-1, y.ranks[k + 1])
         np.testing.assert_allclose(g.T @ g, np.eye(y.ranks[k + 1]), atol=1e-12)
     assert_like(y, z)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_round_on_an_accelerator_rejects_non_finite_cores(backend, one_read, bad):
+    x = tt.random((3,) * 6, 3, seed=1, backend=backend)
+    y = tt.TTTensor([c * bad if k == 2 else c for k, c in enumerate(x.cores)])
+    with pytest.raises(tnlib.TnlibError, match="NaN or inf"):
+        y.round(1e-6)

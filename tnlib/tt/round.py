@@ -277,7 +277,11 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
         cores[k - 1], factor = _bond_factor(xp, cores[k], cores[k - 1])
         factors.append(factor)
     factors = factors[::-1]
-    bases, values = _batched_svds(factors, xp)  # (d - 1, width): padded with zeros
+    try:
+        bases, values = _batched_svds(factors, xp)  # (d - 1, width): padded with zeros
+    except Exception as exc:  # noqa: BLE001 - torch's SVD refuses NaN/inf; others pass it on
+        raise ArgumentError(f"round: x holds NaN or inf in its cores (the SVD of its bond "
+                            f"factors failed: {exc}); rounding needs finite cores") from exc
     log_scale = xp.sum(xp.log(xp.stack(norms)))  # one logarithm and one sum, not d - 1
     width = xp.shape(values)[1]
     table = xp.concatenate([values, xp.zeros((1, width), dtype=xp.dtype(values),
