@@ -166,6 +166,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     value = float("nan")
     previous = None
     apply2 = compiled(xp, env.k_apply2_fused)
+    fused = [env.two_site_operator(xp, ops[k], ops[k + 1]) for k in range(d - 1)]
     local_tol = min(1e-6, max(1e-3 * math.sqrt(tol), 1e-12))
     for sweep in range(1, max_sweeps + 1):
         discarded = 0.0
@@ -175,12 +176,10 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                 w = xp.einsum("anb,bmc->anmc", cores[k], cores[k + 1])
                 shape2 = xp.shape(w)
 
-                fused = env.two_site_operator(xp, ops[k], ops[k + 1])
+                apply = env.two_site(xp, apply2, left[k], fused[k], right[k + 2])
 
-                def matvec(v: Any, k: int = k, shape2: tuple = shape2, fused: Any = fused
-                           ) -> Any:
-                    out = apply2(left[k], fused, right[k + 2], xp.reshape(v, shape2))
-                    return xp.reshape(out, (-1,))
+                def matvec(v: Any, apply: Any = apply, shape2: tuple = shape2) -> Any:
+                    return xp.reshape(apply(xp.reshape(v, shape2)), (-1,))
 
                 # the energy error is quadratic in the eigenvector residual: a local
                 # residual of sqrt(tol) suffices, and warm starts make it cheap

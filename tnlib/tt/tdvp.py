@@ -246,8 +246,8 @@ class _TwoSite:
         r, n1, _ = xp.shape(c1)
         _, n2, rr = xp.shape(c2)
         w = xp.einsum("anb,bmc->anmc", c1, c2)
-        w = self.evolve(w, lambda u: self.apply2(self.left[k], self.fused[k],
-                                                 self.right[k + 2], u), tau)
+        w = self.evolve(w, env.two_site(xp, self.apply2, self.left[k], self.fused[k],
+                                        self.right[k + 2]), tau)
         return xp.reshape(w, (r * n1, n2 * rr)), (r, n1, n2, rr)
 
     def _split(self, mat: Any) -> tuple[Any, Any, Any, float]:
