@@ -267,6 +267,15 @@ def test_einsum_tensordot_matmul(backend, dtype):
         out = backend.matmul_wide(on(backend, s), on(backend, m), on(backend, m.T.copy()))
         close(out, s @ m, dtype)
         assert_like(out, y)
+    # c - a @ b: a vector and a matrix b, and a transposed (strided) a, as Gram-Schmidt has
+    for bshape in ((5,), (5, 2)):
+        m, v = rand((4, 5), dtype, 6), rand(bshape, dtype, 7)
+        c = rand((4,) + bshape[1:], dtype, 8)
+        out = backend.matmul_sub(on(backend, c), on(backend, m), on(backend, v))
+        close(out, c - m @ v, dtype)
+        assert_like(out, y)
+        mt = backend.transpose(on(backend, m.T.copy()))
+        close(backend.matmul_sub(on(backend, c), mt, on(backend, v)), c - m @ v, dtype)
 
 
 # ------------------------------------------------------------- linear algebra

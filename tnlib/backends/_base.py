@@ -607,6 +607,12 @@ class Backend:
         """Matrix product, batched over leading axes."""
         return a @ b
 
+    def matmul_sub(self, c: Any, a: Any, b: Any) -> Any:
+        """``c - a @ b`` (a vector or matrix `b`, `c` of the product's shape): one fused
+        kernel where the framework has one (torch's ``addmv``/``addmm``), the update of
+        the Krylov methods' Gram-Schmidt steps."""
+        return c - self.matmul(a, b)
+
     def matmul_wide(self, s: Any, b: Any, b_t: Any) -> Any:
         """``s @ b`` for a short, wide `s` (few rows) and a large `b` stored twice.
 

@@ -342,6 +342,13 @@ class TorchBackend(Backend):
         safe = self.torch.where(mag == 0, self.torch.ones_like(mag), mag)
         return self.torch.where(mag == 0, self.torch.ones_like(d), d / safe)
 
+    def matmul_sub(self, c: Any, a: Any, b: Any) -> Any:
+        torch = self.torch
+        if a.ndim == 2 and b.ndim in (1, 2) and c.ndim == b.ndim and a.dtype == b.dtype == c.dtype:
+            fused = torch.addmv if b.ndim == 1 else torch.addmm
+            return fused(c, a, b, alpha=-1)
+        return c - a @ b
+
     def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
         if mode == "r":
             _, r = self.torch.linalg.qr(a, mode="r")

@@ -43,7 +43,7 @@ def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
     passes = []
     for _ in range(2):
         h = xp.matmul(xp.conj(basis), w)
-        w = w - xp.matmul(xp.transpose(basis), h)
+        w = xp.matmul_sub(w, xp.transpose(basis), h)
         passes.append(h)
     nrm = xp.norm(w)
     floor = xp.maximum(nrm, xp.finfo_tiny(w))
