@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._info import grouped
+from ..backends import get as _get_backend
+
+_NUMPY = _get_backend("numpy")
 
 
 def ones_env(xp: Any, dtype: Any, device: Any, three: bool = True) -> Any:
@@ -122,16 +127,19 @@ def right_orthogonalize(xp: Any, cores: list) -> list:
     return cores
 
 
-def svd_split(xp: Any, mat: Any, eps: float, max_rank: int | None) -> tuple[Any, Any, Any]:
-    """Truncated SVD of a local matrix: keep ``sum(discarded s^2) <= eps^2 sum(s^2)``."""
+def svd_split(xp: Any, mat: Any, eps: float, max_rank: int | None
+              ) -> tuple[Any, Any, Any, float]:
+    """Truncated SVD of a local matrix: keep ``sum(discarded s^2) <= eps^2 sum(s^2)``.
+
+    Returns ``u, s, vh`` truncated and the kept energy ``sum(kept s^2)``, from one read of
+    the singular values."""
     from ..linalg.svd import truncation_rank
 
     u, s, vh = xp.svd(mat)
-    delta = 0.0
-    if eps > 0:
-        delta = eps * float(xp.item(xp.norm(s)))
-    r = truncation_rank(s, delta, max_rank, xp)
-    return u[:, :r], s[:r], vh[:r, :]
+    sv = np.asarray(xp.to_numpy(s), dtype=np.float64)
+    delta = eps * float(np.linalg.norm(sv)) if eps > 0 else 0.0
+    r = truncation_rank(sv, delta, max_rank, _NUMPY)  # values on the host
+    return u[:, :r], s[:r], vh[:r, :], float(np.sum(sv[:r] ** 2))
 
 
 # array-first forms for tnlib._info.compiled (jax.jit / tf.function, cached per shape)

@@ -384,7 +384,7 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         r, n, rr = shape
         mat = xp.reshape(u, (r * n, rr))
         if local_solver == "identity":
-            uu, s, vh = env.svd_split(xp, mat, tol_trunc, max_rank)
+            uu, s, vh, _ = env.svd_split(xp, mat, tol_trunc, max_rank)
         else:
             uu, s, vh = _residual_truncation(xp, mat, op, rhs_k, (r, n, rr), tol_trunc,
                                              max_rank)

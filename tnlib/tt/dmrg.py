@@ -188,10 +188,9 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                                                max_restarts=4)
                 r0, n0, n1, r1 = shape2
                 mat = xp.reshape(vec, (r0 * n0, n1 * r1))
-                u, s, vh = env.svd_split(xp, mat, eps, cap)
-                kept = float(xp.item(xp.norm(s))) ** 2
+                u, s, vh, kept = env.svd_split(xp, mat, eps, cap)  # vec has unit norm
                 discarded = max(discarded, max(0.0, 1.0 - kept))
-                s = s / xp.norm(s)
+                s = s * (1.0 / math.sqrt(kept) if kept > 0 else 1.0)
                 rk = xp.shape(s)[0]
                 s_c = xp.astype(s, xp.dtype(u))
                 if forward:
