@@ -1,7 +1,8 @@
 """Matrix-free Krylov methods on the backend contract: GMRES, CG, Lanczos, Krylov expm.
 
-They act on 1-D arrays of any backend through a ``matvec`` callable, so the
-local problems of the TT solvers run where their data live (GPU included).
+They act on arrays of any backend and shape (each array one vector) through a
+``matvec`` callable that keeps the shape, so the local problems of the TT solvers
+run where their data live (GPU included), in the layout their operators use.
 The small projected matrices (Hessenberg, tridiagonal) are handled on the host:
 they are a few dozen numbers, and their factorizations decide control flow.
 """
@@ -29,26 +30,55 @@ def _host(xp: Any, v: Any) -> complex:
     return complex(xp.item(v))
 
 
-@grouped
-def _project_out(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
+def _orthogonalized(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
     """Classical Gram-Schmidt of `w` against the rows of `basis`, twice ("twice is enough").
 
-    Two matrix-vector products per pass instead of one small product per basis vector,
-    so the Krylov loops stay fast on any backend. Returns the orthogonalized vector
-    divided by its norm (floored at the smallest normal number), and both passes'
+    Vectors may have any shape (the basis holds them along its first axis). Two
+    matrix-vector products per pass instead of one small product per basis vector, so the
+    Krylov loops stay fast on any backend. Returns the orthogonalized vector divided by
+    its norm (floored at the smallest normal number), in `w`'s shape, and both passes'
     coefficients with the norm in one array (their sum is taken on the host, which reads
     them anyway): one read brings a step's numbers to the host (or several steps', see
     :func:`_arnoldi_run`).
     """
+    shape, n = xp.shape(w), xp.size(w)
+    rows = xp.reshape(basis, (xp.shape(basis)[0], n))
+    w = xp.reshape(w, (n,))
     passes = []
     for _ in range(2):
-        h = xp.matmul(xp.conj(basis), w)
-        w = xp.matmul_sub(w, xp.transpose(basis), h)
+        h = xp.matmul(xp.conj(rows), w)
+        w = xp.matmul_sub(w, xp.transpose(rows), h)
         passes.append(h)
     nrm = xp.norm(w)
     floor = xp.maximum(nrm, xp.finfo_tiny(w))
     unit = w / (xp.astype(floor, xp.dtype(w)) if xp.is_complex(w) else floor)
-    return unit, xp.concatenate(passes + [xp.reshape(xp.astype(nrm, xp.dtype(h)), (1,))])
+    coeffs = xp.concatenate(passes + [xp.reshape(xp.astype(nrm, xp.dtype(h)), (1,))])
+    return xp.reshape(unit, shape), coeffs
+
+
+_project_out = grouped(_orthogonalized)
+
+
+@grouped
+def _project_store(xp: Any, basis: Any, w: Any, row: Any) -> tuple[Any, Any, Any]:
+    """:func:`_project_out`, and the unit vector stored as row `row` of the basis (a Python
+    int, or a traced one inside a compiled program): one program per Krylov step where
+    operations compile (JAX), and the basis updated in place where arrays are mutable."""
+    unit, coeffs = _orthogonalized(xp, basis, w)
+    return xp.index_update(basis, row, unit, reuse=True), unit, coeffs
+
+
+def _unit(xp: Any, v: Any) -> Any:
+    """`v` divided by its norm (in `v`'s dtype: frameworks do not mix complex and real)."""
+    return v / xp.astype(xp.norm(v), xp.dtype(v))
+
+
+def _combination(xp: Any, coef: np.ndarray, basis: Any) -> Any:
+    """``sum_i coef[i] basis[i]`` for host coefficients (complex ones cast to the basis'
+    dtype, real to real), as a vector of the basis rows' shape."""
+    c = coef if xp.is_complex(basis) else np.real(coef)
+    return xp.tensordot(xp.asarray(c, dtype=xp.dtype(basis), device=xp.device(basis)), basis,
+                        axes=1)
 
 
 def _read_block(xp: Any, b: Any) -> int:
@@ -73,11 +103,13 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int
     (while the basis has one). Returns the basis and the steps' coefficient rows (the norm
     last), read from the device at once."""
     steps = []
+    v = basis[start]
     for j in range(start, stop):
-        unit, both = _project_out(xp, basis, matvec(basis[j]))
-        steps.append(both)
         if j + 1 < xp.shape(basis)[0]:
-            basis = xp.index_update(basis, j + 1, unit, reuse=True)
+            basis, v, both = _project_store(xp, basis, matvec(v), j + 1)
+        else:
+            _, both = _project_out(xp, basis, matvec(v))
+        steps.append(both)
     rows = xp.to_numpy(steps[0])[None, :] if len(steps) == 1 else xp.to_numpy(xp.stack(steps))
     m = (rows.shape[1] - 1) // 2  # the two Gram-Schmidt passes, summed here
     return basis, np.concatenate([rows[:, :m] + rows[:, m:2 * m], rows[:, -1:]], axis=1)
@@ -90,9 +122,10 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     Parameters
     ----------
     matvec : callable
-        ``v -> A v`` on 1-D arrays.
-    b : 1-D array
-    x0 : 1-D array, optional
+        ``v -> A v``, keeping `v`'s shape.
+    b : array
+        The right-hand side, of any shape (one vector).
+    x0 : array of `b`'s shape, optional
     tol : float
         Relative residual ``‖b - A x‖ / ‖b‖`` to reach.
     restart, max_iter : int
@@ -159,8 +192,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
                     break
         y = np.zeros(m + 1, dtype=dtype)
         y[:k] = np.linalg.solve(np.triu(h[:k, :k]), g[:k]) if k else 0.0
-        coef = xp.asarray(y if cplx else y.real, dtype=xp.dtype(b), device=xp.device(b))
-        x = x + xp.matmul(xp.transpose(basis), coef)
+        x = x + _combination(xp, y, basis)
         r = b - matvec(x)
         beta = float(xp.item(xp.norm(r)))
         if breakdown and beta / bnorm > tol:
@@ -218,7 +250,7 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     Returns
     -------
     value : float
-    vector : 1-D array (unit norm)
+    vector : array of `v0`'s shape (unit norm)
     residual : float
 
     Examples
@@ -232,7 +264,7 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     """
     xp = backend_of(v0)
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v0)))  # no larger than the space
-    v = v0 / xp.norm(v0)
+    v = _unit(xp, v0)
     value, res = float("nan"), float("inf")
     for _ in range(max_restarts):
         basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
@@ -262,9 +294,8 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         value = float(evals[0])
         full = np.zeros(krylov_dim)
         full[: len(alphas)] = evecs[:, 0]
-        coef = xp.asarray(full, dtype=xp.dtype(v0), device=xp.device(v0))
-        v = xp.matmul(xp.transpose(basis), coef)
-        v = v / xp.norm(v)
+        v = _combination(xp, full, basis)
+        v = _unit(xp, v)
         r = matvec(v) - value * v
         res = float(xp.item(xp.norm(r)))
         if res <= tol * max(1.0, abs(value)):
@@ -337,7 +368,5 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
             return v, False
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
-        coef = full if cplx else full.real
-        v = xp.matmul(xp.transpose(basis), xp.asarray(coef, dtype=xp.dtype(v),
-                                                      device=xp.device(v)))
+        v = _combination(xp, full, basis)
     return v, True

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._info import grouped
+from .._info import compiled, grouped
 from ..backends import get as _get_backend
 
 _NUMPY = _get_backend("numpy")
@@ -191,30 +191,35 @@ def two_site_operator(xp: Any, op1: Any, op2: Any) -> Any:
     return xp.reshape(o, (n1 * n2 * rc, ra * m1 * m2))
 
 
-def two_site(xp: Any, apply: Any, left: Any, o: Any, right: Any) -> Any:
+def two_site(xp: Any, left: Any, o: Any, right: Any, shape: tuple | None = None) -> Any:
     """``w -> `` the two-site effective operator applied to ``w (r, n1, n2, r')``, its
-    interfaces laid out once per local problem; `apply` is :func:`k_apply2_fused`, usually
-    compiled (:func:`tnlib._info.compiled`), and `o` the :func:`two_site_operator`."""
+    interfaces laid out once per local problem and :func:`k_apply2_fused` compiled
+    (:func:`tnlib._info.compiled`); `o` is the :func:`two_site_operator`. With `shape`,
+    ``w``'s, the map takes and gives flat vectors (the reshapes inside the compiled
+    program): a Krylov loop then compiles once per vector length, not per shape."""
     left2, rightp = _interface_layouts(xp, left, right)
+    apply = compiled(xp, k_apply2_fused, shape=shape)
     return lambda w: apply(left2, o, rightp, w)
 
 
-def k_apply2_fused(left2: Any, o: Any, rightp: Any, w: Any, xp: Any) -> Any:
+def k_apply2_fused(left2: Any, o: Any, rightp: Any, w: Any, xp: Any,
+                   shape: tuple | None = None) -> Any:
     """:func:`apply2` on the layouts of :func:`two_site`: ``w (c, j, l, d) -> (a, i, k, b)``
     for square MPO cores (``i``, ``k`` of the sizes of ``j``, ``l``), as the eigen- and
-    evolution solvers have.
+    evolution solvers have; flat ``w`` and result if `shape` (``w``'s) is given.
 
     ``left @ w`` gives ``(a, (A j l), d)``, the operator ``((i k C), (A j l))`` acts on it
     as one broadcast product, giving ``(a, (i k C), d)``, whose ``((a i k), (C d))`` view
     meets the right interface ``((C d), b)``: three kernels and no transposed copy,
     ``O(R n^2 r^3 + R^2 n^4 r^2)`` flops.
     """
-    c, n1, n2, d = xp.shape(w)
+    c, n1, n2, d = xp.shape(w) if shape is None else shape
     a = xp.shape(left2)[0] * n1 * n2 // xp.shape(o)[1]
     cd, b = xp.shape(rightp)
     y = xp.reshape(left2 @ xp.reshape(w, (c, n1 * n2 * d)), (a, -1, d))
     y = o @ y                                                             # (a, i k C, d)
-    return xp.reshape(xp.reshape(y, (-1, cd)) @ rightp, (a, n1, n2, b))
+    out = xp.reshape(y, (-1, cd)) @ rightp
+    return xp.reshape(out, (a, n1, n2, b) if shape is None else (-1,))
 
 
 def k_apply0(left: Any, right: Any, c: Any, xp: Any) -> Any:

@@ -528,7 +528,6 @@ def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: fl
     else:
         if res0 <= tol:
             return u0, res0
-        u, _, iters = gmres(lambda v: xp.reshape(op(xp.reshape(v, shape)), (-1,)), b,
-                            xp.reshape(u0, (-1,)), tol=tol, restart=40, max_iter=400)
+        u, _, iters = gmres(op, rhs, u0, tol=tol, restart=40, max_iter=400)
         info.local_iterations += iters
     return xp.reshape(u, shape), res0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._info import IterationInfo, Timer, compiled, warn_not_converged
+from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
 from .._validation import check_count, check_eps, check_finite_cores, check_positive_int
 from ..backends import backend_of
@@ -165,7 +165,6 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     left = [one] + [None] * d
     value = float("nan")
     previous = None
-    apply2 = compiled(xp, env.k_apply2_fused)
     fused = [env.two_site_operator(xp, ops[k], ops[k + 1]) for k in range(d - 1)]
     local_tol = min(1e-6, max(1e-3 * math.sqrt(tol), 1e-12))
     for sweep in range(1, max_sweeps + 1):
@@ -176,14 +175,11 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                 w = xp.einsum("anb,bmc->anmc", cores[k], cores[k + 1])
                 shape2 = xp.shape(w)
 
-                apply = env.two_site(xp, apply2, left[k], fused[k], right[k + 2])
-
-                def matvec(v: Any, apply: Any = apply, shape2: tuple = shape2) -> Any:
-                    return xp.reshape(apply(xp.reshape(v, shape2)), (-1,))
-
+                # flat vectors: one Krylov program per length where operations compile
+                apply = env.two_site(xp, left[k], fused[k], right[k + 2], shape2)
                 # the energy error is quadratic in the eigenvector residual: a local
                 # residual of sqrt(tol) suffices, and warm starts make it cheap
-                value, vec, _ = lanczos_lowest(matvec, xp.reshape(w, (-1,)),
+                value, vec, _ = lanczos_lowest(apply, xp.reshape(w, (-1,)),
                                                tol=local_tol, krylov_dim=krylov_dim,
                                                max_restarts=4)
                 r0, n0, n1, r1 = shape2

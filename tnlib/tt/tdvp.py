@@ -166,10 +166,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     apply1, apply0 = compiled(xp, env.k_apply1_fused), compiled(xp, env.k_apply0)
 
     def evolve(v: Any, apply: Callable, tau: float) -> Any:
-        shape = xp.shape(v)
-        out = expm_krylov(lambda u: xp.reshape(apply(xp.reshape(u, shape)), (-1,)),
-                          xp.reshape(v, (-1,)), tau, krylov_dim=krylov_dim, tol=tol)
-        return xp.reshape(out, shape)
+        return expm_krylov(apply, v, tau, krylov_dim=krylov_dim, tol=tol)
 
     if method == "2site" and d > 1:
         two_site = _TwoSite(xp, (ops, opts), cores, left, right, evolve, apply1, eps, cap)
@@ -238,7 +235,6 @@ class _TwoSite:
         d = len(cores)
         self.eps = eps / max(1.0, (d - 1) ** 0.5)  # per split, as in rounding
         self.fused = [env.two_site_operator(xp, ops[k], ops[k + 1]) for k in range(d - 1)]
-        self.apply2 = compiled(xp, env.k_apply2_fused)
 
     def _pair(self, k: int, tau: float) -> tuple[Any, float]:
         """Evolve cores k, k+1 together; return the (r n1, n2 r') matrix and its norm."""
@@ -246,8 +242,8 @@ class _TwoSite:
         r, n1, _ = xp.shape(c1)
         _, n2, rr = xp.shape(c2)
         w = xp.einsum("anb,bmc->anmc", c1, c2)
-        w = self.evolve(w, env.two_site(xp, self.apply2, self.left[k], self.fused[k],
-                                        self.right[k + 2]), tau)
+        w = self.evolve(w, env.two_site(xp, self.left[k], self.fused[k], self.right[k + 2]),
+                        tau)
         return xp.reshape(w, (r * n1, n2 * rr)), (r, n1, n2, rr)
 
     def _split(self, mat: Any) -> tuple[Any, Any, Any, float]:

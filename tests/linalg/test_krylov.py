@@ -1,0 +1,90 @@
+"""The matrix-free Krylov methods on every backend, with vectors of any shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.linalg import expm
+
+from tests.helpers import assert_like, np_of, on
+from tnlib.backends import host_execution
+from tnlib.linalg.krylov import cg, expm_krylov, gmres, lanczos_lowest
+
+SHAPE = (3, 4, 5)  # the unknowns are a 3-way array, as the TT solvers' local cores are
+
+
+def _operator(dtype, seed=0):
+    n = int(np.prod(SHAPE))
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n))
+    if dtype == "complex128":
+        a = a + 1j * rng.standard_normal((n, n))
+    return a
+
+
+def _vector(dtype, seed=1):
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(SHAPE)
+    return v + 1j * rng.standard_normal(SHAPE) if dtype == "complex128" else v
+
+
+def _matvec(backend, a):
+    op = on(backend, a)
+    return lambda v: backend.reshape(backend.matmul(op, backend.reshape(v, (-1,))), SHAPE)
+
+
+@pytest.fixture(params=["host", "framework", "accelerator"])
+def path(request, backend, monkeypatch):
+    """The host path, the framework's (autodiff, GPU), and the framework's with an
+    accelerator faked (steps run ahead of the reads)."""
+    with host_execution(request.param == "host"), monkeypatch.context() as m:
+        if request.param == "accelerator":
+            m.setattr(backend, "reads_synchronize", lambda arr: True)
+        yield request.param
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_gmres_solves_shaped_systems(backend, path, dtype):
+    a = _operator(dtype) + 30 * np.eye(60)  # well conditioned: converges in one cycle
+    b = _vector(dtype)
+    x, res, it = gmres(_matvec(backend, a), on(backend, b), tol=1e-12, restart=20)
+    assert_like(x, on(backend, b))
+    assert tuple(x.shape) == SHAPE
+    ref = np.linalg.solve(a, b.ravel()).reshape(SHAPE)
+    assert np.linalg.norm(np_of(x) - ref) <= 1e-10 * np.linalg.norm(ref)
+    assert res <= 1e-12 and 0 < it <= 60
+
+
+def test_cg_solves_shaped_spd_systems(backend, path):
+    a = _operator("float64")
+    a = a @ a.T + 60 * np.eye(60)
+    b = _vector("float64")
+    x, res, _ = cg(_matvec(backend, a), on(backend, b), tol=1e-12)
+    assert tuple(x.shape) == SHAPE
+    ref = np.linalg.solve(a, b.ravel()).reshape(SHAPE)
+    assert np.linalg.norm(np_of(x) - ref) <= 1e-10 * np.linalg.norm(ref)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_lanczos_finds_the_lowest_eigenpair(backend, path, dtype):
+    a = _operator(dtype)
+    a = a + a.conj().T
+    w_ref, v_ref = np.linalg.eigh(a)
+    w, v, res = lanczos_lowest(_matvec(backend, a), on(backend, _vector(dtype)), tol=1e-10,
+                               krylov_dim=30, max_restarts=50)
+    assert_like(v, on(backend, _vector(dtype)))
+    assert tuple(v.shape) == SHAPE
+    assert abs(w - w_ref[0]) <= 1e-9 * abs(w_ref[0])
+    overlap = abs(np.vdot(v_ref[:, 0], np_of(v).ravel()))  # the gauge-free quantity
+    assert abs(overlap - 1) <= 1e-8 and res <= 1e-10 * max(1.0, abs(w))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_expm_krylov_matches_scipy(backend, path, dtype):
+    a = _operator(dtype) / 8
+    v = _vector(dtype)
+    t = -0.7j if dtype == "complex128" else 0.7
+    out = expm_krylov(_matvec(backend, a), on(backend, v), t, krylov_dim=30, tol=1e-13)
+    assert_like(out, on(backend, v))
+    ref = (expm(t * a) @ v.ravel()).reshape(SHAPE)
+    assert np.linalg.norm(np_of(out) - ref) <= 1e-10 * np.linalg.norm(ref)
