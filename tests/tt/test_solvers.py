@@ -266,3 +266,18 @@ def test_amen_auto_solves_larger_local_systems_densely_on_an_accelerator(backend
     assert _dense_pays(400, backend, like) and not _dense_pays(401, backend, like)
     monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
     assert _dense_pays(3200, backend, like) and not _dense_pays(5000, backend, like)
+
+
+@pytest.mark.filterwarnings("ignore::tnlib.ConvergenceWarning")
+def test_dmrg_of_a_complex_hamiltonian_on_the_framework_path(backend):
+    # the framework path (autodiff, GPU) mixes no real norms into complex arrays: TensorFlow
+    # refuses complex / real
+    from tnlib.backends import host_execution
+
+    h = heisenberg(4, backend, dtype="complex128")
+    x0 = tt.random((2,) * 4, 2, seed=2, dtype="complex128", backend=backend)
+    with host_execution(False):
+        e, x = tt.dmrg_eig(h, x0, max_rank=4, max_sweeps=4)
+    assert_like(x, x0)
+    ref = np.linalg.eigvalsh(np_of(h.full()))[0]
+    assert abs(float(np_of(e)) - ref) <= 1e-8 * abs(ref)
