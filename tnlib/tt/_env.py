@@ -143,12 +143,13 @@ def svd_split(xp: Any, mat: Any, eps: float, max_rank: int | None
 
 
 # array-first forms for tnlib._info.compiled (jax.jit / tf.function, cached per shape)
-def one_site(xp: Any, apply: Any, left: Any, op: Any, right: Any, opt: Any = None) -> Any:
+def one_site(xp: Any, left: Any, op: Any, right: Any, opt: Any = None) -> Any:
     """``u -> `` the one-site effective operator applied to ``u``, its operands laid out once
-    per local problem; `apply` is :func:`k_apply1_fused`, usually compiled
-    (:func:`tnlib._info.compiled`), and `opt` the :func:`op_layout` of `op` if kept."""
+    per local problem and :func:`k_apply1_fused` compiled (:func:`tnlib._info.compiled`);
+    `opt` is the :func:`op_layout` of `op` if kept."""
     left2, rightp = _interface_layouts(xp, left, right)
     opt = op_layout(xp, op) if opt is None else opt
+    apply = compiled(xp, k_apply1_fused)
     return lambda u: apply(left2, opt, rightp, u)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._info import IterationInfo, Timer, compiled, warn_not_converged
+from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
     check_count,
@@ -343,7 +343,6 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
     """One left-to-right AMEn pass over right-orthogonal x (and z); x, z updated in place."""
     d = len(x)
     dt, dev = xp.dtype(x[0]), xp.device(x[0])
-    apply1 = compiled(xp, env.k_apply1_fused)
     opts = [env.op_layout(xp, c) for c in a]  # the operator's layouts, once per sweep
     one3 = env.ones_env(xp, dt, dev)
     # right interfaces, index k = bond to the right of core k-1
@@ -368,7 +367,7 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         shape = xp.shape(x[k])
         u0 = x[k]
 
-        op = env.one_site(xp, apply1, xa_l, a[k], xa_r[k + 1], opts[k])
+        op = env.one_site(xp, xa_l, a[k], xa_r[k + 1], opts[k])
 
         if local_solver == "identity":  # orthonormal bases: the projection is the solution
             u = rhs_k

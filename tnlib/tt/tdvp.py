@@ -163,13 +163,13 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     info = TdvpInfo()
     timer = Timer()
     report = Reporter("tdvp", steps, verbose, progress, callback)
-    apply1, apply0 = compiled(xp, env.k_apply1_fused), compiled(xp, env.k_apply0)
+    apply0 = compiled(xp, env.k_apply0)
 
     def evolve(v: Any, apply: Callable, tau: float) -> Any:
         return expm_krylov(apply, v, tau, krylov_dim=krylov_dim, tol=tol)
 
     if method == "2site" and d > 1:
-        two_site = _TwoSite(xp, (ops, opts), cores, left, right, evolve, apply1, eps, cap)
+        two_site = _TwoSite(xp, (ops, opts), cores, left, right, evolve, eps, cap)
     for step in range(1, steps + 1):
         half = dt / 2
         if method == "2site" and d > 1:
@@ -178,8 +178,8 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             _report(info, step, steps, dt, cores, timer, report, xp)
             continue
         for k in range(d):  # left to right
-            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1],
-                                                     opts[k]), half)
+            cores[k] = evolve(cores[k], env.one_site(xp, left[k], ops[k], right[k + 1], opts[k]),
+                              half)
             if k == d - 1:
                 break
             r, n, rr = xp.shape(cores[k])
@@ -189,8 +189,8 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             rf = evolve(rf, lambda c, k=k: apply0(left[k + 1], right[k + 1], c), -half)
             cores[k + 1] = xp.einsum("ab,bnc->anc", rf, cores[k + 1])
         for k in range(d - 1, -1, -1):  # right to left
-            cores[k] = evolve(cores[k], env.one_site(xp, apply1, left[k], ops[k], right[k + 1],
-                                                     opts[k]), half)
+            cores[k] = evolve(cores[k], env.one_site(xp, left[k], ops[k], right[k + 1], opts[k]),
+                              half)
             if k == 0:
                 break
             r, n, rr = xp.shape(cores[k])
@@ -228,10 +228,10 @@ class _TwoSite:
     """Two-site TDVP sweeps over shared cores and interfaces (updated in place)."""
 
     def __init__(self, xp: Any, operator: tuple, cores: list, left: list, right: list,
-                 evolve: Callable, apply1: Callable, eps: float, cap: int | None) -> None:
+                 evolve: Callable, eps: float, cap: int | None) -> None:
         ops, self.opts = operator  # the MPO cores and their layouts (env.op_layout)
         self.xp, self.ops, self.cores, self.left, self.right = xp, ops, cores, left, right
-        self.evolve, self.apply1, self.cap = evolve, apply1, cap
+        self.evolve, self.cap = evolve, cap
         d = len(cores)
         self.eps = eps / max(1.0, (d - 1) ** 0.5)  # per split, as in rounding
         self.fused = [env.two_site_operator(xp, ops[k], ops[k + 1]) for k in range(d - 1)]
@@ -271,7 +271,7 @@ class _TwoSite:
             left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
             if k < d - 2:
                 cores[k + 1] = self.evolve(cores[k + 1], env.one_site(
-                    xp, self.apply1, left[k + 1], ops[k + 1], right[k + 2], opts[k + 1]), -half)
+                    xp, left[k + 1], ops[k + 1], right[k + 2], opts[k + 1]), -half)
         for k in range(d - 2, -1, -1):  # right to left
             mat, (r, n1, n2, rr) = self._pair(k, half)
             u, s, vh, err = self._split(mat)
@@ -283,5 +283,5 @@ class _TwoSite:
                                       opts[k + 1])
             if k > 0:
                 cores[k] = self.evolve(cores[k], env.one_site(
-                    xp, self.apply1, left[k], ops[k], right[k + 1], opts[k]), -half)
+                    xp, left[k], ops[k], right[k + 1], opts[k]), -half)
         return worst
