@@ -60,11 +60,14 @@ _project_out = grouped(_orthogonalized)
 
 
 @grouped
-def _project_store(xp: Any, basis: Any, w: Any, row: Any) -> tuple[Any, Any, Any]:
-    """:func:`_project_out`, and the unit vector stored as row `row` of the basis (a Python
-    int, or a traced one inside a compiled program): one program per Krylov step where
-    operations compile (JAX), and the basis updated in place where arrays are mutable."""
-    unit, coeffs = _orthogonalized(xp, basis, w)
+def _project_store(xp: Any, basis: Any, w: Any, row: Any, used: int | None = None
+                   ) -> tuple[Any, Any, Any]:
+    """:func:`_project_out` against the first `used` rows (all if None), and the unit vector
+    stored as row `row` of the basis (a Python int, or a traced one inside a compiled
+    program): one program per Krylov step where operations compile (JAX), and the basis
+    updated in place where arrays are mutable. The coefficients have `used` entries per
+    pass."""
+    unit, coeffs = _orthogonalized(xp, basis if used is None else basis[:used], w)
     return xp.index_update(basis, row, unit, reuse=True), unit, coeffs
 
 
@@ -101,12 +104,16 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int
     """Krylov steps ``start .. stop - 1``: each applies `matvec` to basis row ``j``,
     orthogonalizes the result against the basis and stores it, normalized, as row ``j + 1``
     (while the basis has one). Returns the basis and the steps' coefficient rows (the norm
-    last), read from the device at once."""
+    last; at least ``j + 1`` coefficients for step ``j``), read from the device at once."""
     steps = []
     v = basis[start]
+    # one step per read (the host): project on the filled rows only, a view of the basis;
+    # runs of steps (a device) and compiled programs (JAX) keep the fixed shape
+    trim = stop - start == 1 and not xp.shape_compiles
     for j in range(start, stop):
         if j + 1 < xp.shape(basis)[0]:
-            basis, v, both = _project_store(xp, basis, matvec(v), j + 1)
+            used = j + 1 if trim else None
+            basis, v, both = _project_store(xp, basis, matvec(v), j + 1, used=used)
         else:
             _, both = _project_out(xp, basis, matvec(v))
         steps.append(both)
@@ -270,30 +277,28 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
                                          dtype=xp.dtype(v0), device=xp.device(v0)), 0, v,
                                  reuse=True)
-        alphas, betas = [], []
+        t = np.zeros((krylov_dim, krylov_dim))  # the tridiagonal projection, filled in place
         block, j, done = _read_block(xp, v0), 0, False
         while not done:
             basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, krylov_dim))
             block = _grow(block)
             for row in rows:
-                alphas.append(float(np.real(row[j])))
+                t[j, j] = alpha = float(np.real(row[j]))
                 b = float(abs(row[-1]))
-                if b < 1e-14 * max(1.0, abs(alphas[-1])) or j == krylov_dim - 1:
+                if b < 1e-14 * max(1.0, abs(alpha)) or j == krylov_dim - 1:
                     done = True
                     break
                 # Ritz residual for free: |b * last component of the lowest eigenvector of T|
-                th, sv = np.linalg.eigh(np.diag(alphas) + np.diag(betas, 1) +
-                                        np.diag(betas, -1))
+                th, sv = np.linalg.eigh(t[: j + 1, : j + 1])
                 if b * abs(sv[-1, 0]) <= 0.5 * tol * max(1.0, abs(th[0])):
                     done = True
                     break
-                betas.append(b)
+                t[j, j + 1] = t[j + 1, j] = b
                 j += 1
-        t = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
-        evals, evecs = np.linalg.eigh(t)
+        evals, evecs = np.linalg.eigh(t[: j + 1, : j + 1])
         value = float(evals[0])
         full = np.zeros(krylov_dim)
-        full[: len(alphas)] = evecs[:, 0]
+        full[: j + 1] = evecs[:, 0]
         v = _combination(xp, full, basis)
         v = _unit(xp, v)
         r = matvec(v) - value * v
