@@ -156,7 +156,8 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     timer = Timer()
     report = Reporter("dmrg_eig", max_sweeps, verbose, progress, callback)
     cores = env.right_orthogonalize(xp, list(x0.cores))
-    cores[0] = cores[0] / xp.astype(xp.norm(cores[0]), xp.dtype(cores[0]))  # frameworks: same dtype
+    # in the cores' dtype: TensorFlow refuses complex / real
+    cores[0] = cores[0] / xp.astype(xp.norm(cores[0]), xp.dtype(cores[0]))
     ops = list(H.cores)
     opts = [env.op_layout(xp, c) for c in ops]  # the operator's layouts, once per call
     one = env.ones_env(xp, xp.dtype(cores[0]), xp.device(cores[0]))
