@@ -88,3 +88,25 @@ def test_expm_krylov_matches_scipy(backend, path, dtype):
     assert_like(out, on(backend, v))
     ref = (expm(t * a) @ v.ravel()).reshape(SHAPE)
     assert np.linalg.norm(np_of(out) - ref) <= 1e-10 * np.linalg.norm(ref)
+
+
+def test_shapes_are_checked(backend):
+    from tnlib import ShapeError
+
+    a = _operator("float64") + 30 * np.eye(60)
+    b = on(backend, _vector("float64"))
+    flat = on(backend, _vector("float64").ravel())
+    good = _matvec(backend, a)
+
+    def bad(v):  # forgets to give the vector its shape back
+        return backend.reshape(good(v), (-1,))
+
+    with pytest.raises(ShapeError, match=r"gmres: x0 has shape \(60,\), expected \(3, 4, 5\)"):
+        gmres(good, b, flat)
+    with pytest.raises(ShapeError, match=r"cg: x0 has shape"):
+        cg(good, b, flat)
+    for call, name in ((lambda: gmres(bad, b), "gmres"), (lambda: cg(bad, b), "cg"),
+                       (lambda: lanczos_lowest(bad, b), "lanczos_lowest"),
+                       (lambda: expm_krylov(bad, b, 0.1), "expm_krylov")):
+        with pytest.raises(ShapeError, match=rf"{name}: matvec's result has shape \(60,\)"):
+            call()

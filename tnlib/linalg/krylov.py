@@ -17,7 +17,7 @@ import numpy as np
 
 from .._info import grouped
 from ..backends import backend_of
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ShapeError
 
 __all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
 
@@ -84,6 +84,14 @@ def _combination(xp: Any, coef: np.ndarray, basis: Any) -> Any:
                         axes=1)
 
 
+def _same_shape(xp: Any, got: Any, like: Any, where: str, what: str) -> Any:
+    """`got` unchanged if it has `like`'s shape, else a ShapeError naming `what`."""
+    if tuple(xp.shape(got)) != tuple(xp.shape(like)):
+        raise ShapeError(f"{where}: {what} has shape {tuple(xp.shape(got))}, expected "
+                         f"{tuple(xp.shape(like))} (the vector's shape)")
+    return got
+
+
 def _read_block(xp: Any, b: Any) -> int:
     """Krylov steps taken between reads: 1 where reads are free; on an accelerator a few
     steps run ahead and their coefficients come back in one read (steps past convergence
@@ -99,7 +107,7 @@ def _grow(block: int) -> int:
     return min(2 * block, _RUN_AHEAD) if block > 1 else 1
 
 
-def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int
+def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, where: str
                  ) -> tuple[Any, np.ndarray]:
     """Krylov steps ``start .. stop - 1``: each applies `matvec` to basis row ``j``,
     orthogonalizes the result against the basis and stores it, normalized, as row ``j + 1``
@@ -111,11 +119,14 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int
     # runs of steps (a device) and compiled programs (JAX) keep the fixed shape
     trim = stop - start == 1 and not xp.shape_compiles
     for j in range(start, stop):
+        w = matvec(v)
+        if j == start:  # once per run: a matvec must keep the vector's shape
+            _same_shape(xp, w, v, where, "matvec's result")
         if j + 1 < xp.shape(basis)[0]:
             used = j + 1 if trim else None
-            basis, v, both = _project_store(xp, basis, matvec(v), j + 1, used=used)
+            basis, v, both = _project_store(xp, basis, w, j + 1, used=used)
         else:
-            _, both = _project_out(xp, basis, matvec(v))
+            _, both = _project_out(xp, basis, w)
         steps.append(both)
     rows = xp.to_numpy(steps[0])[None, :] if len(steps) == 1 else xp.to_numpy(xp.stack(steps))
     m = (rows.shape[1] - 1) // 2  # the two Gram-Schmidt passes, summed here
@@ -152,7 +163,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     True
     """
     xp = backend_of(b)
-    x = xp.zeros_like(b) if x0 is None else x0
+    x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "gmres", "x0")
     r = b - matvec(x) if x0 is not None else b
     bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
     if bnorm == 0:
@@ -174,7 +185,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         block = _read_block(xp, b)
         j = 0
         while j < m and not done:
-            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m))
+            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m), "gmres")
             block = _grow(block)
             for row in rows:
                 coeffs, hn = row[: j + 1], float(abs(row[-1]))
@@ -226,14 +237,14 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     bnorm = float(xp.item(xp.norm(b)))
     if bnorm == 0:
         return xp.zeros_like(b), 0.0, 0
-    x = xp.zeros_like(b) if x0 is None else x0
+    x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "cg", "x0")
     r = b - matvec(x) if x0 is not None else b
     p = r
     rr = _dot(xp, r, r)
     it = 0
     res = math.sqrt(abs(_host(xp, rr))) / bnorm
     while res > tol and it < max_iter:
-        ap = matvec(p)
+        ap = matvec(p) if it else _same_shape(xp, matvec(p), p, "cg", "matvec's result")
         alpha = rr / _dot(xp, p, ap)
         x = x + alpha * p
         r = r - alpha * ap
@@ -280,7 +291,8 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         t = np.zeros((krylov_dim, krylov_dim))  # the tridiagonal projection, filled in place
         block, j, done = _read_block(xp, v0), 0, False
         while not done:
-            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, krylov_dim))
+            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, krylov_dim),
+                                       "lanczos_lowest")
             block = _grow(block)
             for row in rows:
                 t[j, j] = alpha = float(np.real(row[j]))
@@ -359,7 +371,8 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         block = m if _read_block(xp, v) > 1 else 1
         j = 0
         while j < m and not happy:
-            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m))
+            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m),
+                                       "expm_krylov")
             for row in rows:
                 hn = float(abs(row[-1]))
                 h[: j + 1, j] = row[: j + 1]
