@@ -217,8 +217,9 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
         report(info, f"sweep {sweep:3d}  value {value:.12f}  change {change:.2e}  max rank "
                      f"{max(ranks):4d}  discarded {discarded:.1e}  {timer():.2f} s")
         # a sweep of loose local solves can leave the energy unchanged without converging:
-        # its change counts once their error (~local_tol^2) is below tol
-        if change < tol and local_tol <= 0.1 * math.sqrt(tol):
+        # its change counts once their error (~local_tol^2) is below tol, or they were as
+        # tight as they get
+        if change < tol and local_tol <= max(final_tol, 0.1 * math.sqrt(tol)):
             info.converged = True
             info.stop_reason = f"eigenvalue changed by {change:.2e} < tol"
             break
