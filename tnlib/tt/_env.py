@@ -91,12 +91,6 @@ def apply1(xp: Any, left: Any, op: Any, right: Any, u: Any) -> Any:
 
 
 @grouped
-def apply2(xp: Any, left: Any, op1: Any, op2: Any, right: Any, w: Any) -> Any:
-    """Two-site effective operator on ``w (r, n1, n2, r')``."""
-    return xp.einsum("aAc,AijB,BklC,bCd,cjld->aikb", left, op1, op2, right, w)
-
-
-@grouped
 def apply0(xp: Any, left: Any, right: Any, c: Any) -> Any:
     """Zero-site (bond) effective operator on ``c (r, r')``: left (r, R, r), right (r', R, r')."""
     return xp.einsum("aAc,bAd,cd->ab", left, right, c)
@@ -180,10 +174,6 @@ def k_apply1_fused(left2: Any, opt: Any, rightp: Any, u: Any, xp: Any) -> Any:
     return xp.reshape(xp.reshape(y, (a * m, bd)) @ rightp, (a, m, b))
 
 
-def k_apply2(left: Any, op1: Any, op2: Any, right: Any, w: Any, xp: Any) -> Any:
-    return apply2(xp, left, op1, op2, right, w)
-
-
 def two_site_operator(xp: Any, op1: Any, op2: Any) -> Any:
     """``O[(i k C), (A j l)]`` of two neighbouring MPO cores, for :func:`two_site`."""
     ra, n1, m1, _ = xp.shape(op1)
@@ -205,9 +195,10 @@ def two_site(xp: Any, left: Any, o: Any, right: Any, shape: tuple | None = None)
 
 def k_apply2_fused(left2: Any, o: Any, rightp: Any, w: Any, xp: Any,
                    shape: tuple | None = None) -> Any:
-    """:func:`apply2` on the layouts of :func:`two_site`: ``w (c, j, l, d) -> (a, i, k, b)``
-    for square MPO cores (``i``, ``k`` of the sizes of ``j``, ``l``), as the eigen- and
-    evolution solvers have; flat ``w`` and result if `shape` (``w``'s) is given.
+    """The two-site effective operator ``aAc,AijB,BklC,bCd,cjld->aikb`` on the layouts of
+    :func:`two_site`: ``w (c, j, l, d) -> (a, i, k, b)`` for square MPO cores (``i``,
+    ``k`` of the sizes of ``j``, ``l``), as the eigen- and evolution solvers have; flat
+    ``w`` and result if `shape` (``w``'s) is given.
 
     ``left @ w`` gives ``(a, (A j l), d)``, the operator ``((i k C), (A j l))`` acts on it
     as one broadcast product, giving ``(a, (i k C), d)``, whose ``((a i k), (C d))`` view
