@@ -46,3 +46,62 @@ def test_one_site_operator_matches_einsum(backend, dtype):
     out = apply(xs[3])
     assert_like(out, xs[3])
     np.testing.assert_allclose(np_of(out), ref, rtol=1e-12, atol=1e-12)
+
+
+def _with_spectrum(rng, m, n, s, dtype):
+    """An (m, n) matrix with singular values `s` and random singular vectors."""
+    k = len(s)
+    u, v = (np.linalg.qr(a)[0] for a in _network(rng, dtype, [(m, k), (n, k)]))
+    return (u * s) @ v.conj().T
+
+
+def _check_split(backend, a, part, side, rank, s):
+    ortho, other = np_of(part.ortho), np_of(part.other)
+    assert_like(part.ortho, on(backend, a))
+    assert_like(part.other, on(backend, a))
+    q = ortho if side == "left" else ortho.conj().T
+    assert q.shape == ((a.shape[0], rank) if side == "left" else (a.shape[1], rank))
+    np.testing.assert_allclose(q.conj().T @ q, np.eye(rank), atol=1e-12)
+    approx = ortho @ other if side == "left" else other @ ortho
+    lost = float(np.sum(s[rank:] ** 2))  # the best rank-`rank` error, Eckart-Young
+    err = float(np.linalg.norm(a - approx) ** 2)
+    assert abs(err - lost) <= 1e-12 * float(np.sum(s**2))
+    assert part.kept == pytest.approx(float(np.sum(s[:rank] ** 2)), rel=1e-12)
+    assert part.lost == pytest.approx(lost, rel=1e-6, abs=1e-15)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_split_by_the_gram_matrix_is_the_best_truncation(backend, dtype, side, monkeypatch):
+    rng = np.random.default_rng(5)
+    s = np.logspace(0, -4, 24)
+    a = _with_spectrum(rng, 40, 30, s, dtype)
+    monkeypatch.setattr(backend, "svd", lambda _: pytest.fail("took an SVD"))
+    part = env.split(backend, on(backend, a), 1e-10, 12, side)  # the rank cap decides
+    assert part.gram_ok
+    _check_split(backend, a, part, side, 12, s)
+    # eps decides, far above the Gram matrix's resolution: the same rank as the SVD's
+    part = env.split(backend, on(backend, a), 1e-2, None, side)
+    rank = int(np.argmax([np.sum(s[r:] ** 2) <= 1e-4 * np.sum(s**2) for r in range(25)]))
+    assert part.gram_ok and rank > 1
+    _check_split(backend, a, part, side, rank, s)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_split_takes_the_svd_where_the_gram_matrix_cannot_resolve_the_cut(backend, side):
+    rng = np.random.default_rng(6)
+    s = np.logspace(0, -12, 24)  # squares down to 1e-24: below the Gram matrix's noise
+    a = _with_spectrum(rng, 30, 40, s, "float64")
+    part = env.split(backend, on(backend, a), 1e-9, None, side)
+    rank = int(np.argmax([np.sum(s[r:] ** 2) <= 1e-18 * np.sum(s**2) for r in range(25)]))
+    assert not part.gram_ok and rank == 18
+    _check_split(backend, a, part, side, rank, s)
+    # rank 5 under a cap of 10: no directions of rounding noise kept to fill the cap
+    s5 = np.array([1.0, 0.5, 0.1, 0.05, 0.01])
+    a5 = _with_spectrum(rng, 30, 40, s5, "float64")
+    part = env.split(backend, on(backend, a5), 1e-12, 10, side)
+    _check_split(backend, a5, part, side, 5, s5)
+    # the hint: an SVD that finds a resolvable spectrum says so for the next split
+    part = env.split(backend, on(backend, a), 1e-10, 8, side, gram=False)
+    assert part.gram_ok
+    _check_split(backend, a, part, side, 8, s)

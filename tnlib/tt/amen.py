@@ -383,11 +383,13 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         r, n, rr = shape
         mat = xp.reshape(u, (r * n, rr))
         if local_solver == "identity":
-            uu, s, vh, _ = env.svd_split(xp, mat, tol_trunc, max_rank)
+            # an SVD: tolerances near tol discard weights below the Gram matrix's noise
+            part = env.split(xp, mat, tol_trunc, max_rank, gram=False)
+            uu, carry = part.ortho, part.other                          # (rho, r')
         else:
             uu, s, vh = _residual_truncation(xp, mat, op, rhs_k, (r, n, rr), tol_trunc,
                                              max_rank)
-        carry = xp.astype(s, xp.dtype(vh))[:, None] * vh               # (rho, r')
+            carry = xp.astype(s, xp.dtype(vh))[:, None] * vh
         x_trunc = xp.reshape(uu @ carry, (r, n, rr))
         if z is not None:
             # residual f - A x of the new solution, seen through x on the left and z on the right

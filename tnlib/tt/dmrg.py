@@ -171,6 +171,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     fused = [env.two_site_operator(xp, ops[k], ops[k + 1]) for k in range(d - 1)]
     final_tol = min(1e-6, max(1e-3 * math.sqrt(tol), 1e-12))
     change = float("inf")
+    gram = [True] * (d - 1)  # per bond: split by the Gram matrix (env.split)
     for sweep in range(1, max_sweeps + 1):
         # the energy error is quadratic in the eigenvector residual: local residuals of
         # 1e-3 sqrt(tol) suffice at the end, and while the energy still moves by `change`
@@ -191,18 +192,20 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                                                max_restarts=4)
                 r0, n0, n1, r1 = shape2
                 mat = xp.reshape(vec, (r0 * n0, n1 * r1))
-                u, s, vh, kept = env.svd_split(xp, mat, eps, cap)  # vec has unit norm
-                discarded = max(discarded, max(0.0, 1.0 - kept))
-                s = s * (1.0 / math.sqrt(kept) if kept > 0 else 1.0)
-                rk = xp.shape(s)[0]
-                s_c = xp.astype(s, xp.dtype(u))
+                part = env.split(xp, mat, eps, cap, "left" if forward else "right",
+                                 gram[k])
+                gram[k] = part.gram_ok
+                kept = part.kept  # of the unit vector: the truncated one is renormalized
+                discarded = max(discarded, part.lost / part.total if part.total > 0 else 0.0)
+                other = part.other * (1.0 / math.sqrt(kept) if kept > 0 else 1.0)
+                rk = xp.shape(other)[0 if forward else 1]
                 if forward:
-                    cores[k] = xp.reshape(u, (r0, n0, rk))
-                    cores[k + 1] = xp.reshape(s_c[:, None] * vh, (rk, n1, r1))
+                    cores[k] = xp.reshape(part.ortho, (r0, n0, rk))
+                    cores[k + 1] = xp.reshape(other, (rk, n1, r1))
                     left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
                 else:
-                    cores[k + 1] = xp.reshape(vh, (rk, n1, r1))
-                    cores[k] = xp.reshape(u * s_c[None, :], (r0, n0, rk))
+                    cores[k + 1] = xp.reshape(part.ortho, (rk, n1, r1))
+                    cores[k] = xp.reshape(other, (r0, n0, rk))
                     right[k + 1] = env.right3(xp, right[k + 2], cores[k + 1], ops[k + 1],
                                               cores[k + 1], opts[k + 1])
         ranks = (1,) + tuple(xp.shape(c)[2] for c in cores)

@@ -34,7 +34,6 @@ from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import expm_krylov
-from ..linalg.svd import truncation_rank
 from . import _env as env
 from .matrix import TTMatrix
 from .tensor import TTTensor
@@ -235,6 +234,7 @@ class _TwoSite:
         d = len(cores)
         self.eps = eps / max(1.0, (d - 1) ** 0.5)  # per split, as in rounding
         self.fused = [env.two_site_operator(xp, ops[k], ops[k + 1]) for k in range(d - 1)]
+        self.gram = [True] * (d - 1)  # per bond: split by the Gram matrix (env.split)
 
     def _pair(self, k: int, tau: float) -> tuple[Any, float]:
         """Evolve cores k, k+1 together; return the (r n1, n2 r') matrix and its norm."""
@@ -246,15 +246,13 @@ class _TwoSite:
                         tau)
         return xp.reshape(w, (r * n1, n2 * rr)), (r, n1, n2, rr)
 
-    def _split(self, mat: Any) -> tuple[Any, Any, Any, float]:
-        """Truncated SVD of an evolved pair and its relative truncation error."""
-        xp = self.xp
-        u, s, vh = xp.svd(mat)
-        sq = xp.to_numpy(s) ** 2
-        total = float(sq.sum())
-        r = truncation_rank(s, self.eps * total**0.5, self.cap, xp)
-        err = (float(sq[r:].sum()) / total) ** 0.5 if total > 0 else 0.0
-        return u[:, :r], s[:r], vh[:r, :], err
+    def _split(self, mat: Any, k: int, side: str) -> tuple[Any, Any, float]:
+        """Truncated split of an evolved pair at bond `k` (:func:`env.split`): the
+        orthonormal factor on `side`, the other, and the relative truncation error."""
+        part = env.split(self.xp, mat, self.eps, self.cap, side, self.gram[k])
+        self.gram[k] = part.gram_ok
+        err = (part.lost / part.total) ** 0.5 if part.total > 0 else 0.0
+        return part.ortho, part.other, err
 
     def step(self, half: float) -> float:
         xp, cores, ops, left, right = self.xp, self.cores, self.ops, self.left, self.right
@@ -263,22 +261,22 @@ class _TwoSite:
         worst = 0.0
         for k in range(d - 1):  # left to right
             mat, (r, n1, n2, rr) = self._pair(k, half)
-            u, s, vh, err = self._split(mat)
+            u, carry, err = self._split(mat, k, "left")
             worst = max(worst, err)
-            rk = xp.shape(s)[0]
+            rk = xp.shape(u)[1]
             cores[k] = xp.reshape(u, (r, n1, rk))
-            cores[k + 1] = xp.reshape(xp.astype(s, xp.dtype(vh))[:, None] * vh, (rk, n2, rr))
+            cores[k + 1] = xp.reshape(carry, (rk, n2, rr))
             left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
             if k < d - 2:
                 cores[k + 1] = self.evolve(cores[k + 1], env.one_site(
                     xp, left[k + 1], ops[k + 1], right[k + 2], opts[k + 1]), -half)
         for k in range(d - 2, -1, -1):  # right to left
             mat, (r, n1, n2, rr) = self._pair(k, half)
-            u, s, vh, err = self._split(mat)
+            vh, carry, err = self._split(mat, k, "right")
             worst = max(worst, err)
-            rk = xp.shape(s)[0]
+            rk = xp.shape(vh)[0]
             cores[k + 1] = xp.reshape(vh, (rk, n2, rr))
-            cores[k] = xp.reshape(u * xp.astype(s, xp.dtype(u))[None, :], (r, n1, rk))
+            cores[k] = xp.reshape(carry, (r, n1, rk))
             right[k + 1] = env.right3(xp, right[k + 2], cores[k + 1], ops[k + 1], cores[k + 1],
                                       opts[k + 1])
             if k > 0:
