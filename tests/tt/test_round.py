@@ -145,6 +145,38 @@ def test_round_on_an_accelerator_decides_from_one_read(backend, one_read, eps, m
     assert_like(y, z)
 
 
+def test_round_on_an_accelerator_decides_by_gram_matrices_where_they_resolve_the_cut(
+        backend, one_read, monkeypatch):
+    # the bond factors' Gram matrices, by one batched eigensolver, instead of their SVDs
+    # (cuSOLVER's are slow): where the cut stands above their rounding, no SVD is taken
+    x = tt.random((5,) * 9, 6, seed=2, backend=backend)
+    z = x + x + 1e-4 * tt.random((5,) * 9, 3, seed=3, backend=backend)
+    with tnlib.backends.host_execution(True):
+        host = z.to(backend="numpy")
+        refs = [host.round(1e-3), host.round(1e-10, max_rank=7)]
+    svd = backend.svd
+    monkeypatch.setattr(backend, "svd", lambda a: pytest.fail("took an SVD"))
+    for (eps, cap), ref in zip([(1e-3, None), (1e-10, 7)], refs):
+        one_read.clear()
+        y = z.round(eps, max_rank=cap)
+        assert len(one_read) == 1
+        assert y.ranks == ref.ranks
+        assert rel_error(y.full(), ref.full()) <= 1e-3
+        assert_like(y, z)
+    # x + x has rank 6 at every inner bond, stored as 12: under a cap of 8 the Gram matrices
+    # would fill the cap with directions of rounding noise; those bonds go to one batched
+    # SVD (a second read) and keep the exact rank, as on the host
+    monkeypatch.setattr(backend, "svd", svd)
+    xx = x + x
+    with tnlib.backends.host_execution(True):
+        ref = xx.to(backend="numpy").round(0.0, max_rank=8)
+    one_read.clear()
+    y = xx.round(0.0, max_rank=8)
+    assert len(one_read) == 2
+    assert y.ranks == ref.ranks == (1, 5, 6, 6, 6, 6, 6, 6, 5, 1)
+    assert rel_error(y.full(), xx.full()) <= 1e-12
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_round_on_an_accelerator_rejects_non_finite_cores(backend, one_read, bad):
     x = tt.random((3,) * 6, 3, seed=1, backend=backend)

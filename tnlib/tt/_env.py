@@ -15,6 +15,7 @@ import numpy as np
 
 from .._info import compiled, grouped
 from ..backends import get as _get_backend
+from ..linalg.svd import gram_noise, gram_resolves, truncation_rank
 
 _NUMPY = _get_backend("numpy")
 
@@ -144,22 +145,20 @@ def split(xp: Any, mat: Any, eps: float, max_rank: int | None, side: str = "left
     division by singular values), so the split's squared error exceeds the best one only
     by the Gram matrix's rounding, a few ``sqrt(size)`` unit roundoffs of ``‖mat‖^2``.
     What it cannot do is resolve squared singular values below that noise: it is used
-    only where the result does not depend on them (:func:`_gram_resolves`), else the
+    only where the result does not depend on them (:func:`tnlib.linalg.svd.gram_resolves`), else the
     SVD runs. ``gram_ok`` says whether this spectrum would have been resolved, so a caller
     splitting the same bond again can skip an eigensolver that would only fall back.
     """
-    from ..linalg.svd import truncation_rank
-
     m, n = xp.shape(mat)
     size = m if side == "left" else n
-    noise = _GRAM_NOISE * size**0.5 * xp.finfo_eps(mat)
+    noise = gram_noise(size, mat, xp)
     if gram and size <= 2 * min(m, n):  # not a Gram matrix much larger than the rank
         h = xp.conj(xp.transpose(mat))
         w, v = xp.eigh(mat @ h if side == "left" else h @ mat)
         # descending; past min(m, n) only the rounding of exact zeros: not singular values
         wv = np.maximum(np.asarray(xp.to_numpy(w), dtype=np.float64)[::-1], 0.0)[:min(m, n)]
         r = truncation_rank(np.sqrt(wv), eps * float(np.sum(wv))**0.5, max_rank, _NUMPY)
-        if _gram_resolves(wv, r, eps, max_rank, noise):
+        if gram_resolves(wv, r, eps, max_rank, noise):
             basis = v[:, size - r:]  # the largest r, ascending: the bond's order is a gauge
             if side == "left":
                 return Split(basis, xp.conj(xp.transpose(basis)) @ mat,
@@ -169,38 +168,15 @@ def split(xp: Any, mat: Any, eps: float, max_rank: int | None, side: str = "left
     sv = np.asarray(xp.to_numpy(s), dtype=np.float64)
     sq = sv**2
     r = truncation_rank(sv, eps * float(np.sum(sq))**0.5, max_rank, _NUMPY)
-    ok = _gram_resolves(sq, r, eps, max_rank, _HYSTERESIS * noise)  # a margin: no flip-flop
+    ok = gram_resolves(sq, r, eps, max_rank, _HYSTERESIS * noise)  # a margin: no flip-flop
     s_c = xp.astype(s[:r], xp.dtype(u))
     if side == "left":
         return Split(u[:, :r], s_c[:, None] * vh[:r, :], *_weights(sq, r), ok)
     return Split(vh[:r, :], u[:, :r] * s_c[None, :], *_weights(sq, r), ok)
 
 
-def _gram_resolves(sq: np.ndarray, r: int, eps: float, max_rank: int | None,
-                   noise: float) -> bool:
-    """Whether a split at rank `r` of descending squared singular values `sq`, seen by a
-    Gram matrix whose values each carry a rounding error up to ``noise * sum(sq)``, is
-    the split the SVD would make, to within that noise.
-
-    The kept values must stand above the noise (else directions of noise are kept that
-    the SVD drops: a larger rank for nothing). If `max_rank` made the cut, that is all:
-    the kept ones are the largest, found to within the noise. If `eps` made it, the
-    discarded values must also be told apart from the noise they may carry, all
-    together: ``eps^2 >= size * noise``, unless nothing is discarded."""
-    total = float(np.sum(sq))
-    if total <= 0 or sq[r - 1] < noise * total:
-        return False
-    if r == len(sq) or (max_rank is not None and r == max_rank
-                        and float(np.sum(sq[r:])) > eps**2 * total):
-        return True
-    return eps**2 >= len(sq) * noise
-
-
-# a Gram matrix of size g holds its eigenvalues to within ~ sqrt(g) unit roundoffs of its
-# trace (DMRG's local problems, g = 8..256: at most 1.4 sqrt(g) measured against the
-# SVD); a value within _GRAM_NOISE sqrt(g) of that is taken for noise; a bond split by an
-# SVD goes back to the Gram matrix once its spectrum clears _HYSTERESIS times that
-_GRAM_NOISE = 4.0
+# a bond split by an SVD goes back to the Gram matrix once its spectrum clears the noise
+# by this factor (no eigensolver that only falls back, bond after bond)
 _HYSTERESIS = 4.0
 
 

@@ -12,7 +12,7 @@ from .._validation import check_eps, check_max_rank, honour_eps
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
 from ..errors import ArgumentError
-from ..linalg.svd import truncation_rank
+from ..linalg.svd import gram_noise, gram_resolves, truncation_rank
 from .tensor import TTTensor
 
 __all__ = ["orthogonalize", "round"]
@@ -277,8 +277,9 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
         cores[k - 1], factor = _bond_factor(xp, cores[k], cores[k - 1])
         factors.append(factor)
     factors = factors[::-1]
+    gram = eps > 0 or bounds is not None  # else every exact zero counts: SVDs
     try:
-        bases, values = _batched_svds(factors, xp)  # (d - 1, width): padded with zeros
+        bases, values = _batched_svds(factors, xp, gram)  # (d - 1, width): zero-padded
     except Exception as exc:  # noqa: BLE001 - torch's SVD refuses NaN/inf; others pass it on
         raise ArgumentError(f"round: x holds NaN or inf in its cores (the SVD of its bond "
                             f"factors failed: {exc}); rounding needs finite cores") from exc
@@ -292,16 +293,8 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
                                               and host[-1, 0] == -math.inf):
         raise ArgumentError("round: x holds NaN or inf in its cores; rounding needs finite "
                             "cores")
-    delta = eps / math.sqrt(d - 1)
-    kept = [None]  # U_k' of bond k = 1 .. d-1
-    for k in range(d - 1):
-        total = float(np.linalg.norm(host[k]))  # = ‖x‖ in the scaled units of bond k
-        s = host[k] / total if total > 0 else host[k]
-        r, kk = xp.shape(factors[k])
-        if eps == 0:  # only exact rank deficiency goes (the size of QR's own rounding)
-            s = np.where(s > max(r, kk, width) * xp.finfo_eps(factors[k]) * s[0], s, 0.0)
-        keep = truncation_rank(s, delta, None if bounds is None else bounds[k], _NUMPY)
-        kept.append(bases[k][:, :min(keep, int(np.count_nonzero(s)) or 1, r, kk)])
+    kept = [None] + _kept_bases(factors, bases, host[:-1], gram, eps / math.sqrt(d - 1),
+                                bounds, xp)  # U_k' of bond k = 1 .. d-1
     out = [_projected(xp, left[0], kept[1], first=True)]
     out += [_projected(xp, left[k], kept[k], kept[k + 1]) for k in range(1, d - 1)]
     out.append(_projected(xp, left[-1], kept[-1], last=True))
@@ -341,18 +334,70 @@ def _projected(xp: Any, core: Any, *bases: Any, first: bool = False, last: bool 
     return xp.reshape(mat, (r, n, xp.shape(mat)[1]))
 
 
-def _batched_svds(mats: list, xp: Any) -> tuple[list, Any]:
+def _kept_bases(factors: list, bases: list, rows: np.ndarray, gram: bool, delta: float,
+                bounds: Any, xp: Any) -> list:
+    """The kept left singular vectors ``U_k'`` of every bond, from the host's `rows` of
+    :func:`_batched_svds`. A bond whose cut the Gram matrix cannot resolve
+    (:func:`tnlib.linalg.svd.gram_resolves`) is decided again by one batched SVD of all
+    such bonds (a second read: only where the spectrum sits at the rounding)."""
+    kept, redo = [], []
+    for k, row in enumerate(rows):
+        r, kk = xp.shape(factors[k])
+        bound = None if bounds is None else bounds[k]
+        if gram:  # ascending eigenvalues: descending singular values, up to min(r, kk)
+            s = np.sqrt(np.maximum(row[:r][::-1], 0.0))[:min(r, kk)]
+            total = float(np.linalg.norm(s))  # = ‖x‖ in the scaled units of bond k
+            s = s / total if total > 0 else s
+            keep = truncation_rank(s, delta, bound, _NUMPY)
+            if gram_resolves(s**2, keep, delta, bound, gram_noise(r, factors[k], xp)):
+                kept.append(bases[k][:, r - keep:])
+                continue
+            redo.append(k)
+            kept.append(None)
+            continue
+        kept.append(bases[k][:, :_svd_rank(row, delta, bound, r, kk, len(row), factors[k],
+                                           xp)])
+    if redo:
+        again, values = _batched_svds([factors[k] for k in redo], xp, False)
+        rows = np.asarray(xp.to_numpy(values), dtype=np.float64)  # the second read
+        for i, j in enumerate(redo):
+            r, kk = xp.shape(factors[j])
+            bound = None if bounds is None else bounds[j]
+            kept[j] = again[i][:, :_svd_rank(rows[i], delta, bound, r, kk, len(rows[i]),
+                                             factors[j], xp)]
+    return kept
+
+
+def _svd_rank(s: np.ndarray, delta: float, bound: Any, r: int, kk: int, width: int,
+              factor: Any, xp: Any) -> int:
+    """The kept rank of a bond from its (zero-padded) descending singular values."""
+    total = float(np.linalg.norm(s))  # = ‖x‖ in the scaled units of the bond
+    s = s / total if total > 0 else s
+    if delta == 0:  # only exact rank deficiency goes (the size of QR's own rounding)
+        s = np.where(s > max(r, kk, width) * xp.finfo_eps(factor) * s[0], s, 0.0)
+    keep = truncation_rank(s, delta, bound, _NUMPY)
+    return min(keep, int(np.count_nonzero(s)) or 1, r, kk)
+
+
+def _batched_svds(mats: list, xp: Any, gram: bool = False) -> tuple[list, Any]:
     """Left singular vectors of every matrix, and their singular values as the rows of
     one table padded with zeros: one batched SVD per distinct shape (on a GPU, one
-    synchronization each) and a few operations to lay the table out."""
+    synchronization each) and a few operations to lay the table out.
+
+    `gram`: the eigenvectors and eigenvalues of ``m m^H`` instead, ascending (a batched
+    eigensolver: on a GPU much cheaper than cuSOLVER's SVDs of the same matrices)."""
     groups: dict = {}
     for k, m in enumerate(mats):
         groups.setdefault(xp.shape(m), []).append(k)
-    width = max(min(shape) for shape in groups)
+    width = max(shape[0] if gram else min(shape) for shape in groups)
     bases: list = [None] * len(mats)
     blocks, order = [], []
     for members in groups.values():
-        u, s, _ = xp.svd(xp.stack([mats[k] for k in members]))
+        stack = xp.stack([mats[k] for k in members])
+        if gram:
+            s, u = xp.eigh(stack @ xp.conj(xp.transpose(stack, (0, 2, 1))))
+        else:
+            u, s, _ = xp.svd(stack)
         for j, k in enumerate(members):
             bases[k] = u[j]
         if xp.shape(s)[1] < width:
