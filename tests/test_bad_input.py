@@ -131,6 +131,26 @@ def test_dmrg_with_a_float32_start_computes_in_the_operators_precision(backend):
     assert abs(float(np_of(value)) - exact) < 1e-10
 
 
+def test_dmrg_warns_of_a_tolerance_below_the_dtypes_resolution(backend):
+    # tol = 1e-20 cannot be seen in float64: a PrecisionWarning and the floor, which
+    # converges, instead of silently sweeping to max_sweeps
+    h = tt.laplacian(6, 4, backend=backend)
+    exact = 4 * (2 - 2 * np.cos(np.pi / 7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.warns(tnlib.PrecisionWarning, match=r"dmrg_eig: tol=1e-20 is below the "
+                                                        r"resolution of float64"):
+            value, _, info = tt.dmrg_eig(h, max_rank=4, tol=1e-20, max_sweeps=10,
+                                         return_info=True)
+    assert info.converged and abs(float(np_of(value)) - exact) < 1e-10
+    # float32 data and eps = 1e-10: the truncation would keep rounding noise as rank
+    h32 = tt.TTMatrix([backend.astype(c, "float32") for c in h.cores])
+    with pytest.warns(tnlib.PrecisionWarning, match=r"dmrg_eig: eps=1e-10 .* float32"):
+        value, x = tt.dmrg_eig(h32, max_rank=4, eps=1e-10, tol=1e-5, seed=0)
+    assert backend.dtype_name(x.cores[0]) == "float32"
+    assert abs(float(np_of(value)) - exact) < 1e-4
+
+
 def test_krylov_dims_are_checked_and_never_exceed_the_local_problem(backend):
     h = tt.laplacian(3, 3, backend=backend)
     with pytest.raises(ArgumentError, match=r"dmrg_eig: krylov_dim must be an integer"):

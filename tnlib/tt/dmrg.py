@@ -9,7 +9,13 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_count, check_eps, check_finite_cores, check_positive_int
+from .._validation import (
+    check_count,
+    check_eps,
+    check_finite_cores,
+    check_positive_int,
+    honour_eps,
+)
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -124,7 +130,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     eps = check_eps(eps, "dmrg_eig")
     max_sweeps = check_positive_int(max_sweeps, "dmrg_eig", "max_sweeps")
     cap = None if max_rank is None else check_positive_int(max_rank, "dmrg_eig", "max_rank")
-    tol = eps if tol is None else check_eps(tol, "dmrg_eig", "tol")
+    tol = None if tol is None else check_eps(tol, "dmrg_eig", "tol")
     krylov_dim = check_count(krylov_dim, "dmrg_eig", "krylov_dim", 2, 1000)
     xp = H.backend
     if check_symmetry:
@@ -147,6 +153,10 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
             x0 = TTTensor._from_cores([xp.astype(c, want) for c in x0.cores], xp)
     for name, t in (("H", H), ("x0", x0)):
         check_finite_cores(t, "dmrg_eig", name)
+    # what the working dtype (x0's, promoted) resolves: a warning and its floor, not
+    # ranks of rounding noise or sweeps to max_sweeps
+    eps = honour_eps(eps, xp, x0.cores[0], "dmrg_eig")
+    tol = eps if tol is None else honour_eps(tol, xp, x0.cores[0], "dmrg_eig", name="tol")
     if d == 1:
         w, v = xp.eigh(H.full())
         x = TTTensor._from_cores([xp.reshape(v[:, 0], (1, -1, 1))], xp)
