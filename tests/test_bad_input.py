@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.linalg import expm
 
 import tnlib
 from tnlib import cp, ht, linalg, tt, tucker
@@ -149,6 +150,22 @@ def test_dmrg_warns_of_a_tolerance_below_the_dtypes_resolution(backend):
         value, x = tt.dmrg_eig(h32, max_rank=4, eps=1e-10, tol=1e-5, seed=0)
     assert backend.dtype_name(x.cores[0]) == "float32"
     assert abs(float(np_of(value)) - exact) < 1e-4
+
+
+def test_tdvp_warns_of_tolerances_below_the_dtypes_resolution(backend):
+    # complex64 data under the float64-sized defaults (tol 1e-12, eps 1e-10): each is
+    # named in a PrecisionWarning and raised to the floor; the evolution stays complex64
+    h = tt.laplacian(4, 3, backend=backend)
+    a = -1j * h.to(dtype="complex64")
+    x0 = tt.ones((4,) * 3, dtype="complex64", backend=backend)
+    with pytest.warns(tnlib.PrecisionWarning) as record:
+        y = tt.tdvp(a, x0, t=0.5, steps=4)
+    said = " ".join(str(w.message) for w in record)
+    assert "tdvp: tol=1e-12 is below the resolution of complex64" in said
+    assert "tdvp: eps=1e-10 is below the resolution of complex64" in said
+    assert backend.dtype_name(y.cores[0]) == "complex64"
+    ref = expm(-0.5j * np_of(h.full())) @ np.ones(64)
+    assert np.linalg.norm(np_of(y.full()).ravel() - ref) / np.linalg.norm(ref) < 1e-4
 
 
 def test_krylov_dims_are_checked_and_never_exceed_the_local_problem(backend):

@@ -92,7 +92,9 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     max_sweeps : int, optional
     return_info : bool, optional
     tol : float, optional
-        Relative eigenvalue change to stop at (default ``eps``).
+        Relative eigenvalue change to stop at (default ``eps``). Below the resolution of
+        the working dtype (4 unit roundoffs) it is raised to it, with a
+        :class:`~tnlib.PrecisionWarning`; so is `eps`.
     krylov_dim : int, optional
         Lanczos basis size per restart.
     check_symmetry : bool, optional

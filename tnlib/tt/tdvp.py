@@ -29,6 +29,7 @@ from .._validation import (
     check_finite_cores,
     check_positive_int,
     check_real,
+    honour_eps,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -86,10 +87,12 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     krylov_dim : int, optional
         Arnoldi basis size for the local exponentials.
     tol : float, optional
-        Accuracy of the local exponentials.
+        Accuracy of the local exponentials. Below the resolution of the data's dtype
+        (4 unit roundoffs; the defaults are for double precision) it is raised to it,
+        with a :class:`~tnlib.PrecisionWarning`; so is `eps`.
     method : {"1site", "2site"}, optional
     eps : float, optional
-        Two-site method: relative accuracy of each SVD split.
+        Two-site method: relative accuracy of each split of a bond.
     max_rank : int, optional
         Two-site method: upper bound on the ranks.
     return_info : bool, optional
@@ -148,6 +151,10 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     if da != dx:
         raise ArgumentError(f"tdvp: A has dtype {da} but x0 has {dx}; for the Schrödinger "
                             "equation convert both to complex")
+    # what the data's dtype resolves: a warning and its floor, not Krylov runs and
+    # truncations that chase rounding noise
+    eps = honour_eps(eps, xp, x0.cores[0], "tdvp")
+    tol = honour_eps(check_eps(tol, "tdvp", "tol"), xp, x0.cores[0], "tdvp", name="tol")
     dt = float(t) / steps
     d = x0.ndim
     ops = list(A.cores)
