@@ -153,17 +153,13 @@ def split(xp: Any, mat: Any, eps: float, max_rank: int | None, side: str = "left
     size = m if side == "left" else n
     noise = gram_noise(size, mat, xp)
     if gram and size <= 2 * min(m, n):  # not a Gram matrix much larger than the rank
-        h = xp.conj(xp.transpose(mat))
-        w, v = xp.eigh(mat @ h if side == "left" else h @ mat)
+        w, v = _gram_eigh(xp, mat, left=side == "left")
         # descending; past min(m, n) only the rounding of exact zeros: not singular values
         wv = np.maximum(np.asarray(xp.to_numpy(w), dtype=np.float64)[::-1], 0.0)[:min(m, n)]
         r = truncation_rank(np.sqrt(wv), eps * float(np.sum(wv))**0.5, max_rank, _NUMPY)
         if gram_resolves(wv, r, eps, max_rank, noise):
-            basis = v[:, size - r:]  # the largest r, ascending: the bond's order is a gauge
-            if side == "left":
-                return Split(basis, xp.conj(xp.transpose(basis)) @ mat,
-                             *_weights(wv, r), True)
-            return Split(xp.conj(xp.transpose(basis)), mat @ basis, *_weights(wv, r), True)
+            return Split(*_gram_factors(xp, mat, v, left=side == "left", rank=r),
+                         *_weights(wv, r), True)
     u, s, vh = xp.svd(mat)
     sv = np.asarray(xp.to_numpy(s), dtype=np.float64)
     sq = sv**2
@@ -178,6 +174,24 @@ def split(xp: Any, mat: Any, eps: float, max_rank: int | None, side: str = "left
 # a bond split by an SVD goes back to the Gram matrix once its spectrum clears the noise
 # by this factor (no eigensolver that only falls back, bond after bond)
 _HYSTERESIS = 4.0
+
+
+@grouped
+def _gram_eigh(xp: Any, mat: Any, left: bool = True) -> tuple[Any, Any]:
+    """Eigenvalues (ascending) and vectors of ``mat mat^H`` (`left`) or ``mat^H mat``."""
+    h = xp.conj(xp.transpose(mat))
+    return xp.eigh(mat @ h if left else h @ mat)
+
+
+@grouped
+def _gram_factors(xp: Any, mat: Any, v: Any, left: bool = True, rank: int = 1
+                  ) -> tuple[Any, Any]:
+    """The split's factors from the `rank` largest eigenvectors in `v`: the orthonormal
+    one and the exact projection of `mat` on it."""
+    basis = v[:, xp.shape(v)[1] - rank:]  # ascending: the bond's order is a gauge
+    if left:
+        return basis, xp.conj(xp.transpose(basis)) @ mat
+    return xp.conj(xp.transpose(basis)), mat @ basis
 
 
 def _weights(sq: np.ndarray, r: int) -> tuple[float, float, float]:
