@@ -7,8 +7,8 @@
 # 1. The GPU test subset: the TT algebra, rounding, solver, CP, backend-contract, local
 #    operator and Krylov tests
 #    with torch tensors on the GPU (TNLIB_TEST_DEVICE=cuda) and JAX and CuPy on their GPU,
-#    so the accelerator paths (tree dot, batched-SVD rounding, run-ahead Krylov, dense AMEn
-#    local solves, device evaluate) run for real. Log: tests.log.
+#    so the accelerator paths (tree dot, Gram-eigensolver rounding, run-ahead Krylov, dense AMEn
+#    local solves, Gram bond splits, device evaluate) run for real. Log: tests.log.
 # 2. benchmarks/gpu.py: one row per workload and backend with medians, the host's NumPy
 #    median, the speedup, reads, launches, synchronizations and the dense-kernel limit.
 #    Output: gpu.json, gpu.log.
