@@ -178,9 +178,10 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     limits the ranks. Cost ``O(d n r^3)``.
 
     On an accelerator, where reading a value (or a small SVD's status) synchronizes
-    the device, the Schmidt decompositions of every bond are computed first, in one
-    batched SVD, their singular values read at once, and every bond is truncated at
-    once in those bases: the same ranks and the same error bound, one QR sweep more,
+    the device, the Schmidt decompositions of every bond are computed first, by one
+    batched eigensolver of their Gram matrices (one batched SVD for the bonds whose cut
+    sits in its rounding), their singular values read at once, and every bond is
+    truncated at once in those bases: the same ranks and the same error bound, one QR sweep more,
     and a few synchronizations per call instead of two or three per core. The result
     can differ from the host's by a fraction of the truncation error.
 
@@ -256,18 +257,23 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     left-orthonormal ``A_k``; a right-to-left QR sweep then finds, at every bond ``k``,
     the small factor ``L_k`` that sits between orthonormal halves, ``x = A_{<k} L_k
     Q_{>=k}``: its SVD ``U_k S_k V_k^H`` is the Schmidt decomposition of `x` at that bond.
-    The SVDs of all bonds run as one batched call (one per factor shape), and all
-    singular values, padded into one array with the scale, come to the host at once:
-    the ranks follow. Every bond is then truncated at once (the hierarchical SVD order
-    of Grasedyck 2010): ``y = A_0 P_1 A_1 P_2 ... A_{d-2} P_{d-1} B`` with ``P_k = U_k'
-    U_k'^H`` the projector on the kept left singular vectors -- core ``k`` is
-    ``U_k'^H A_k U_{k+1}'``, independent matrix products -- and a last QR sweep makes it
-    left-orthonormal again. ``y`` is ``x`` under a product of orthogonal projections
-    that each discard bond ``k``'s tail of ``x``, so ``‖x - y‖^2 <= sum_k tail_k^2``: the
-    bound of the sequential algorithm (``‖x - y‖ <= eps ‖x‖``, and at most ``sqrt(d - 1)``
-    times the best error under `max_rank`), though ``y`` is not the same train. On a
-    GPU a small SVD synchronizes the device (cuSOLVER's convergence flag is read back),
-    where QR and matrix products do not: one batched SVD instead of ``2 (d - 1)`` SVDs.
+    All bonds are diagonalized as one batched call (one per factor shape) -- the
+    eigendecompositions of ``L_k L_k^H`` where `eps` or `max_rank` truncates, their
+    eigenvectors ``U_k`` -- and all values, padded into one array with the scale, come
+    to the host at once: the ranks follow. A bond whose cut the Gram matrix cannot
+    resolve (values at its rounding; :func:`tnlib.linalg.svd.gram_resolves`) is decided
+    by one batched SVD of all such bonds, a second read. Every bond is then truncated at
+    once (the hierarchical SVD order of Grasedyck 2010): ``y = A_0 P_1 A_1 P_2 ...
+    A_{d-2} P_{d-1} B`` with ``P_k = U_k' U_k'^H`` the projector on the kept left
+    singular vectors -- core ``k`` is ``U_k'^H A_k U_{k+1}'``, independent matrix
+    products -- and a last QR sweep makes it left-orthonormal again. ``y`` is ``x``
+    under a product of orthogonal projections that each discard bond ``k``'s tail, so
+    ``‖x - y‖^2 <= sum_k tail_k^2``: the bound of the sequential algorithm (``‖x - y‖ <=
+    eps ‖x‖``, and at most ``sqrt(d - 1)`` times the best error under `max_rank`),
+    though ``y`` is not the same train. On a GPU a small SVD or eigensolver synchronizes
+    the device (cuSOLVER's convergence flag is read back), where QR and matrix products
+    do not: one batched call instead of ``2 (d - 1)`` SVDs, and mostly an eigensolver,
+    cheaper than an SVD of the same size.
     """
     d = len(cores)
     norms = [qr_left(cores, k, xp, normalize=True) for k in range(d - 1)]
@@ -281,8 +287,8 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     try:
         bases, values = _batched_svds(factors, xp, gram)  # (d - 1, width): zero-padded
     except Exception as exc:  # noqa: BLE001 - torch's SVD refuses NaN/inf; others pass it on
-        raise ArgumentError(f"round: x holds NaN or inf in its cores (the SVD of its bond "
-                            f"factors failed: {exc}); rounding needs finite cores") from exc
+        raise ArgumentError(f"round: x holds NaN or inf in its cores (the factorization of its "
+                            f"bond factors failed: {exc}); rounding needs finite cores") from exc
     log_scale = xp.sum(xp.log(xp.stack(norms)))  # one logarithm and one sum, not d - 1
     width = xp.shape(values)[1]
     table = xp.concatenate([values, xp.zeros((1, width), dtype=xp.dtype(values),
@@ -385,7 +391,7 @@ def _batched_svds(mats: list, xp: Any, gram: bool = False) -> tuple[list, Any]:
     synchronization each) and a few operations to lay the table out.
 
     `gram`: the eigenvectors and eigenvalues of ``m m^H`` instead, ascending (a batched
-    eigensolver: on a GPU much cheaper than cuSOLVER's SVDs of the same matrices)."""
+    eigensolver, cheaper than SVDs of the same matrices)."""
     groups: dict = {}
     for k, m in enumerate(mats):
         groups.setdefault(xp.shape(m), []).append(k)
