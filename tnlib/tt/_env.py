@@ -130,7 +130,7 @@ class Split(NamedTuple):
     kept: float  # sum of the kept squared singular values
     lost: float  # sum of the discarded ones (not total - kept: no cancellation)
     total: float  # sum of all of them (``‖mat‖_F^2``)
-    gram_ok: bool  # the kept spectrum is above the Gram matrix's rounding noise
+    gram_ok: bool  # a Gram matrix resolves this cut (gram_resolves): worth trying next
 
 
 def split(xp: Any, mat: Any, eps: float, max_rank: int | None, side: str = "left",
