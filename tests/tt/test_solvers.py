@@ -83,6 +83,32 @@ def test_dmrg_heisenberg_matches_exact_diagonalization(backend, L):
     assert abs(xv @ np_of(h.full()) @ xv - exact) < 1e-8
 
 
+def test_dmrg_splits_by_gram_matrices_once_the_cap_binds(backend, monkeypatch):
+    # L = 12 at max_rank 8: the inner bonds are cut by the cap, far above the Gram
+    # matrices' rounding, so they split by eigensolvers; the edge bonds (exact small
+    # ranks, eps = 1e-10 below the Gram resolution, or Gram matrices much larger than the
+    # rank) by SVDs -- and a bond that once needed an SVD does not try the eigensolver
+    # again and again: at most one wasted eigensolver per bond
+    from tnlib.backends import host_execution
+
+    calls = {"eigh": 0, "svd": 0}
+    for name in calls:
+        real = getattr(backend, name)
+        monkeypatch.setattr(backend, name, lambda a, real=real, name=name: (
+            calls.__setitem__(name, calls[name] + 1), real(a))[1])
+    h = heisenberg(12, backend)
+    exact = np.linalg.eigvalsh(np_of(h.full()))[0]
+    with host_execution(False):
+        value, _, info = tt.dmrg_eig(h, max_rank=8, eps=1e-10, tol=1e-8, return_info=True)
+    splits = 2 * 11 * info.iterations
+    if not backend.shape_compiles:  # JAX traces its compiled programs once per shape
+        assert calls["eigh"] + calls["svd"] <= splits + 11
+        assert calls["eigh"] >= splits // 2
+    ref, _ = tt.dmrg_eig(heisenberg(12, tnlib.backends.get("numpy")), max_rank=8,
+                         eps=1e-10, tol=1e-8)
+    assert abs(float(np_of(value)) - float(ref)) < 1e-8 * abs(exact)
+
+
 def test_dmrg_rejects_nonsymmetric_and_nonsquare(backend):
     rng = np.random.default_rng(0)
     a = tt.TTMatrix([backend.asarray(rng.standard_normal((1, 3, 3, 1))),
