@@ -46,6 +46,12 @@ def test_one_site_operator_matches_einsum(backend, dtype):
     out = apply(xs[3])
     assert_like(out, xs[3])
     np.testing.assert_allclose(np_of(out), ref, rtol=1e-12, atol=1e-12)
+    # a stack of vectors in one application (AMEn's trial ranks)
+    us = _network(rng, dtype, [(3, 4, 3, 2)])[0]
+    refs = np.einsum("aAc,AijB,bBd,tcjd->taib", left, op, right, us)
+    out = apply(on(backend, us))
+    assert tuple(out.shape) == refs.shape
+    np.testing.assert_allclose(np_of(out), refs, rtol=1e-12, atol=1e-12)
 
 
 def _with_spectrum(rng, m, n, s, dtype):

@@ -7,7 +7,7 @@ import pytest
 from scipy.linalg import expm
 
 import tnlib
-from tests.helpers import assert_like, np_of
+from tests.helpers import assert_like, np_of, on
 from tnlib import tt
 
 SP = np.array([[0.0, 1.0], [0.0, 0.0]])
@@ -248,6 +248,33 @@ def test_solvers_in_the_framework_agree_with_the_host_path(backend, monkeypatch)
         for y, yf in ((y1, y1f), (y2, y2f)):
             assert_like(yf, x0)
             assert np.linalg.norm(np_of(yf) - np_of(y)) <= 1e-9 * np.linalg.norm(np_of(y))
+
+
+def test_amen_rank_trials_on_an_accelerator_match_the_host_search(backend, monkeypatch):
+    # on an accelerator the trial ranks' residuals come from one application of the local
+    # operator to the stack of trials: the ranks must be those of one trial at a time
+    from tnlib.tt import _env as env
+    from tnlib.tt.amen import _residual_truncation
+
+    rng = np.random.default_rng(4)
+    c, j, d = 3, 4, 5  # the local core (r, n, r'): a 12 x 5 matrix of rank 5
+    left, op, right = (rng.standard_normal(sh) for sh in [(c, 2, c), (2, j, j, 2), (d, 2, d)])
+    op = op + np.einsum("AB,ij->AijB", np.eye(2), 4 * np.eye(j))  # well conditioned
+    s = np.logspace(0, -4, 5)
+    u = np.linalg.qr(rng.standard_normal((c * j, 5)))[0] * s @ np.linalg.qr(
+        rng.standard_normal((d, 5)))[0].T
+    g = np.einsum("aAc,AijB,bBd,cjd->aib", left, op, right, u.reshape(c, j, d))
+    xs = [on(backend, a) for a in (left, op, right, u, g)]
+    apply = env.one_site(backend, *xs[:3])
+    ranks = {}
+    for accelerator in (False, True):
+        with monkeypatch.context() as m:
+            m.setattr(backend, "reads_synchronize", lambda a: accelerator)
+            ranks[accelerator] = [backend.shape(_residual_truncation(
+                backend, xs[3], apply, xs[4], (c, j, d), tol, None)[1])[0]
+                for tol in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)]
+    assert ranks[True] == ranks[False]
+    assert len(set(ranks[False])) >= 3  # the searches went to different ranks
 
 
 def test_amen_rank_trials_read_ahead_find_the_same_rank():

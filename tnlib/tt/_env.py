@@ -9,6 +9,7 @@ ket rank); a right interface the same. Two-index interfaces ``(p, s)`` hold
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -226,16 +227,18 @@ def k_apply1_fused(left2: Any, opt: Any, rightp: Any, u: Any, xp: Any) -> Any:
     ``left @ u`` gives ``(a, (A j), d)``, the operator ``((i B), (A j))`` acts on it as one
     broadcast product, giving ``(a, (i B), d)``, whose ``((a i), (B d))`` view meets the
     right interface ``((B d), b)``: ``O(R n r^3 + R^2 n^2 r^2)`` flops, three kernels.
+    A stack of vectors ``(t, c, j, d)`` gives ``(t, a, i, b)``, in the same three kernels.
     """
     _, c = xp.shape(left2)
-    _, n, d = xp.shape(u)
+    *lead, _, n, d = xp.shape(u)
+    t = math.prod(lead)
     ra = xp.shape(opt)[1] // n
     a = xp.shape(left2)[0] // ra
     bd, b = xp.shape(rightp)
-    y = xp.reshape(left2 @ xp.reshape(u, (c, n * d)), (a, ra * n, d))
-    y = opt @ y                                                           # (a, i B, d)
+    y = left2 @ xp.reshape(u, (t, c, n * d) if lead else (c, n * d))     # batched if t
+    y = opt @ xp.reshape(y, (t * a, ra * n, d))                          # (t a, i B, d)
     m = xp.shape(opt)[0] * d // bd
-    return xp.reshape(xp.reshape(y, (a * m, bd)) @ rightp, (a, m, b))
+    return xp.reshape(xp.reshape(y, (t * a * m, bd)) @ rightp, (*lead, a, m, b))
 
 
 def two_site_operator(xp: Any, op1: Any, op2: Any) -> Any:

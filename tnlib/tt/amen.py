@@ -437,17 +437,18 @@ def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple
     r = truncation_rank(host[:-1], delta, max_rank, _NUMPY)  # values on the host
     gnorm = max(float(host[-1]), 1e-300)
     limit = full if max_rank is None else min(full, max_rank)
-    sc = xp.astype(s, xp.dtype(vh))
+    sv = xp.astype(s, xp.dtype(vh))[:, None] * vh
 
     ahead = 4 if xp.reads_synchronize(mat) else 1  # trials read together on a device
 
     def meets(ranks: list) -> list:
-        """Whether each trial rank meets the target: one read for all of them."""
-        norms = []
-        for q in ranks:
-            trial = xp.reshape(u[:, :q] @ (sc[:q, None] * vh[:q, :]), shape)
-            norms.append(xp.norm(rhs - op(trial)))
-        values = xp.to_numpy(xp.stack(norms)) if len(norms) > 1 else [xp.item(norms[0])]
+        """Whether each trial rank meets the target: one read for all of them, the
+        trials' residuals by one application of the operator to their stack."""
+        trials = [xp.reshape(u[:, :q] @ sv[:q, :], shape) for q in ranks]
+        if len(trials) == 1:
+            return [float(xp.item(xp.norm(rhs - op(trials[0])))) <= tol * gnorm]
+        res = rhs - op(xp.stack(trials))                                # (t, r, n, r')
+        values = xp.to_numpy(xp.norm(xp.reshape(res, (len(trials), -1)), axis=1))
         return [float(v) <= tol * gnorm for v in values]
 
     r = _trial_ranks(r, limit, meets, ahead)
