@@ -146,9 +146,10 @@ def split(xp: Any, mat: Any, eps: float, max_rank: int | None, side: str = "left
     division by singular values), so the split's squared error exceeds the best one only
     by the Gram matrix's rounding, a few ``sqrt(size)`` unit roundoffs of ``‖mat‖^2``.
     What it cannot do is resolve squared singular values below that noise: it is used
-    only where the result does not depend on them (:func:`tnlib.linalg.svd.gram_resolves`), else the
-    SVD runs. ``gram_ok`` says whether this spectrum would have been resolved, so a caller
-    splitting the same bond again can skip an eigensolver that would only fall back.
+    only where the result does not depend on them
+    (:func:`tnlib.linalg.svd.gram_resolves`), else the SVD runs. ``gram_ok`` says
+    whether this spectrum would have been resolved, so a caller splitting the same bond
+    again can skip an eigensolver that would only fall back.
     """
     m, n = xp.shape(mat)
     size = m if side == "left" else n
