@@ -72,8 +72,6 @@ def gram_resolves(sq: np.ndarray, r: int, eps: float, max_rank: int | None,
 _GRAM_NOISE = 4.0
 
 
-
-
 def gram_noise(size: int, a: Any, xp: Any) -> float:
     """Relative rounding of the eigenvalues of a Gram matrix of `size` formed from `a`:
     each is off by up to this times the trace (see :func:`gram_resolves`)."""

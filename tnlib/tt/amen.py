@@ -387,9 +387,8 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
             part = env.split(xp, mat, tol_trunc, max_rank, gram=False)
             uu, carry = part.ortho, part.other                          # (rho, r')
         else:
-            uu, s, vh = _residual_truncation(xp, mat, op, rhs_k, (r, n, rr), tol_trunc,
+            uu, carry = _residual_truncation(xp, mat, op, rhs_k, (r, n, rr), tol_trunc,
                                              max_rank)
-            carry = xp.astype(s, xp.dtype(vh))[:, None] * vh
         x_trunc = xp.reshape(uu @ carry, (r, n, rr))
         if z is not None:
             # residual f - A x of the new solution, seen through x on the left and z on the right
@@ -419,8 +418,9 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
 
 
 def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple, tol: float,
-                         max_rank: int | None) -> tuple[Any, Any, Any]:
-    """Smallest SVD rank whose local residual ``‖g - B u_r‖ <= tol ‖g‖``.
+                         max_rank: int | None) -> tuple[Any, Any]:
+    """Smallest SVD rank whose local residual ``‖g - B u_r‖ <= tol ‖g‖``: the
+    orthonormal factor ``u_r`` and the carried one ``s_r vh_r``.
 
     Truncating the solution in the Frobenius norm would leave a residual up to
     ``cond(A)`` times larger; for ill-conditioned operators (Laplacians on fine
@@ -452,7 +452,7 @@ def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple
         return [float(v) <= tol * gnorm for v in values]
 
     r = _trial_ranks(r, limit, meets, ahead)
-    return u[:, :r], s[:r], vh[:r, :]
+    return u[:, :r], sv[:r, :]
 
 
 def _trial_ranks(r: int, limit: int, meets: Callable, ahead: int) -> int:
