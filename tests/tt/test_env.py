@@ -72,8 +72,10 @@ def _check_split(backend, a, part, side, rank, s):
     lost = float(np.sum(s[rank:] ** 2))  # the best rank-`rank` error, Eckart-Young
     err = float(np.linalg.norm(a - approx) ** 2)
     assert abs(err - lost) <= 1e-12 * float(np.sum(s**2))
-    assert part.kept == pytest.approx(float(np.sum(s[:rank] ** 2)), rel=1e-12)
-    assert part.lost == pytest.approx(lost, rel=1e-6, abs=1e-15)
+    total = float(np.sum(s**2))
+    assert part.norm == pytest.approx(total**0.5, rel=1e-12)
+    assert part.kept == pytest.approx(float(np.sum(s[:rank] ** 2)) / total, rel=1e-12)
+    assert part.lost == pytest.approx(lost / total, rel=1e-6, abs=1e-15)
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -111,3 +113,22 @@ def test_split_takes_the_svd_where_the_gram_matrix_cannot_resolve_the_cut(backen
     part = env.split(backend, on(backend, a), 1e-10, 8, side, gram=False)
     assert part.gram_ok
     _check_split(backend, a, part, side, 8, s)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e160])
+def test_split_near_the_float_limits_is_the_split_at_unit_scale(backend, scale):
+    # squares of 1e-160 are subnormal and of 1e160 overflow: the Gram matrix cannot hold
+    # them, so the SVD runs; ranks, fractions and factors are those at unit scale
+    rng = np.random.default_rng(7)
+    s = np.logspace(0, -4, 24)
+    a = _with_spectrum(rng, 40, 30, s, "float64")
+    unit = env.split(backend, on(backend, a), 1e-10, 12)
+    part = env.split(backend, on(backend, a * scale), 1e-10, 12)
+    assert unit.gram_ok and not part.gram_ok
+    assert backend.shape(part.ortho) == backend.shape(unit.ortho)
+    assert part.kept == pytest.approx(unit.kept, rel=1e-12)
+    assert part.lost == pytest.approx(unit.lost, rel=1e-6)
+    assert part.norm == pytest.approx(scale * unit.norm, rel=1e-12)
+    approx = np_of(part.ortho) @ np_of(part.other)
+    best = float(np.sum(s[12:] ** 2))
+    assert abs(np.linalg.norm(a - approx / scale) ** 2 - best) <= 1e-12 * float(np.sum(s**2))

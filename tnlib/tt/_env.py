@@ -128,9 +128,9 @@ class Split(NamedTuple):
 
     ortho: Any   # orthonormal factor: columns (m, r) for side "left", rows (r, n) for "right"
     other: Any   # the rest: (r, n) for "left" (``mat ~ ortho @ other``), (m, r) for "right"
-    kept: float  # sum of the kept squared singular values
-    lost: float  # sum of the discarded ones (not total - kept: no cancellation)
-    total: float  # sum of all of them (``‖mat‖_F^2``)
+    kept: float  # fraction of ``‖mat‖_F^2`` in the kept singular values
+    lost: float  # fraction in the discarded ones (summed: not 1 - kept, no cancellation)
+    norm: float  # ``‖mat‖_F``, from singular values scaled by the largest: no overflow
     gram_ok: bool  # a Gram matrix resolves this cut (gram_resolves): worth trying next
 
 
@@ -155,22 +155,40 @@ def split(xp: Any, mat: Any, eps: float, max_rank: int | None, side: str = "left
     size = m if side == "left" else n
     noise = gram_noise(size, mat, xp)
     if gram and size <= 2 * min(m, n):  # not a Gram matrix much larger than the rank
-        w, v = _gram_eigh(xp, mat, left=side == "left")
-        # descending; past min(m, n) only the rounding of exact zeros: not singular values
-        wv = np.maximum(np.asarray(xp.to_numpy(w), dtype=np.float64)[::-1], 0.0)[:min(m, n)]
-        r = truncation_rank(np.sqrt(wv), eps * float(np.sum(wv))**0.5, max_rank, _NUMPY)
-        if gram_resolves(wv, r, eps, max_rank, noise):
-            return Split(*_gram_factors(xp, mat, v, left=side == "left", rank=r),
-                         *_weights(wv, r), True)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                w, v = _gram_eigh(xp, mat, left=side == "left")
+            # descending; past min(m, n) only the rounding of exact zeros
+            wv = np.maximum(np.asarray(xp.to_numpy(w), dtype=np.float64)[::-1],
+                            0.0)[:min(m, n)]
+        except Exception:  # noqa: BLE001 - squares past the float range: eigh refuses inf
+            wv = np.array([math.inf])
+        total = float(np.sum(wv))
+        if _in_range(total, mat, xp):
+            r = truncation_rank(np.sqrt(wv), eps * total**0.5, max_rank, _NUMPY)
+            if gram_resolves(wv, r, eps, max_rank, noise):
+                return Split(*_gram_factors(xp, mat, v, left=side == "left", rank=r),
+                             *_weights(wv, r), total**0.5, True)
     u, s, vh = xp.svd(mat)
     sv = np.asarray(xp.to_numpy(s), dtype=np.float64)
-    sq = sv**2
-    r = truncation_rank(sv, eps * float(np.sum(sq))**0.5, max_rank, _NUMPY)
-    ok = gram_resolves(sq, r, eps, max_rank, _HYSTERESIS * noise)  # a margin: no flip-flop
+    scale = float(sv[0]) if sv[0] > 0 else 1.0  # squares of huge or tiny values stay finite
+    sq = (sv / scale) ** 2
+    r = truncation_rank(sv / scale, eps * float(np.sum(sq))**0.5, max_rank, _NUMPY)
+    norm = scale * float(np.sum(sq)) ** 0.5
+    ok = _in_range(norm * norm, mat, xp) and gram_resolves(
+        sq, r, eps, max_rank, _HYSTERESIS * noise)  # a margin: no flip-flop
     s_c = xp.astype(s[:r], xp.dtype(u))
     if side == "left":
-        return Split(u[:, :r], s_c[:, None] * vh[:r, :], *_weights(sq, r), ok)
-    return Split(vh[:r, :], u[:, :r] * s_c[None, :], *_weights(sq, r), ok)
+        return Split(u[:, :r], s_c[:, None] * vh[:r, :], *_weights(sq, r), norm, ok)
+    return Split(vh[:r, :], u[:, :r] * s_c[None, :], *_weights(sq, r), norm, ok)
+
+
+def _in_range(total: float, mat: Any, xp: Any) -> bool:
+    """Whether ``total = ‖mat‖^2`` leaves the squares a Gram matrix holds normal numbers
+    down to its rounding: finite, and at least the smallest normal number over the unit
+    roundoff (matrices near the float limits, whose squares overflow or fall into
+    subnormals, take the SVD)."""
+    return math.isfinite(total) and total >= xp.finfo_tiny(mat) / xp.finfo_eps(mat)
 
 
 # a bond split by an SVD goes back to the Gram matrix once its spectrum clears the noise
@@ -196,10 +214,12 @@ def _gram_factors(xp: Any, mat: Any, v: Any, left: bool = True, rank: int = 1
     return xp.conj(xp.transpose(basis)), mat @ basis
 
 
-def _weights(sq: np.ndarray, r: int) -> tuple[float, float, float]:
-    """Kept, discarded and total sums of descending squared singular values."""
-    kept, lost = float(np.sum(sq[:r])), float(np.sum(sq[r:]))
-    return kept, lost, kept + lost
+def _weights(sq: np.ndarray, r: int) -> tuple[float, float]:
+    """Kept and discarded fractions of descending squared singular values."""
+    total = float(np.sum(sq))
+    if total <= 0:
+        return 0.0, 0.0
+    return float(np.sum(sq[:r])) / total, float(np.sum(sq[r:])) / total
 
 
 # array-first forms for tnlib._info.compiled (jax.jit / tf.function, cached per shape)

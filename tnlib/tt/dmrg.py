@@ -207,9 +207,10 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                 part = env.split(xp, mat, eps, cap, "left" if forward else "right",
                                  gram[k])
                 gram[k] = part.gram_ok
-                kept = part.kept  # of the unit vector: the truncated one is renormalized
-                discarded = max(discarded, part.lost / part.total if part.total > 0 else 0.0)
-                other = part.other * (1.0 / math.sqrt(kept) if kept > 0 else 1.0)
+                discarded = max(discarded, part.lost)
+                # the truncated vector, renormalized
+                kept = part.norm * math.sqrt(part.kept)
+                other = part.other * (1.0 / kept if kept > 0 else 1.0)
                 rk = xp.shape(other)[0 if forward else 1]
                 if forward:
                     cores[k] = xp.reshape(part.ortho, (r0, n0, rk))

@@ -258,8 +258,7 @@ class _TwoSite:
         orthonormal factor on `side`, the other, and the relative truncation error."""
         part = env.split(self.xp, mat, self.eps, self.cap, side, self.gram[k])
         self.gram[k] = part.gram_ok
-        err = (part.lost / part.total) ** 0.5 if part.total > 0 else 0.0
-        return part.ortho, part.other, err
+        return part.ortho, part.other, part.lost**0.5
 
     def step(self, half: float) -> float:
         xp, cores, ops, left, right = self.xp, self.cores, self.ops, self.left, self.right
