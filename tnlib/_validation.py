@@ -8,6 +8,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ._info import user_stacklevel
 from .errors import ArgumentError, PrecisionWarning, ShapeError
 
@@ -101,8 +103,6 @@ def check_finite(a: Any, xp: Any, where: str, name: str = "a") -> None:
 
     if xp.is_traced(a) or bool(xp.item(xp.all(xp.isfinite(a)))):
         return
-    import numpy as np
-
     host = np.asarray(xp.to_numpy(a))
     bad = np.argwhere(~np.isfinite(host))[0]
     index = tuple(int(i) for i in bad)
@@ -124,6 +124,50 @@ def finite_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
 
 
 SAFE_LOW, SAFE_HIGH = 1e-100, 1e100  # data scales whose squares stay far from the float limits
+
+
+def norm_in_range(nrm: float, a: Any, xp: Any) -> bool:
+    """Whether `nrm`, a computed 2-norm of `a`, is exact to rounding and far from the limits.
+
+    Backends form norms as square roots of sums of squares: past about ``sqrt(max)``
+    they overflow, and below ``sqrt(tiny) / eps`` the squares of the entries that
+    matter lose digits to subnormal numbers. Iterative methods use this to decide
+    whether a vector (a right-hand side, a start vector) must first be scaled by a
+    power of two (:func:`pow2_scaled`).
+    """
+    eps, tiny, big = xp.finfo_eps(a), xp.finfo_tiny(a), xp.finfo_max(a)
+    return math.sqrt(tiny) / eps <= nrm <= math.sqrt(big) * eps
+
+
+def pow2_scaled(a: Any, xp: Any) -> tuple[Any, int]:
+    """`a` divided by the power of two nearest its largest magnitude, and that base-2
+    exponent (multiply back with :func:`times_pow2`): exact in binary floating point.
+    Zero, non-finite and traced arrays come back as they are, with exponent 0 (one read).
+    """
+    if xp.is_traced(a):
+        return a, 0
+    peak = float(xp.item(xp.max(xp.abs(a))))
+    if not 0 < peak < math.inf:
+        return a, 0
+    exponent = math.frexp(peak)[1]
+    return times_pow2(a, -exponent, xp), exponent
+
+
+def times_pow2(a: Any, exponent: int, xp: Any) -> Any:
+    """``a * 2**exponent``, in steps the dtype represents (exact unless the result itself
+    leaves the range)."""
+    limit = maxexp(a, xp) - 2
+    while exponent:
+        step = max(-limit, min(limit, exponent))
+        a = a * xp.astype(xp.asarray(float(np.ldexp(1.0, step)), device=xp.device(a)),
+                          xp.dtype(a))
+        exponent -= step
+    return a
+
+
+def maxexp(a: Any, xp: Any) -> int:
+    """The base-2 exponent range of `a`'s dtype (1024 for float64, 128 for float32)."""
+    return int(np.finfo(np.dtype(xp.dtype_name(a))).maxexp)
 
 
 def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:

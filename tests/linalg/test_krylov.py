@@ -110,3 +110,71 @@ def test_shapes_are_checked(backend):
                        (lambda: expm_krylov(bad, b, 0.1), "expm_krylov")):
         with pytest.raises(ShapeError, match=rf"{name}: matvec's result has shape \(60,\)"):
             call()
+
+
+def _four_problems(backend, op_scale=1.0):
+    """gmres, cg, lanczos and expm on one small system, each as (call(b), reference(b))
+    for a right-hand side / start vector b (NumPy): the operator times `op_scale`."""
+    a = _operator("float64")
+    spd = (a @ a.T + 60 * np.eye(60)) * op_scale
+    sym = (a + a.T) * op_scale
+    t = 0.1 / op_scale
+    w_ref = np.linalg.eigvalsh(sym)[0]
+    mv_spd, mv_sym = _matvec(backend, spd), _matvec(backend, sym)
+    return {
+        "gmres": (lambda b: gmres(mv_spd, on(backend, b), tol=1e-12)[0],
+                  lambda b: np.linalg.solve(spd, b.ravel()).reshape(SHAPE)),
+        "cg": (lambda b: cg(mv_spd, on(backend, b), tol=1e-12)[0],
+               lambda b: np.linalg.solve(spd, b.ravel()).reshape(SHAPE)),
+        "expm": (lambda b: expm_krylov(mv_sym, on(backend, b), t, tol=1e-13),
+                 lambda b: (expm(t * sym) @ b.ravel()).reshape(SHAPE)),
+        "lanczos": (lambda b: lanczos_lowest(mv_sym, on(backend, b), tol=1e-10, krylov_dim=30,
+                                             max_restarts=50)[0],
+                    lambda b: w_ref),
+    }
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e160, 1e300])
+def test_vectors_near_the_float_limits(backend, path, scale):
+    """A right-hand side or start vector whose norm over- or underflows (or whose squares
+    are subnormal) is solved at unit scale and scaled back: the same answer, relative to
+    its size, as at unit scale (NumPy's norm overflowed to inf or underflowed to 0 before:
+    NaN, zero or 100 % wrong answers)."""
+    b = _vector("float64")
+    for name, (call, ref) in _four_problems(backend).items():
+        got = call(b * scale)
+        if name == "lanczos":  # the eigenvalue does not depend on the start's size
+            assert abs(got - ref(b)) <= 1e-9 * abs(ref(b)), name
+            continue
+        assert_like(got, on(backend, b))
+        want = ref(b)
+        assert np.linalg.norm(np_of(got) / scale - want) <= 1e-9 * np.linalg.norm(want), name
+
+
+@pytest.mark.parametrize("op_scale", [1e-20, 1e20])
+def test_operators_of_any_scale(backend, path, op_scale):
+    """Breakdown and convergence tests are relative to the operator's scale: GMRES stopped
+    after one step at 47 % error for an operator 1e-20 the right-hand side's size, expm
+    likewise, and Lanczos returned an eigenvalue of an operator of norm 1e-8 wrong by 40 %
+    (its residual was measured against 1)."""
+    b = _vector("float64")
+    for name, (call, ref) in _four_problems(backend, op_scale).items():
+        got, want = call(b), ref(b)
+        if name == "lanczos":
+            assert abs(got - want) <= 1e-9 * abs(want), name
+        else:
+            assert np.linalg.norm(np_of(got) - want) <= 1e-9 * np.linalg.norm(want), name
+
+
+def test_zero_and_non_finite_start_vectors(backend):
+    from tnlib import ArgumentError
+
+    a = _operator("float64")
+    mv = _matvec(backend, a + a.T)
+    b = on(backend, np.zeros(SHAPE))
+    for bad in (b, b + np.nan):
+        with pytest.raises(ArgumentError, match="lanczos_lowest: v0 must be a nonzero finite"):
+            lanczos_lowest(mv, bad)
+    # a zero right-hand side has the zero solution; exp(tA) 0 = 0
+    assert np.all(np_of(gmres(mv, b)[0]) == 0) and np.all(np_of(cg(mv, b)[0]) == 0)
+    assert np.all(np_of(expm_krylov(mv, b, 0.3)) == 0)

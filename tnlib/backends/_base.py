@@ -142,6 +142,10 @@ class Backend:
         """Smallest positive normal number of the (real part of the) dtype of `x`."""
         return float(self._finfo(x).tiny)
 
+    def finfo_max(self, x: Any) -> float:
+        """Largest finite number of the (real part of the) dtype of `x`."""
+        return float(self._finfo(x).max)
+
     def _finfo(self, x: Any) -> Any:
         """NumPy's float limits for `x`: float32 for 32-bit types, else float64."""
         single = self.dtype_name(x) in ("float32", "complex64")

@@ -9,6 +9,7 @@ they are a few dozen numbers, and their factorizations decide control flow.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +17,18 @@ from typing import Any
 import numpy as np
 
 from .._info import grouped
+from .._validation import norm_in_range, pow2_scaled, times_pow2
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 
 __all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
+
+
+def _quiet(on: bool = True) -> Any:
+    """NumPy's floating-point warnings off (`on`) while a norm may over- or underflow: such
+    a norm is checked (:func:`norm_in_range`) and the vector scaled, so the warning would
+    only be noise. Other backends do not warn."""
+    return np.errstate(all="ignore") if on else contextlib.nullcontext()
 
 
 def _dot(xp: Any, a: Any, b: Any) -> Any:
@@ -71,6 +80,15 @@ def _project_store(xp: Any, basis: Any, w: Any, row: Any, used: int | None = Non
     return xp.index_update(basis, row, unit, reuse=True), unit, coeffs
 
 
+def _check_start(nrm: float, v0: Any, xp: Any) -> None:
+    """A zero or non-finite start vector is an ArgumentError (`nrm` is its computed norm)."""
+    if nrm == 0 or not math.isfinite(nrm):
+        peak = float(xp.item(xp.max(xp.abs(v0))))
+        if peak == 0 or not math.isfinite(peak):
+            raise ArgumentError(f"lanczos_lowest: v0 must be a nonzero finite vector, got "
+                                f"one of largest magnitude {peak}")
+
+
 def _unit(xp: Any, v: Any) -> Any:
     """`v` divided by its norm (in `v`'s dtype: frameworks do not mix complex and real)."""
     return v / xp.astype(xp.norm(v), xp.dtype(v))
@@ -107,12 +125,13 @@ def _grow(block: int) -> int:
     return min(2 * block, _RUN_AHEAD) if block > 1 else 1
 
 
-def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, where: str
-                 ) -> tuple[Any, np.ndarray]:
+def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, where: str,
+                 extra: Any = None) -> tuple[Any, np.ndarray, float | None]:
     """Krylov steps ``start .. stop - 1``: each applies `matvec` to basis row ``j``,
     orthogonalizes the result against the basis and stores it, normalized, as row ``j + 1``
-    (while the basis has one). Returns the basis and the steps' coefficient rows (the norm
-    last; at least ``j + 1`` coefficients for step ``j``), read from the device at once."""
+    (while the basis has one). Returns the basis, the steps' coefficient rows (the norm
+    last; at least ``j + 1`` coefficients for step ``j``) and the value of `extra` (a real
+    0-d array, or None), read from the device at once."""
     steps = []
     v = basis[start]
     # one step per read (the host): project on the filled rows only, a view of the basis;
@@ -128,9 +147,22 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, w
         else:
             _, both = _project_out(xp, basis, w)
         steps.append(both)
-    rows = xp.to_numpy(steps[0])[None, :] if len(steps) == 1 else xp.to_numpy(xp.stack(steps))
+    parts = list(steps)
+    if extra is not None:  # the extra value rides along, cast to the coefficients' dtype
+        parts.append(xp.reshape(xp.astype(extra, xp.dtype(steps[0])), (1,)))
+    flat = xp.to_numpy(parts[0] if len(parts) == 1 else xp.concatenate(parts))
+    tail = None if extra is None else float(np.real(flat[-1]))
+    rows = np.reshape(flat[: len(steps) * xp.shape(steps[0])[0]], (len(steps), -1))
     m = (rows.shape[1] - 1) // 2  # the two Gram-Schmidt passes, summed here
-    return basis, np.concatenate([rows[:, :m] + rows[:, m:2 * m], rows[:, -1:]], axis=1)
+    return basis, np.concatenate([rows[:, :m] + rows[:, m:2 * m], rows[:, -1:]], axis=1), tail
+
+
+def _breakdown(row: np.ndarray, rel: float) -> bool:
+    """Whether a Krylov step found (nearly) an invariant subspace: the new direction's norm
+    (the row's last entry) is at most `rel` times the norm of the operator applied to the
+    step's vector (the whole row: coefficients and that norm) -- the step's own scale, so
+    the test holds for operators and vectors of any magnitude."""
+    return float(abs(row[-1])) <= rel * float(np.linalg.norm(row))
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
@@ -165,7 +197,14 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     xp = backend_of(b)
     x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "gmres", "x0")
     r = b - matvec(x) if x0 is not None else b
-    bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
+    with _quiet():
+        bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
+    if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b
+        b_unit, e = pow2_scaled(b, xp)
+        if e:
+            x, res, iters = gmres(matvec, b_unit, None if x0 is None else
+                                  times_pow2(x0, -e, xp), tol, restart, max_iter)
+            return times_pow2(x, e, xp), res, iters
     if bnorm == 0:
         return xp.zeros_like(b), 0.0, 0
     iters = 0
@@ -185,7 +224,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         block = _read_block(xp, b)
         j = 0
         while j < m and not done:
-            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m), "gmres")
+            basis, rows, _ = _arnoldi_run(xp, matvec, basis, j, min(j + block, m), "gmres")
             block = _grow(block)
             for row in rows:
                 coeffs, hn = row[: j + 1], float(abs(row[-1]))
@@ -204,7 +243,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
                 j += 1
                 k = j
                 iters += 1
-                breakdown = hn <= 1e-14 * beta
+                breakdown = _breakdown(row, 1e-14)
                 if breakdown or abs(g[k]) / bnorm <= tol:
                     done = True
                     break
@@ -234,7 +273,14 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     True
     """
     xp = backend_of(b)
-    bnorm = float(xp.item(xp.norm(b)))
+    with _quiet():
+        bnorm = float(xp.item(xp.norm(b)))
+    if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b
+        b_unit, e = pow2_scaled(b, xp)
+        if e:
+            x, res, it = cg(matvec, b_unit, None if x0 is None else times_pow2(x0, -e, xp),
+                            tol, max_iter)
+            return times_pow2(x, e, xp), res, it
     if bnorm == 0:
         return xp.zeros_like(b), 0.0, 0
     x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "cg", "x0")
@@ -263,7 +309,10 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     Each cycle builds a Krylov basis of `krylov_dim` vectors from the current
     Ritz vector (full reorthogonalization, the bases are short) and restarts
     from the lowest Ritz vector until the residual ``‖A v - λ v‖`` is below
-    ``tol * max(1, |λ|)``.
+    ``tol * max(|λ|, min(1, ‖A‖))``, with ``‖A‖`` estimated by the largest Ritz
+    value in magnitude: relative to ``λ``, and for an eigenvalue near 0 relative to
+    the operator's scale where that is below 1 (absolute otherwise). A start vector of
+    any finite size, and operators of any scale, are handled alike.
 
     Returns
     -------
@@ -282,7 +331,9 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     """
     xp = backend_of(v0)
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v0)))  # no larger than the space
-    v = _unit(xp, v0)
+    with _quiet():  # read with the first steps' coefficients, checked then
+        start_norm = xp.norm(v0)
+        v = v0 / xp.astype(start_norm, xp.dtype(v0))
     value, res = float("nan"), float("inf")
     for _ in range(max_restarts):
         basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
@@ -291,18 +342,26 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         t = np.zeros((krylov_dim, krylov_dim))  # the tridiagonal projection, filled in place
         block, j, done = _read_block(xp, v0), 0, False
         while not done:
-            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, krylov_dim),
-                                       "lanczos_lowest")
+            with _quiet(start_norm is not None):  # a start beyond the range is redone
+                basis, rows, nrm0 = _arnoldi_run(xp, matvec, basis, j,
+                                                 min(j + block, krylov_dim), "lanczos_lowest",
+                                                 start_norm)
+            if start_norm is not None:
+                _check_start(nrm0, v0, xp)
+                if not norm_in_range(nrm0, v0, xp):  # v0 / ‖v0‖ lost digits: start again
+                    v0_unit, _ = pow2_scaled(v0, xp)
+                    return lanczos_lowest(matvec, v0_unit, tol, krylov_dim, max_restarts)
+                start_norm = None
             block = _grow(block)
             for row in rows:
-                t[j, j] = alpha = float(np.real(row[j]))
+                t[j, j] = float(np.real(row[j]))
                 b = float(abs(row[-1]))
-                if b < 1e-14 * max(1.0, abs(alpha)) or j == krylov_dim - 1:
+                if _breakdown(row, 1e-14) or j == krylov_dim - 1:
                     done = True
                     break
                 # Ritz residual for free: |b * last component of the lowest eigenvector of T|
                 th, sv = np.linalg.eigh(t[: j + 1, : j + 1])
-                if b * abs(sv[-1, 0]) <= 0.5 * tol * max(1.0, abs(th[0])):
+                if b * abs(sv[-1, 0]) <= 0.5 * tol * _eig_scale(th):
                     done = True
                     break
                 t[j, j + 1] = t[j + 1, j] = b
@@ -315,9 +374,15 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         v = _unit(xp, v)
         r = matvec(v) - value * v
         res = float(xp.item(xp.norm(r)))
-        if res <= tol * max(1.0, abs(value)):
+        if res <= tol * _eig_scale(evals):
             break
     return value, v, res
+
+
+def _eig_scale(ritz: np.ndarray) -> float:
+    """What a Ritz residual is measured against: ``max(|λ_min|, min(1, ‖A‖))`` from the
+    ascending Ritz values (``‖A‖`` estimated by the largest of them in magnitude)."""
+    return max(abs(ritz[0]), min(1.0, max(abs(ritz[0]), abs(ritz[-1]))))
 
 
 def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
@@ -358,10 +423,17 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
     cplx = xp.is_complex(v)
     if not cplx and dt.imag != 0:
         raise ArgumentError("expm_krylov: a complex time step needs a complex vector")
+    exponent = 0  # the result is v 2^exponent: a vector near the float limits is scaled
     for _ in range(steps):
-        beta = float(xp.item(xp.norm(v)))
+        with _quiet():
+            beta = float(xp.item(xp.norm(v)))
+        if not norm_in_range(beta, v, xp):  # zero, or near the float limits
+            v, e = pow2_scaled(v, xp)
+            if e:
+                exponent += e
+                beta = float(xp.item(xp.norm(v)))
         if beta == 0:
-            return v, True
+            break
         basis = xp.index_update(xp.zeros((m,) + tuple(xp.shape(v)), dtype=xp.dtype(v),
                                          device=xp.device(v)), 0, v / beta, reuse=True)
         h = np.zeros((m + 1, m), dtype=np.complex128)
@@ -371,14 +443,14 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         block = m if _read_block(xp, v) > 1 else 1
         j = 0
         while j < m and not happy:
-            basis, rows = _arnoldi_run(xp, matvec, basis, j, min(j + block, m),
-                                       "expm_krylov")
+            basis, rows, _ = _arnoldi_run(xp, matvec, basis, j, min(j + block, m),
+                                          "expm_krylov")
             for row in rows:
                 hn = float(abs(row[-1]))
                 h[: j + 1, j] = row[: j + 1]
                 h[j + 1, j] = hn
                 j += 1
-                if hn < 1e-13 * beta:  # invariant subspace: the result is exact
+                if _breakdown(row, 1e-13):  # invariant subspace: the result is exact
                     k, happy = j, True
                     break
         e = host.expm(dt * h[:k, :k])[:, 0]
@@ -387,4 +459,4 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
         v = _combination(xp, full, basis)
-    return v, True
+    return times_pow2(v, exponent, xp), True

@@ -17,20 +17,28 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import maxexp as _maxexp
+from .._validation import times_pow2
 from ..backends import to_numpy
 
+__all__ = ["balanced", "chain_host", "times_pow2"]
 
-def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None
-             ) -> tuple[list, int | None]:
+
+def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
+             limit: int | None = None) -> tuple[list, int | None]:
     """`cores` divided by powers of two if needed (or `always`), and the base-2 exponent
     to multiply back.
 
-    `flag`, a 0-d boolean array, is read along with the peaks (one synchronization on a
-    device); when it is set the exponent returned is None and nothing is scaled.
+    Needed means a running product of the cores' peaks beyond ``2^limit`` (default
+    ``0.85 maxexp``: about to overflow; solvers, whose squares must stay in range, pass
+    ``maxexp // 3``). `flag`, a 0-d boolean array, is read along with the peaks (one
+    synchronization on a device); when it is set the exponent returned is None and
+    nothing is scaled.
     """
     if xp.is_traced(cores[0]):
         return cores, 0
-    safe = int(0.85 * _maxexp(cores[0], xp))  # 870 for float64, 108 for float32
+    # 870 for float64, 108 for float32
+    safe = int(0.85 * _maxexp(cores[0], xp)) if limit is None else limit
     values = [xp.max(xp.abs(c)) for c in cores]
     if flag is not None:
         values.append(xp.astype(flag, xp.real_dtype(cores[0])))
@@ -46,20 +54,12 @@ def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None
     return [times_pow2(c, -int(e), xp) for c, e in zip(cores, exps)], int(np.sum(exps))
 
 
-def times_pow2(a: Any, exponent: int, xp: Any) -> Any:
-    """``a * 2**exponent``, in steps the dtype represents (exact unless the result itself
-    leaves the range)."""
-    limit = _maxexp(a, xp) - 2
-    while exponent:
-        step = max(-limit, min(limit, exponent))
-        a = a * xp.astype(xp.asarray(float(np.ldexp(1.0, step)), device=xp.device(a)),
-                          xp.dtype(a))
-        exponent -= step
-    return a
-
-
-def _maxexp(a: Any, xp: Any) -> int:
-    return int(np.finfo(np.dtype(xp.dtype_name(a))).maxexp)
+def spread_pow2(cores: list, exponent: int, xp: Any) -> list:
+    """The train times ``2^exponent``, spread evenly over its cores (exact; no single core
+    takes a factor that could overflow it)."""
+    d = len(cores)
+    share, extra = divmod(int(exponent), d)
+    return [times_pow2(c, share + (1 if k < extra else 0), xp) for k, c in enumerate(cores)]
 
 
 def chain_host(mats: list) -> tuple[np.ndarray, int] | None:
