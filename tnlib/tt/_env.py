@@ -123,6 +123,22 @@ def right_orthogonalize(xp: Any, cores: list) -> list:
     return cores
 
 
+def right_orthogonalize_scaled(xp: Any, cores: list) -> tuple[list, Any]:
+    """:func:`right_orthogonalize` with each factor carried left divided by its largest
+    magnitude, and core 0 at the end too if that is extreme (:func:`round.extreme_peak`):
+    the train is ``exp(log_scale)`` times the cores returned, whose first one has norms
+    and squares in range whatever the train's norm (that of a random train of a few
+    hundred cores overflows, as do squares of cores near the float limits). Returns the
+    cores and `log_scale`, a 0-d array (not read)."""
+    from .round import extreme_peak, qr_right
+
+    cores = list(cores)
+    scales = [qr_right(cores, k, xp, normalize=True) for k in range(len(cores) - 1, 0, -1)]
+    head = extreme_peak(cores[0], xp)
+    cores[0] = cores[0] / xp.astype(head, xp.dtype(cores[0]))
+    return cores, xp.sum(xp.log(xp.stack(scales + [head])))
+
+
 class Split(NamedTuple):
     """A truncated two-factor split of a local matrix (:func:`split`)."""
 

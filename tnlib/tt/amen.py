@@ -27,6 +27,7 @@ from .._validation import (
     check_finite_cores,
     check_positive_int,
     honour_eps,
+    maxexp,
 )
 from ..backends import backend_of
 from ..backends import get as _get_backend
@@ -34,7 +35,9 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import gmres
 from . import _env as env
+from ._scale import balanced, spread_pow2
 from .matrix import TTMatrix
+from .round import apply_scale
 from .tensor import TTTensor
 
 __all__ = ["AmenInfo", "amen_mv", "amen_solve"]
@@ -145,6 +148,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     from .construct import random
 
     dt, dev = f.dtype, f.device
+    given = x0 is not None  # a guess of the solution, scaled with it (a random one is not)
     if x0 is None:
         x0 = random(f.shape, 2, seed=seed, dtype=dt, device=dev, backend=xp)
     elif not isinstance(x0, TTTensor):
@@ -153,6 +157,14 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
         raise ShapeError(f"amen_solve: x0 has shape {x0.shape}, expected {f.shape}")
     for name, t in (("A", A), ("f", f), ("x0", x0)):
         check_finite_cores(t, "amen_solve", name)
+    # A = 2^a_exp Â and f = exp(log_scale) f̂ near the float limits: Â y = f̂ is solved,
+    # with x = 2^-a_exp exp(log_scale) y
+    a_cores, a_exp = balanced(list(A.cores), xp, limit=maxexp(A.cores[0], xp) // 3)
+    A = TTMatrix._from_cores(a_cores, xp) if a_exp else A
+    f, log_scale = _unit_rhs(f, xp)
+    if given and (log_scale or a_exp):
+        x0 = TTTensor._from_cores(spread_pow2(apply_scale(list(x0.cores), -log_scale, xp),
+                                              a_exp, xp), xp)
     info = AmenInfo()
     timer = Timer()
     with Reporter("amen_solve", max_sweeps, verbose, progress, callback) as report:
@@ -160,6 +172,10 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
                   kickrank, max_rank, local_solver, report, seed, info, timer,
                   residual_fn=lambda x: _residual(A, x, f))
     info.residual = _residual(A, x, f)
+    if log_scale:
+        x = TTTensor._from_cores(apply_scale(list(x.cores), log_scale, xp), xp)
+    if a_exp:
+        x = TTTensor._from_cores(spread_pow2(list(x.cores), -a_exp, xp), xp)
     info.wall_time = timer()
     if not info.converged:
         warn_not_converged("amen_solve", f"stopped after {info.iterations} sweeps "
@@ -207,6 +223,24 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = 1e-8, y0: TTTensor | None = N
     y = y.round(eps, max_rank=max_rank)
     info.wall_time = timer()
     return (y, info) if return_info else y
+
+
+def _unit_rhs(f: TTTensor, xp: Any) -> tuple[TTTensor, float]:
+    """`f` divided by ``exp(log_scale)`` when its norm is near the float limits or beyond
+    them (its local right-hand sides and residual norms would over- or underflow), else
+    unchanged with ``log_scale = 0``. One read."""
+    if xp.is_traced(f.cores[0]):
+        return f, 0.0
+    cores, log_scale = env.right_orthogonalize_scaled(xp, list(f.cores))
+    head = xp.norm(cores[0])  # in range: right_orthogonalize_scaled
+    logs, nrm = (float(v) for v in xp.to_numpy(xp.stack([xp.real(log_scale), head])))
+    if nrm == 0:
+        return f, 0.0
+    value = logs + math.log(nrm)  # log ‖f‖
+    if abs(value) < (maxexp(cores[0], xp) // 3) * math.log(2.0):
+        return f, 0.0
+    cores[0] = cores[0] / xp.astype(head, xp.dtype(cores[0]))
+    return TTTensor._from_cores(cores, xp), value
 
 
 def _residual(a: TTMatrix, x: TTTensor, f: TTTensor) -> float:

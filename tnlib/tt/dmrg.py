@@ -15,12 +15,14 @@ from .._validation import (
     check_finite_cores,
     check_positive_int,
     honour_eps,
+    maxexp,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import lanczos_lowest
 from . import _env as env
+from ._scale import balanced
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
@@ -135,8 +137,10 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     tol = None if tol is None else check_eps(tol, "dmrg_eig", "tol")
     krylov_dim = check_count(krylov_dim, "dmrg_eig", "krylov_dim", 2, 1000)
     xp = H.backend
-    if check_symmetry:
-        check_hermitian(H, "dmrg_eig")
+    # H = 2^h_exp * ops: an operator near the float limits is solved at unit scale
+    ops, h_exp = balanced(list(H.cores), xp, limit=maxexp(H.cores[0], xp) // 3)
+    if check_symmetry:  # on the balanced cores: norms of H itself could overflow
+        check_hermitian(TTMatrix._from_cores(ops, xp) if h_exp else H, "dmrg_eig")
     d = H.ndim
     shape = H.row_shape
     from .construct import random
@@ -167,10 +171,9 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     info = DmrgInfo()
     timer = Timer()
     report = Reporter("dmrg_eig", max_sweeps, verbose, progress, callback)
-    cores = env.right_orthogonalize(xp, list(x0.cores))
+    cores, _ = env.right_orthogonalize_scaled(xp, list(x0.cores))  # x0's scale: irrelevant
     # in the cores' dtype: TensorFlow refuses complex / real
     cores[0] = cores[0] / xp.astype(xp.norm(cores[0]), xp.dtype(cores[0]))
-    ops = list(H.cores)
     opts = [env.op_layout(xp, c) for c in ops]  # the operator's layouts, once per call
     one = env.ones_env(xp, xp.dtype(cores[0]), xp.device(cores[0]))
     right = [None] * (d + 1)
@@ -223,15 +226,15 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                                               cores[k + 1], opts[k + 1])
         ranks = (1,) + tuple(xp.shape(c)[2] for c in cores)
         info.iterations = sweep
-        info.energies.append(value)
+        info.energies.append(math.ldexp(value, h_exp))
         info.ranks.append(ranks)
         info.max_discarded.append(discarded)
         change = abs(value - previous) / max(abs(value), 1e-300) if previous is not None \
             else float("inf")
         info.errors.append(change)
         info.wall_time = timer()
-        report(info, f"sweep {sweep:3d}  value {value:.12f}  change {change:.2e}  max rank "
-                     f"{max(ranks):4d}  discarded {discarded:.1e}  {timer():.2f} s")
+        report(info, f"sweep {sweep:3d}  value {info.energies[-1]:.12f}  change {change:.2e}  "
+                     f"max rank {max(ranks):4d}  discarded {discarded:.1e}  {timer():.2f} s")
         # a sweep of loose local solves can leave the energy unchanged without converging:
         # its change counts once their error (~local_tol^2) is below tol, or they were as
         # tight as they get
@@ -246,7 +249,8 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
         warn_not_converged("dmrg_eig", f"stopped after {max_sweeps} sweeps; last relative "
                            f"change {info.errors[-1]:.2e} > tol={tol:g}")
     x = TTTensor._from_cores(cores, xp)
-    val = xp.asarray(value, dtype=xp.real_dtype(cores[0]), device=xp.device(cores[0]))
+    val = xp.asarray(math.ldexp(value, h_exp), dtype=xp.real_dtype(cores[0]),
+                     device=xp.device(cores[0]))
     if not math.isfinite(value):  # pragma: no cover - defensive
         raise ArgumentError("dmrg_eig: the local eigensolver returned a non-finite value")
     return (val, x, info) if return_info else (val, x)

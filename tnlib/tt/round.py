@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._info import grouped
-from .._validation import check_eps, check_max_rank, honour_eps
+from .._validation import check_eps, check_max_rank, honour_eps, maxexp
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
 from ..errors import ArgumentError
@@ -72,7 +72,7 @@ def _qr_left_step(xp: Any, core: Any, nxt: Any, normalize: bool = False
     kk = xp.shape(q)[1]
     nrm = None
     if normalize:
-        nrm = _peak(rf, xp)
+        nrm = peak(rf, xp)
         rf = rf / xp.astype(nrm, xp.dtype(rf))
     _, n2, r2 = xp.shape(nxt)
     return (xp.reshape(q, (r, n, kk)),
@@ -131,7 +131,7 @@ def _qr_right_finish(xp: Any, core: Any, prev: Any, q: Any, left_factor: Any,
     kk = xp.shape(q)[1]
     nrm = None
     if normalize:
-        nrm = _peak(left_factor, xp)
+        nrm = peak(left_factor, xp)
         left_factor = left_factor / xp.astype(nrm, xp.dtype(left_factor))
     prev = xp.reshape(xp.reshape(prev, (r0 * n0, r)) @ left_factor, (r0, n0, kk))
     return xp.reshape(xp.conj(xp.transpose(q)), (kk, n, rr)), prev, nrm
@@ -160,12 +160,22 @@ def _maybe_deficient(rf: Any, xp: Any) -> bool:
     return bool(dg.min() <= 10 * k * xp.finfo_eps(rf) * dg.max())
 
 
-def _peak(a: Any, xp: Any) -> Any:
+def peak(a: Any, xp: Any) -> Any:
     """The largest magnitude in `a`, floored at the dtype's smallest normal number: a
     scale that brings `a` to entries of at most 1 (a zero matrix stays zero and its
     logarithm finite). Three operations, where a norm safe from overflow of the squares
     takes seven: on a GPU each is a kernel launch."""
     return xp.maximum(xp.max(xp.abs(a)), xp.finfo_tiny(a))
+
+
+def extreme_peak(a: Any, xp: Any) -> Any:
+    """:func:`peak` where it is beyond ``2^(±maxexp/3)`` (about 1e102 for float64, 4e12 for
+    float32: squares of `a` could leave the range), else exactly 1 -- a divisor that brings
+    a core of extreme size to unit entries and leaves any other untouched (its logarithm
+    is 0: no rounding in the scale carried back). No read."""
+    top = peak(a, xp)
+    inside = xp.abs(xp.log(top)) < (maxexp(a, xp) // 3) * math.log(2.0)
+    return xp.where(inside, xp.ones_like(top), top)
 
 
 @host_eager
@@ -227,6 +237,8 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     if not xp.is_traced(cores[0]) and xp.reads_synchronize(cores[0]):
         return _round_one_read(cores, eps, bounds, xp)
     norms = [qr_right(cores, k, xp, normalize=True, compress=True) for k in range(d - 1, 0, -1)]
+    norms.append(extreme_peak(cores[0], xp))  # the head's norm then stays in range
+    cores[0] = cores[0] / xp.astype(norms[-1], xp.dtype(cores[0]))
     log_scale = xp.sum(xp.log(xp.stack(norms)))
     if not xp.is_traced(cores[0]):  # NaN or inf in any core has reached both by now
         head, ls = float(xp.item(xp.norm(cores[0]))), float(xp.item(log_scale))
@@ -277,6 +289,8 @@ def _round_one_read(cores: list, eps: float, bounds: Any, xp: Any) -> TTTensor:
     """
     d = len(cores)
     norms = [qr_left(cores, k, xp, normalize=True) for k in range(d - 1)]
+    norms.append(extreme_peak(cores[-1], xp))  # then its Gram matrices stay in range
+    cores[-1] = cores[-1] / xp.astype(norms[-1], xp.dtype(cores[-1]))
     left = list(cores)  # A_0 .. A_{d-2} left-orthonormal, B last
     factors = []  # L_{d-1} .. L_1, each carried into the core on its left
     for k in range(d - 1, 0, -1):
@@ -317,7 +331,7 @@ def _bond_factor(xp: Any, core: Any, prev: Any) -> tuple[Any, Any]:
     r, n, rr = xp.shape(core)
     rf = xp.qr(xp.conj(xp.transpose(xp.reshape(core, (r, n * rr)))), mode="r", signs=False)
     left_factor = xp.conj(xp.transpose(rf))  # (r, kk)
-    left_factor = left_factor / xp.astype(_peak(left_factor, xp), xp.dtype(left_factor))
+    left_factor = left_factor / xp.astype(peak(left_factor, xp), xp.dtype(left_factor))
     r0, n0, _ = xp.shape(prev)
     prev = xp.reshape(xp.reshape(prev, (r0 * n0, r)) @ left_factor,
                       (r0, n0, xp.shape(left_factor)[1]))
@@ -418,15 +432,20 @@ def _batched_svds(mats: list, xp: Any, gram: bool = False) -> tuple[list, Any]:
 
 
 def apply_scale(cores: list, log_scale: Any, xp: Any, value: float | None = None) -> list:
-    """Multiply the train by ``exp(log_scale)``: into the last core when that is safe.
+    """Multiply the train by ``exp(log_scale)`` (a 0-d array or a Python float): into the
+    last core when that is safe, else spread over all cores.
 
     `value`: ``log_scale`` already read into Python (no second read)."""
-    if isinstance(log_scale, float) and log_scale == 0.0:
-        return cores
+    if isinstance(log_scale, float):
+        if log_scale == 0.0:
+            return cores
+        value = log_scale
     if value is not None or not xp.is_traced(log_scale):
         value = float(xp.item(log_scale)) if value is None else value
         if abs(value) < 300.0:  # exp(300) ~ 1e130: the last core holds it, and its square
             cores[-1] = cores[-1] * math.exp(value)
             return cores
+    if value is not None:  # spread over the cores: one alone would overflow
+        return [c * math.exp(value / len(cores)) for c in cores]
     factor = xp.astype(xp.exp(log_scale / len(cores)), xp.dtype(cores[0]))
     return [c * factor for c in cores]

@@ -30,13 +30,16 @@ from .._validation import (
     check_positive_int,
     check_real,
     honour_eps,
+    maxexp,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import expm_krylov
 from . import _env as env
+from ._scale import balanced
 from .matrix import TTMatrix
+from .round import apply_scale
 from .tensor import TTTensor
 
 __all__ = ["TdvpInfo", "tdvp"]
@@ -157,9 +160,16 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     tol = honour_eps(check_eps(tol, "tdvp", "tol"), xp, x0.cores[0], "tdvp", name="tol")
     dt = float(t) / steps
     d = x0.ndim
-    ops = list(A.cores)
+    # A = 2^a_exp * ops: an operator near the float limits evolves at unit scale, for
+    # times 2^a_exp longer
+    ops, a_exp = balanced(list(A.cores), xp, limit=maxexp(A.cores[0], xp) // 3)
+    try:
+        time_unit = math.ldexp(1.0, a_exp)
+    except OverflowError:
+        raise ArgumentError(f"tdvp: A's scale (2^{a_exp}) is beyond the float range") from None
     opts = [env.op_layout(xp, c) for c in ops]  # the operator's layouts, once per call
-    cores = env.right_orthogonalize(xp, list(x0.cores))
+    # x0 = exp(log_scale) * cores: the evolution is linear, the scale goes back at the end
+    cores, log_scale = env.right_orthogonalize_scaled(xp, list(x0.cores))
     one = env.ones_env(xp, xp.dtype(cores[0]), xp.device(cores[0]))
     right = [None] * (d + 1)
     right[d] = one
@@ -172,7 +182,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     apply0 = compiled(xp, env.k_apply0)
 
     def evolve(v: Any, apply: Callable, tau: float) -> Any:
-        return expm_krylov(apply, v, tau, krylov_dim=krylov_dim, tol=tol)
+        return expm_krylov(apply, v, tau * time_unit, krylov_dim=krylov_dim, tol=tol)
 
     if method == "2site" and d > 1:
         two_site = _TwoSite(xp, (ops, opts), cores, left, right, evolve, eps, cap)
@@ -211,7 +221,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     report.close()
     info.converged = True
     info.stop_reason = f"{steps} steps done"
-    result = TTTensor._from_cores(cores, xp)
+    result = TTTensor._from_cores(apply_scale(cores, log_scale, xp), xp)
     return (result, info) if return_info else result
 
 
