@@ -135,6 +135,8 @@ def norm_in_range(nrm: float, a: Any, xp: Any) -> bool:
     whether a vector (a right-hand side, a start vector) must first be scaled by a
     power of two (:func:`pow2_scaled`).
     """
+    if 1e-12 <= nrm <= 1e12:  # inside the range of float32 and float64 (no dtype lookups)
+        return True
     eps, tiny, big = xp.finfo_eps(a), xp.finfo_tiny(a), xp.finfo_max(a)
     return math.sqrt(tiny) / eps <= nrm <= math.sqrt(big) * eps
 
@@ -156,6 +158,8 @@ def pow2_scaled(a: Any, xp: Any) -> tuple[Any, int]:
 def times_pow2(a: Any, exponent: int, xp: Any) -> Any:
     """``a * 2**exponent``, in steps the dtype represents (exact unless the result itself
     leaves the range)."""
+    if not exponent:
+        return a
     limit = maxexp(a, xp) - 2
     while exponent:
         step = max(-limit, min(limit, exponent))
