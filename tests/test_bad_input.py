@@ -78,6 +78,26 @@ def test_data_of_extreme_scale_decomposes_to_the_same_relative_accuracy(backend,
     assert np.linalg.norm(np_of(x) / scale - a) <= 1e-6 * np.linalg.norm(a)
 
 
+@pytest.mark.filterwarnings("ignore::tnlib.ConvergenceWarning")  # CP-ALS: rank 3 of rank 8
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+def test_float32_data_of_extreme_scale_decomposes(backend, scale):
+    """The safe range depends on the dtype: float32 data of 1e20 has Gram matrices of 1e40,
+    past float32's 3e38 (TT-SVD, HOSVD and CP-ALS raised LinAlgError; 1e-30 was "the zero
+    tensor" to CP-ALS: its squares underflow)."""
+    a = _hilbert()
+    xa = on(backend, a * scale, dtype="float32")
+    results = {"tt_svd": tt.tt_svd(xa, eps=1e-4), "hosvd": tucker.hosvd(xa, eps=1e-4),
+               "cp_als": cp.cp_als(xa, 3, max_iter=100, seed=0)}
+    # CP rank 3 approximates: the same fit as at unit scale
+    unit = np.asarray(np_of(cp.cp_als(on(backend, a, dtype="float32"), 3, max_iter=100,
+                                      seed=0)), dtype=np.float64)
+    for name, x in results.items():
+        assert_like(x.cores[0] if name == "tt_svd" else x.factors[0], xa)
+        ref = unit if name == "cp_als" else a
+        got = np.asarray(np_of(x), dtype=np.float64) / scale
+        assert np.linalg.norm(got - ref) <= 1e-3 * np.linalg.norm(a), name
+
+
 @pytest.mark.parametrize("framework_ops", [False, True])
 @pytest.mark.parametrize("scale", [1e-300, 1e300])
 def test_tucker_and_ht_of_extreme_data(backend, scale, framework_ops):

@@ -123,9 +123,6 @@ def finite_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
     return a
 
 
-SAFE_LOW, SAFE_HIGH = 1e-100, 1e100  # data scales whose squares stay far from the float limits
-
-
 def norm_in_range(nrm: float, a: Any, xp: Any) -> bool:
     """Whether `nrm`, a computed 2-norm of `a`, is exact to rounding and far from the limits.
 
@@ -175,8 +172,9 @@ def maxexp(a: Any, xp: Any) -> int:
 
 
 def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
-    """`a` divided by its largest magnitude when that is outside [1e-100, 1e100], and the
-    divisor (None when `a` is left as it is, and always for traced arrays).
+    """`a` divided by its largest magnitude when that is outside ``2^(±maxexp/3)`` (about
+    [1e-102, 1e102] for float64, [2e-13, 4e12] for float32), and the divisor (None when `a`
+    is left as it is, and always for traced arrays).
 
     Norms and Gram matrices of data near the float limits under- or overflow; a
     decomposition factors unit-size data and multiplies one factor back.
@@ -184,7 +182,8 @@ def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
     if xp.is_traced(a):
         return a, None
     peak = float(xp.item(xp.max(xp.abs(a))))
-    if peak > 0 and not SAFE_LOW < peak < SAFE_HIGH:
+    limit = 2.0 ** (maxexp(a, xp) // 3)
+    if peak > 0 and not 1.0 / limit < peak < limit:
         return a / peak, peak
     return a, None
 

@@ -144,6 +144,11 @@ def test_complex_and_extreme_scale_data_decompose_as_in_memory(method):
                             return_info=True)
         err = np.linalg.norm((x.full() - b) / scale) / np.linalg.norm(b / scale)
         assert err <= 1e-5 and info.norm == pytest.approx(np.linalg.norm(b / scale) * scale)
+    # float32's safe range is narrower: Grams of 1e30 data overflow it ("holds NaN or inf")
+    b = (_hilbert(8, 4) * 1e30).astype(np.float32)
+    x = tt.tt_svd(da.from_array(b, chunks=(8, 3, 3, 8)), eps=1e-3, method=method)
+    assert x.cores[0].dtype == np.float32
+    assert np.linalg.norm(x.full() / 1e30 - b / 1e30) <= 1e-3 * np.linalg.norm(b / 1e30)
     z = tt.tt_svd(da.from_array(np.zeros((4, 5, 6)), chunks=2), eps=1e-6, method=method)
     assert z.ranks == (1, 1, 1, 1) and not np.any(z.full())
 

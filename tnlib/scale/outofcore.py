@@ -31,8 +31,9 @@ the core ``A ×_k U_k^T``.
 Memory: pass 1 works on blocks that are whole along the end modes (the first
 ``s`` and the last ``d - t``); chunks split there are merged by a rechunk, so
 chunk the data along the middle modes and memory stays at a few chunks per
-worker. Blocks whose largest magnitude leaves ``[1e-100, 1e100]`` are factored
-at a power-of-two scale, so data near the float limits loses no accuracy.
+worker. Blocks whose largest magnitude leaves ``2^(±maxexp/3)`` of their dtype (about
+``1e±102`` in float64, ``4e±12`` in float32) are factored at a power-of-two scale, so
+data near the float limits loses no accuracy.
 Everything returns plain NumPy arrays; the entry points wrap them.
 """
 
@@ -47,7 +48,6 @@ from typing import Any
 import numpy as np
 
 from .._info import user_stacklevel
-from .._validation import SAFE_HIGH, SAFE_LOW
 from ..backends import get
 from ..errors import ArgumentError
 from ..linalg.svd import left_svd_abs, truncation_rank
@@ -117,7 +117,7 @@ def _tt_svd(a: Any, eps: float, bounds: list | None, gram_limit: int | None, met
     bound = (lambda b: None) if bounds is None else (lambda b: bounds[b - 1])
     if s == 0 and t == d:  # no end small enough for a proxy: the whole tensor in memory
         whole = np.asarray(compute(a, where=where)[0])
-        scale = _power_of_two(np.max(np.abs(whole)) if whole.size else 0.0)
+        scale = _power_of_two(np.max(np.abs(whole)) if whole.size else 0.0, whole.dtype)
         whole = whole / scale if scale != 1.0 else whole
         norm2 = float(np.linalg.norm(whole)) ** 2
         if norm2 == 0.0:
@@ -164,11 +164,13 @@ def _info(passes: int, a: Any, disc: float, norm2: float, scale: float, method: 
             "norm": scale * math.sqrt(norm2), "method": method}
 
 
-def _power_of_two(peak: float) -> float:
-    """1, or the power of two nearest `peak` when `peak` leaves the safe range."""
+def _power_of_two(peak: float, dtype: Any) -> float:
+    """1, or the power of two nearest `peak` when `peak` leaves the safe range of `dtype`
+    (``2^(±maxexp/3)``: squares and Gram matrices stay far from the limits)."""
     if not np.isfinite(peak):
         raise ArgumentError(_NOT_FINITE)
-    if peak == 0 or SAFE_LOW < peak < SAFE_HIGH:
+    limit = 2.0 ** (np.finfo(dtype).maxexp // 3)
+    if peak == 0 or 1.0 / limit < peak < limit:
         return 1.0
     return float(2.0 ** round(math.log2(peak)))
 
@@ -226,7 +228,7 @@ def _end_proxies(a: Any, s: int, t: int, method: str, where: str) -> tuple:
 def _block_part(block: Any, p: int, q: int, method: str) -> tuple:
     """One block's ``(prefix part, suffix part, scale)``: Grams or R factors."""
     x = np.asarray(block)
-    scale = _power_of_two(float(np.max(np.abs(x))) if x.size else 0.0)
+    scale = _power_of_two(float(np.max(np.abs(x))) if x.size else 0.0, x.dtype)
     if scale != 1.0:
         x = x / scale
     left = right = None
