@@ -396,6 +396,12 @@ def test_solvers_take_operators_near_the_float_limits(backend, op_scale):
                      for s in (op_scale, 1.0)])
     with pytest.raises(tnlib.TnlibError, match="symmetric"):
         tt.dmrg_eig(a)
+    # an operator whose eigenvalues are past the range (1e600) is refused by name
+    huge = tt.TTMatrix([c * (1e300 if k < 2 else 1) for k, c in enumerate(h.cores)])
+    for call, name in ((lambda: tt.dmrg_eig(huge, x0, max_rank=8), "dmrg_eig: H"),
+                       (lambda: tt.tdvp(huge, x0, t=1.0, steps=1), "tdvp: A")):
+        with pytest.raises(tnlib.ArgumentError, match=f"{name}'s scale .* beyond the float"):
+            call()
 
 
 def test_dmrg_and_tdvp_start_from_trains_whose_norm_overflows(backend):

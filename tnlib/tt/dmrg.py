@@ -139,6 +139,9 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     xp = H.backend
     # H = 2^h_exp * ops: an operator near the float limits is solved at unit scale
     ops, h_exp = balanced(list(H.cores), xp, limit=maxexp(H.cores[0], xp) // 3)
+    if h_exp > 1023:  # its eigenvalues are beyond the float range (or near it)
+        raise ArgumentError(f"dmrg_eig: H's scale (2^{h_exp}) is beyond the float range; "
+                            "scale H down")
     if check_symmetry:  # on the balanced cores: norms of H itself could overflow
         check_hermitian(TTMatrix._from_cores(ops, xp) if h_exp else H, "dmrg_eig")
     d = H.ndim
