@@ -104,3 +104,23 @@ def test_cp_gradient_complex_completion(backend):
     if backend.supports_grad:
         with pytest.raises(tnlib.TnlibError, match="real data"):
             cp.cp_gradient(a, 2, loss=lambda t: backend.sum(backend.abs(t)))
+
+
+@pytest.mark.parametrize("exponent", [-300, -70, 10, 70, 300])
+def test_cp_gradient_does_not_depend_on_the_data_scale(backend, exponent):
+    """The fit runs on data scaled by a power of two to unit mean square, so data times
+    ``2^k`` gives the same model times ``2^k`` (data of 1e3 stopped at 69 % error, of
+    1e-20 diverged to 1e6 times its size, of 1e-200 was "all zero")."""
+    x, full, mask = _data(backend)
+    observed = full * backend.astype(mask, "float64")
+    ref, info = cp.cp_gradient(observed, 3, mask=mask, seed=0, tol=1e-15, max_iter=3000,
+                               return_info=True)
+    s = 2.0 ** exponent
+    y, info_s = cp.cp_gradient(observed * s, 3, mask=mask, seed=0, tol=1e-15, max_iter=3000,
+                               return_info=True)
+    assert_like(y.factors[0], full)
+    assert info_s.iterations == info.iterations
+    assert info_s.errors[-1] == pytest.approx(info.errors[-1], rel=1e-6, abs=1e-12)
+    rescaled = cp.CPTensor(y.weights / s, list(y.factors))
+    assert rel_error(rescaled.full(), ref.full()) < 1e-10
+    assert rel_error(rescaled.full(), full) < 1e-8
