@@ -193,3 +193,32 @@ def test_cross_of_single_precision_values_warns_and_stays_single(backend):
     assert info.converged and info.evaluations < 100_000
     assert_like(y.cores[0], grid)
     assert _test_error(y, lambda i: 1.0 / (1.0 + xs[i].sum(1)), (n,) * d) < 1e-6
+
+
+@pytest.mark.parametrize("scale", [1e-250, 1e250])
+def test_cross_of_values_near_the_float_limits(backend, scale):
+    """Values of 1e±250 are interpolated at unit scale (a power of two taken out and put
+    back into the cores): the same ranks and relative accuracy as at unit scale. Before,
+    1e-200 gave a rank-1 train 20 % off reported as converged ("error 0 on the probes",
+    the squares underflowed) and 1e200 stagnated at rank 1."""
+    n, d = 16, 4
+    xs = np.linspace(0.0, 1.0, n)
+    grid = _grid(backend, n)
+
+    def f(i):
+        return scale / (1.0 + backend.sum(backend.take(grid, i), axis=1))
+
+    idx = np.random.default_rng(0).integers(0, n, size=(30, d))
+    with tnlib.use_backend(backend):
+        ref = tt.cross(lambda i: 1.0 / (1.0 + backend.sum(backend.take(grid, i), axis=1)),
+                       (n,) * d, eps=1e-10, seed=0)
+        y, info = tt.cross(f, (n,) * d, eps=1e-10, seed=0, return_info=True,
+                           validation=(idx, scale / (1.0 + xs[idx].sum(1))))
+        one = tt.cross(lambda i: scale * (1.0 + backend.take(grid, i[:, 0])), (n,), eps=1e-10)
+    assert y.backend is backend and one.backend is backend
+    assert y.ranks == ref.ranks and info.converged
+    assert info.validation_errors[-1] < 1e-9  # the user's values, compared at their scale
+    err = _test_error(tt.TTTensor([c / scale if k == 0 else c for k, c in enumerate(y.cores)]),
+                      lambda i: 1.0 / (1.0 + xs[i].sum(1)), (n,) * d)
+    assert err < 1e-9
+    assert np.allclose(np_of(one) / scale, 1.0 + xs, rtol=1e-14)

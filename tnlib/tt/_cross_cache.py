@@ -26,6 +26,18 @@ def padded_length(n: int, per_octave: int = 2) -> int:
     return -(-n // 2**k) * 2**k
 
 
+_SAFE = np.finfo(np.float64).maxexp // 3  # values beyond 2^(±341) are kept scaled
+
+
+def times_pow2_host(a: np.ndarray, exponent: int) -> np.ndarray:
+    """``a * 2**exponent`` for a NumPy array, exact (complex parts scaled apart)."""
+    if not exponent:
+        return a
+    if np.iscomplexobj(a):
+        return np.ldexp(a.real, exponent) + 1j * np.ldexp(a.imag, exponent)
+    return np.ldexp(a, exponent)
+
+
 class _BudgetExceeded(Exception):
     """The distinct-evaluation budget (``max_evals``) would be exceeded."""
 
@@ -47,6 +59,10 @@ class _Cache:
         self.pad = caller_backend(f, xp).shape_compiles
         self.dtype = None
         self.value_dtype = np.dtype(np.float64)  # the least precise dtype f returned
+        # values are kept divided by 2^exponent, decided by the first nonzero ones: f's
+        # values near the float limits are interpolated at unit scale (their squares, in
+        # norms and SVDs, would leave the range), the caller multiplies the result back
+        self.exponent, self._scaled = 0, False
         self.eval_time = 0.0
         self.count = 0
         self.words: list[tuple[int, int]] = []
@@ -158,7 +174,18 @@ class _Cache:
         if self.dtype is None or kind == np.complex128 and self.dtype != np.complex128:
             self.dtype = kind
             self.segments = [(h, w, v.astype(kind)) for h, w, v in self.segments]
-        return vals.astype(self.dtype)
+        vals = vals.astype(self.dtype)
+        if not self._scaled:  # earlier values were all zero: any scale holds for them
+            peak = float(np.max(np.abs(vals))) if vals.size else 0.0
+            if peak > 0:
+                self._scaled = True
+                if not 2.0**-_SAFE < peak < 2.0**_SAFE:
+                    self.exponent = math.frexp(peak)[1]
+        return self.unit(vals)
+
+    def unit(self, vals: np.ndarray) -> np.ndarray:
+        """Values of f as the cache keeps them (divided by ``2^exponent``)."""
+        return times_pow2_host(vals, -self.exponent)
 
     def result_dtype(self) -> np.dtype:
         """The dtype of the values (float64/complex128 inside) at the precision f returned."""

@@ -69,7 +69,7 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, BackendMismatchError, EvaluationError, ShapeError
 from ..linalg.maxvol import maxvol_host
 from ..scale.executor import check_executor
-from ._cross_cache import _BudgetExceeded, _Cache
+from ._cross_cache import _BudgetExceeded, _Cache, times_pow2_host
 from .tensor import TTTensor
 
 __all__ = ["CrossInfo", "apply", "cross"]
@@ -218,9 +218,10 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     timer = Timer()
     report = Reporter("cross", 2 * max_sweeps, verbose, progress, callback)
     val_idx, val_ref = _validation_set(validation, shape, rng, xp, cache)
+    given_ref = val_idx is not None and not isinstance(validation, (int, np.integer))
     probe_idx, probe_rng = None, np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
     if d == 1:
-        vals = cache(np.arange(shape[0])[:, None])
+        vals = times_pow2_host(cache(np.arange(shape[0])[:, None]), cache.exponent)
         result = TTTensor._from_cores([xp.asarray(vals.reshape(1, -1, 1))], xp)
         info.evaluations, info.ranks, info.converged = cache.count, result.ranks, True
         return (result, info) if return_info else result
@@ -241,10 +242,11 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
             info.max_ranks.append(max(current.ranks))
             change = _relative_change(current, previous)
             info.errors.append(change)
-            if val_idx is not None:
+            if val_idx is not None:  # the cache's values are f's divided by 2^exponent
                 approx = current.evaluate(val_idx)
-                info.validation_errors.append(float(np.linalg.norm(approx - val_ref)
-                                                    / max(np.linalg.norm(val_ref), 1e-300)))
+                ref = cache.unit(val_ref) if given_ref else val_ref
+                info.validation_errors.append(float(np.linalg.norm(approx - ref)
+                                                    / max(np.linalg.norm(ref), 1e-300)))
             info.evaluations = cache.count
             info.eval_time = cache.eval_time
             info.wall_time = timer()
@@ -282,7 +284,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         raise EvaluationError(f"cross: max_evals={max_evals} is too small for one sweep")
     if not info.converged and not info.stop_reason:
         info.stop_reason = f"max_sweeps={max_sweeps} reached"
-    result = _result(best, eps, cap, cache.result_dtype(), xp)
+    result = _result(best, eps, cap, cache.result_dtype(), xp, cache.exponent)
     info.ranks = result.ranks
     info.evaluations = cache.count
     info.wall_time = timer()
@@ -367,14 +369,18 @@ def _probe(current: TTTensor, idx: np.ndarray, cache: _Cache, eps: float, info: 
     return ok, None if ok else idx[np.argsort(miss)[::-1][:_HINTS]]
 
 
-def _result(best: TTTensor, eps: float, cap: int | None, dtype: np.dtype, xp: Backend
-            ) -> TTTensor:
+def _result(best: TTTensor, eps: float, cap: int | None, dtype: np.dtype, xp: Backend,
+            exponent: int = 0) -> TTTensor:
     """The train on the caller's backend in f's precision, rounded to `eps` in double
-    precision first (on the host copies, like the sweeps)."""
+    precision first (on the host copies, like the sweeps), times ``2^exponent`` (the
+    cache's scale, spread over the cores)."""
     if eps > 0:
         best = best.round(eps, max_rank=cap)
-    return TTTensor._from_cores([xp.asarray(c.astype(dtype, copy=False)) for c in best.cores],
-                                xp)
+    d = len(best.cores)
+    share, extra = divmod(exponent, d)
+    cores = [times_pow2_host(c, share + (1 if k < extra else 0))
+             for k, c in enumerate(best.cores)]
+    return TTTensor._from_cores([xp.asarray(c.astype(dtype, copy=False)) for c in cores], xp)
 
 
 def _validation_set(validation: Any, shape: tuple, rng: np.random.Generator, xp: Backend,
