@@ -174,21 +174,22 @@ def tt_complete(idx: Any, values: Any, shape: Any, ranks: Any, seed: Any = None,
     host = _nonempty(host_indices(idx, shape, where), where, "idx")
     train_idx, train_vals, test = _split(host, values, validation, shape, xp, seed, where,
                                          adaptive=max_rank is not None)
-    # values at unit scale (a power of two out: exact): the start, the line searches and
-    # the tolerances are of unit size (values of 1e±100 were not fitted at all)
-    train_vals, exponent = pow2_scaled(xp.asarray(train_vals), xp)
-    if test is not None:
-        test = (test[0], times_pow2(xp.asarray(test[1]), -exponent, xp))
     if x0 is not None:
         if not isinstance(x0, TTTensor) or tuple(x0.shape) != shape:
             raise ShapeError(f"{where}: x0 must be a TTTensor of shape {shape}")
         ranks = x0.ranks
-        x0 = TTTensor._from_cores(spread_pow2(list(x0.cores), -exponent, x0.backend),
-                                  x0.backend) if exponent else x0
     ranks = _check_ranks(ranks, shape, where)
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, where, "max_rank")
     samples, a = sample_data(train_idx, train_vals, shape, xp, where)
+    # values at unit scale (a power of two out: exact): the start, the line searches and
+    # the tolerances are of unit size (values of 1e±100 were not fitted at all)
+    a, exponent = pow2_scaled(a, xp)
+    if test is not None and exponent:
+        test = (test[0], times_pow2(xp.asarray(test[1]), -exponent, xp))
+    if x0 is not None and exponent:
+        x0 = TTTensor._from_cores(spread_pow2(list(x0.cores), -exponent, x0.backend),
+                                  x0.backend)
     if x0 is None:
         x0 = _scaled_random(samples, a, shape, ranks, seed, xp)
     info = CompletionInfo(method=method)
@@ -264,16 +265,16 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
                             f"got {manifold!r}")
     xp = _backend_of_values(values, where)
     idx = _nonempty(_pair_indices(rows, cols, where), where, "rows and cols")
-    values, exponent = pow2_scaled(xp.asarray(values), xp)  # at unit scale, as tt_complete
+    samples, a = sample_data(idx, values, shape, xp, where, name="rows/cols")  # checked
+    a, exponent = pow2_scaled(a, xp)  # at unit scale, as in tt_complete
     if manifold == "desingularized":
         from .desingularized import desingularized_complete
 
-        got = desingularized_complete(idx, values, shape, rank, xp, max_iter=max_iter, tol=tol,
+        got = desingularized_complete(idx, a, shape, rank, xp, max_iter=max_iter, tol=tol,
                                       seed=seed, callback=callback, verbose=verbose,
                                       return_info=return_info)
         (u, s, vh), info = got if return_info else (got, None)
     else:
-        samples, a = sample_data(idx, values, shape, xp, where, name="rows/cols")
         x0 = sparse_svd_start(samples, a, shape, rank, seed, xp)
         info = CompletionInfo(method=method)
         x = _solve_stage(samples, a, x0, None, method, max_iter, tol, 1, callback, verbose,
