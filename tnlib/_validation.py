@@ -171,6 +171,13 @@ def maxexp(a: Any, xp: Any) -> int:
     return int(np.finfo(np.dtype(xp.dtype_name(a))).maxexp)
 
 
+def safe_exponent(a: Any, xp: Any) -> int:
+    """``maxexp // 3`` of `a`'s dtype (341 for float64, 42 for float32): data, cores and
+    operators within ``2^(±safe_exponent)`` are used as they are; beyond, their squares
+    (norms, Gram matrices) come near the float limits and they are worked at unit scale."""
+    return maxexp(a, xp) // 3
+
+
 def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
     """`a` divided by its largest magnitude when that is outside ``2^(±maxexp/3)`` (about
     [1e-102, 1e102] for float64, [2e-13, 4e12] for float32), and the divisor (None when `a`
@@ -182,7 +189,7 @@ def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
     if xp.is_traced(a):
         return a, None
     peak = float(xp.item(xp.max(xp.abs(a))))
-    limit = 2.0 ** (maxexp(a, xp) // 3)
+    limit = 2.0 ** safe_exponent(a, xp)
     if peak > 0 and not 1.0 / limit < peak < limit:
         return a / peak, peak
     return a, None

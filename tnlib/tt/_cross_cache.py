@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .._info import Timer
-from ..backends import Backend
+from .._validation import safe_exponent, times_pow2
+from ..backends import Backend, get
 from ..backends._host import caller_backend
 from ..errors import EvaluationError
 from ..scale.executor import evaluate_chunks
@@ -26,16 +27,8 @@ def padded_length(n: int, per_octave: int = 2) -> int:
     return -(-n // 2**k) * 2**k
 
 
-_SAFE = np.finfo(np.float64).maxexp // 3  # values beyond 2^(±341) are kept scaled
-
-
-def times_pow2_host(a: np.ndarray, exponent: int) -> np.ndarray:
-    """``a * 2**exponent`` for a NumPy array, exact (complex parts scaled apart)."""
-    if not exponent:
-        return a
-    if np.iscomplexobj(a):
-        return np.ldexp(a.real, exponent) + 1j * np.ldexp(a.imag, exponent)
-    return np.ldexp(a, exponent)
+_NUMPY = get("numpy")  # the cache's values are host float64 / complex128
+_SAFE = safe_exponent(np.empty(0), _NUMPY)  # values beyond 2^(±341) are kept scaled
 
 
 class _BudgetExceeded(Exception):
@@ -185,7 +178,7 @@ class _Cache:
 
     def unit(self, vals: np.ndarray) -> np.ndarray:
         """Values of f as the cache keeps them (divided by ``2^exponent``)."""
-        return times_pow2_host(vals, -self.exponent)
+        return times_pow2(vals, -self.exponent, _NUMPY)
 
     def result_dtype(self) -> np.dtype:
         """The dtype of the values (float64/complex128 inside) at the precision f returned."""

@@ -27,7 +27,7 @@ from .._validation import (
     check_finite_cores,
     check_positive_int,
     honour_eps,
-    maxexp,
+    safe_exponent,
 )
 from ..backends import backend_of
 from ..backends import get as _get_backend
@@ -159,7 +159,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
         check_finite_cores(t, "amen_solve", name)
     # A = 2^a_exp Â and f = exp(log_scale) f̂ near the float limits: Â y = f̂ is solved,
     # with x = 2^-a_exp exp(log_scale) y
-    a_cores, a_exp = balanced(list(A.cores), xp, limit=maxexp(A.cores[0], xp) // 3)
+    a_cores, a_exp = balanced(list(A.cores), xp, limit=safe_exponent(A.cores[0], xp))
     A = TTMatrix._from_cores(a_cores, xp) if a_exp else A
     f, log_scale = _unit_rhs(f, xp)
     if given and (log_scale or a_exp):
@@ -237,7 +237,7 @@ def _unit_rhs(f: TTTensor, xp: Any) -> tuple[TTTensor, float]:
     if nrm == 0:
         return f, 0.0
     value = logs + math.log(nrm)  # log ‖f‖
-    if abs(value) < (maxexp(cores[0], xp) // 3) * math.log(2.0):
+    if abs(value) < safe_exponent(cores[0], xp) * math.log(2.0):
         return f, 0.0
     cores[0] = cores[0] / xp.astype(head, xp.dtype(cores[0]))
     return TTTensor._from_cores(cores, xp), value

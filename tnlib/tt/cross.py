@@ -63,13 +63,15 @@ from .._validation import (
     check_positive_int,
     check_shape,
     honour_eps,
+    times_pow2,
 )
 from ..backends import Backend, resolve
 from ..backends._host import host_eager
 from ..errors import ArgumentError, BackendMismatchError, EvaluationError, ShapeError
 from ..linalg.maxvol import maxvol_host
 from ..scale.executor import check_executor
-from ._cross_cache import _BudgetExceeded, _Cache, times_pow2_host
+from ._cross_cache import _NUMPY, _BudgetExceeded, _Cache
+from ._scale import spread_pow2
 from .tensor import TTTensor
 
 __all__ = ["CrossInfo", "apply", "cross"]
@@ -221,7 +223,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     given_ref = val_idx is not None and not isinstance(validation, (int, np.integer))
     probe_idx, probe_rng = None, np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
     if d == 1:
-        vals = times_pow2_host(cache(np.arange(shape[0])[:, None]), cache.exponent)
+        vals = times_pow2(cache(np.arange(shape[0])[:, None]), cache.exponent, _NUMPY)
         result = TTTensor._from_cores([xp.asarray(vals.reshape(1, -1, 1))], xp)
         info.evaluations, info.ranks, info.converged = cache.count, result.ranks, True
         return (result, info) if return_info else result
@@ -376,10 +378,7 @@ def _result(best: TTTensor, eps: float, cap: int | None, dtype: np.dtype, xp: Ba
     cache's scale, spread over the cores)."""
     if eps > 0:
         best = best.round(eps, max_rank=cap)
-    d = len(best.cores)
-    share, extra = divmod(exponent, d)
-    cores = [times_pow2_host(c, share + (1 if k < extra else 0))
-             for k, c in enumerate(best.cores)]
+    cores = spread_pow2(list(best.cores), exponent, _NUMPY) if exponent else best.cores
     return TTTensor._from_cores([xp.asarray(c.astype(dtype, copy=False)) for c in cores], xp)
 
 

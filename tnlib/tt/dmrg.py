@@ -15,7 +15,7 @@ from .._validation import (
     check_finite_cores,
     check_positive_int,
     honour_eps,
-    maxexp,
+    safe_exponent,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -138,7 +138,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     krylov_dim = check_count(krylov_dim, "dmrg_eig", "krylov_dim", 2, 1000)
     xp = H.backend
     # H = 2^h_exp * ops: an operator near the float limits is solved at unit scale
-    ops, h_exp = balanced(list(H.cores), xp, limit=maxexp(H.cores[0], xp) // 3)
+    ops, h_exp = balanced(list(H.cores), xp, limit=safe_exponent(H.cores[0], xp))
     if h_exp > 1023:  # its eigenvalues are beyond the float range (or near it)
         raise ArgumentError(f"dmrg_eig: H's scale (2^{h_exp}) is beyond the float range; "
                             "scale H down")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._info import grouped
-from .._validation import check_eps, check_max_rank, honour_eps, maxexp
+from .._validation import check_eps, check_max_rank, honour_eps, safe_exponent
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
 from ..errors import ArgumentError
@@ -174,7 +174,7 @@ def extreme_peak(a: Any, xp: Any) -> Any:
     a core of extreme size to unit entries and leaves any other untouched (its logarithm
     is 0: no rounding in the scale carried back). No read."""
     top = peak(a, xp)
-    inside = xp.abs(xp.log(top)) < (maxexp(a, xp) // 3) * math.log(2.0)
+    inside = xp.abs(xp.log(top)) < safe_exponent(a, xp) * math.log(2.0)
     return xp.where(inside, xp.ones_like(top), top)
 
 

@@ -30,7 +30,7 @@ from .._validation import (
     check_positive_int,
     check_real,
     honour_eps,
-    maxexp,
+    safe_exponent,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -162,7 +162,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     d = x0.ndim
     # A = 2^a_exp * ops: an operator near the float limits evolves at unit scale, for
     # times 2^a_exp longer
-    ops, a_exp = balanced(list(A.cores), xp, limit=maxexp(A.cores[0], xp) // 3)
+    ops, a_exp = balanced(list(A.cores), xp, limit=safe_exponent(A.cores[0], xp))
     try:
         time_unit = math.ldexp(1.0, a_exp)
     except OverflowError:
