@@ -134,6 +134,12 @@ def test_bad_samples():
         rm.tt_complete(idx.astype(float), vals, shape, 1)
     with pytest.raises(ShapeError, match="gives 2 samples but values has 3"):
         rm.tt_complete(idx, np.ones(3), shape, 1)
+    # with a held-out fraction the values are split: checked first (None gave IndexError)
+    for bad, error, match in ((None, ShapeError, "values must be 1-D"),
+                              (np.ones(3), ShapeError, "gives 2 samples but values has 3"),
+                              (np.array([1.0, np.inf]), EvaluationError, r"values\[1\] is inf")):
+        with pytest.raises(error, match=match):
+            rm.tt_complete(idx, bad, shape, 1, validation=0.5)
     with pytest.raises(ShapeError, match="rank 7 exceeds"):
         rm.matrix_complete([0], [0], [1.0], (5, 6), 7)
     with pytest.raises(ArgumentError, match="manifold"):

@@ -27,7 +27,7 @@ from ..tt.construct import _ranks
 from ..tt.construct import random as tt_random
 from ..tt.tensor import TTTensor
 from .optimize import MinimizeInfo, Problem, run
-from .samples import SampleSet, host_indices, sample_data
+from .samples import SampleSet, check_values, host_indices, sample_data
 from .tangent import TangentVector, frame_of
 
 __all__ = ["CompletionInfo", "matrix_complete", "tt_complete"]
@@ -451,6 +451,10 @@ def _split(host: np.ndarray, values: Any, validation: Any, shape: tuple, xp: Bac
         frac = 0.1
     if frac == 0.0:
         return host, values, None
+    values = check_values(values, where, xp, xp.asarray(values))  # before it is split
+    if xp.shape(values)[0] != host.shape[0]:
+        raise ShapeError(f"{where}: idx gives {host.shape[0]} samples but values has "
+                         f"{xp.shape(values)[0]} entries")
     n = host.shape[0]
     n_test = max(1, int(round(frac * n)))
     perm = np.random.default_rng(seed).permutation(n)
