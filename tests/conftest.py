@@ -8,6 +8,7 @@ installed, or CuPy without a GPU, is skipped with the reason in the report.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -94,3 +95,17 @@ def named_backend(name: str) -> tnlib.Backend:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def one_read(backend: tnlib.Backend, monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
+    """The backend as on an accelerator (reads synchronize), counting its host reads."""
+    from tnlib.backends import host_execution
+
+    reads = []
+    to_numpy, item = backend.to_numpy, backend.item
+    monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
+    monkeypatch.setattr(backend, "to_numpy", lambda a: reads.append(1) or to_numpy(a))
+    monkeypatch.setattr(backend, "item", lambda a: reads.append(1) or item(a))
+    with host_execution(False):
+        yield reads

@@ -103,20 +103,6 @@ def test_bad_arguments(backend):
         x.round(max_rank=0)
 
 
-@pytest.fixture
-def one_read(backend, monkeypatch):
-    """The backend as on an accelerator (reads synchronize), counting its host reads."""
-    from tnlib.backends import host_execution
-
-    reads = []
-    to_numpy, item = backend.to_numpy, backend.item
-    monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
-    monkeypatch.setattr(backend, "to_numpy", lambda a: reads.append(1) or to_numpy(a))
-    monkeypatch.setattr(backend, "item", lambda a: reads.append(1) or item(a))
-    with host_execution(False):
-        yield reads
-
-
 @pytest.mark.parametrize("eps, max_rank", [(1e-3, None), (0.0, None), (0.0, 5), (1e-10, 7)])
 def test_round_on_an_accelerator_decides_from_one_read(backend, one_read, eps, max_rank):
     # every bond's singular values come to the host at once (a GPU synchronizes once) and

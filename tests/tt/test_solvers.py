@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy.linalg import expm
@@ -252,9 +254,11 @@ def test_solvers_in_the_framework_agree_with_the_host_path(backend, monkeypatch)
 
 def test_amen_rank_trials_on_an_accelerator_match_the_host_search(backend, monkeypatch):
     # on an accelerator the trial ranks' residuals come from one application of the local
-    # operator to the stack of trials: the ranks must be those of one trial at a time
+    # operator to the stack of trials (every rank's at once where that is cheap, else a few
+    # per read): the ranks must be those of one trial at a time, and every rank's residuals
+    # are read with the singular values
     from tnlib.tt import _env as env
-    from tnlib.tt.amen import _residual_truncation
+    from tnlib.tt._amen_rank import residual_truncation
 
     rng = np.random.default_rng(4)
     c, j, d = 3, 4, 5  # the local core (r, n, r'): a 12 x 5 matrix of rank 5
@@ -266,21 +270,56 @@ def test_amen_rank_trials_on_an_accelerator_match_the_host_search(backend, monke
     g = np.einsum("aAc,AijB,bBd,cjd->aib", left, op, right, u.reshape(c, j, d))
     xs = [on(backend, a) for a in (left, op, right, u, g)]
     apply = env.one_site(backend, *xs[:3])
-    ranks = {}
-    for accelerator in (False, True):
+    ranks, reads = {}, {}
+    for accelerator, flops in ((False, 0.0), (True, 0.0), (True, math.inf)):
         with monkeypatch.context() as m:
             m.setattr(backend, "reads_synchronize", lambda a: accelerator)
-            ranks[accelerator] = [backend.shape(_residual_truncation(
-                backend, xs[3], apply, xs[4], (c, j, d), tol, None)[1])[0]
+            calls = []
+            m.setattr(backend, "to_numpy", lambda a, read=backend.to_numpy: (
+                calls.append(1), read(a))[1])
+            ranks[accelerator, flops] = [backend.shape(residual_truncation(
+                backend, xs[3], apply, xs[4], (c, j, d), tol, None, flops)[1])[0]
                 for tol in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6)]
-    assert ranks[True] == ranks[False]
-    assert len(set(ranks[False])) >= 3  # the searches went to different ranks
+            reads[accelerator, flops] = len(calls)
+    assert ranks[True, 0.0] == ranks[True, math.inf] == ranks[False, 0.0]
+    assert len(set(ranks[False, 0.0])) >= 3  # the searches went to different ranks
+    assert reads[True, 0.0] == 5 < reads[True, math.inf]  # one read per truncation
+
+
+def test_amen_on_an_accelerator_reads_once_per_core(monkeypatch):
+    # each truncation reads the singular values with every trial rank's residual, and the
+    # sweep reads its local residuals once at its end: the same solution as the search that
+    # reads a few trials at a time, in fewer reads. The count is the algorithm's, the same
+    # on every backend (on NumPy here: eager JAX compiles each of AMEn's shapes); the
+    # operations are checked on each backend by the test above
+    from tnlib.backends import host_execution
+    from tnlib.tt import _amen_rank
+
+    xp = tnlib.backends.get("numpy")
+    reads = []
+    to_numpy, item = xp.to_numpy, xp.item
+    monkeypatch.setattr(xp, "reads_synchronize", lambda a: True)
+    monkeypatch.setattr(xp, "to_numpy", lambda a: reads.append(1) or to_numpy(a))
+    monkeypatch.setattr(xp, "item", lambda a: reads.append(1) or item(a))
+    a, f = tt.laplacian(5, 5), tt.random((5,) * 5, 2, seed=1)
+    runs = {}
+    for every in (True, False):
+        with monkeypatch.context() as m, host_execution(False):
+            if not every:
+                m.setattr(_amen_rank, "_EVERY_RANK_LAUNCHES", 0)
+            reads.clear()
+            x, info = tt.amen_solve(a, f, eps=1e-8, return_info=True)
+            runs[every] = x, info, len(reads)
+    (x, info, reads_every), (x_ahead, info_ahead, reads_ahead) = runs[True], runs[False]
+    assert x.ranks == x_ahead.ranks and info.errors == info_ahead.errors
+    assert info.converged and info.residual < 1e-8
+    assert reads_every < 0.7 * reads_ahead, (reads_every, reads_ahead)  # 48 against 76
 
 
 def test_amen_rank_trials_read_ahead_find_the_same_rank():
     # on an accelerator AMEn's residual truncation tries several ranks per read; the rank
     # found must be the one-trial-per-read search's, whatever the residuals do
-    from tnlib.tt.amen import _trial_ranks
+    from tnlib.tt._amen_rank import _trial_ranks
 
     rng = np.random.default_rng(0)
     for _ in range(300):

@@ -35,6 +35,7 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.krylov import gmres
 from . import _env as env
+from ._amen_rank import residual_truncation
 from ._scale import balanced, spread_pow2
 from .matrix import TTMatrix
 from .round import apply_scale
@@ -395,7 +396,7 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
             zf_r[k] = _rhs_right(xp, zf_r[k + 1], z[k], rhs, k)
     xa_l, xf_l = one3, _rhs_env_init(xp, rhs, dt, dev)
     za_l, zf_l = one3, _rhs_env_init(xp, rhs, dt, dev)
-    worst = 0.0
+    pending = []  # the local residuals' norms, read once at the end
     for k in range(d):
         rhs_k = _rhs_project(xp, xf_l, xf_r[k + 1], rhs, k)
         shape = xp.shape(x[k])
@@ -404,13 +405,11 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         op = env.one_site(xp, xa_l, a[k], xa_r[k + 1], opts[k])
 
         if local_solver == "identity":  # orthonormal bases: the projection is the solution
-            u = rhs_k
-            res0 = float(xp.item(xp.norm(rhs_k - u0))) / max(float(xp.item(xp.norm(rhs_k))),
-                                                            1e-300)
+            u, norms = rhs_k, xp.stack([xp.norm(rhs_k), xp.norm(rhs_k - u0)])
         else:
-            u, res0 = _local_solve(xp, op, rhs_k, u0, shape, tol_local, local_solver, info,
-                                   (xa_l, a[k], xa_r[k + 1]))
-        worst = max(worst, res0)
+            u, norms = _local_solve(xp, op, rhs_k, u0, shape, tol_local, local_solver, info,
+                                    (xa_l, a[k], xa_r[k + 1]))
+        pending.append(norms)
         if k == d - 1:
             x[k] = u
             break
@@ -421,8 +420,8 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
             part = env.split(xp, mat, tol_trunc, max_rank, gram=False)
             uu, carry = part.ortho, part.other                          # (rho, r')
         else:
-            uu, carry = _residual_truncation(xp, mat, op, rhs_k, (r, n, rr), tol_trunc,
-                                             max_rank)
+            uu, carry = residual_truncation(xp, mat, op, rhs_k, (r, n, rr), tol_trunc,
+                                            max_rank, _apply_flops(xp, xa_l, a[k], xa_r[k + 1]))
         x_trunc = xp.reshape(uu @ carry, (r, n, rr))
         if z is not None:
             # residual f - A x of the new solution, seen through x on the left and z on the right
@@ -448,82 +447,14 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
             za_l = env.left3(xp, za_l, z[k], a[k], x[k], opts[k])
             zf_l = _rhs_left(xp, zf_l, z[k], rhs, k)
             z[k + 1] = _fit_rank(xp, z[k + 1], xp.shape(z[k])[2])
-    return worst
+    norms = np.asarray(xp.to_numpy(xp.stack(pending)), dtype=np.float64)  # one read
+    return float(np.max(norms[:, 1] / np.maximum(norms[:, 0], 1e-300)))
 
 
-def _residual_truncation(xp: Any, mat: Any, op: Callable, rhs: Any, shape: tuple, tol: float,
-                         max_rank: int | None) -> tuple[Any, Any]:
-    """Smallest SVD rank whose local residual ``‖g - B u_r‖ <= tol ‖g‖``: the
-    orthonormal factor ``u_r`` and the carried one ``s_r vh_r``.
-
-    Truncating the solution in the Frobenius norm would leave a residual up to
-    ``cond(A)`` times larger; for ill-conditioned operators (Laplacians on fine
-    grids) the rank is instead raised until the local residual meets the target.
-    """
-    from ..linalg.svd import truncation_rank
-
-    u, s, vh = xp.svd(mat)
-    full = xp.shape(s)[0]
-    # the singular values and the right-hand side's norm in one read
-    host = np.asarray(xp.to_numpy(xp.concatenate(
-        [s, xp.reshape(xp.astype(xp.norm(rhs), xp.dtype(s)), (1,))])), dtype=np.float64)
-    delta = tol * float(np.linalg.norm(host[:-1]))
-    r = truncation_rank(host[:-1], delta, max_rank, _NUMPY)  # values on the host
-    gnorm = max(float(host[-1]), 1e-300)
-    limit = full if max_rank is None else min(full, max_rank)
-    sv = xp.astype(s, xp.dtype(vh))[:, None] * vh
-
-    ahead = 4 if xp.reads_synchronize(mat) else 1  # trials read together on a device
-
-    def meets(ranks: list) -> list:
-        """Whether each trial rank meets the target: one read for all of them, the
-        trials' residuals by one application of the operator to their stack."""
-        trials = [xp.reshape(u[:, :q] @ sv[:q, :], shape) for q in ranks]
-        if len(trials) == 1:
-            return [float(xp.item(xp.norm(rhs - op(trials[0])))) <= tol * gnorm]
-        res = rhs - op(xp.stack(trials))                                # (t, r, n, r')
-        values = xp.to_numpy(xp.norm(xp.reshape(res, (len(trials), -1)), axis=1))
-        return [float(v) <= tol * gnorm for v in values]
-
-    r = _trial_ranks(r, limit, meets, ahead)
-    return u[:, :r], sv[:r, :]
-
-
-def _trial_ranks(r: int, limit: int, meets: Callable, ahead: int) -> int:
-    """The rank search of :func:`_residual_truncation`, `ahead` trials per read.
-
-    If rank `r` (or the cap) meets the target, step down while the next smaller rank
-    still does: the Frobenius rank is often more than the residual needs, as the
-    operator damps the discarded directions. Otherwise step up by a quarter at a time
-    until one meets it or the cap is reached. Trials past the first answer that
-    decides are discarded, so the rank is the one-trial-per-read search's.
-    """
-    down = list(range(r - 1, max(0, r - ahead), -1))  # r - 1, ... read along with r
-    if r < limit:
-        first = meets([r] + down)
-        if not first[0]:
-            while r < limit:  # step up
-                ups, q = [], r
-                while q < limit and len(ups) < ahead:
-                    q = min(limit, q + max(1, q // 4))
-                    ups.append(q)
-                for q, good in zip(ups, meets(ups)):
-                    r = q
-                    if good:
-                        return r
-            return r
-        answers = first[1:]
-    else:
-        answers = meets(down) if down else []
-    while True:  # step down
-        for q, good in zip(down, answers):
-            if not good:
-                return r
-            r = q
-        if r <= 1:
-            return r
-        down = list(range(r - 1, max(0, r - 1 - ahead), -1))
-        answers = meets(down)
+def _apply_flops(xp: Any, left: Any, core: Any, right: Any) -> float:
+    """Flops of one application of the one-site operator (:func:`env.k_apply1_fused`)."""
+    (a, ra, c), (_, n, m, rb), (b, _, d) = xp.shape(left), xp.shape(core), xp.shape(right)
+    return 2.0 * a * d * (ra * c * m + ra * n * m * rb + n * rb * b)
 
 
 def _fit_rank(xp: Any, core: Any, left_rank: int) -> Any:
@@ -545,14 +476,14 @@ def _dense_pays(size: int, xp: Any, like: Any) -> bool:
 
 
 def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: float,
-                 solver: str, info: AmenInfo, parts: tuple) -> tuple[Any, float]:
-    """Solve the local system; return the solution and the residual of the old core."""
+                 solver: str, info: AmenInfo, parts: tuple) -> tuple[Any, Any]:
+    """Solve the local system; return the solution and the norms ``(‖g‖, ‖g - B u_0‖)``
+    of the right-hand side and of the old core's residual, on the device (the sweep reads
+    them all at its end; only GMRES reads them at once, to skip a core that meets `tol`)."""
     size = shape[0] * shape[1] * shape[2]
     b = xp.reshape(rhs, (-1,))
     r0 = b - xp.reshape(op(u0), (-1,))
-    norms = xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r0)]))  # one read
-    bnorm = max(float(norms[0]), 1e-300)
-    res0 = float(norms[1]) / bnorm
+    norms = xp.stack([xp.norm(b), xp.norm(r0)])
     if solver == "direct" or solver == "auto" and _dense_pays(size, xp, rhs):
         left, core, right = parts
         mat = xp.reshape(xp.einsum("aAc,AijB,bBd->aibcjd", left, core, right), (size, size))
@@ -562,8 +493,9 @@ def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: fl
             raise ArgumentError(f"amen_solve: a local system is singular ({exc}); A must be "
                                 "nonsingular") from exc
     else:
-        if res0 <= tol:
-            return u0, res0
+        host = xp.to_numpy(norms)
+        if float(host[1]) <= tol * max(float(host[0]), 1e-300):
+            return u0, norms
         u, _, iters = gmres(op, rhs, u0, tol=tol, restart=40, max_iter=400)
         info.local_iterations += iters
-    return xp.reshape(u, shape), res0
+    return xp.reshape(u, shape), norms
