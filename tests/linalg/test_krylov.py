@@ -8,7 +8,7 @@ from scipy.linalg import expm
 
 from tests.helpers import assert_like, np_of, on
 from tnlib.backends import host_execution
-from tnlib.linalg.krylov import cg, expm_krylov, gmres, lanczos_lowest
+from tnlib.linalg.krylov import cg, expm_krylov, gmres, lanczos_lowest, lanczos_run
 
 SHAPE = (3, 4, 5)  # the unknowns are a 3-way array, as the TT solvers' local cores are
 
@@ -77,6 +77,53 @@ def test_lanczos_finds_the_lowest_eigenpair(backend, path, dtype):
     assert abs(w - w_ref[0]) <= 1e-9 * abs(w_ref[0])
     overlap = abs(np.vdot(v_ref[:, 0], np_of(v).ravel()))  # the gauge-free quantity
     assert abs(overlap - 1) <= 1e-8 and res <= 1e-10 * max(1.0, abs(w))
+
+
+def _separated(dtype):
+    """A Hermitian operator whose lowest eigenvalue stands apart (Lanczos: 11 steps to 1e-4
+    of it, 17 to 1e-8)."""
+    a = _operator(dtype)
+    a = a + a.conj().T
+    a[0, 0] -= 40
+    return a
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+def test_lanczos_ritz_estimate_is_the_true_residual(backend, path, dtype, tol):
+    # without the last application of the operator the residual reported is the Ritz
+    # estimate: the basis fully reorthogonalized, it is ‖A v - λ v‖ to rounding, and the
+    # eigenpair is the one the explicit check returns
+    a = _separated(dtype)
+    v0 = on(backend, _vector(dtype))
+    w1, v1, res1, steps1 = lanczos_run(_matvec(backend, a), v0, tol, 30, 5)
+    w2, v2, res2, steps2 = lanczos_run(_matvec(backend, a), v0, tol, 30, 5, explicit=False)
+    assert_like(v2, v0)
+    v = np_of(v2).ravel()
+    true = np.linalg.norm(a @ v - w2 * v)
+    assert 0 < true <= tol * abs(w2)  # converged, and not to rounding: a real comparison
+    rounding = 1e-13 * np.linalg.norm(a, 2)
+    assert abs(res2 - true) <= 1e-6 * true + rounding
+    assert (w2, steps2) == (w1, steps1) and abs(res1 - true) <= rounding
+    assert abs(abs(np.vdot(np_of(v1).ravel(), v)) - 1) <= 1e-12
+
+
+def test_lanczos_runs_ahead_by_the_hint_on_an_accelerator(backend, one_read):
+    # a caller solving a sequence of similar problems passes the last one's step count:
+    # the steps run ahead that far before the first read, so a problem that needs as many
+    # steps is solved in one read (the default runs 4, 8, ... steps between reads)
+    a = _separated("float64")
+    v0 = on(backend, _vector("float64"))
+    w, _, _, steps = lanczos_run(_matvec(backend, a), v0, 1e-4, 30, 5, explicit=False)
+    assert 4 < steps < 16  # more than the default's first run
+    reads = {}
+    for ahead in (None, steps, 3, 30):
+        one_read.clear()
+        w_ahead, _, _, again = lanczos_run(_matvec(backend, a), v0, 1e-4, 30, 5,
+                                           explicit=False, ahead=ahead)
+        assert (w_ahead, again) == (w, steps)
+        reads[ahead] = len(one_read)
+    assert reads[steps] == reads[30] == 1 < reads[None] <= reads[3]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "complex128"])

@@ -336,18 +336,36 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     >>> round(w, 10)
     1.0
     """
+    value, v, res, _ = lanczos_run(matvec, v0, tol, krylov_dim, max_restarts)
+    return value, v, res
+
+
+def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_restarts: int,
+                explicit: bool = True, ahead: int | None = None
+                ) -> tuple[float, Any, float, int]:
+    """:func:`lanczos_lowest`, and the number of Krylov steps of its last cycle (internal:
+    for the TT solvers, which solve a sequence of similar local problems).
+
+    ``explicit=False``: the residual is the Ritz estimate ``β_j |s_j|`` of the last
+    step, which the full reorthogonalization keeps exact to rounding, instead of
+    ``‖A v - λ v‖`` from one more application of the operator (on an accelerator, its
+    launches and one read per call). `ahead`: on an accelerator, the first run of steps
+    between reads (the previous problem's step count; default 4)."""
     xp = backend_of(v0)
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v0)))  # no larger than the space
     with _quiet():  # read with the first steps' coefficients, checked then
         start_norm = xp.norm(v0)
         v = v0 / xp.astype(start_norm, xp.dtype(v0))
-    value, res = float("nan"), float("inf")
+    value, res, j = float("nan"), float("inf"), 0
+    device = _read_block(xp, v0) > 1  # runs of steps between reads
     for _ in range(max_restarts):
         basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
                                          dtype=xp.dtype(v0), device=xp.device(v0)), 0, v,
                                  reuse=True)
         t = np.zeros((krylov_dim, krylov_dim))  # the tridiagonal projection, filled in place
-        block, j, done, scale = _read_block(xp, v0), 0, False, 0.0
+        block, j, done, scale, b = _read_block(xp, v0), 0, False, 0.0, 0.0
+        if device and ahead is not None:
+            block, ahead = max(1, min(int(ahead), _RUN_AHEAD)), None
         while not done:
             with _quiet(start_norm is not None):  # a start beyond the range is redone
                 basis, rows, nrm0 = _arnoldi_run(xp, matvec, basis, j,
@@ -357,9 +375,10 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
                 _check_start(nrm0, v0, xp)
                 if not norm_in_range(nrm0, v0, xp):  # v0 / ‖v0‖ lost digits: start again
                     v0_unit, _ = pow2_scaled(v0, xp)
-                    return lanczos_lowest(matvec, v0_unit, tol, krylov_dim, max_restarts)
+                    return lanczos_run(matvec, v0_unit, tol, krylov_dim, max_restarts,
+                                       explicit, ahead)
                 start_norm = None
-            block = _grow(block)
+            block = _grow(max(block, 2)) if device else 1
             for row in rows:
                 scale = _op_scale(scale, row, j)
                 t[j, j] = float(np.real(row[j]))
@@ -380,11 +399,14 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
         full[: j + 1] = evecs[:, 0]
         v = _combination(xp, full, basis)
         v = _unit(xp, v)
-        r = matvec(v) - value * v
-        res = float(xp.item(xp.norm(r)))
+        if explicit:
+            r = matvec(v) - value * v
+            res = float(xp.item(xp.norm(r)))
+        else:
+            res = b * abs(float(evecs[-1, 0]))
         if res <= tol * _eig_scale(evals):
             break
-    return value, v, res
+    return value, v, res, j + 1
 
 
 def _eig_scale(ritz: np.ndarray) -> float:

@@ -20,7 +20,7 @@ from .._validation import (
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
-from ..linalg.krylov import lanczos_lowest
+from ..linalg.krylov import lanczos_run
 from . import _env as env
 from ._scale import balanced
 from .matrix import TTMatrix
@@ -190,6 +190,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     final_tol = min(1e-6, max(1e-3 * math.sqrt(tol), 1e-12))
     change = float("inf")
     gram = [True] * (d - 1)  # per bond: split by the Gram matrix (env.split)
+    steps = None  # Krylov steps of the last local problem
     for sweep in range(1, max_sweeps + 1):
         # the energy error is quadratic in the eigenvector residual: local residuals of
         # 1e-3 sqrt(tol) suffice at the end, and while the energy still moves by `change`
@@ -205,9 +206,10 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
 
                 # flat vectors: one Krylov program per length where operations compile
                 apply = env.two_site(xp, left[k], fused[k], right[k + 2], shape2)
-                value, vec, _ = lanczos_lowest(apply, xp.reshape(w, (-1,)),
-                                               tol=local_tol, krylov_dim=krylov_dim,
-                                               max_restarts=4)
+                # the Ritz estimate as the residual (the basis is fully reorthogonalized);
+                # on an accelerator the first run of steps is the last problem's count
+                value, vec, _, steps = lanczos_run(apply, xp.reshape(w, (-1,)), local_tol,
+                                                   krylov_dim, 4, explicit=False, ahead=steps)
                 r0, n0, n1, r1 = shape2
                 mat = xp.reshape(vec, (r0 * n0, n1 * r1))
                 part = env.split(xp, mat, eps, cap, "left" if forward else "right",
