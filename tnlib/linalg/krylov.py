@@ -350,7 +350,8 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
     step, which the full reorthogonalization keeps exact to rounding, instead of
     ``‖A v - λ v‖`` from one more application of the operator (on an accelerator, its
     launches and one read per call). `ahead`: on an accelerator, the first run of steps
-    between reads (the previous problem's step count; default 4)."""
+    between reads (the previous problem's step count), then runs of 2, 4, 8, 16 (default:
+    4, 8, 16)."""
     xp = backend_of(v0)
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v0)))  # no larger than the space
     with _quiet():  # read with the first steps' coefficients, checked then
@@ -364,7 +365,8 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
                                  reuse=True)
         t = np.zeros((krylov_dim, krylov_dim))  # the tridiagonal projection, filled in place
         block, j, done, scale, b = _read_block(xp, v0), 0, False, 0.0, 0.0
-        if device and ahead is not None:
+        hinted = device and ahead is not None
+        if hinted:  # the last problem's count; if short, the rest is likely a few steps
             block, ahead = max(1, min(int(ahead), _RUN_AHEAD)), None
         while not done:
             with _quiet(start_norm is not None):  # a start beyond the range is redone
@@ -378,7 +380,8 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
                     return lanczos_run(matvec, v0_unit, tol, krylov_dim, max_restarts,
                                        explicit, ahead)
                 start_norm = None
-            block = _grow(max(block, 2)) if device else 1
+            block = 2 if hinted else _grow(max(block, 2)) if device else 1
+            hinted = False
             for row in rows:
                 scale = _op_scale(scale, row, j)
                 t[j, j] = float(np.real(row[j]))
