@@ -401,7 +401,8 @@ class Backend:
         """``numpy.take_along_axis``."""
         raise self._missing("take_along_axis")
 
-    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False,
+                     divisor: Any = None) -> Any:
         """New array equal to `a` except ``out[index] = values``; `a` is untouched.
 
         `index` is anything basic NumPy indexing accepts (ints, slices, tuples of
@@ -412,6 +413,10 @@ class Backend:
         with mutable arrays may write into it instead of copying it (NumPy, CuPy,
         and torch when no gradient is recorded through `a` or `values`); a Krylov
         basis filled row by row then costs one row per step, not the whole basis.
+
+        ``divisor``: store ``values / divisor`` (a number or a 0-d array). Where `a` is
+        written in place at an integer `index`, the quotient goes straight into the row:
+        one operation (one kernel on a GPU) instead of a division and a copy.
         """
         raise self._missing("index_update")
 

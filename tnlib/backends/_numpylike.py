@@ -93,9 +93,15 @@ class NumpyLikeBackend(Backend):
     def take_along_axis(self, a: Any, indices: Any, axis: int) -> Any:
         return self.np.take_along_axis(a, indices, axis=axis)
 
-    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False,
+                     divisor: Any = None) -> Any:
         out = a if reuse and a.flags.writeable else a.copy()
-        out[index] = values
+        if divisor is None:
+            out[index] = values
+        elif isinstance(index, (int, np.integer)):  # a row view: the quotient written there
+            self.np.divide(values, divisor, out=out[index])
+        else:
+            out[index] = values / divisor
         return out
 
     def index_add(self, a: Any, index: Any, values: Any) -> Any:

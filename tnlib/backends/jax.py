@@ -116,8 +116,9 @@ class JaxBackend(NumpyLikeBackend):
     def synchronize(self, a: Any) -> Any:
         return a.block_until_ready() if hasattr(a, "block_until_ready") else a
 
-    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
-        return a.at[index].set(values)
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False,
+                     divisor: Any = None) -> Any:
+        return a.at[index].set(values if divisor is None else values / divisor)
 
     def index_add(self, a: Any, index: Any, values: Any) -> Any:
         return a.at[index].add(values)

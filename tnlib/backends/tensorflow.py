@@ -179,7 +179,9 @@ class TensorflowBackend(Backend):
         flat = op(tf.reshape(a, (-1,)), pos.reshape(-1, 1), tf.reshape(vals, (-1,)))
         return tf.reshape(flat, shape)
 
-    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False,
+                     divisor: Any = None) -> Any:
+        values = values if divisor is None else values / divisor
         return self._scatter(a, index, values, self.tf.tensor_scatter_nd_update)
 
     def index_add(self, a: Any, index: Any, values: Any) -> Any:

@@ -176,13 +176,22 @@ class TorchBackend(Backend):
     def take_along_axis(self, a: Any, indices: Any, axis: int) -> Any:
         return self.torch.take_along_dim(a, self._long(indices, a), dim=axis)
 
-    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False) -> Any:
-        grads = a.requires_grad or isinstance(values, self.torch.Tensor) and values.requires_grad
+    def index_update(self, a: Any, index: Any, values: Any, reuse: bool = False,
+                     divisor: Any = None) -> Any:
+        torch = self.torch
+        grads = (a.requires_grad or isinstance(values, torch.Tensor) and values.requires_grad
+                 or isinstance(divisor, torch.Tensor) and divisor.requires_grad)
         check = _functorch_check()
-        wrapped = check is not None and (check(a) or isinstance(values, self.torch.Tensor)
-                                         and check(values))
-        out = a if reuse and not grads and not wrapped else a.clone()
-        out[self._index(index, a)] = values
+        wrapped = check is not None and any(isinstance(t, torch.Tensor) and check(t)
+                                            for t in (a, values, divisor))
+        in_place = reuse and not grads and not wrapped
+        out = a if in_place else a.clone()
+        if divisor is None:
+            out[self._index(index, a)] = values
+        elif in_place and isinstance(index, int) and isinstance(values, torch.Tensor):
+            torch.div(values, divisor, out=out[index])  # one kernel: the quotient in the row
+        else:
+            out[self._index(index, a)] = values / divisor
         return out
 
     def index_add(self, a: Any, index: Any, values: Any) -> Any:

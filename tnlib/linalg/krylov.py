@@ -39,18 +39,18 @@ def _host(xp: Any, v: Any) -> complex:
     return complex(xp.item(v))
 
 
-def _orthogonalized(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
+def _orthogonal_part(xp: Any, basis: Any, w: Any) -> tuple[Any, Any, Any]:
     """Classical Gram-Schmidt of `w` against the rows of `basis`, twice ("twice is enough").
 
     Vectors may have any shape (the basis holds them along its first axis). Two
     matrix-vector products per pass instead of one small product per basis vector, so the
-    Krylov loops stay fast on any backend. Returns the orthogonalized vector divided by
-    its norm (floored at the smallest normal number), in `w`'s shape, and both passes'
-    coefficients with the norm in one array (their sum is taken on the host, which reads
-    them anyway): one read brings a step's numbers to the host (or several steps', see
-    :func:`_arnoldi_run`).
+    Krylov loops stay fast on any backend. Returns the orthogonalized vector (flat), its
+    norm floored at the smallest normal number (in the vector's dtype: the divisor that
+    makes it a unit vector), and both passes' coefficients with the norm in one array
+    (their sum is taken on the host, which reads them anyway): one read brings a step's
+    numbers to the host (or several steps', see :func:`_arnoldi_run`).
     """
-    shape, n = xp.shape(w), xp.size(w)
+    n = xp.size(w)
     rows = xp.reshape(basis, (xp.shape(basis)[0], n))
     w = xp.reshape(w, (n,))
     passes = []
@@ -60,24 +60,30 @@ def _orthogonalized(xp: Any, basis: Any, w: Any) -> tuple[Any, Any]:
         passes.append(h)
     nrm = xp.norm(w)
     floor = xp.maximum(nrm, xp.finfo_tiny(w))
-    unit = w / (xp.astype(floor, xp.dtype(w)) if xp.is_complex(w) else floor)
+    floor = xp.astype(floor, xp.dtype(w)) if xp.is_complex(w) else floor
     coeffs = xp.concatenate(passes + [xp.reshape(xp.astype(nrm, xp.dtype(h)), (1,))])
-    return xp.reshape(unit, shape), coeffs
+    return w, floor, coeffs
 
 
-_project_out = grouped(_orthogonalized)
+@grouped
+def _coefficients(xp: Any, basis: Any, w: Any) -> Any:
+    """The coefficients of :func:`_orthogonal_part` only (the last step, whose vector the
+    full basis has no row for)."""
+    return _orthogonal_part(xp, basis, w)[2]
 
 
 @grouped
 def _project_store(xp: Any, basis: Any, w: Any, row: Any, used: int | None = None
                    ) -> tuple[Any, Any, Any]:
-    """:func:`_project_out` against the first `used` rows (all if None), and the unit vector
+    """:func:`_orthogonal_part` against the first `used` rows (all if None), and the unit vector
     stored as row `row` of the basis (a Python int, or a traced one inside a compiled
     program): one program per Krylov step where operations compile (JAX), and the basis
-    updated in place where arrays are mutable. The coefficients have `used` entries per
-    pass."""
-    unit, coeffs = _orthogonalized(xp, basis if used is None else basis[:used], w)
-    return xp.index_update(basis, row, unit, reuse=True), unit, coeffs
+    updated in place where arrays are mutable, the division writing into the row. The
+    coefficients have `used` entries per pass."""
+    part, floor, coeffs = _orthogonal_part(xp, basis if used is None else basis[:used], w)
+    basis = xp.index_update(basis, row, xp.reshape(part, xp.shape(w)), reuse=True,
+                            divisor=floor)
+    return basis, basis[row], coeffs
 
 
 def _check_start(nrm: float, v0: Any, xp: Any) -> None:
@@ -145,7 +151,7 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, w
             used = j + 1 if trim else None
             basis, v, both = _project_store(xp, basis, w, j + 1, used=used)
         else:
-            _, both = _project_out(xp, basis, w)
+            both = _coefficients(xp, basis, w)
         steps.append(both)
     if extra is not None:  # the extra value rides along as one more row (a stack, which
         # JAX runs faster than a concatenation here), in the coefficients' dtype
