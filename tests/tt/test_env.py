@@ -54,6 +54,26 @@ def test_one_site_operator_matches_einsum(backend, dtype):
     np.testing.assert_allclose(np_of(out), refs, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_two_index_interfaces_and_projection_match_einsum(backend, dtype):
+    # AMEn's right-hand side: <bra| ket> interfaces and the projected core, every index its
+    # own size (bra ranks 3 -> 5, ket ranks 2 -> 4, mode size 6)
+    rng = np.random.default_rng(5)
+    env_l, env_r, bra, ket, right = _network(rng, dtype, [(3, 2), (5, 4), (3, 6, 5),
+                                                          (2, 6, 4), (7, 4)])
+    xs = [on(backend, a) for a in (env_l, env_r, bra, ket, right)]
+    cases = [(env.left2(backend, xs[0], xs[2], xs[3]),
+              np.einsum("ab,aic,bid->cd", env_l, bra.conj(), ket)),
+             (env.right2(backend, xs[1], xs[2], xs[3]),
+              np.einsum("aic,bid,cd->ab", bra.conj(), ket, env_r)),
+             (env.project2(backend, xs[0], xs[3], xs[4]),
+              np.einsum("ab,bic,dc->aid", env_l, ket, right))]
+    for out, ref in cases:
+        assert_like(out, xs[3])
+        assert tuple(out.shape) == ref.shape
+        np.testing.assert_allclose(np_of(out), ref, rtol=1e-12, atol=1e-12)
+
+
 def _with_spectrum(rng, m, n, s, dtype):
     """An (m, n) matrix with singular values `s` and random singular vectors."""
     k = len(s)

@@ -77,13 +77,22 @@ def _right3(xp: Any, env: Any, bra: Any, opt: Any, ket: Any) -> Any:
 
 @grouped
 def left2(xp: Any, env: Any, bra: Any, ket: Any) -> Any:
-    """``(p, s) -> (p', s')`` across one core of ``<bra | ket>``."""
-    return xp.einsum("ab,aic,bid->cd", env, xp.conj(bra), ket)
+    """``(p, s) -> (p', s')`` across one core of ``<bra | ket>``: two matrix products, no
+    transposed copy."""
+    p, s = xp.shape(env)
+    _, n, c = xp.shape(bra)
+    d = xp.shape(ket)[2]
+    t = xp.reshape(env @ xp.reshape(ket, (s, n * d)), (p * n, d))
+    return xp.transpose(xp.conj(xp.reshape(bra, (p * n, c)))) @ t
 
 
 @grouped
 def right2(xp: Any, env: Any, bra: Any, ket: Any) -> Any:
-    return xp.einsum("aic,bid,cd->ab", xp.conj(bra), ket, env)
+    """``(p', s') -> (p, s)`` across one core of ``<bra | ket>``, as :func:`left2`."""
+    a, n, c = xp.shape(bra)
+    b, _, d = xp.shape(ket)
+    t = xp.reshape(xp.reshape(xp.conj(bra), (a * n, c)) @ env, (a, n * d))
+    return t @ xp.transpose(xp.reshape(ket, (b, n * d)))
 
 
 @grouped
@@ -100,8 +109,12 @@ def apply0(xp: Any, left: Any, right: Any, c: Any) -> Any:
 
 @grouped
 def project2(xp: Any, left: Any, core: Any, right: Any) -> Any:
-    """Projection of a TT right-hand side core: ``left (p, s), core (s, n, s'), right (p', s')``."""
-    return xp.einsum("ab,bic,dc->aid", left, core, right)
+    """Projection of a TT right-hand side core: ``left (p, s), core (s, n, s'), right (p', s')``
+    (two matrix products, no transposed copy)."""
+    p, s = xp.shape(left)
+    _, n, c = xp.shape(core)
+    t = xp.reshape(left @ xp.reshape(core, (s, n * c)), (p * n, c))
+    return xp.reshape(t @ xp.transpose(right), (p, n, xp.shape(right)[0]))
 
 
 def reverse_tt(xp: Any, cores: list) -> list:

@@ -425,10 +425,10 @@ def _sweep(xp: Any, a: list, rhs: list, x: list, z: list | None, tol_trunc: floa
         x_trunc = xp.reshape(uu @ carry, (r, n, rr))
         if z is not None:
             # residual f - A x of the new solution, seen through x on the left and z on the right
-            enrich = _rhs_project(xp, xf_l, zf_r[k + 1], rhs, k) - env.apply1(
-                xp, xa_l, a[k], za_r[k + 1], x_trunc)
-            zres = _rhs_project(xp, zf_l, zf_r[k + 1], rhs, k) - env.apply1(
-                xp, za_l, a[k], za_r[k + 1], x_trunc)
+            enrich = _rhs_project(xp, xf_l, zf_r[k + 1], rhs, k) - env.one_site(
+                xp, xa_l, a[k], za_r[k + 1], opts[k])(x_trunc)
+            zres = _rhs_project(xp, zf_l, zf_r[k + 1], rhs, k) - env.one_site(
+                xp, za_l, a[k], za_r[k + 1], opts[k])(x_trunc)
             q, _ = xp.qr(xp.reshape(zres, (-1, xp.shape(zres)[2])), signs=False)
             z[k] = xp.reshape(q, (xp.shape(zres)[0], n, -1))
             kq = xp.shape(enrich)[2]
