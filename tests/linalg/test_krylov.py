@@ -106,6 +106,7 @@ def test_lanczos_ritz_estimate_is_the_true_residual(backend, path, dtype, tol):
     assert abs(res2 - true) <= 1e-6 * true + rounding
     assert (w2, steps2) == (w1, steps1) and abs(res1 - true) <= rounding
     assert abs(abs(np.vdot(np_of(v1).ravel(), v)) - 1) <= 1e-12
+    assert abs(np.linalg.norm(v) - 1) <= 1e-13  # a unit vector without renormalizing
 
 
 def test_lanczos_runs_ahead_by_the_hint_on_an_accelerator(backend, one_read):

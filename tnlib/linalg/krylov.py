@@ -355,9 +355,10 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
     ``explicit=False``: the residual is the Ritz estimate ``β_j |s_j|`` of the last
     step, which the full reorthogonalization keeps exact to rounding, instead of
     ``‖A v - λ v‖`` from one more application of the operator (on an accelerator, its
-    launches and one read per call). `ahead`: on an accelerator, the first run of steps
-    between reads (the previous problem's step count), then runs of 2, 4, 8, 16 (default:
-    4, 8, 16)."""
+    launches and one read per call), and the Ritz vector, a unit combination of the
+    orthonormal basis, is not normalized again (its norm is 1 to rounding). `ahead`: on an
+    accelerator, the first run of steps between reads (the previous problem's step count),
+    then runs of 2, 4, 8, 16 (default: 4, 8, 16)."""
     xp = backend_of(v0)
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v0)))  # no larger than the space
     with _quiet():  # read with the first steps' coefficients, checked then
@@ -407,8 +408,8 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
         full = np.zeros(krylov_dim)
         full[: j + 1] = evecs[:, 0]
         v = _combination(xp, full, basis)
-        v = _unit(xp, v)
         if explicit:
+            v = _unit(xp, v)
             r = matvec(v) - value * v
             res = float(xp.item(xp.norm(r)))
         else:
