@@ -138,6 +138,25 @@ def test_expm_krylov_matches_scipy(backend, path, dtype):
     assert np.linalg.norm(np_of(out) - ref) <= 1e-10 * np.linalg.norm(ref)
 
 
+@pytest.mark.parametrize("t, tol", [(-0.05j, 1e-12), (-0.3j, 1e-12), (-0.3j, 1e-6)])
+def test_expm_krylov_grows_its_basis_only_as_far_as_the_estimate_needs(backend, path, t, tol):
+    # the estimate is tested after 4, 6, 8, 10, 12, 15, ... steps (the same on the host and
+    # on an accelerator): a short step or a loose tolerance takes a few products, not
+    # krylov_dim of them, and still meets the tolerance
+    a = _operator("complex128") / 8
+    a = a + a.conj().T  # -i t A is anti-Hermitian: a Schrödinger step, as TDVP takes
+    v = _vector("complex128")
+    calls = []
+    apply = _matvec(backend, a)
+    out = expm_krylov(lambda x: calls.append(1) or apply(x), on(backend, v), t,
+                      krylov_dim=30, tol=tol)
+    ref = (expm(t * a) @ v.ravel()).reshape(SHAPE)
+    assert np.linalg.norm(np_of(out) - ref) <= 10 * tol * np.linalg.norm(ref)
+    assert len(calls) in (4, 6, 8, 10, 12, 15, 18, 22) and len(calls) < 30
+    if t == -0.05j:
+        assert len(calls) <= 10
+
+
 def test_shapes_are_checked(backend):
     from tnlib import ShapeError
 

@@ -430,8 +430,8 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     """``exp(t A) v`` by Arnoldi: ``‖v‖ V_m exp(t H_m) e_1``, sub-stepping if needed.
 
     The Krylov dimension grows until the a-posteriori estimate
-    ``|h_{m+1,m} [exp(t H_m)]_{m,1}|`` is below ``tol``; if `krylov_dim` vectors
-    are not enough the time step is split.
+    ``|h_{m+1,m} [exp(t H_m)]_{m,1}|`` is below ``tol`` (tested after 4, 6, 8, 10,
+    12, 15, ... steps); if `krylov_dim` vectors are not enough the time step is split.
 
     Examples
     --------
@@ -454,11 +454,49 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
         steps *= 2
 
 
-def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int, tol: float,
-                       xp: Any) -> tuple[Any, bool]:
+def _expm_checkpoint(j: int, m: int) -> int:
+    """The next step count at which :func:`_expm_arnoldi` tests its error estimate: 4, 6,
+    8, 10, 12, 15, 18, 22, 27, ... (a quarter more each time), capped at `m`."""
+    return min(m, 4 if j < 4 else j + max(2, j // 4))
+
+
+def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: complex, m: int,
+                  tol: float) -> tuple[Any, int, np.ndarray | None]:
+    """Arnoldi steps for ``exp(dt A) v`` until the a-posteriori estimate
+    ``|h_{k+1,k} [exp(dt H_k)]_{k,1}|`` is below `tol` (tested at the checkpoints of
+    :func:`_expm_checkpoint`, each an exponential of a small matrix on the host), an
+    invariant subspace is found, or `m` steps are taken; `h` is filled in place. Returns
+    the basis, the dimension ``k`` and the first column of ``exp(dt H_k)``, or None for
+    that if `m` steps do not meet `tol`. On an accelerator the steps up to each checkpoint run
+    between reads; the checkpoints are the same on the host, so are the results."""
     from ..backends import get
 
     host = get("numpy")
+    device = _read_block(xp, basis) > 1
+    j, scale, check = 0, 0.0, _expm_checkpoint(0, m)
+    while j < m:
+        basis, rows, _ = _arnoldi_run(xp, matvec, basis, j, check if device else j + 1,
+                                      "expm_krylov")
+        for row in rows:
+            scale = _op_scale(scale, row, j)
+            hn = float(abs(row[-1]))
+            h[: j + 1, j] = row[: j + 1]
+            h[j + 1, j] = hn
+            j += 1
+            if hn <= 1e-13 * scale:  # invariant subspace: the result is exact
+                return basis, j, host.expm(dt * h[:j, :j])[:, 0]
+            if j == check:
+                e = host.expm(dt * h[:j, :j])[:, 0]
+                if abs(hn * e[j - 1]) <= tol:
+                    return basis, j, e
+                if j == m:
+                    return basis, j, None
+                check = _expm_checkpoint(j, m)
+    return basis, j, None  # pragma: no cover - the last checkpoint is m
+
+
+def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int, tol: float,
+                       xp: Any) -> tuple[Any, bool]:
     dt = t / steps
     cplx = xp.is_complex(v)
     if not cplx and dt.imag != 0:
@@ -477,25 +515,8 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         basis = xp.index_update(xp.zeros((m,) + tuple(xp.shape(v)), dtype=xp.dtype(v),
                                          device=xp.device(v)), 0, v / beta, reuse=True)
         h = np.zeros((m + 1, m), dtype=np.complex128)
-        k = m
-        happy = False
-        # the dimension is fixed: on an accelerator all m steps run, then one read
-        block = m if _read_block(xp, v) > 1 else 1
-        j, scale = 0, 0.0
-        while j < m and not happy:
-            basis, rows, _ = _arnoldi_run(xp, matvec, basis, j, min(j + block, m),
-                                          "expm_krylov")
-            for row in rows:
-                scale = _op_scale(scale, row, j)
-                hn = float(abs(row[-1]))
-                h[: j + 1, j] = row[: j + 1]
-                h[j + 1, j] = hn
-                j += 1
-                if hn <= 1e-13 * scale:  # invariant subspace: the result is exact
-                    k, happy = j, True
-                    break
-        e = host.expm(dt * h[:k, :k])[:, 0]
-        if not happy and abs(h[k, k - 1] * e[k - 1]) > tol:
+        basis, k, e = _expm_arnoldi(xp, matvec, basis, h, dt, m, tol)
+        if e is None:  # m steps were not enough: split the step
             return v, False
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
