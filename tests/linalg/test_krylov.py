@@ -8,7 +8,14 @@ from scipy.linalg import expm
 
 from tests.helpers import assert_like, np_of, on
 from tnlib.backends import host_execution
-from tnlib.linalg.krylov import cg, expm_krylov, gmres, lanczos_lowest, lanczos_run
+from tnlib.linalg.krylov import (
+    cg,
+    expm_krylov,
+    expm_run,
+    gmres,
+    lanczos_lowest,
+    lanczos_run,
+)
 
 SHAPE = (3, 4, 5)  # the unknowns are a 3-way array, as the TT solvers' local cores are
 
@@ -155,6 +162,25 @@ def test_expm_krylov_grows_its_basis_only_as_far_as_the_estimate_needs(backend, 
     assert len(calls) in (4, 6, 8, 10, 12, 15, 18, 22) and len(calls) < 30
     if t == -0.05j:
         assert len(calls) <= 10
+
+
+def test_expm_runs_ahead_by_the_hint_on_an_accelerator(backend, one_read):
+    # TDVP passes the last alike step's dimension: the first run of steps goes that far,
+    # the checkpoints it passes are tested from the rows read, so the result and the
+    # dimension are those without the hint, in fewer reads
+    a = _operator("complex128") / 8
+    a = a + a.conj().T
+    v0 = on(backend, _vector("complex128"))
+    out, dim = expm_run(_matvec(backend, a), v0, -0.3j, 30, 1e-12)
+    assert 8 < dim < 30
+    reads = {}
+    for ahead in (None, dim, 4):
+        one_read.clear()
+        got, again = expm_run(_matvec(backend, a), v0, -0.3j, 30, 1e-12, ahead=ahead)
+        reads[ahead] = len(one_read)
+        assert again == dim
+        np.testing.assert_allclose(np_of(got), np_of(out), rtol=1e-14, atol=1e-14)
+    assert reads[dim] < reads[None] == reads[4]
 
 
 def test_shapes_are_checked(backend):

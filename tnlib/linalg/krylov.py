@@ -430,7 +430,7 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     """``exp(t A) v`` by Arnoldi: ``‖v‖ V_m exp(t H_m) e_1``, sub-stepping if needed.
 
     The Krylov dimension grows until the a-posteriori estimate
-    ``|h_{m+1,m} [exp(t H_m)]_{m,1}|`` is below ``tol`` (tested after 4, 6, 8, 10,
+    ``|t h_{m+1,m} [exp(t H_m)]_{m,1}|`` is below ``tol`` (tested after 4, 6, 8, 10,
     12, 15, ... steps); if `krylov_dim` vectors are not enough the time step is split.
 
     Examples
@@ -443,14 +443,24 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     >>> bool(np.allclose(expm_krylov(lambda x: a @ x, v, 0.3), expm(0.3 * a) @ v))
     True
     """
+    return expm_run(matvec, v, t, krylov_dim, tol)[0]
+
+
+def expm_run(matvec: Callable, v: Any, t: complex, krylov_dim: int, tol: float,
+             ahead: int | None = None) -> tuple[Any, int]:
+    """:func:`expm_krylov`, and the Krylov dimension its last step took (internal: for
+    TDVP, which takes a sequence of similar local steps). `ahead`: on an accelerator, the
+    first run of steps goes to the first checkpoint at or past it (the last similar step's
+    dimension); the checkpoints it passes are tested from the rows read, so the result
+    is the same."""
     xp = backend_of(v)
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v)))  # no larger than the space
     total = complex(t)
     steps = 1
     while True:
-        out, ok = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp)
+        out, ok, dim = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp, ahead)
         if ok or steps > 1024:
-            return out
+            return out, dim
         steps *= 2
 
 
@@ -461,22 +471,26 @@ def _expm_checkpoint(j: int, m: int) -> int:
 
 
 def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: complex, m: int,
-                  tol: float) -> tuple[Any, int, np.ndarray | None]:
+                  tol: float, ahead: int | None = None) -> tuple[Any, int, np.ndarray | None]:
     """Arnoldi steps for ``exp(dt A) v`` until the a-posteriori estimate
-    ``|h_{k+1,k} [exp(dt H_k)]_{k,1}|`` is below `tol` (tested at the checkpoints of
+    ``|dt h_{k+1,k} [exp(dt H_k)]_{k,1}|`` is below `tol` (tested at the checkpoints of
     :func:`_expm_checkpoint`, each an exponential of a small matrix on the host), an
     invariant subspace is found, or `m` steps are taken; `h` is filled in place. Returns
     the basis, the dimension ``k`` and the first column of ``exp(dt H_k)``, or None for
     that if `m` steps do not meet `tol`. On an accelerator the steps up to each checkpoint run
-    between reads; the checkpoints are the same on the host, so are the results."""
+    between reads (the first run to `ahead`'s checkpoint where given); the checkpoints
+    are the same on the host, so are the results."""
     from ..backends import get
 
     host = get("numpy")
     device = _read_block(xp, basis) > 1
     j, scale, check = 0, 0.0, _expm_checkpoint(0, m)
+    first = check
+    while device and ahead is not None and first < min(ahead, m):
+        first = _expm_checkpoint(first, m)
     while j < m:
-        basis, rows, _ = _arnoldi_run(xp, matvec, basis, j, check if device else j + 1,
-                                      "expm_krylov")
+        stop = j + 1 if not device else first if j == 0 else check
+        basis, rows, _ = _arnoldi_run(xp, matvec, basis, j, stop, "expm_krylov")
         for row in rows:
             scale = _op_scale(scale, row, j)
             hn = float(abs(row[-1]))
@@ -487,7 +501,8 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
                 return basis, j, host.expm(dt * h[:j, :j])[:, 0]
             if j == check:
                 e = host.expm(dt * h[:j, :j])[:, 0]
-                if abs(hn * e[j - 1]) <= tol:
+                # the leading error term, with exp for phi_1: about k times over it
+                if abs(dt * hn * e[j - 1]) <= tol:
                     return basis, j, e
                 if j == m:
                     return basis, j, None
@@ -496,12 +511,13 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
 
 
 def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int, tol: float,
-                       xp: Any) -> tuple[Any, bool]:
+                       xp: Any, ahead: int | None = None) -> tuple[Any, bool, int]:
     dt = t / steps
     cplx = xp.is_complex(v)
     if not cplx and dt.imag != 0:
         raise ArgumentError("expm_krylov: a complex time step needs a complex vector")
     exponent = 0  # the result is v 2^exponent: a vector near the float limits is scaled
+    k = 0
     for _ in range(steps):
         with _quiet():
             beta = float(xp.item(xp.norm(v)))
@@ -515,10 +531,11 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         basis = xp.index_update(xp.zeros((m,) + tuple(xp.shape(v)), dtype=xp.dtype(v),
                                          device=xp.device(v)), 0, v / beta, reuse=True)
         h = np.zeros((m + 1, m), dtype=np.complex128)
-        basis, k, e = _expm_arnoldi(xp, matvec, basis, h, dt, m, tol)
+        basis, k, e = _expm_arnoldi(xp, matvec, basis, h, dt, m, tol, ahead)
         if e is None:  # m steps were not enough: split the step
-            return v, False
+            return v, False, k
+        ahead = k  # the next sub-step is alike
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
         v = _combination(xp, full, basis)
-    return times_pow2(v, exponent, xp), True
+    return times_pow2(v, exponent, xp), True, k
