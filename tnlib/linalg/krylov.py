@@ -471,15 +471,19 @@ def _expm_checkpoint(j: int, m: int) -> int:
 
 
 def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: complex, m: int,
-                  tol: float, ahead: int | None = None) -> tuple[Any, int, np.ndarray | None]:
+                  tol: float, ahead: int | None = None, start: Any = None
+                  ) -> tuple[Any, int, np.ndarray | None, float | None]:
     """Arnoldi steps for ``exp(dt A) v`` until the a-posteriori estimate
     ``|dt h_{k+1,k} [exp(dt H_k)]_{k,1}|`` is below `tol` (tested at the checkpoints of
     :func:`_expm_checkpoint`, each an exponential of a small matrix on the host), an
     invariant subspace is found, or `m` steps are taken; `h` is filled in place. Returns
     the basis, the dimension ``k`` and the first column of ``exp(dt H_k)``, or None for
-    that if `m` steps do not meet `tol`. On an accelerator the steps up to each checkpoint run
-    between reads (the first run to `ahead`'s checkpoint where given); the checkpoints
-    are the same on the host, so are the results."""
+    that if `m` steps do not meet `tol`, and the value of `start` (the start vector's norm,
+    a 0-d array read with the first steps' coefficients; None if not given). If that is
+    zero or near the float limits the steps are not used (k = 0, None). On an accelerator
+    the steps up to each checkpoint run between reads (the first run to `ahead`'s
+    checkpoint where given); the checkpoints are the same on the host, so are the
+    results."""
     from ..backends import get
 
     host = get("numpy")
@@ -488,9 +492,16 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
     first = check
     while device and ahead is not None and first < min(ahead, m):
         first = _expm_checkpoint(first, m)
+    beta = None
     while j < m:
         stop = j + 1 if not device else first if j == 0 else check
-        basis, rows, _ = _arnoldi_run(xp, matvec, basis, j, stop, "expm_krylov")
+        with _quiet(start is not None):  # a start beyond the range is redone
+            basis, rows, value = _arnoldi_run(xp, matvec, basis, j, stop, "expm_krylov",
+                                              start)
+        if start is not None:
+            beta, start = value, None
+            if not norm_in_range(beta, basis, xp):
+                return basis, 0, None, beta
         for row in rows:
             scale = _op_scale(scale, row, j)
             hn = float(abs(row[-1]))
@@ -498,16 +509,25 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
             h[j + 1, j] = hn
             j += 1
             if hn <= 1e-13 * scale:  # invariant subspace: the result is exact
-                return basis, j, host.expm(dt * h[:j, :j])[:, 0]
+                return basis, j, host.expm(dt * h[:j, :j])[:, 0], beta
             if j == check:
                 e = host.expm(dt * h[:j, :j])[:, 0]
                 # the leading error term, with exp for phi_1: about k times over it
                 if abs(dt * hn * e[j - 1]) <= tol:
-                    return basis, j, e
+                    return basis, j, e, beta
                 if j == m:
-                    return basis, j, None
+                    return basis, j, None, beta
                 check = _expm_checkpoint(j, m)
-    return basis, j, None  # pragma: no cover - the last checkpoint is m
+    return basis, j, None, beta  # pragma: no cover - the last checkpoint is m
+
+
+def _start_basis(xp: Any, v: Any, nrm: Any, m: int) -> Any:
+    """An ``(m,) + v.shape`` Krylov basis holding ``v / nrm`` in its first row (`nrm` a
+    number or a 0-d array; the division written into the row)."""
+    if not isinstance(nrm, float):
+        nrm = xp.astype(nrm, xp.dtype(v)) if xp.is_complex(v) else nrm
+    return xp.index_update(xp.zeros((m,) + tuple(xp.shape(v)), dtype=xp.dtype(v),
+                                    device=xp.device(v)), 0, v, reuse=True, divisor=nrm)
 
 
 def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int, tol: float,
@@ -518,20 +538,29 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         raise ArgumentError("expm_krylov: a complex time step needs a complex vector")
     exponent = 0  # the result is v 2^exponent: a vector near the float limits is scaled
     k = 0
+    device = _read_block(xp, v) > 1
     for _ in range(steps):
-        with _quiet():
-            beta = float(xp.item(xp.norm(v)))
-        if not norm_in_range(beta, v, xp):  # zero, or near the float limits
+        h = np.zeros((m + 1, m), dtype=np.complex128)
+        run = not device  # the steps still to be run from the (scaled) start
+        if device:  # the start's norm is read with the first steps' coefficients
+            with _quiet():
+                nrm = xp.norm(v)
+                basis = _start_basis(xp, v, nrm, m)
+            basis, k, e, beta = _expm_arnoldi(xp, matvec, basis, h, dt, m, tol, ahead, nrm)
+        else:  # reads are free: the norm first
+            with _quiet():
+                beta = float(xp.item(xp.norm(v)))
+        if not norm_in_range(beta, v, xp):  # zero, or near the float limits: scaled
             v, e = pow2_scaled(v, xp)
             if e:
                 exponent += e
-                beta = float(xp.item(xp.norm(v)))
-        if beta == 0:
-            break
-        basis = xp.index_update(xp.zeros((m,) + tuple(xp.shape(v)), dtype=xp.dtype(v),
-                                         device=xp.device(v)), 0, v / beta, reuse=True)
-        h = np.zeros((m + 1, m), dtype=np.complex128)
-        basis, k, e = _expm_arnoldi(xp, matvec, basis, h, dt, m, tol, ahead)
+            beta = float(xp.item(xp.norm(v)))
+            if beta == 0:
+                break
+            run = True
+        if run:
+            basis, k, e, _ = _expm_arnoldi(xp, matvec, _start_basis(xp, v, beta, m), h, dt,
+                                           m, tol, ahead)
         if e is None:  # m steps were not enough: split the step
             return v, False, k
         ahead = k  # the next sub-step is alike
