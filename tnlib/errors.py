@@ -14,6 +14,7 @@ __all__ = [
     "ArgumentError",
     "EvaluationError",
     "ExecutionError",
+    "NonFiniteError",
     "ConvergenceWarning",
 ]
 
@@ -36,6 +37,11 @@ class ShapeError(TnlibError, ValueError):
 
 class ArgumentError(TnlibError, ValueError):
     """An argument with a value outside its domain (negative ``eps``, ``max_rank < 1``, ...)."""
+
+
+class NonFiniteError(ArgumentError):
+    """NaN or inf from finite input: an operator's products (a Krylov method's ``matvec``)
+    or a result beyond the float range (``exp(t A) v`` overflowing)."""
 
 
 class EvaluationError(TnlibError, ValueError):

@@ -281,3 +281,58 @@ def test_zero_and_non_finite_start_vectors(backend):
     # a zero right-hand side has the zero solution; exp(tA) 0 = 0
     assert np.all(np_of(gmres(mv, b)[0]) == 0) and np.all(np_of(cg(mv, b)[0]) == 0)
     assert np.all(np_of(expm_krylov(mv, b, 0.3)) == 0)
+
+
+def test_non_finite_products_are_errors_naming_matvec(backend, path):
+    """A matvec that gives NaN, or products whose norm overflows (an operator of norm
+    1e200), is an error naming it: GMRES and Lanczos returned NaN, a LinAlgError or a
+    wrong answer (GMRES 13 %, Lanczos 17 absolute off at 1e200), expm the start vector."""
+    from tnlib import NonFiniteError
+
+    a = _operator("float64")
+    sym = a + a.T
+    v = on(backend, _vector("float64"))
+    nan = lambda x: x * np.nan  # noqa: E731
+    big = _matvec(backend, sym * 1e200)
+    calls = {"gmres": lambda mv: gmres(mv, v), "lanczos_lowest": lambda mv: lanczos_lowest(mv, v),
+             "expm_krylov": lambda mv: expm_krylov(mv, v, 1e-201), "cg": lambda mv: cg(mv, v)}
+    for name, call in calls.items():
+        for mv in (nan, big) if name != "cg" else (nan,):  # CG's recurrences need no norms
+            with pytest.raises(NonFiniteError, match=rf"{name}: matvec gave non-finite values"):
+                call(mv)
+    for name, call in (("gmres", gmres), ("cg", cg)):
+        with pytest.raises(NonFiniteError, match=rf"{name}: b holds non-finite values"):
+            call(_matvec(backend, sym), v * np.inf)
+
+
+def test_expm_krylov_refuses_a_non_finite_start_and_an_overflowing_result(backend, path):
+    """A non-finite start and a result past the float range are errors (the result was inf);
+    a result inside the range whose exponential ``exp(t H)`` is not is scaled (exact)."""
+    from tnlib import NonFiniteError
+
+    v = on(backend, _vector("float64"))
+    with pytest.raises(NonFiniteError, match=r"expm_krylov: v holds non-finite values"):
+        expm_krylov(lambda x: x, v * np.inf, 0.1)
+    # exp(800) = 2^1154: past float64's range; exp(650) v is not (its scale is carried)
+    with pytest.raises(NonFiniteError, match=r"exp\(t A\) v overflows for t = 1: its norm is "
+                                             r"about 2\^11[56]"):
+        expm_krylov(lambda x: x * 800.0, v, 1.0)
+    got = np_of(expm_krylov(lambda x: x * 650.0, v * 1e-200, 1.0))
+    assert np.linalg.norm(got / np.exp(650.0) / 1e-200 - _vector("float64")) <= 1e-10 * \
+        np.linalg.norm(_vector("float64"))
+
+
+def test_expm_krylov_warns_when_the_finest_split_misses_tol(backend, path):
+    """Three Krylov vectors cannot reach 1e-12 for ``t ‖A‖`` ~ 100 even in 1024 sub-steps:
+    the finest split's result (error ~1e-3) with a ConvergenceWarning, not the start
+    vector (as before)."""
+    from tnlib import ConvergenceWarning
+
+    a = _operator("float64")
+    sym = a + a.T
+    b = _vector("float64")
+    with pytest.warns(ConvergenceWarning, match=r"3 Krylov vectors \(krylov_dim\) do not meet"):
+        got = expm_krylov(_matvec(backend, sym), on(backend, b), 5.0, krylov_dim=3)
+    assert_like(got, on(backend, b))
+    want = expm(5.0 * sym) @ b.ravel()
+    assert np.linalg.norm(np_of(got).ravel() - want) <= 1e-2 * np.linalg.norm(want)

@@ -9,172 +9,33 @@ they are a few dozen numbers, and their factorizations decide control flow.
 
 from __future__ import annotations
 
-import contextlib
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .._info import grouped
-from .._validation import norm_in_range, pow2_scaled, times_pow2
+from .._validation import maxexp, norm_in_range, pow2_scaled, times_pow2
 from ..backends import backend_of
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, ConvergenceWarning, NonFiniteError
+from ._arnoldi import (
+    _RUN_AHEAD,
+    _arnoldi_run,
+    _check_start,
+    _combination,
+    _dot,
+    _finite,
+    _grow,
+    _host,
+    _op_scale,
+    _quiet,
+    _read_block,
+    _same_shape,
+    _unit,
+)
 
 __all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
-
-
-def _quiet(on: bool = True) -> Any:
-    """NumPy's floating-point warnings off (`on`) while a norm may over- or underflow: such
-    a norm is checked (:func:`norm_in_range`) and the vector scaled, so the warning would
-    only be noise. Other backends do not warn."""
-    return np.errstate(all="ignore") if on else contextlib.nullcontext()
-
-
-def _dot(xp: Any, a: Any, b: Any) -> Any:
-    return xp.sum(xp.conj(a) * b)
-
-
-def _host(xp: Any, v: Any) -> complex:
-    return complex(xp.item(v))
-
-
-def _orthogonal_part(xp: Any, basis: Any, w: Any) -> tuple[Any, Any, Any]:
-    """Classical Gram-Schmidt of `w` against the rows of `basis`, twice ("twice is enough").
-
-    Vectors may have any shape (the basis holds them along its first axis). Two
-    matrix-vector products per pass instead of one small product per basis vector, so the
-    Krylov loops stay fast on any backend. Returns the orthogonalized vector (flat), its
-    norm floored at the smallest normal number (in the vector's dtype: the divisor that
-    makes it a unit vector), and both passes' coefficients with the norm in one array
-    (their sum is taken on the host, which reads them anyway): one read brings a step's
-    numbers to the host (or several steps', see :func:`_arnoldi_run`).
-    """
-    n = xp.size(w)
-    rows = xp.reshape(basis, (xp.shape(basis)[0], n))
-    w = xp.reshape(w, (n,))
-    passes = []
-    for _ in range(2):
-        h = xp.matmul(xp.conj(rows), w)
-        w = xp.matmul_sub(w, xp.transpose(rows), h)
-        passes.append(h)
-    nrm = xp.norm(w)
-    floor = xp.maximum(nrm, xp.finfo_tiny(w))
-    floor = xp.astype(floor, xp.dtype(w)) if xp.is_complex(w) else floor
-    coeffs = xp.concatenate(passes + [xp.reshape(xp.astype(nrm, xp.dtype(h)), (1,))])
-    return w, floor, coeffs
-
-
-@grouped
-def _coefficients(xp: Any, basis: Any, w: Any) -> Any:
-    """The coefficients of :func:`_orthogonal_part` only (the last step, whose vector the
-    full basis has no row for)."""
-    return _orthogonal_part(xp, basis, w)[2]
-
-
-@grouped
-def _project_store(xp: Any, basis: Any, w: Any, row: Any, used: int | None = None
-                   ) -> tuple[Any, Any, Any]:
-    """:func:`_orthogonal_part` against the first `used` rows (all if None), and the unit vector
-    stored as row `row` of the basis (a Python int, or a traced one inside a compiled
-    program): one program per Krylov step where operations compile (JAX), and the basis
-    updated in place where arrays are mutable, the division writing into the row. The
-    coefficients have `used` entries per pass."""
-    part, floor, coeffs = _orthogonal_part(xp, basis if used is None else basis[:used], w)
-    basis = xp.index_update(basis, row, xp.reshape(part, xp.shape(w)), reuse=True,
-                            divisor=floor)
-    return basis, basis[row], coeffs
-
-
-def _check_start(nrm: float, v0: Any, xp: Any) -> None:
-    """A zero or non-finite start vector is an ArgumentError (`nrm` is its computed norm)."""
-    if nrm == 0 or not math.isfinite(nrm):
-        peak = float(xp.item(xp.max(xp.abs(v0))))
-        if peak == 0 or not math.isfinite(peak):
-            raise ArgumentError(f"lanczos_lowest: v0 must be a nonzero finite vector, got "
-                                f"one of largest magnitude {peak}")
-
-
-def _unit(xp: Any, v: Any) -> Any:
-    """`v` divided by its norm (in `v`'s dtype: frameworks do not mix complex and real)."""
-    return v / xp.astype(xp.norm(v), xp.dtype(v))
-
-
-def _combination(xp: Any, coef: np.ndarray, basis: Any) -> Any:
-    """``sum_i coef[i] basis[i]`` for host coefficients (complex ones cast to the basis'
-    dtype, real to real), as a vector of the basis rows' shape."""
-    c = coef if xp.is_complex(basis) else np.real(coef)
-    return xp.tensordot(xp.asarray(c, dtype=xp.dtype(basis), device=xp.device(basis)), basis,
-                        axes=1)
-
-
-def _same_shape(xp: Any, got: Any, like: Any, where: str, what: str) -> Any:
-    """`got` unchanged if it has `like`'s shape, else a ShapeError naming `what`."""
-    if tuple(xp.shape(got)) != tuple(xp.shape(like)):
-        raise ShapeError(f"{where}: {what} has shape {tuple(xp.shape(got))}, expected "
-                         f"{tuple(xp.shape(like))} (the vector's shape)")
-    return got
-
-
-def _read_block(xp: Any, b: Any) -> int:
-    """Krylov steps taken between reads: 1 where reads are free; on an accelerator a few
-    steps run ahead and their coefficients come back in one read (steps past convergence
-    are discarded, so the iterates are those of the one-step loop)."""
-    return 4 if not xp.is_traced(b) and xp.reads_synchronize(b) else 1
-
-
-_RUN_AHEAD = 16  # the longest run of Krylov steps between reads (4, 8, 16, 16, ...)
-
-
-def _grow(block: int) -> int:
-    """The next run of steps: doubled up to `_RUN_AHEAD` on a device, 1 where reads are free."""
-    return min(2 * block, _RUN_AHEAD) if block > 1 else 1
-
-
-def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, where: str,
-                 extra: Any = None) -> tuple[Any, np.ndarray, float | None]:
-    """Krylov steps ``start .. stop - 1``: each applies `matvec` to basis row ``j``,
-    orthogonalizes the result against the basis and stores it, normalized, as row ``j + 1``
-    (while the basis has one). Returns the basis, the steps' coefficient rows (the norm
-    last; at least ``j + 1`` coefficients for step ``j``) and the value of `extra` (a real
-    0-d array, or None), read from the device at once."""
-    steps = []
-    v = basis[start]
-    # one step per read (the host): project on the filled rows only, a view of the basis;
-    # runs of steps (a device) and compiled programs (JAX) keep the fixed shape
-    trim = stop - start == 1 and not xp.shape_compiles
-    for j in range(start, stop):
-        w = matvec(v)
-        if j == start:  # once per run: a matvec must keep the vector's shape
-            _same_shape(xp, w, v, where, "matvec's result")
-        if j + 1 < xp.shape(basis)[0]:
-            used = j + 1 if trim else None
-            basis, v, both = _project_store(xp, basis, w, j + 1, used=used)
-        else:
-            both = _coefficients(xp, basis, w)
-        steps.append(both)
-    if extra is not None:  # the extra value rides along as one more row (a stack, which
-        # JAX runs faster than a concatenation here), in the coefficients' dtype
-        steps.append(xp.broadcast_to(xp.astype(extra, xp.dtype(steps[0])),
-                                     xp.shape(steps[0])))
-    rows = xp.to_numpy(steps[0])[None, :] if len(steps) == 1 else xp.to_numpy(xp.stack(steps))
-    tail = None
-    if extra is not None:
-        rows, tail = rows[:-1], float(np.real(rows[-1, 0]))
-    m = (rows.shape[1] - 1) // 2  # the two Gram-Schmidt passes, summed here
-    return basis, np.concatenate([rows[:, :m] + rows[:, m:2 * m], rows[:, -1:]], axis=1), tail
-
-
-def _op_scale(scale: float, row: np.ndarray, j: int) -> float:
-    """Running estimate of the operator's scale over one Krylov cycle, what its breakdown
-    test (a new direction's norm, the row's last entry, at most ~1e-14 of it: an invariant
-    subspace) is measured against: ``‖A v_0‖`` at step 0 (the whole row, coefficients and
-    new norm), then at least step ``j``'s diagonal coefficient and new norm. Relative to
-    the operator, so the test holds for operators and vectors of any magnitude; no array
-    work after step 0 (a host step costs a few microseconds)."""
-    if j == 0:
-        return float(np.sqrt(np.vdot(row, row).real))
-    return max(scale, float(abs(row[j])), float(abs(row[-1])))
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
@@ -211,6 +72,8 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     r = b - matvec(x) if x0 is not None else b
     with _quiet():
         bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
+    _finite(bnorm, b, xp, "gmres", "b")
+    _finite(beta, r, xp, "gmres", "b - A x0")
     if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b
         b_unit, e = pow2_scaled(b, xp)
         if e:
@@ -288,6 +151,7 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     xp = backend_of(b)
     with _quiet():
         bnorm = float(xp.item(xp.norm(b)))
+    _finite(bnorm, b, xp, "cg", "b")
     if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b
         b_unit, e = pow2_scaled(b, xp)
         if e:
@@ -312,6 +176,10 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
         rr = rr_new
         it += 1
         res = math.sqrt(abs(_host(xp, rr))) / bnorm
+        if not math.isfinite(res):
+            raise NonFiniteError(f"cg: matvec gave non-finite values at iteration {it} (or "
+                                 "the residual overflowed); the operator and its products "
+                                 "must be finite")
     return x, res, it
 
 
@@ -458,10 +326,15 @@ def expm_run(matvec: Callable, v: Any, t: complex, krylov_dim: int, tol: float,
     total = complex(t)
     steps = 1
     while True:
-        out, ok, dim = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp, ahead)
-        if ok or steps > 1024:
+        last = steps >= _MAX_SUBSTEPS
+        out, ok, dim = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp, ahead,
+                                          last)
+        if ok:
             return out, dim
         steps *= 2
+
+
+_MAX_SUBSTEPS = 1024  # the finest split of a step (then the estimate is accepted, warned)
 
 
 def _expm_checkpoint(j: int, m: int) -> int:
@@ -472,21 +345,18 @@ def _expm_checkpoint(j: int, m: int) -> int:
 
 def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: complex, m: int,
                   tol: float, ahead: int | None = None, start: Any = None
-                  ) -> tuple[Any, int, np.ndarray | None, float | None]:
+                  ) -> tuple[Any, int, np.ndarray | None, float | None, bool]:
     """Arnoldi steps for ``exp(dt A) v`` until the a-posteriori estimate
     ``|dt h_{k+1,k} [exp(dt H_k)]_{k,1}|`` is below `tol` (tested at the checkpoints of
     :func:`_expm_checkpoint`, each an exponential of a small matrix on the host), an
     invariant subspace is found, or `m` steps are taken; `h` is filled in place. Returns
-    the basis, the dimension ``k`` and the first column of ``exp(dt H_k)``, or None for
-    that if `m` steps do not meet `tol`, and the value of `start` (the start vector's norm,
-    a 0-d array read with the first steps' coefficients; None if not given). If that is
-    zero or near the float limits the steps are not used (k = 0, None). On an accelerator
-    the steps up to each checkpoint run between reads (the first run to `ahead`'s
-    checkpoint where given); the checkpoints are the same on the host, so are the
-    results."""
-    from ..backends import get
-
-    host = get("numpy")
+    the basis, the dimension ``k``, the first column of ``exp(dt H_k)``, the value of
+    `start` (the start vector's norm, a 0-d array read with the first steps'
+    coefficients; None if not given) and whether `tol` was met. If that norm is zero or
+    near the float limits the steps are not used (k = 0, None). On an accelerator the
+    steps up to each checkpoint run between reads (the first run to `ahead`'s checkpoint
+    where given); the checkpoints are the same on the host, so are the results. A
+    product that is not finite is a :class:`NonFiniteError`."""
     device = _read_block(xp, basis) > 1
     j, scale, check = 0, 0.0, _expm_checkpoint(0, m)
     first = check
@@ -501,24 +371,40 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
         if start is not None:
             beta, start = value, None
             if not norm_in_range(beta, basis, xp):
-                return basis, 0, None, beta
+                return basis, 0, None, beta, False
         for row in rows:
             scale = _op_scale(scale, row, j)
             hn = float(abs(row[-1]))
             h[: j + 1, j] = row[: j + 1]
             h[j + 1, j] = hn
             j += 1
-            if hn <= 1e-13 * scale:  # invariant subspace: the result is exact
-                return basis, j, host.expm(dt * h[:j, :j])[:, 0], beta
+            if hn <= 1e-13 * scale:  # invariant subspace: the result is exact (if finite)
+                e = _small_expm(dt, h[:j, :j])
+                return basis, j, e, beta, bool(np.isfinite(e).all())
             if j == check:
-                e = host.expm(dt * h[:j, :j])[:, 0]
+                e = _small_expm(dt, h[:j, :j])
                 # the leading error term, with exp for phi_1: about k times over it
-                if abs(dt * hn * e[j - 1]) <= tol:
-                    return basis, j, e, beta
+                if np.isfinite(e).all() and abs(dt * hn * e[j - 1]) <= tol:
+                    return basis, j, e, beta, True
                 if j == m:
-                    return basis, j, None, beta
+                    return basis, j, e, beta, False
                 check = _expm_checkpoint(j, m)
-    return basis, j, None, beta  # pragma: no cover - the last checkpoint is m
+    return basis, j, None, beta, False  # pragma: no cover - the last checkpoint is m
+
+
+def _small_expm(dt: complex, h: np.ndarray) -> np.ndarray:
+    """The first column of ``exp(dt h)`` for the small Hessenberg matrix `h` (on the
+    host; NaN or inf where ``dt h`` or its exponential leave the range, without warnings:
+    the caller splits the step or reports it)."""
+    from ..backends import get
+
+    with np.errstate(all="ignore"):
+        return get("numpy").expm(dt * h)[:, 0]
+
+
+def _number(t: complex) -> str:
+    """`t` for a message: real if it is."""
+    return f"{t.real:g}" if t.imag == 0 else f"{t:g}"
 
 
 def _start_basis(xp: Any, v: Any, nrm: Any, m: int) -> Any:
@@ -531,40 +417,65 @@ def _start_basis(xp: Any, v: Any, nrm: Any, m: int) -> Any:
 
 
 def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int, tol: float,
-                       xp: Any, ahead: int | None = None) -> tuple[Any, bool, int]:
+                       xp: Any, ahead: int | None = None, last: bool = False
+                       ) -> tuple[Any, bool, int]:
+    """`steps` sub-steps of ``t / steps``: the result, whether every sub-step met `tol`
+    (if one does not, the rest are not taken, unless this is the `last` split: then its
+    estimate is accepted with a ConvergenceWarning), and the last Krylov dimension."""
     dt = t / steps
     cplx = xp.is_complex(v)
     if not cplx and dt.imag != 0:
         raise ArgumentError("expm_krylov: a complex time step needs a complex vector")
     exponent = 0  # the result is v 2^exponent: a vector near the float limits is scaled
-    k = 0
+    k, size, warned = 0, 0.0, False
     device = _read_block(xp, v) > 1
-    for _ in range(steps):
+    for step in range(steps):
         h = np.zeros((m + 1, m), dtype=np.complex128)
         run = not device  # the steps still to be run from the (scaled) start
         if device:  # the start's norm is read with the first steps' coefficients
             with _quiet():
                 nrm = xp.norm(v)
                 basis = _start_basis(xp, v, nrm, m)
-            basis, k, e, beta = _expm_arnoldi(xp, matvec, basis, h, dt, m, tol, ahead, nrm)
+            basis, k, e, beta, met = _expm_arnoldi(xp, matvec, basis, h, dt, m, tol, ahead, nrm)
         else:  # reads are free: the norm first
             with _quiet():
                 beta = float(xp.item(xp.norm(v)))
         if not norm_in_range(beta, v, xp):  # zero, or near the float limits: scaled
-            v, e = pow2_scaled(v, xp)
-            if e:
-                exponent += e
+            v, shift = pow2_scaled(v, xp)
+            exponent += shift
             beta = float(xp.item(xp.norm(v)))
             if beta == 0:
                 break
+            if not math.isfinite(beta):
+                raise NonFiniteError("expm_krylov: v holds non-finite values" if step == 0
+                                     else f"expm_krylov: exp(t A) v overflows after {step} of "
+                                     f"{steps} sub-steps of t = {_number(t)}")
             run = True
         if run:
-            basis, k, e, _ = _expm_arnoldi(xp, matvec, _start_basis(xp, v, beta, m), h, dt,
-                                           m, tol, ahead)
-        if e is None:  # m steps were not enough: split the step
-            return v, False, k
+            basis, k, e, _, met = _expm_arnoldi(xp, matvec, _start_basis(xp, v, beta, m), h,
+                                                dt, m, tol, ahead)
+        if not met and not (last and e is not None and np.isfinite(e).all()):
+            if last:
+                raise NonFiniteError(f"expm_krylov: exp(t A) v is not finite for t = "
+                                     f"{_number(t)}: exp(dt H) of the Krylov matrix overflows "
+                                     f"even for {steps} sub-steps")
+            return v, False, k  # split the step
+        if not met and not warned:
+            warnings.warn(f"expm_krylov: {m} Krylov vectors (krylov_dim) do not meet tol = "
+                          f"{tol:g} even for {steps} sub-steps of t = {_number(t)}; the "
+                          "result's error may exceed it", ConvergenceWarning, stacklevel=4)
+            warned = True
         ahead = k  # the next sub-step is alike
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
+        size = math.hypot(*np.abs(full[:k]))  # the new vector's norm (orthonormal basis;
+        # hypot: no overflow of the squares)
+        if not norm_in_range(size, v, xp):  # its scale goes to the exponent: exact
+            shift = math.frexp(size)[1]
+            full, size, exponent = (full * math.ldexp(1.0, -shift),
+                                    math.ldexp(size, -shift), exponent + shift)
         v = _combination(xp, full, basis)
+    if size > 0 and math.log2(size) + exponent >= maxexp(v, xp):
+        raise NonFiniteError(f"expm_krylov: exp(t A) v overflows for t = {_number(t)}: its "
+                             f"norm is about 2^{math.log2(size) + exponent:.0f}")
     return times_pow2(v, exponent, xp), True, k

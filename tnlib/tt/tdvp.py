@@ -34,7 +34,7 @@ from .._validation import (
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, NonFiniteError, ShapeError
 from ..linalg.krylov import expm_run
 from . import _env as env
 from ._scale import balanced
@@ -186,8 +186,11 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     def evolve(v: Any, apply: Callable, tau: float) -> Any:
         # on an accelerator the first run of Krylov steps goes as far as the last alike
         # step's dimension (the same result; fewer reads)
-        out, dims[tau > 0] = expm_run(apply, v, tau * time_unit, krylov_dim, tol,
-                                      ahead=dims.get(tau > 0))
+        try:
+            out, dims[tau > 0] = expm_run(apply, v, tau * time_unit, krylov_dim, tol,
+                                          ahead=dims.get(tau > 0))
+        except NonFiniteError as err:  # finite input (checked): the evolution overflowed
+            raise _not_finite(step, dt) from err
         return out
 
     if method == "2site" and d > 1:
@@ -231,15 +234,20 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     return (result, info) if return_info else result
 
 
+def _not_finite(step: int, dt: float) -> ArgumentError:
+    """The error for a state that left the float range during step `step`."""
+    return ArgumentError(f"tdvp: the solution is no longer finite at step {step} "
+                         f"(t = {step * dt:g}): exp(t A) x0 overflows; integrate to a "
+                         "shorter t or scale A")
+
+
 def _report(info: TdvpInfo, step: int, steps: int, dt: float, cores: list, timer: Timer,
             report: Reporter, xp: Any) -> None:
     info.iterations = step
     if not xp.is_traced(cores[0]):  # one host read per step: NaN/inf anywhere shows here
         total = float(xp.item(sum(xp.norm(c) for c in cores)))
         if not math.isfinite(total):
-            raise ArgumentError(f"tdvp: the solution is no longer finite at step {step} "
-                                f"(t = {step * dt:g}): exp(t A) x0 overflows; integrate to a "
-                                "shorter t or scale A")
+            raise _not_finite(step, dt)
     info.max_ranks.append(max(xp.shape(c)[2] for c in cores))
     info.wall_time = timer()
     report(info, f"step {step:4d}/{steps}  t = {step * dt:.4g}  max rank "
