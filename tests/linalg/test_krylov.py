@@ -336,3 +336,33 @@ def test_expm_krylov_warns_when_the_finest_split_misses_tol(backend, path):
     assert_like(got, on(backend, b))
     want = expm(5.0 * sym) @ b.ravel()
     assert np.linalg.norm(np_of(got).ravel() - want) <= 1e-2 * np.linalg.norm(want)
+
+
+def test_methods_that_stop_short_of_tol_warn(backend, path):
+    """GMRES, CG and Lanczos ending above `tol` (too few iterations) say so with a
+    ConvergenceWarning naming the method and the residual; converged calls do not warn,
+    nor does GMRES with ``warn=False`` (an inexact inner solve)."""
+    import warnings
+
+    from tnlib import ConvergenceWarning
+
+    a = _operator("float64")
+    spd, sym = a @ a.T + 60 * np.eye(60), a + a.T
+    b = on(backend, _vector("float64"))
+    short = {
+        "gmres": lambda: gmres(_matvec(backend, a), b, tol=1e-12, restart=5, max_iter=5),
+        "cg": lambda: cg(_matvec(backend, spd), b, tol=1e-12, max_iter=3),
+        "lanczos_lowest": lambda: lanczos_lowest(_matvec(backend, sym), b, tol=1e-12,
+                                                 krylov_dim=4, max_restarts=2),
+    }
+    for name, call in short.items():
+        with pytest.warns(ConvergenceWarning, match=rf"{name}: residual \S+ > tol"):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _, res, _ = gmres(_matvec(backend, a), b, tol=1e-12, restart=5, max_iter=5,
+                          warn=False)
+        assert res > 1e-12  # it did stop short
+        gmres(_matvec(backend, spd), b, tol=1e-10)
+        cg(_matvec(backend, spd), b, tol=1e-10)
+        lanczos_lowest(_matvec(backend, sym), b, tol=1e-8, krylov_dim=30, max_restarts=50)

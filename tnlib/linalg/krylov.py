@@ -39,7 +39,7 @@ __all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
 
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
-          max_iter: int = 300) -> tuple[Any, float, int]:
+          max_iter: int = 300, warn: bool = True) -> tuple[Any, float, int]:
     """Restarted GMRES for ``A x = b`` (Arnoldi with repeated classical Gram-Schmidt).
 
     Parameters
@@ -53,6 +53,10 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         Relative residual ``‖b - A x‖ / ‖b‖`` to reach.
     restart, max_iter : int
         Krylov dimension per cycle and total iterations.
+    warn : bool
+        Issue a :class:`~tnlib.ConvergenceWarning` if `max_iter` iterations (or a
+        breakdown: a singular operator) end above `tol`; False leaves the returned
+        residual to the caller (an inexact inner solve).
 
     Returns
     -------
@@ -78,7 +82,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         b_unit, e = pow2_scaled(b, xp)
         if e:
             x, res, iters = gmres(matvec, b_unit, None if x0 is None else
-                                  times_pow2(x0, -e, xp), tol, restart, max_iter)
+                                  times_pow2(x0, -e, xp), tol, restart, max_iter, warn)
             return times_pow2(x, e, xp), res, iters
     if bnorm == 0:
         return xp.zeros_like(b), 0.0, 0
@@ -130,6 +134,9 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
         beta = float(xp.item(xp.norm(r)))
         if breakdown and beta / bnorm > tol:
             break
+    if warn and beta / bnorm > tol:
+        _stopped_short("gmres", beta / bnorm, tol, f"after {iters} iterations (max_iter="
+                       f"{max_iter}{', a breakdown: A is singular' if breakdown else ''})")
     return x, beta / bnorm, iters
 
 
@@ -180,7 +187,15 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
             raise NonFiniteError(f"cg: matvec gave non-finite values at iteration {it} (or "
                                  "the residual overflowed); the operator and its products "
                                  "must be finite")
+    if res > tol:
+        _stopped_short("cg", res, tol, f"after max_iter={max_iter} iterations")
     return x, res, it
+
+
+def _stopped_short(where: str, res: float, tol: float, why: str, stacklevel: int = 3) -> None:
+    """The ConvergenceWarning of a Krylov method that ends above its tolerance."""
+    warnings.warn(f"{where}: residual {res:.3e} > tol = {tol:.3e} {why}; the result is "
+                  "the last iterate", ConvergenceWarning, stacklevel=stacklevel)
 
 
 def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: int = 25,
@@ -210,12 +225,12 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     >>> round(w, 10)
     1.0
     """
-    value, v, res, _ = lanczos_run(matvec, v0, tol, krylov_dim, max_restarts)
+    value, v, res, _ = lanczos_run(matvec, v0, tol, krylov_dim, max_restarts, warn=True)
     return value, v, res
 
 
 def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_restarts: int,
-                explicit: bool = True, ahead: int | None = None
+                explicit: bool = True, ahead: int | None = None, warn: bool = False
                 ) -> tuple[float, Any, float, int]:
     """:func:`lanczos_lowest`, and the number of Krylov steps of its last cycle (internal:
     for the TT solvers, which solve a sequence of similar local problems).
@@ -231,13 +246,16 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v0)))  # no larger than the space
     with _quiet():  # read with the first steps' coefficients, checked then
         start_norm = xp.norm(v0)
-        v = v0 / xp.astype(start_norm, xp.dtype(v0))
-    value, res, j = float("nan"), float("inf"), 0
+    value, res, j, v = float("nan"), float("inf"), 0, None
     device = _read_block(xp, v0) > 1  # runs of steps between reads
     for _ in range(max_restarts):
-        basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
-                                         dtype=xp.dtype(v0), device=xp.device(v0)), 0, v,
-                                 reuse=True)
+        if v is None:  # v0 / ‖v0‖, divided into the first row
+            with _quiet():
+                basis = _start_basis(xp, v0, start_norm, krylov_dim)
+        else:  # the last cycle's Ritz vector
+            basis = xp.index_update(xp.zeros((krylov_dim,) + tuple(xp.shape(v0)),
+                                             dtype=xp.dtype(v0), device=xp.device(v0)), 0, v,
+                                     reuse=True)
         t = np.zeros((krylov_dim, krylov_dim))  # the tridiagonal projection, filled in place
         block, j, done, scale, b = _read_block(xp, v0), 0, False, 0.0, 0.0
         hinted = device and ahead is not None
@@ -253,7 +271,7 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
                 if not norm_in_range(nrm0, v0, xp):  # v0 / ‖v0‖ lost digits: start again
                     v0_unit, _ = pow2_scaled(v0, xp)
                     return lanczos_run(matvec, v0_unit, tol, krylov_dim, max_restarts,
-                                       explicit, ahead)
+                                       explicit, ahead, warn)
                 start_norm = None
             block = 2 if hinted else _grow(max(block, 2)) if device else 1
             hinted = False
@@ -284,6 +302,13 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
             res = b * abs(float(evecs[-1, 0]))
         if res <= tol * _eig_scale(evals):
             break
+    else:
+        if warn:
+            _stopped_short("lanczos_lowest", res, tol * _eig_scale(evals), f"after "
+                           f"max_restarts={max_restarts} cycles of {krylov_dim} vectors "
+                           "(tol times max(|λ|, min(1, ‖A‖)))", stacklevel=4)
+    if v is None:  # no cycle was run
+        v = _unit(xp, v0)
     return value, v, res, j + 1
 
 

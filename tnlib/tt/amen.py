@@ -496,6 +496,6 @@ def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: fl
         host = xp.to_numpy(norms)
         if float(host[1]) <= tol * max(float(host[0]), 1e-300):
             return u0, norms
-        u, _, iters = gmres(op, rhs, u0, tol=tol, restart=40, max_iter=400)
+        u, _, iters = gmres(op, rhs, u0, tol=tol, restart=40, max_iter=400, warn=False)
         info.local_iterations += iters
     return xp.reshape(u, shape), norms
