@@ -10,15 +10,15 @@ they are a few dozen numbers, and their factorizations decide control flow.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._info import warn_not_converged
 from .._validation import maxexp, norm_in_range, pow2_scaled, times_pow2
 from ..backends import backend_of
-from ..errors import ArgumentError, ConvergenceWarning, NonFiniteError
+from ..errors import ArgumentError, NonFiniteError
 from ._arnoldi import (
     _RUN_AHEAD,
     _arnoldi_run,
@@ -192,10 +192,10 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     return x, res, it
 
 
-def _stopped_short(where: str, res: float, tol: float, why: str, stacklevel: int = 3) -> None:
+def _stopped_short(where: str, res: float, tol: float, why: str) -> None:
     """The ConvergenceWarning of a Krylov method that ends above its tolerance."""
-    warnings.warn(f"{where}: residual {res:.3e} > tol = {tol:.3e} {why}; the result is "
-                  "the last iterate", ConvergenceWarning, stacklevel=stacklevel)
+    warn_not_converged(where, f"residual {res:.3e} > tol = {tol:.3e} {why}; the result is "
+                       "the last iterate")
 
 
 def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: int = 25,
@@ -306,7 +306,7 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
         if warn:
             _stopped_short("lanczos_lowest", res, tol * _eig_scale(evals), f"after "
                            f"max_restarts={max_restarts} cycles of {krylov_dim} vectors "
-                           "(tol times max(|λ|, min(1, ‖A‖)))", stacklevel=4)
+                           "(tol times max(|λ|, min(1, ‖A‖)))")
     if v is None:  # no cycle was run
         v = _unit(xp, v0)
     return value, v, res, j + 1
@@ -486,9 +486,9 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
                                      f"even for {steps} sub-steps")
             return v, False, k  # split the step
         if not met and not warned:
-            warnings.warn(f"expm_krylov: {m} Krylov vectors (krylov_dim) do not meet tol = "
-                          f"{tol:g} even for {steps} sub-steps of t = {_number(t)}; the "
-                          "result's error may exceed it", ConvergenceWarning, stacklevel=4)
+            warn_not_converged("expm_krylov", f"{m} Krylov vectors (krylov_dim) do not meet "
+                               f"tol = {tol:g} even for {steps} sub-steps of t = "
+                               f"{_number(t)}; the result's error may exceed it")
             warned = True
         ahead = k  # the next sub-step is alike
         full = np.zeros(m, dtype=np.complex128)
