@@ -160,9 +160,11 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, w
     tail = None
     if extra is not None:
         rows, tail = rows[:-1], float(np.real(rows[-1, 0]))
-    if (tail is None or norm_in_range(tail, basis, xp)) and not np.isfinite(rows).all():
-        # (a start vector out of range is the caller's to judge)
-        step = start + 1 + int(np.argmin(np.isfinite(rows).all(axis=1)))
+    # NaN or inf anywhere in a step shows in its new norm (the last entry); a start vector
+    # out of range is the caller's to judge
+    if not all(math.isfinite(abs(x)) for x in rows[:, -1]) and (
+            tail is None or norm_in_range(tail, basis, xp)):
+        step = start + 1 + int(np.argmin(np.isfinite(rows[:, -1])))
         raise NonFiniteError(f"{where}: matvec gave non-finite values at Krylov step {step} "
                              "from a finite unit vector, or their norm overflowed; the "
                              "operator must be finite and its norm below the square root of "

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._info import warn_not_converged
 from .._validation import maxexp, norm_in_range, pow2_scaled, times_pow2
-from ..backends import backend_of
+from ..backends import backend_of, get
 from ..errors import ArgumentError, NonFiniteError
 from ._arnoldi import (
     _RUN_AHEAD,
@@ -404,12 +404,12 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
             h[j + 1, j] = hn
             j += 1
             if hn <= 1e-13 * scale:  # invariant subspace: the result is exact (if finite)
-                e = _small_expm(dt, h[:j, :j])
+                e, _ = _small_expm(dt, h[:j, :j], 0.0)
                 return basis, j, e, beta, bool(np.isfinite(e).all())
             if j == check:
-                e = _small_expm(dt, h[:j, :j])
                 # the leading error term, with exp for phi_1: about k times over it
-                if np.isfinite(e).all() and abs(dt * hn * e[j - 1]) <= tol:
+                e, estimate = _small_expm(dt, h[:j, :j], hn)
+                if estimate <= tol:  # (False for NaN)
                     return basis, j, e, beta, True
                 if j == m:
                     return basis, j, e, beta, False
@@ -417,14 +417,17 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
     return basis, j, None, beta, False  # pragma: no cover - the last checkpoint is m
 
 
-def _small_expm(dt: complex, h: np.ndarray) -> np.ndarray:
-    """The first column of ``exp(dt h)`` for the small Hessenberg matrix `h` (on the
-    host; NaN or inf where ``dt h`` or its exponential leave the range, without warnings:
-    the caller splits the step or reports it)."""
-    from ..backends import get
-
+def _small_expm(dt: complex, h: np.ndarray, hn: float) -> tuple[np.ndarray, float]:
+    """The first column ``e`` of ``exp(dt h)`` for the small Hessenberg matrix `h`, and the
+    error estimate ``|dt hn e[-1]|`` (on the host; NaN or inf where ``dt h`` or its
+    exponential leave the range, without warnings: the caller splits the step or reports
+    it)."""
     with np.errstate(all="ignore"):
-        return get("numpy").expm(dt * h)[:, 0]
+        e = _HOST.expm(dt * h)[:, 0]
+        return e, abs(dt * hn * e[-1])
+
+
+_HOST = get("numpy")
 
 
 def _number(t: complex) -> str:
@@ -493,8 +496,9 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         ahead = k  # the next sub-step is alike
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
-        size = math.hypot(*np.abs(full[:k]))  # the new vector's norm (orthonormal basis;
-        # hypot: no overflow of the squares)
+        size = float(np.linalg.norm(full))  # the new vector's norm (orthonormal basis)
+        if size == math.inf:  # the squares overflowed
+            size = math.hypot(*np.abs(full[:k]))
         if not norm_in_range(size, v, xp):  # its scale goes to the exponent: exact
             shift = math.frexp(size)[1]
             full, size, exponent = (full * math.ldexp(1.0, -shift),
