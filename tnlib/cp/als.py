@@ -287,26 +287,38 @@ def _gram(f: Any, xp: Any) -> Any:
     return xp.conj(xp.transpose(f)) @ f
 
 
-def _solve_mode(mttkrp: Any, grams: list, k: int, l2_reg: float, xp: Any) -> Any:
+def _solve_mode(mttkrp: Any, grams: list, k: int, shifts: Any, xp: Any) -> Any:
     """Least-squares update ``A_k = M V^{-1}`` with ``V = ⊙_{j != k} A_j^H A_j`` (the
-    factors' Gram matrices `grams`, kept up to date by the sweep)."""
+    factors' Gram matrices `grams`, kept up to date by the sweep); `shifts` from
+    :func:`_shifts`."""
     v = None
     for j, g in enumerate(grams):
         if j != k:
             v = g if v is None else v * g
-    r = xp.shape(v)[0]
     # V is PSD but singular for degenerate iterates (e.g. an SVD start of a border-rank
-    # tensor); a shift at rounding level keeps the solve defined without biasing the fit
-    shift = l2_reg + 10 * r * xp.finfo_eps(v) * xp.max(xp.abs(xp.diag(v)))
-    v = v + xp.astype(shift, xp.dtype(v)) * xp.eye(r, dtype=xp.dtype(v), device=xp.device(v))
+    # tensor); a shift at rounding level keeps the solve defined without biasing the fit.
+    # Its diagonal is real and non-negative: its largest entry is the scale
+    rel, ridge = shifts
+    v = v + xp.max(xp.real(xp.diag(v))) * rel
+    if ridge is not None:
+        v = v + ridge
     # unchecked: a non-finite update shows in the sweep's error, which is read anyway
     return xp.transpose(xp.solve(v, xp.transpose(mttkrp), check=False))
 
 
+def _shifts(r: int, l2_reg: float, like: Any, xp: Any) -> tuple[Any, Any]:
+    """The two diagonal matrices the normal equations are shifted by, made once per sweep:
+    ``10 r eps I`` (times ``max diag V``) and ``l2_reg I`` (None for no ridge)."""
+    eye = xp.eye(r, dtype=xp.dtype(like), device=xp.device(like))
+    rel = eye * (10 * r * xp.finfo_eps(like))
+    return rel, (eye * l2_reg if l2_reg else None)
+
+
 def _normalize_columns(f: Any, xp: Any) -> tuple[Any, Any]:
-    n = xp.norm(f, axis=0)
-    n = xp.where(n > 0, n, xp.ones_like(n))
-    return f / xp.astype(n, xp.dtype(f))[None, :], xp.astype(n, xp.dtype(f))
+    """`f` with unit columns, and the columns' norms (a zero column stays zero: divided by
+    the smallest normal number)."""
+    n = xp.astype(xp.maximum(xp.norm(f, axis=0), xp.finfo_tiny(f)), xp.dtype(f))
+    return f / n[None, :], n
 
 
 def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape: tuple,
@@ -318,6 +330,7 @@ def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape:
     left, right = list(range(h)), list(range(h, d))
     weights = None
     mttkrp = None
+    shifts = _shifts(r, l2_reg, factors[0], xp)
     grams = [_gram(f, xp) for f in factors]  # each updated with its factor: d products
     # partials as (R, group sizes...): the small factor on the left of the big product,
     # the shape BLAS runs fastest, reading the stored layout of X (or of X^T)
@@ -326,7 +339,7 @@ def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape:
                        [r] + [shape[j] for j in group])
         for k in group:
             mttkrp = _group_mttkrp(p, factors, group, k, xp)
-            f, weights = _normalize_columns(_solve_mode(mttkrp, grams, k, l2_reg, xp), xp)
+            f, weights = _normalize_columns(_solve_mode(mttkrp, grams, k, shifts, xp), xp)
             factors[k], grams[k] = f, _gram(f, xp)
     # error from the last mode's MTTKRP: ‖a‖² - 2 Re<a, x> + ‖x‖²
     last = factors[-1]
