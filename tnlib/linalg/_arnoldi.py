@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from .._info import grouped
-from .._validation import norm_in_range
 from ..errors import ArgumentError, NonFiniteError, ShapeError
 
 
@@ -99,10 +98,20 @@ def _unit(xp: Any, v: Any) -> Any:
     return v / xp.astype(xp.norm(v), xp.dtype(v))
 
 
-def _combination(xp: Any, coef: np.ndarray, basis: Any) -> Any:
-    """``sum_i coef[i] basis[i]`` for host coefficients (complex ones cast to the basis'
-    dtype, real to real), as a vector of the basis rows' shape."""
+def _combination(xp: Any, coef: np.ndarray, basis: Any, used: int) -> Any:
+    """``sum_i coef[i] basis[i]`` over the first `used` rows, for host coefficients (complex
+    ones cast to the basis' dtype, real to real), as a vector of the basis rows' shape.
+    Rows past `used` may hold steps a run went past and discarded, NaN included, which a
+    zero coefficient would not cancel: they are left out (where shapes compile, JAX,
+    zeroed in place of a slice, keeping one shape)."""
     c = coef if xp.is_complex(basis) else np.real(coef)
+    rows = xp.shape(basis)[0]
+    if used < rows and not xp.shape_compiles:
+        basis, c = basis[:used], c[:used]
+    elif used < rows:
+        keep = (np.arange(rows) < used).reshape((rows,) + (1,) * (xp.ndim(basis) - 1))
+        basis = xp.where(xp.asarray(keep, device=xp.device(basis)), basis,
+                         xp.zeros_like(basis))
     return xp.tensordot(xp.asarray(c, dtype=xp.dtype(basis), device=xp.device(basis)), basis,
                         axes=1)
 
@@ -160,15 +169,6 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, w
     tail = None
     if extra is not None:
         rows, tail = rows[:-1], float(np.real(rows[-1, 0]))
-    # NaN or inf anywhere in a step shows in its new norm (the last entry); a start vector
-    # out of range is the caller's to judge
-    if not all(math.isfinite(abs(x)) for x in rows[:, -1]) and (
-            tail is None or norm_in_range(tail, basis, xp)):
-        step = start + 1 + int(np.argmin(np.isfinite(rows[:, -1])))
-        raise NonFiniteError(f"{where}: matvec gave non-finite values at Krylov step {step} "
-                             "from a finite unit vector, or their norm overflowed; the "
-                             "operator must be finite and its norm below the square root of "
-                             "the float range (scale it)")
     m = (rows.shape[1] - 1) // 2  # the two Gram-Schmidt passes, summed here
     return basis, np.concatenate([rows[:, :m] + rows[:, m:2 * m], rows[:, -1:]], axis=1), tail
 
@@ -183,3 +183,16 @@ def _op_scale(scale: float, row: np.ndarray, j: int) -> float:
     if j == 0:
         return float(np.sqrt(np.vdot(row, row).real))
     return max(scale, float(abs(row[j])), float(abs(row[-1])))
+
+
+def _new_norm(row: np.ndarray, where: str, j: int) -> float:
+    """Step `j`'s new norm, the row's last entry: NaN or inf anywhere in the step shows
+    there, a :class:`NonFiniteError` (checked only for the steps a method uses: a run of
+    steps on a device may go past the one that ends it)."""
+    hn = float(abs(row[-1]))
+    if not math.isfinite(hn):
+        raise NonFiniteError(f"{where}: matvec gave non-finite values at Krylov step {j + 1} "
+                             "from a finite unit vector, or their norm overflowed; the "
+                             "operator must be finite and its norm below the square root of "
+                             "the float range (scale it)")
+    return hn

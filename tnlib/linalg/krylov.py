@@ -28,6 +28,7 @@ from ._arnoldi import (
     _finite,
     _grow,
     _host,
+    _new_norm,
     _op_scale,
     _quiet,
     _read_block,
@@ -107,7 +108,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
             block = _grow(block)
             for row in rows:
                 scale = _op_scale(scale, row, j)
-                coeffs, hn = row[: j + 1], float(abs(row[-1]))
+                coeffs, hn = row[: j + 1], _new_norm(row, "gmres", j)
                 h[: j + 1, j] = coeffs if cplx else coeffs.real
                 h[j + 1, j] = hn
                 for i in range(j):  # earlier Givens rotations on the new column
@@ -129,7 +130,7 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
                     break
         y = np.zeros(m + 1, dtype=dtype)
         y[:k] = np.linalg.solve(np.triu(h[:k, :k]), g[:k]) if k else 0.0
-        x = x + _combination(xp, y, basis)
+        x = x + _combination(xp, y, basis, k)
         r = b - matvec(x)
         beta = float(xp.item(xp.norm(r)))
         if breakdown and beta / bnorm > tol:
@@ -278,7 +279,7 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
             for row in rows:
                 scale = _op_scale(scale, row, j)
                 t[j, j] = float(np.real(row[j]))
-                b = float(abs(row[-1]))
+                b = _new_norm(row, "lanczos_lowest", j)
                 if b <= 1e-14 * scale or j == krylov_dim - 1:
                     done = True
                     break
@@ -293,7 +294,7 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
         value = float(evals[0])
         full = np.zeros(krylov_dim)
         full[: j + 1] = evecs[:, 0]
-        v = _combination(xp, full, basis)
+        v = _combination(xp, full, basis, j + 1)
         if explicit:
             v = _unit(xp, v)
             r = matvec(v) - value * v
@@ -399,7 +400,7 @@ def _expm_arnoldi(xp: Any, matvec: Callable, basis: Any, h: np.ndarray, dt: comp
                 return basis, 0, None, beta, False
         for row in rows:
             scale = _op_scale(scale, row, j)
-            hn = float(abs(row[-1]))
+            hn = _new_norm(row, "expm_krylov", j)
             h[: j + 1, j] = row[: j + 1]
             h[j + 1, j] = hn
             j += 1
@@ -503,7 +504,7 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
             shift = math.frexp(size)[1]
             full, size, exponent = (full * math.ldexp(1.0, -shift),
                                     math.ldexp(size, -shift), exponent + shift)
-        v = _combination(xp, full, basis)
+        v = _combination(xp, full, basis, k)
     if size > 0 and math.log2(size) + exponent >= maxexp(v, xp):
         raise NonFiniteError(f"expm_krylov: exp(t A) v overflows for t = {_number(t)}: its "
                              f"norm is about 2^{math.log2(size) + exponent:.0f}")
