@@ -106,6 +106,8 @@ def _combination(xp: Any, coef: np.ndarray, basis: Any, used: int) -> Any:
     zeroed in place of a slice, keeping one shape)."""
     c = coef if xp.is_complex(basis) else np.real(coef)
     rows = xp.shape(basis)[0]
+    if used == 1:  # one product (a contraction over one row costs frameworks two)
+        return basis[0] * xp.asarray(c[0], dtype=xp.dtype(basis), device=xp.device(basis))
     if used < rows and not xp.shape_compiles:
         basis, c = basis[:used], c[:used]
     elif used < rows:
