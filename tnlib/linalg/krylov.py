@@ -497,7 +497,8 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
         ahead = k  # the next sub-step is alike
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
-        size = float(np.linalg.norm(full))  # the new vector's norm (orthonormal basis)
+        with np.errstate(over="ignore"):  # the new vector's norm (orthonormal basis)
+            size = float(np.linalg.norm(full))
         if size == math.inf:  # the squares overflowed
             size = math.hypot(*np.abs(full[:k]))
         if not norm_in_range(size, v, xp):  # its scale goes to the exponent: exact
