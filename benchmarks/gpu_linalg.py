@@ -73,12 +73,7 @@ def _offload(xp, op: str, a, device):
 
 def main() -> dict:
     warnings.simplefilter("ignore")
-    try:
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        pass
+    _harness.configure_frameworks()  # float64 on JAX
     numpy_xp = tnlib.backends.get("numpy")
     found = backends()
     quick = bool(os.environ.get("GPU_QUICK"))
