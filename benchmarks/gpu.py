@@ -190,13 +190,19 @@ def main() -> dict:
                   f"x{(base or float('nan')) / res['median']:6.2f} vs host  "
                   f"{reads:5d} reads  dense {dense * 1e3:8.3f} ms")
     out = {"date": time.strftime("%Y-%m-%d"), "rows": rows}
+    write_device_results("gpu.json", out)
+    return out
+
+
+def write_device_results(name: str, out: dict) -> None:
+    """`out` as JSON to ``results/<name>`` and to ``$OUT`` when set; a dry run
+    (``GPU_QUICK``) keeps the saved results and writes only to ``$OUT``."""
     saved = None if os.environ.get("GPU_QUICK") else os.path.join(os.path.dirname(__file__),
                                                                      "results")
-    for folder in filter(None, [saved, os.environ.get("OUT")]):  # a dry run keeps the results
+    for folder in filter(None, [saved, os.environ.get("OUT")]):
         os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "gpu.json"), "w") as fh:
+        with open(os.path.join(folder, name), "w") as fh:
             json.dump(out, fh, indent=1)
-    return out
 
 
 if __name__ == "__main__":

@@ -15,12 +15,11 @@ This measures, for each GPU backend and each (operation, shape) of those workloa
 
 Medians of 20 calls after a warm-up, the device synchronized. Results go to
 ``results/gpu_linalg.json`` (and to ``$OUT`` when set); ``GPU_QUICK=1`` runs the host
-rows only and writes nothing (a dry run without a GPU).
+rows only and leaves ``results/`` alone (a dry run without a GPU).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -32,7 +31,7 @@ import _harness  # noqa: E402
 _harness.single_thread()
 
 import numpy as np  # noqa: E402
-from gpu import backends  # noqa: E402
+from gpu import backends, write_device_results  # noqa: E402
 
 import tnlib  # noqa: E402
 
@@ -107,11 +106,7 @@ def main() -> dict:
             print(f"host       {op:5s} {batch:3d} x {m:4d} x {n:4d}  {host * 1e3:8.3f} ms",
                   flush=True)
     out = {"date": time.strftime("%Y-%m-%d"), "rows": rows}
-    saved = None if quick else os.path.join(os.path.dirname(__file__), "results")
-    for folder in filter(None, [saved, os.environ.get("OUT")]):
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "gpu_linalg.json"), "w") as fh:
-            json.dump(out, fh, indent=1)
+    write_device_results("gpu_linalg.json", out)
     return out
 
 
