@@ -385,3 +385,21 @@ def test_steps_past_a_breakdown_are_not_checked(backend, path):
     want = np.exp(0.5 * np_of(d)) * b
     assert np.linalg.norm(got - want) <= 1e-12 * np.linalg.norm(want)
     assert len(calls) == (4 if path == "accelerator" else 2)
+
+
+def test_counts_must_be_positive(backend):
+    """A zero restart looped for ever in GMRES, and Lanczos with no cycle failed deep
+    inside: counts below one are ArgumentErrors naming the argument."""
+    from tnlib import ArgumentError
+
+    b = on(backend, _vector("float64"))
+    ident = lambda x: x  # noqa: E731
+    calls = [(lambda: gmres(ident, b, restart=0), "gmres: restart"),
+             (lambda: gmres(ident, b, max_iter=0), "gmres: max_iter"),
+             (lambda: cg(ident, b, max_iter=-1), "cg: max_iter"),
+             (lambda: lanczos_lowest(ident, b, max_restarts=0), "lanczos_lowest: max_restarts"),
+             (lambda: lanczos_lowest(ident, b, krylov_dim=0), "lanczos_lowest: krylov_dim"),
+             (lambda: expm_krylov(ident, b, 0.1, krylov_dim=1.5), "expm_krylov: krylov_dim")]
+    for call, name in calls:
+        with pytest.raises(ArgumentError, match=rf"{name} must be an integer >= 1, got"):
+            call()

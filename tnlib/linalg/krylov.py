@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._info import warn_not_converged
-from .._validation import maxexp, norm_in_range, pow2_scaled, times_pow2
+from .._validation import check_positive_int, maxexp, norm_in_range, pow2_scaled, times_pow2
 from ..backends import backend_of, get
 from ..errors import ArgumentError, NonFiniteError
 from ._arnoldi import (
@@ -72,6 +72,8 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     >>> bool(np.allclose(a @ x, np.ones(10)))
     True
     """
+    restart = check_positive_int(restart, "gmres", "restart")
+    max_iter = check_positive_int(max_iter, "gmres", "max_iter")
     xp = backend_of(b)
     x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "gmres", "x0")
     r = b - matvec(x) if x0 is not None else b
@@ -156,6 +158,7 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     >>> bool(np.allclose(x, 1 / np.arange(1.0, 11.0)))
     True
     """
+    max_iter = check_positive_int(max_iter, "cg", "max_iter")
     xp = backend_of(b)
     with _quiet():
         bnorm = float(xp.item(xp.norm(b)))
@@ -226,6 +229,8 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     >>> round(w, 10)
     1.0
     """
+    krylov_dim = check_positive_int(krylov_dim, "lanczos_lowest", "krylov_dim")
+    max_restarts = check_positive_int(max_restarts, "lanczos_lowest", "max_restarts")
     value, v, res, _ = lanczos_run(matvec, v0, tol, krylov_dim, max_restarts, warn=True)
     return value, v, res
 
@@ -304,7 +309,7 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
         if res <= tol * _eig_scale(evals):
             break
     else:
-        if warn:
+        if warn and max_restarts > 0:
             _stopped_short("lanczos_lowest", res, tol * _eig_scale(evals), f"after "
                            f"max_restarts={max_restarts} cycles of {krylov_dim} vectors "
                            "(tol times max(|λ|, min(1, ‖A‖)))")
@@ -337,6 +342,7 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     >>> bool(np.allclose(expm_krylov(lambda x: a @ x, v, 0.3), expm(0.3 * a) @ v))
     True
     """
+    krylov_dim = check_positive_int(krylov_dim, "expm_krylov", "krylov_dim")
     return expm_run(matvec, v, t, krylov_dim, tol)[0]
 
 
