@@ -38,6 +38,8 @@ from ._arnoldi import (
 
 __all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
 
+_HOST = get("numpy")  # the small projected problems' backend
+
 
 def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: int = 30,
           max_iter: int = 300, warn: bool = True) -> tuple[Any, float, int]:
@@ -432,9 +434,6 @@ def _small_expm(dt: complex, h: np.ndarray, hn: float) -> tuple[np.ndarray, floa
     with np.errstate(all="ignore"):
         e = _HOST.expm(dt * h)[:, 0]
         return e, abs(dt * hn * e[-1])
-
-
-_HOST = get("numpy")
 
 
 def _number(t: complex) -> str:

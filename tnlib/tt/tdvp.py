@@ -234,9 +234,10 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     return (result, info) if return_info else result
 
 
-def _not_finite(step: int, dt: float) -> ArgumentError:
-    """The error for a state that left the float range during step `step`."""
-    return ArgumentError(f"tdvp: the solution is no longer finite at step {step} "
+def _not_finite(step: int, dt: float) -> NonFiniteError:
+    """The error for a state that left the float range during step `step` (a
+    :class:`NonFiniteError`, as the Krylov exponential's own)."""
+    return NonFiniteError(f"tdvp: the solution is no longer finite at step {step} "
                          f"(t = {step * dt:g}): exp(t A) x0 overflows; integrate to a "
                          "shorter t or scale A")
 
