@@ -179,13 +179,13 @@ def test_expm_runs_ahead_by_the_hint_on_an_accelerator(backend, one_read, monkey
     a = _operator("complex128") / 8
     a = a + a.conj().T
     v0 = on(backend, _vector("complex128"))
-    out, dim = expm_run(_matvec(backend, a), v0, -0.3j, 30, 1e-12)
+    out, dim, _ = expm_run(_matvec(backend, a), v0, -0.3j, 30, 1e-12)
     assert 8 < dim < 30
     counts = {}
     for ahead in (None, dim, 4):
         runs.clear()
         items.clear()
-        got, again = expm_run(_matvec(backend, a), v0, -0.3j, 30, 1e-12, ahead=ahead)
+        got, again, _ = expm_run(_matvec(backend, a), v0, -0.3j, 30, 1e-12, ahead=ahead)
         counts[ahead] = len(runs), len(items)
         assert again == dim
         np.testing.assert_allclose(np_of(got), np_of(out), rtol=1e-14, atol=1e-14)
@@ -270,14 +270,18 @@ def test_operators_of_any_scale(backend, path, op_scale):
 
 
 def test_zero_and_non_finite_start_vectors(backend):
-    from tnlib import ArgumentError
+    from tnlib import ArgumentError, NonFiniteError
 
     a = _operator("float64")
     mv = _matvec(backend, a + a.T)
     b = on(backend, np.zeros(SHAPE))
-    for bad in (b, b + np.nan):
-        with pytest.raises(ArgumentError, match="lanczos_lowest: v0 must be a nonzero finite"):
+    with pytest.raises(ArgumentError, match="lanczos_lowest: v0 must be a nonzero vector"):
+        lanczos_lowest(mv, b)
+    big = b + 1e300  # finite, though its norm overflows: refused only for NaN or inf
+    for bad in (b + np.nan, b + np.inf):
+        with pytest.raises(NonFiniteError, match="lanczos_lowest: v0 holds non-finite values"):
             lanczos_lowest(mv, bad)
+    assert abs(lanczos_lowest(mv, big)[0] - np.linalg.eigvalsh(a + a.T)[0]) < 1e-8
     # a zero right-hand side has the zero solution; exp(tA) 0 = 0
     assert np.all(np_of(gmres(mv, b)[0]) == 0) and np.all(np_of(cg(mv, b)[0]) == 0)
     assert np.all(np_of(expm_krylov(mv, b, 0.3)) == 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -456,3 +457,53 @@ def test_dmrg_and_tdvp_start_from_trains_whose_norm_overflows(backend):
     y = tt.tdvp(-1.0 * h, big, t=0.05, steps=1, method="1site")
     ref = np_of(tt.tdvp(-1.0 * h, x0, t=0.05, steps=1, method="1site"))
     assert _rel(np_of(_scaled(y, [1e-15] * 12)), ref) <= 1e-12
+
+
+def test_tdvp_warns_once_when_krylov_dim_is_too_small(backend):
+    """Two Krylov vectors cannot meet tol = 1e-12 for these local steps even in 1024
+    sub-steps: one ConvergenceWarning naming tdvp and how many local steps missed (there
+    was one per local step, naming expm_krylov); the result is still close."""
+    import warnings
+
+    a = tt.laplacian(4, 3, backend=backend)
+    x0 = tt.random((4,) * 3, (4, 4), seed=0, backend=backend)  # full rank: TDVP is exact
+    ref = expm(-0.5 * np_of(a.full())) @ np_of(x0).ravel()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = tt.tdvp(-1.0 * a, x0, t=0.5, steps=2, krylov_dim=2)
+    found = [w for w in caught if issubclass(w.category, tnlib.ConvergenceWarning)]
+    assert len(found) == 1, [str(w.message) for w in caught]
+    assert re.match(r"tdvp: \d+ of 20 local exponentials miss tol = 1e-12 with 2 Krylov",
+                    str(found[0].message))  # 2 steps, each 2 sweeps of 3 + 2 local steps
+    assert_like(x, x0)
+    assert np.linalg.norm(np_of(x).ravel() - ref) < 1e-3 * np.linalg.norm(ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tnlib.ConvergenceWarning)  # enough vectors: no word
+        x = tt.tdvp(-1.0 * a, x0, t=0.5, steps=2)
+    assert np.linalg.norm(np_of(x).ravel() - ref) < 1e-9 * np.linalg.norm(ref)
+
+
+def test_solvers_report_a_local_problem_that_overflows(backend, monkeypatch):
+    """The Krylov methods' NonFiniteError inside a solver (finite, balanced input whose
+    products still overflow) comes back naming the solver, the place and the sweep, with
+    the Krylov error as its cause."""
+    from tnlib import NonFiniteError
+    from tnlib.tt import amen as amen_module
+    from tnlib.tt import dmrg as dmrg_module
+
+    inner = NonFiniteError("lanczos_lowest: matvec gave non-finite values at Krylov step 1")
+
+    def overflowing(*args, **kwargs):
+        raise inner
+
+    monkeypatch.setattr(dmrg_module, "lanczos_run", overflowing)
+    with pytest.raises(NonFiniteError, match=r"dmrg_eig: the local eigenproblem of sites 0 "
+                                             r"and 1 gave non-finite values in sweep 1") as err:
+        tt.dmrg_eig(heisenberg(4, backend), max_rank=4)
+    assert err.value.__cause__ is inner
+    monkeypatch.setattr(amen_module, "gmres", overflowing)
+    a = tt.laplacian(6, 3, backend=backend)
+    with pytest.raises(NonFiniteError, match=r"amen_solve: the local systems gave non-finite "
+                                             r"values in sweep 1") as err:
+        tt.amen_solve(a, tt.ones((6,) * 3, backend=backend), local_solver="gmres")
+    assert err.value.__cause__ is inner

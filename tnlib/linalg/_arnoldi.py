@@ -77,20 +77,19 @@ def _project_store(xp: Any, basis: Any, w: Any, row: Any, used: int | None = Non
     return basis, basis[row], coeffs
 
 
-def _check_start(nrm: float, v0: Any, xp: Any) -> None:
-    """A zero or non-finite start vector is an ArgumentError (`nrm` is its computed norm)."""
-    if nrm == 0 or not math.isfinite(nrm):
-        peak = float(xp.item(xp.max(xp.abs(v0))))
-        if peak == 0 or not math.isfinite(peak):
-            raise ArgumentError(f"lanczos_lowest: v0 must be a nonzero finite vector, got "
-                                f"one of largest magnitude {peak}")
-
-
-def _finite(nrm: float, v: Any, xp: Any, where: str, name: str) -> None:
-    """A NonFiniteError if `v` holds NaN or inf (`nrm`, its computed norm, is not finite
-    and neither is its largest magnitude: a norm may overflow for finite entries)."""
-    if not math.isfinite(nrm) and not math.isfinite(float(xp.item(xp.max(xp.abs(v))))):
+def _check_vector(nrm: float, v: Any, xp: Any, where: str, name: str,
+                  nonzero: bool = False) -> None:
+    """Refuse a start vector (or right-hand side) `v` holding NaN or inf, a
+    :class:`NonFiniteError`, and with `nonzero` a zero one, an ArgumentError. `nrm` is its
+    computed norm: `v` is read again only when that is zero or not finite (a norm
+    overflows for finite entries past the square root of the float range)."""
+    if math.isfinite(nrm) and (nrm != 0 or not nonzero):
+        return
+    peak = float(xp.item(xp.max(xp.abs(v))))
+    if not math.isfinite(peak):
         raise NonFiniteError(f"{where}: {name} holds non-finite values")
+    if nonzero and peak == 0:
+        raise ArgumentError(f"{where}: {name} must be a nonzero vector")
 
 
 def _unit(xp: Any, v: Any) -> Any:

@@ -22,10 +22,9 @@ from ..errors import ArgumentError, NonFiniteError
 from ._arnoldi import (
     _RUN_AHEAD,
     _arnoldi_run,
-    _check_start,
+    _check_vector,
     _combination,
     _dot,
-    _finite,
     _grow,
     _host,
     _new_norm,
@@ -81,8 +80,8 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     r = b - matvec(x) if x0 is not None else b
     with _quiet():
         bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
-    _finite(bnorm, b, xp, "gmres", "b")
-    _finite(beta, r, xp, "gmres", "b - A x0")
+    _check_vector(bnorm, b, xp, "gmres", "b")
+    _check_vector(beta, r, xp, "gmres", "b - A x0")
     if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b
         b_unit, e = pow2_scaled(b, xp)
         if e:
@@ -164,7 +163,7 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     xp = backend_of(b)
     with _quiet():
         bnorm = float(xp.item(xp.norm(b)))
-    _finite(bnorm, b, xp, "cg", "b")
+    _check_vector(bnorm, b, xp, "cg", "b")
     if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b
         b_unit, e = pow2_scaled(b, xp)
         if e:
@@ -275,7 +274,7 @@ def lanczos_run(matvec: Callable, v0: Any, tol: float, krylov_dim: int, max_rest
                                                  min(j + block, krylov_dim), "lanczos_lowest",
                                                  start_norm)
             if start_norm is not None:
-                _check_start(nrm0, v0, xp)
+                _check_vector(nrm0, v0, xp, "lanczos_lowest", "v0", nonzero=True)
                 if not norm_in_range(nrm0, v0, xp):  # v0 / ‖v0‖ lost digits: start again
                     v0_unit, _ = pow2_scaled(v0, xp)
                     return lanczos_run(matvec, v0_unit, tol, krylov_dim, max_restarts,
@@ -345,30 +344,36 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     True
     """
     krylov_dim = check_positive_int(krylov_dim, "expm_krylov", "krylov_dim")
-    return expm_run(matvec, v, t, krylov_dim, tol)[0]
+    out, _, short = expm_run(matvec, v, t, krylov_dim, tol)
+    if short:
+        warn_not_converged("expm_krylov", f"{krylov_dim} Krylov vectors (krylov_dim) do not "
+                           f"meet tol = {tol:g} even for {_MAX_SUBSTEPS} sub-steps of t = "
+                           f"{_number(complex(t))}; the result's error may exceed it")
+    return out
 
 
 def expm_run(matvec: Callable, v: Any, t: complex, krylov_dim: int, tol: float,
-             ahead: int | None = None) -> tuple[Any, int]:
-    """:func:`expm_krylov`, and the Krylov dimension its last step took (internal: for
-    TDVP, which takes a sequence of similar local steps). `ahead`: on an accelerator, the
-    first run of steps goes to the first checkpoint at or past it (the last similar step's
-    dimension); the checkpoints it passes are tested from the rows read, so the result
-    is the same."""
+             ahead: int | None = None) -> tuple[Any, int, bool]:
+    """:func:`expm_krylov`, the Krylov dimension its last step took, and whether the
+    finest split was accepted above `tol` (the caller warns; internal: for TDVP, which
+    takes a sequence of similar local steps and warns once). `ahead`: on an accelerator,
+    the first run of steps goes to the first checkpoint at or past it (the last similar
+    step's dimension); the checkpoints it passes are tested from the rows read, so the
+    result is the same."""
     xp = backend_of(v)
     krylov_dim = max(1, min(int(krylov_dim), xp.size(v)))  # no larger than the space
     total = complex(t)
     steps = 1
     while True:
         last = steps >= _MAX_SUBSTEPS
-        out, ok, dim = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp, ahead,
-                                          last)
+        out, ok, dim, short = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp,
+                                                 ahead, last)
         if ok:
-            return out, dim
+            return out, dim, short
         steps *= 2
 
 
-_MAX_SUBSTEPS = 1024  # the finest split of a step (then the estimate is accepted, warned)
+_MAX_SUBSTEPS = 1024  # the finest split of a step (then its estimate is accepted, warned)
 
 
 def _expm_checkpoint(j: int, m: int) -> int:
@@ -452,16 +457,17 @@ def _start_basis(xp: Any, v: Any, nrm: Any, m: int) -> Any:
 
 def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int, tol: float,
                        xp: Any, ahead: int | None = None, last: bool = False
-                       ) -> tuple[Any, bool, int]:
+                       ) -> tuple[Any, bool, int, bool]:
     """`steps` sub-steps of ``t / steps``: the result, whether every sub-step met `tol`
     (if one does not, the rest are not taken, unless this is the `last` split: then its
-    estimate is accepted with a ConvergenceWarning), and the last Krylov dimension."""
+    estimate is accepted), the last Krylov dimension, and whether an estimate above `tol`
+    was accepted."""
     dt = t / steps
     cplx = xp.is_complex(v)
     if not cplx and dt.imag != 0:
         raise ArgumentError("expm_krylov: a complex time step needs a complex vector")
     exponent = 0  # the result is v 2^exponent: a vector near the float limits is scaled
-    k, size, warned = 0, 0.0, False
+    k, size, short = 0, 0.0, False
     device = _read_block(xp, v) > 1
     for step in range(steps):
         h = np.zeros((m + 1, m), dtype=np.complex128)
@@ -481,8 +487,9 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
             if beta == 0:
                 break
             if not math.isfinite(beta):
-                raise NonFiniteError("expm_krylov: v holds non-finite values" if step == 0
-                                     else f"expm_krylov: exp(t A) v overflows after {step} of "
+                if step == 0:
+                    _check_vector(beta, v, xp, "expm_krylov", "v")
+                raise NonFiniteError(f"expm_krylov: exp(t A) v overflows after {step} of "
                                      f"{steps} sub-steps of t = {_number(t)}")
             run = True
         if run:
@@ -493,12 +500,8 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
                 raise NonFiniteError(f"expm_krylov: exp(t A) v is not finite for t = "
                                      f"{_number(t)}: exp(dt H) of the Krylov matrix overflows "
                                      f"even for {steps} sub-steps")
-            return v, False, k  # split the step
-        if not met and not warned:
-            warn_not_converged("expm_krylov", f"{m} Krylov vectors (krylov_dim) do not meet "
-                               f"tol = {tol:g} even for {steps} sub-steps of t = "
-                               f"{_number(t)}; the result's error may exceed it")
-            warned = True
+            return v, False, k, False  # split the step
+        short = short or not met
         ahead = k  # the next sub-step is alike
         full = np.zeros(m, dtype=np.complex128)
         full[:k] = beta * e
@@ -514,4 +517,4 @@ def _expm_krylov_steps(matvec: Callable, v: Any, t: complex, steps: int, m: int,
     if size > 0 and math.log2(size) + exponent >= maxexp(v, xp):
         raise NonFiniteError(f"expm_krylov: exp(t A) v overflows for t = {_number(t)}: its "
                              f"norm is about 2^{math.log2(size) + exponent:.0f}")
-    return times_pow2(v, exponent, xp), True, k
+    return times_pow2(v, exponent, xp), True, k, short

@@ -20,8 +20,9 @@ import numpy as np
 from .._validation import maxexp as _maxexp
 from .._validation import times_pow2
 from ..backends import to_numpy
+from ..errors import NonFiniteError
 
-__all__ = ["balanced", "chain_host", "times_pow2"]
+__all__ = ["balanced", "chain_host", "not_finite", "times_pow2"]
 
 
 def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
@@ -80,3 +81,12 @@ def chain_host(mats: list) -> tuple[np.ndarray, int] | None:
                 v = v * math.ldexp(1.0, -k)
                 exponent += k
     return v, exponent
+
+
+def not_finite(where: str, place: str, sweep: int) -> NonFiniteError:
+    """The error of a solver whose local problem (`place`, e.g. ``"system of core 3"``)
+    left the float range in `sweep` although its input is finite and balanced: raise it
+    from the Krylov method's error."""
+    return NonFiniteError(f"{where}: the local {place} gave non-finite values in sweep "
+                          f"{sweep} from finite input: the operator's products overflow the "
+                          "float range; scale the operator")

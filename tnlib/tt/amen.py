@@ -32,11 +32,11 @@ from .._validation import (
 from ..backends import backend_of
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, NonFiniteError, ShapeError
 from ..linalg.krylov import gmres
 from . import _env as env
 from ._amen_rank import residual_truncation
-from ._scale import balanced, spread_pow2
+from ._scale import balanced, not_finite, spread_pow2
 from .matrix import TTMatrix
 from .round import apply_scale
 from .tensor import TTTensor
@@ -271,8 +271,11 @@ def _amen(xp: Any, a_cores: list, rhs: list, x_cores: list, eps: float, max_swee
         x_cores = env.right_orthogonalize(xp, x_cores)
         if z_cores is not None:
             z_cores = env.right_orthogonalize(xp, z_cores)
-        worst = _sweep(xp, a_cores, rhs, x_cores, z_cores, tol_trunc, tol_local, max_rank,
-                       local_solver, info)
+        try:
+            worst = _sweep(xp, a_cores, rhs, x_cores, z_cores, tol_trunc, tol_local, max_rank,
+                           local_solver, info)
+        except NonFiniteError as err:  # GMRES's: finite, balanced input (checked): overflow
+            raise not_finite("amen_solve", "systems", sweep) from err
         # reverse everything: the next sweep runs the other way
         x_cores = env.reverse_tt(xp, x_cores)
         if z_cores is not None:

@@ -19,10 +19,10 @@ from .._validation import (
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, NonFiniteError, ShapeError
 from ..linalg.krylov import lanczos_run
 from . import _env as env
-from ._scale import balanced
+from ._scale import balanced, not_finite
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
@@ -208,8 +208,13 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                 apply = env.two_site(xp, left[k], fused[k], right[k + 2], shape2)
                 # the Ritz estimate as the residual (the basis is fully reorthogonalized);
                 # on an accelerator the first run of steps is the last problem's count
-                value, vec, _, steps = lanczos_run(apply, xp.reshape(w, (-1,)), local_tol,
-                                                   krylov_dim, 4, explicit=False, ahead=steps)
+                try:
+                    value, vec, _, steps = lanczos_run(apply, xp.reshape(w, (-1,)), local_tol,
+                                                       krylov_dim, 4, explicit=False,
+                                                       ahead=steps)
+                except NonFiniteError as err:  # finite, balanced input (checked): overflow
+                    raise not_finite("dmrg_eig", f"eigenproblem of sites {k} and {k + 1}",
+                                     sweep) from err
                 r0, n0, n1, r1 = shape2
                 mat = xp.reshape(vec, (r0 * n0, n1 * r1))
                 part = env.split(xp, mat, eps, cap, "left" if forward else "right",

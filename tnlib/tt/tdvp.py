@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._info import IterationInfo, Timer, compiled
+from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
     check_count,
@@ -35,7 +35,7 @@ from .._validation import (
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, NonFiniteError, ShapeError
-from ..linalg.krylov import expm_run
+from ..linalg.krylov import _MAX_SUBSTEPS, expm_run
 from . import _env as env
 from ._scale import balanced
 from .matrix import TTMatrix
@@ -182,15 +182,18 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     apply0 = compiled(xp, env.k_apply0)
 
     dims: dict = {}  # Krylov dimension of the last forward (True) and backward step
+    short = [0, 0]  # local exponentials accepted above tol, and all of them
 
     def evolve(v: Any, apply: Callable, tau: float) -> Any:
         # on an accelerator the first run of Krylov steps goes as far as the last alike
         # step's dimension (the same result; fewer reads)
         try:
-            out, dims[tau > 0] = expm_run(apply, v, tau * time_unit, krylov_dim, tol,
-                                          ahead=dims.get(tau > 0))
+            out, dims[tau > 0], missed = expm_run(apply, v, tau * time_unit, krylov_dim, tol,
+                                                  ahead=dims.get(tau > 0))
         except NonFiniteError as err:  # finite input (checked): the evolution overflowed
             raise _not_finite(step, dt) from err
+        short[0] += missed
+        short[1] += 1
         return out
 
     if method == "2site" and d > 1:
@@ -228,6 +231,11 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
             cores[k - 1] = xp.einsum("anb,bc->anc", cores[k - 1], lf)
         _report(info, step, steps, dt, cores, timer, report, xp)
     report.close()
+    if short[0]:  # one warning for the call, not one per local step
+        warn_not_converged("tdvp", f"{short[0]} of {short[1]} local exponentials miss tol = "
+                           f"{tol:g} with {krylov_dim} Krylov vectors (krylov_dim) even in "
+                           f"{_MAX_SUBSTEPS} sub-steps; the result's error may exceed it "
+                           "(raise krylov_dim or steps)")
     info.converged = True
     info.stop_reason = f"{steps} steps done"
     result = TTTensor._from_cores(apply_scale(cores, log_scale, xp), xp)
