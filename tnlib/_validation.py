@@ -113,13 +113,20 @@ def check_finite(a: Any, xp: Any, where: str, name: str = "a") -> None:
 def finite_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
     """`a` ready for a factorization: integer or bool data as the backend's default float
     (as LAPACK would see it), any other non-float dtype refused, NaN/inf refused."""
+    a = as_float(a, xp, where, name)
+    check_finite(a, xp, where, name)
+    return a
+
+
+def as_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
+    """`a` with a float or complex dtype: integer or bool data as the backend's default
+    float, any other dtype an ArgumentError naming `name`."""
     kind = xp.dtype_name(a)
     if kind.startswith(("int", "uint")) or kind == "bool":
-        a = xp.astype(a, xp.resolve_dtype(None))
-    elif kind not in ("float16", "bfloat16", "float32", "float64", "complex64", "complex128"):
+        return xp.astype(a, xp.resolve_dtype(None))
+    if kind not in ("float16", "bfloat16", "float32", "float64", "complex64", "complex128"):
         raise ArgumentError(f"{where}: {name} has dtype {kind}; expected real or complex "
                             "numbers")
-    check_finite(a, xp, where, name)
     return a
 
 

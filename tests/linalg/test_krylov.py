@@ -407,3 +407,63 @@ def test_counts_must_be_positive(backend):
     for call, name in calls:
         with pytest.raises(ArgumentError, match=rf"{name} must be an integer >= 1, got"):
             call()
+
+
+def test_bad_arguments_are_errors_naming_them(backend):
+    """Bad tolerances, times, vectors and matvec results are TnlibErrors naming the argument:
+    a NaN tol gave a zero "solution" with residual 1, an infinite t a message about complex
+    steps, a NaN x0 a NaN CG result without a word, and the rest NumPy's or the framework's
+    own TypeErrors and casting errors from deep inside."""
+    from tnlib import ArgumentError, NonFiniteError, ShapeError
+
+    a = _operator("float64")
+    mv = _matvec(backend, a + a.T + 200 * np.eye(60))
+    v = on(backend, _vector("float64"))
+    host = np.asarray(np_of(v))
+    calls = {"gmres": lambda **k: gmres(k.pop("mv", mv), k.pop("v", v), **k),
+             "cg": lambda **k: cg(k.pop("mv", mv), k.pop("v", v), **k),
+             "lanczos_lowest": lambda **k: lanczos_lowest(k.pop("mv", mv), k.pop("v", v), **k),
+             "expm_krylov": lambda **k: expm_krylov(k.pop("mv", mv), k.pop("v", v), 0.1, **k)}
+    for name, call in calls.items():
+        for tol in (float("nan"), -1.0, "1e-8", None):
+            with pytest.raises(ArgumentError, match=rf"{name}: tol must be a finite real"):
+                call(tol=tol)
+        with pytest.raises(ArgumentError, match=rf"{name}: matvec must be callable"):
+            call(mv=None)
+        for empty in (on(backend, np.ones(0)), on(backend, np.array(1.0))):
+            with pytest.raises(ShapeError, match=rf"{name}: \w+ must have at least one axis"):
+                call(v=empty)
+        with pytest.raises(ArgumentError, match=rf"{name}: matvec's result must be an array"):
+            call(mv=lambda x: [1.0] * 60)
+        with pytest.raises(ArgumentError, match=rf"{name}: matvec's result is complex"):
+            call(mv=lambda x: backend.astype(x, "complex128"))
+        # integer data is read as floats, as the decompositions read it
+        got = call(v=on(backend, np.rint(10 * host).astype(np.int64)))
+        assert_like(got if name == "expm_krylov" else got[0 if name != "lanczos_lowest"
+                                                          else 1], v)
+    for t in (float("nan"), float("inf"), "0.1", None):
+        with pytest.raises(ArgumentError, match=r"expm_krylov: t must be a finite real or "):
+            expm_krylov(mv, v, t)
+    for name, solve in (("gmres", gmres), ("cg", cg)):
+        with pytest.raises(NonFiniteError, match=rf"{name}: b - A x0 holds non-finite"):
+            solve(mv, v, x0=v * np.nan)
+
+
+def test_a_tol_below_the_dtype_resolution_is_raised_with_a_warning(backend):
+    """float32 cannot resolve a relative residual of 1e-12: a PrecisionWarning and the
+    dtype's floor (4 machine epsilons), as the decompositions do."""
+    import warnings
+
+    from tnlib import PrecisionWarning
+
+    a = np.diag(np.arange(1.0, 61.0)).astype(np.float32)
+    mv = lambda x: backend.reshape(backend.matmul(on(backend, a), backend.reshape(  # noqa: E731
+        x, (-1,))), SHAPE)
+    v = on(backend, _vector("float64").astype(np.float32))
+    for call in (lambda tol: gmres(mv, v, tol=tol), lambda tol: cg(mv, v, tol=tol)):
+        with pytest.warns(PrecisionWarning, match=r"tol=1e-12 is below the resolution"):
+            x, res, _ = call(1e-12)
+        assert res <= 4 * np.finfo(np.float32).eps
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            call(1e-5)  # resolvable: no warning

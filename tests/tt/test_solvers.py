@@ -501,7 +501,7 @@ def test_solvers_report_a_local_problem_that_overflows(backend, monkeypatch):
                                              r"and 1 gave non-finite values in sweep 1") as err:
         tt.dmrg_eig(heisenberg(4, backend), max_rank=4)
     assert err.value.__cause__ is inner
-    monkeypatch.setattr(amen_module, "gmres", overflowing)
+    monkeypatch.setattr(amen_module, "gmres_run", overflowing)
     a = tt.laplacian(6, 3, backend=backend)
     with pytest.raises(NonFiniteError, match=r"amen_solve: the local systems gave non-finite "
                                              r"values in sweep 1") as err:

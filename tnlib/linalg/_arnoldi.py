@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from .._info import grouped
+from .._validation import as_array, as_float, check_callable, check_eps, honour_eps
+from ..backends import backend_of
 from ..errors import ArgumentError, NonFiniteError, ShapeError
 
 
@@ -117,11 +119,37 @@ def _combination(xp: Any, coef: np.ndarray, basis: Any, used: int) -> Any:
                         axes=1)
 
 
+def _krylov_input(where: str, matvec: Any, v: Any, name: str, tol: Any
+                  ) -> tuple[Any, Any, float]:
+    """The checks of a public Krylov method's arguments, returning ``(xp, v, tol)``:
+    `matvec` callable; `v` an array (lists and numbers converted) with at least one axis
+    and one entry, of real or complex floats (integer and bool data as the backend's
+    default float); `tol` a finite number >= 0, raised to what `v`'s dtype resolves with
+    a PrecisionWarning."""
+    check_callable(matvec, where, "matvec")
+    xp = backend_of(v)
+    v = as_array(v, xp, where, name)
+    shape = tuple(xp.shape(v))
+    if not shape or 0 in shape:
+        raise ShapeError(f"{where}: {name} must have at least one axis and one entry, got "
+                         f"shape {shape}")
+    v = as_float(v, xp, where, name)
+    return xp, v, honour_eps(check_eps(tol, where, "tol"), xp, v, where, name="tol")
+
+
 def _same_shape(xp: Any, got: Any, like: Any, where: str, what: str) -> Any:
-    """`got` unchanged if it has `like`'s shape, else a ShapeError naming `what`."""
+    """`got` unchanged if it is an array of `like`'s backend and shape, and complex only if
+    `like` is; else an error naming `what`."""
+    if not xp.is_array(got):
+        raise ArgumentError(f"{where}: {what} must be an array of {xp.name}, as the vector "
+                            f"is; got {type(got).__module__}.{type(got).__name__}")
     if tuple(xp.shape(got)) != tuple(xp.shape(like)):
         raise ShapeError(f"{where}: {what} has shape {tuple(xp.shape(got))}, expected "
                          f"{tuple(xp.shape(like))} (the vector's shape)")
+    if xp.is_complex(got) and not xp.is_complex(like):
+        raise ArgumentError(f"{where}: {what} is complex ({xp.dtype_name(got)}) for a real "
+                            f"vector ({xp.dtype_name(like)}); pass a complex vector for a "
+                            "complex operator")
     return got
 
 

@@ -9,7 +9,9 @@ they are a few dozen numbers, and their factorizations decide control flow.
 
 from __future__ import annotations
 
+import cmath
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,7 @@ from ._arnoldi import (
     _dot,
     _grow,
     _host,
+    _krylov_input,
     _new_norm,
     _op_scale,
     _quiet,
@@ -75,6 +78,14 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     """
     restart = check_positive_int(restart, "gmres", "restart")
     max_iter = check_positive_int(max_iter, "gmres", "max_iter")
+    _, b, tol = _krylov_input("gmres", matvec, b, "b", tol)
+    return gmres_run(matvec, b, x0, tol, restart, max_iter, warn)
+
+
+def gmres_run(matvec: Callable, b: Any, x0: Any, tol: float, restart: int, max_iter: int,
+              warn: bool) -> tuple[Any, float, int]:
+    """:func:`gmres` without its argument checks (internal: for AMEn's local solves, whose
+    tolerance may lie below the dtype's resolution, met or not, with no warning)."""
     xp = backend_of(b)
     x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "gmres", "x0")
     r = b - matvec(x) if x0 is not None else b
@@ -85,8 +96,8 @@ def gmres(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, restart: 
     if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b
         b_unit, e = pow2_scaled(b, xp)
         if e:
-            x, res, iters = gmres(matvec, b_unit, None if x0 is None else
-                                  times_pow2(x0, -e, xp), tol, restart, max_iter, warn)
+            x, res, iters = gmres_run(matvec, b_unit, None if x0 is None else
+                                      times_pow2(x0, -e, xp), tol, restart, max_iter, warn)
             return times_pow2(x, e, xp), res, iters
     if bnorm == 0:
         return xp.zeros_like(b), 0.0, 0
@@ -160,7 +171,7 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     True
     """
     max_iter = check_positive_int(max_iter, "cg", "max_iter")
-    xp = backend_of(b)
+    xp, b, tol = _krylov_input("cg", matvec, b, "b", tol)
     with _quiet():
         bnorm = float(xp.item(xp.norm(b)))
     _check_vector(bnorm, b, xp, "cg", "b")
@@ -177,7 +188,10 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     p = r
     rr = _dot(xp, r, r)
     it = 0
-    res = math.sqrt(abs(_host(xp, rr))) / bnorm
+    with np.errstate(over="ignore"):
+        res = math.sqrt(abs(_host(xp, rr))) / bnorm
+    if x0 is not None and not math.isfinite(res):
+        _check_vector(res, r, xp, "cg", "b - A x0")
     while res > tol and it < max_iter:
         ap = matvec(p) if it else _same_shape(xp, matvec(p), p, "cg", "matvec's result")
         alpha = rr / _dot(xp, p, ap)
@@ -232,6 +246,7 @@ def lanczos_lowest(matvec: Callable, v0: Any, tol: float = 1e-10, krylov_dim: in
     """
     krylov_dim = check_positive_int(krylov_dim, "lanczos_lowest", "krylov_dim")
     max_restarts = check_positive_int(max_restarts, "lanczos_lowest", "max_restarts")
+    _, v0, tol = _krylov_input("lanczos_lowest", matvec, v0, "v0", tol)
     value, v, res, _ = lanczos_run(matvec, v0, tol, krylov_dim, max_restarts, warn=True)
     return value, v, res
 
@@ -344,6 +359,10 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     True
     """
     krylov_dim = check_positive_int(krylov_dim, "expm_krylov", "krylov_dim")
+    _, v, tol = _krylov_input("expm_krylov", matvec, v, "v", tol)
+    if isinstance(t, bool) or not isinstance(t, numbers.Number) or not cmath.isfinite(t):
+        raise ArgumentError(f"expm_krylov: t must be a finite real or complex number, got "
+                            f"{t!r}")
     out, _, short = expm_run(matvec, v, t, krylov_dim, tol)
     if short:
         warn_not_converged("expm_krylov", f"{krylov_dim} Krylov vectors (krylov_dim) do not "

@@ -33,7 +33,7 @@ from ..backends import backend_of
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
 from ..errors import ArgumentError, NonFiniteError, ShapeError
-from ..linalg.krylov import gmres
+from ..linalg.krylov import gmres_run
 from . import _env as env
 from ._amen_rank import residual_truncation
 from ._scale import balanced, not_finite, spread_pow2
@@ -499,6 +499,6 @@ def _local_solve(xp: Any, op: Callable, rhs: Any, u0: Any, shape: tuple, tol: fl
         host = xp.to_numpy(norms)
         if float(host[1]) <= tol * max(float(host[0]), 1e-300):
             return u0, norms
-        u, _, iters = gmres(op, rhs, u0, tol=tol, restart=40, max_iter=400, warn=False)
+        u, _, iters = gmres_run(op, rhs, u0, tol, 40, 400, warn=False)
         info.local_iterations += iters
     return xp.reshape(u, shape), norms
