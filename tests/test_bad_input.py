@@ -514,3 +514,34 @@ def test_entry_index_of_a_float_array_is_refused(backend):
     assert_like(x[on(backend, np.array(1))].cores[0], x.cores[0])
     with pytest.raises(tnlib.ArgumentError, match="log must be True or False"):
         tt.dot(x, x, log="yes")
+
+
+def test_seeds_are_checked_and_generators_accepted_everywhere(backend):
+    """A seed that is not None, a non-negative int (or sequence of them) or a Generator is
+    an ArgumentError naming it (NumPy's TypeError or ValueError came out of every seeded
+    function); a Generator works wherever an int does (AMEn raised a TypeError: it added 1
+    to it for its residual basis) and draws the same first values."""
+    a = on(backend, np.random.default_rng(0).standard_normal((6, 5, 4)))
+    lap, ones = tt.laplacian(4, 3, backend=backend), tt.ones((4,) * 3, backend=backend)
+    calls = {
+        "random": lambda s: tt.random((3, 3), 2, seed=s, backend=backend),
+        "cp.random": lambda s: cp.random((3, 3), 2, seed=s, backend=backend),
+        "ht.random": lambda s: ht.random((3,) * 4, 2, seed=s, backend=backend),
+        "cross": lambda s: tt.cross(lambda i: backend.astype(backend.sum(i, axis=1), "float64"),
+                                    (4, 4), seed=s, backend=backend),
+        "cp_als": lambda s: cp.cp_als(a, 2, init="random", seed=s, max_iter=2),
+        "skeleton": lambda s: linalg.skeleton(a[:, :, 0], 2, seed=s),
+        "randomized_svd": lambda s: linalg.randomized_svd(a[:, :, 0], 2, seed=s),
+        "amen_solve": lambda s: tt.amen_solve(lap, ones, seed=s),
+        "dmrg_eig": lambda s: tt.dmrg_eig(lap, seed=s, max_rank=2)[0],
+        "tt_sketch": lambda s: tt.tt_sketch(a, 2, seed=s),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for name, call in calls.items():
+            for bad in ("0", -1, 1.5, True):
+                with pytest.raises(ArgumentError, match=rf"{name}: seed must be None, a "):
+                    call(bad)
+            call(np.random.default_rng(3))
+    x = tt.random((3, 4), 2, seed=np.random.default_rng(7), backend=backend)
+    assert rel_error(x.full(), tt.random((3, 4), 2, seed=7, backend=backend).full()) == 0

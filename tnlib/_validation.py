@@ -233,6 +233,25 @@ def check_real(value: Any, where: str, name: str) -> float:
     return float(value)
 
 
+def rng_of(seed: Any, where: str) -> np.random.Generator:
+    """A NumPy Generator from `seed` -- None, a non-negative int or a sequence of them, a
+    ``SeedSequence``, or a Generator (returned as it is) -- else an ArgumentError naming it."""
+    if not isinstance(seed, bool):
+        try:
+            return np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            pass
+    raise ArgumentError(f"{where}: seed must be None, a non-negative integer or a "
+                        f"numpy.random.Generator, got {seed!r}")
+
+
+def seed_of(seed: Any, where: str) -> Any:
+    """`seed` checked (see :func:`rng_of`): None or an int as given, anything else as a
+    Generator, so that a caller drawing several times continues one stream."""
+    rng = rng_of(seed, where)
+    return seed if seed is None or isinstance(seed, numbers.Integral) else rng
+
+
 def check_callable(f: Any, where: str, name: str = "f") -> Any:
     """`f` if it is callable, else an ArgumentError naming it."""
     if not callable(f):

@@ -91,3 +91,34 @@ def test_left_svd_matches_svd_at_every_accuracy(backend, eps):
     assert np.linalg.norm(a - un @ bn) <= max(eps, 1e-14) * np.linalg.norm(a) * (1 + 1e-6)
     assert len(sn) <= optimal + 1
     np.testing.assert_allclose(un.T @ un, np.eye(len(sn)), atol=1e-12)
+
+
+def test_bad_arguments_of_the_matrix_tools_name_themselves(backend):
+    """Each was a foreign error from deep inside (an IndexError, LinAlgError, ValueError or
+    TypeError) or, for a negative `oversample`, fewer triplets than asked, without a word."""
+    a = backend.asarray(np.random.default_rng(0).standard_normal((6, 4)))
+    empty = backend.asarray(np.ones((0, 3)))
+    for call, error, match in [
+        (lambda: randomized_svd(a, 2, oversample=-1), tnlib.ArgumentError, "oversample must"),
+        (lambda: randomized_svd(a, 2, power_iter=-1), tnlib.ArgumentError, "power_iter must"),
+        (lambda: randomized_svd(backend.asarray(np.ones(5)), 1), tnlib.ShapeError,
+         r"randomized_svd: a must be a matrix, got shape \(5,\)"),
+        (lambda: randomized_svd(empty, 1), tnlib.ShapeError, r"an empty axis, shape \(0, 3\)"),
+        (lambda: left_svd(empty), tnlib.ShapeError, r"left_svd: a has an empty axis"),
+        (lambda: truncated_svd(empty), tnlib.ShapeError, r"truncated_svd: a has an empty"),
+        (lambda: maxvol(backend.asarray(np.ones((3, 0)))), tnlib.ShapeError, "empty axis"),
+        (lambda: maxvol(a, tol=float("nan")), tnlib.ArgumentError,
+         "maxvol: tol must be a finite real number"),
+        (lambda: rect_maxvol(a, tol="1.1"), tnlib.ArgumentError, "rect_maxvol: tol must be"),
+        (lambda: rect_maxvol(backend.asarray(np.ones((6, 3)))), tnlib.ArgumentError,
+         r"rect_maxvol: a has rank 1 < r = 3 columns"),
+    ]:
+        with pytest.raises(error, match=match):
+            call()
+
+
+def test_skeleton_of_a_zero_matrix_is_zero(backend):
+    """The core is the pseudo-inverse of a zero block: zero (it was inf and NaN)."""
+    cols, rows, core = skeleton(backend.asarray(np.zeros((5, 4))), 2)
+    assert_like(core, backend.asarray(np.zeros((5, 4))))
+    assert tnlib.to_numpy(core).shape == (2, 2) and not tnlib.to_numpy(core).any()

@@ -52,3 +52,30 @@ def test_khatri_rao_matches_unfolding_convention(backend):
                                rtol=1e-12)
     with pytest.raises(tnlib.ShapeError, match="3 columns"):
         khatri_rao([backend.asarray(f[0]), backend.asarray(f[1][:, :2])])
+
+
+def test_bad_modes_and_matrix_lists_name_themselves(backend):
+    """A fractional mode was a TypeError, a single array or a vector in place of a list of
+    matrices an IndexError, and more matrices than modes were dropped without a word (a
+    mode given twice had its products reordered)."""
+    t = backend.asarray(np.random.default_rng(0).standard_normal((3, 4, 5)))
+    m = backend.asarray(np.ones((2, 3)))
+    for call, error, match in [
+        (lambda: unfold(t, 1.5), tnlib.ArgumentError, "unfold: mode must be an integer"),
+        (lambda: fold(backend.asarray(np.ones((4, 15))), True, (3, 4, 5)), tnlib.ArgumentError,
+         "fold: mode must be an integer"),
+        (lambda: multi_mode_product(t, [m, m], modes=[0]), tnlib.ShapeError,
+         "2 matrices for 1 modes"),
+        (lambda: multi_mode_product(t, [m, m], modes=[0, 0]), tnlib.ArgumentError,
+         r"modes must be distinct, got \[0, 0\]"),
+        (lambda: multi_mode_product(t, m), tnlib.ShapeError, "a list or tuple of matrices"),
+        (lambda: khatri_rao(backend.asarray(np.ones((3, 2)))), tnlib.ShapeError,
+         r"khatri_rao: matrices must be a list or tuple of matrices, got one array"),
+        (lambda: khatri_rao([backend.asarray(np.ones(3))] * 2), tnlib.ShapeError,
+         r"khatri_rao: matrices\[0\] must be a matrix, got shape \(3,\)"),
+    ]:
+        with pytest.raises(error, match=match):
+            call()
+    # negative modes count from the end, as in NumPy
+    got = multi_mode_product(t, [m], modes=[-3])
+    np.testing.assert_allclose(tnlib.to_numpy(got), tnlib.to_numpy(mode_product(t, m, 0)))

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
+from .._validation import rng_of
 from ..errors import ArgumentError, BackendError
 
 __all__ = ["Backend", "DTYPE_NAMES"]
@@ -349,7 +350,7 @@ class Backend:
         seed : int, numpy Generator or None
         dtype, device : optional
         """
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = rng_of(seed, "random_normal")
         dtype = self.default_float_dtype if dtype is None else dtype
         values = rng.standard_normal(tuple(shape))
         if self.is_complex(self.resolve_dtype(dtype)):
@@ -361,7 +362,7 @@ class Backend:
         dtype: Any = None, device: Any = None,
     ) -> Any:
         """Uniform samples on ``[low, high)``, identical on every backend for one seed."""
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = rng_of(seed, "random_uniform")
         dtype = self.default_float_dtype if dtype is None else dtype
         return self.asarray(rng.uniform(low, high, tuple(shape)), dtype=dtype, device=device)
 

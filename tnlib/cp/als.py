@@ -25,7 +25,7 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import as_array, check_eps, check_positive_int, finite_float, unit_scale
+from .._validation import as_array, check_eps, check_positive_int, finite_float, rng_of, unit_scale
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError, TnlibError
@@ -231,7 +231,7 @@ def _split(shape: tuple) -> int:
 def _initialize(a: Any, rank: int, init: Any, seed: Any, xp: Any) -> list:
     shape = xp.shape(a)
     dt, dev = xp.dtype(a), xp.device(a)
-    rng = np.random.default_rng(seed)
+    rng = rng_of(seed, "cp_als")
     if isinstance(init, CPTensor):
         if init.shape != shape or init.rank != rank:
             raise ShapeError(f"cp_als: init has shape {init.shape} and rank {init.rank}, "

@@ -7,10 +7,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from .._pytree import register_container
-from .._validation import as_sequence
+from .._validation import as_sequence, rng_of
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
@@ -257,6 +255,6 @@ def random(shape: Sequence[int], rank: int, seed: Any = None, dtype: Any = None,
     shape = check_shape(shape, "cp.random")
     rank = check_positive_int(rank, "cp.random", "rank")
     xp = resolve(backend)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = rng_of(seed, "cp.random")
     factors = [xp.random_normal((n, rank), seed=rng, dtype=dtype, device=device) for n in shape]
     return CPTensor(None, factors)

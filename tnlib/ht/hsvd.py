@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from .._validation import (
     as_array,
     check_eps,
@@ -14,6 +12,7 @@ from .._validation import (
     check_shape,
     finite_float,
     honour_eps,
+    rng_of,
     unit_scale,
 )
 from ..backends import Backend, backend_of, resolve
@@ -241,7 +240,7 @@ def random(shape: Any, ranks: int, tree: DimensionTree | None = None, seed: Any 
     if tree.d != d:
         raise ShapeError(f"ht.random: the tree has {tree.d} modes but shape has {d}")
     xp = resolve(backend)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = rng_of(seed, "ht.random")
     r: dict[Node, int] = {}
     arrays: dict[Node, Any] = {}
     for node in tree.nodes:

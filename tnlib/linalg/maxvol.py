@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._info import warn_not_converged
-from .._validation import as_array, check_positive_int
+from .._validation import as_array, check_positive_int, check_real, rng_of
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 
@@ -52,18 +52,14 @@ def maxvol(a: Any, tol: float = 1.05, max_iter: int = 100) -> tuple[Any, Any]:
     (True, True)
     """
     xp = backend_of(a)
-    if tol < 1:
-        raise ArgumentError(f"maxvol: tol must be >= 1, got {tol!r}")
+    tol = _check_tol(tol, "maxvol")
     max_iter = check_positive_int(max_iter, "maxvol", "max_iter")
     host = _host_matrix(a, xp, "maxvol")
     n, r = host.shape
     if n < r:
         raise ShapeError(f"maxvol: a must be tall, (n, r) with n >= r, got shape {host.shape}")
     rows, coef = maxvol_host(host, tol, max_iter)
-    if r and np.linalg.matrix_rank(host[rows]) < r:
-        raise ArgumentError(f"maxvol: a has rank {np.linalg.matrix_rank(host)} < r = {r} "
-                            "columns; every r x r submatrix is singular, so no row set has a "
-                            "volume (drop dependent columns first)")
+    _check_volume(host, rows, "maxvol")
     coef = _coef_on_device(a, rows, xp)
     worst = float(xp.item(xp.max(xp.abs(coef)))) if n > r else 1.0
     if worst > tol * (1 + 1e-8):
@@ -139,10 +135,30 @@ def _solve_coef(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return a @ np.linalg.pinv(sub)
 
 
+def _check_tol(tol: Any, where: str) -> float:
+    """A maxvol tolerance: a finite number >= 1 (no row set has coefficients below 1)."""
+    tol = check_real(tol, where, "tol")
+    if tol < 1:
+        raise ArgumentError(f"{where}: tol must be >= 1, got {tol!r}")
+    return tol
+
+
+def _check_volume(host: np.ndarray, rows: np.ndarray, where: str) -> None:
+    """An ArgumentError if the square submatrix ``host[rows]`` chosen by maxvol is singular:
+    then `host` has dependent columns and no row set has a volume."""
+    r = host.shape[1]
+    if np.linalg.matrix_rank(host[rows]) < r:
+        raise ArgumentError(f"{where}: a has rank {np.linalg.matrix_rank(host)} < r = {r} "
+                            "columns; every r x r submatrix is singular, so no row set has a "
+                            "volume (drop dependent columns first)")
+
+
 def _host_matrix(a: Any, xp: Any, where: str) -> np.ndarray:
     a = as_array(a, xp, where)
     if xp.ndim(a) != 2:
         raise ShapeError(f"{where}: a must be a matrix, got shape {xp.shape(a)}")
+    if 0 in xp.shape(a):
+        raise ShapeError(f"{where}: a has an empty axis, shape {tuple(xp.shape(a))}")
     host = np.asarray(xp.to_numpy(a))
     if not np.all(np.isfinite(host)):
         raise ArgumentError(f"{where}: a contains NaN or inf")
@@ -189,8 +205,7 @@ def rect_maxvol(a: Any, tol: float = 1.1, max_rank: int | None = None) -> tuple[
     (True, True)
     """
     xp = backend_of(a)
-    if tol < 1:
-        raise ArgumentError(f"rect_maxvol: tol must be >= 1, got {tol!r}")
+    tol = _check_tol(tol, "rect_maxvol")
     host = _host_matrix(a, xp, "rect_maxvol")
     n, r = host.shape
     if n < r:
@@ -201,6 +216,7 @@ def rect_maxvol(a: Any, tol: float = 1.1, max_rank: int | None = None) -> tuple[
         raise ArgumentError(f"rect_maxvol: max_rank must be >= the number of columns {r}, "
                             f"got {max_rank}")
     rows = rect_maxvol_host(host, tol, limit)
+    _check_volume(host, rows[:r], "rect_maxvol")  # its square start: maxvol's rows
     return xp.asarray(rows, device=xp.device(a)), _coef_on_device(a, rows, xp)
 
 
@@ -268,7 +284,7 @@ def skeleton(a: Any, rank: int, max_iter: int = 10, seed: Any = 0) -> tuple[Any,
     m, n = host.shape
     if rank > min(m, n):
         raise ArgumentError(f"skeleton: rank {rank} exceeds min(a.shape) = {min(m, n)}")
-    rng = np.random.default_rng(seed)
+    rng = rng_of(seed, "skeleton")
     # start from the column space seen by a random sketch
     q, _ = np.linalg.qr(host.T @ rng.standard_normal((m, rank)))
     cols, _ = maxvol_host(q)
@@ -285,7 +301,9 @@ def skeleton(a: Any, rank: int, max_iter: int = 10, seed: Any = 0) -> tuple[Any,
     block = xp.take(xp.take(a, rows_d, axis=0), cols_d, axis=1)
     u, s, vh = xp.svd(block)
     sh = xp.to_numpy(s)
-    keep = max(1, int(np.sum(sh > xp.finfo_eps(a) * max(m, n) * sh[0]))) if sh[0] > 0 else 1
+    if not sh[0] > 0:  # a zero block (a zero matrix): its pseudo-inverse is zero
+        return cols_d, rows_d, xp.zeros((rank, rank), dtype=xp.dtype(a), device=dev)
+    keep = max(1, int(np.sum(sh > xp.finfo_eps(a) * max(m, n) * sh[0])))
     inv_s = xp.astype(1.0 / s[:keep], xp.dtype(u))
     core = xp.conj(xp.transpose(vh[:keep])) @ (inv_s[:, None] * xp.conj(xp.transpose(u[:, :keep])))
     return cols_d, rows_d, core

@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_eps, check_positive_int, finite_float
+from .._validation import (
+    as_array,
+    check_count,
+    check_eps,
+    check_positive_int,
+    finite_float,
+    rng_of,
+)
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 
@@ -105,17 +112,27 @@ def truncated_svd(a: Any, eps: float = 0.0, max_rank: int | None = None
     >>> s.shape
     (1,)
     """
-    xp = backend_of(a)
-    a = finite_float(a, xp, "truncated_svd")
+    xp, a = _matrix(a, "truncated_svd")
     eps = check_eps(eps, "truncated_svd")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "truncated_svd", "max_rank")
-    if xp.ndim(a) != 2:
-        raise ShapeError(f"truncated_svd: a must be a matrix, got shape {xp.shape(a)}")
     u, s, vh = xp.svd(a)
     delta = eps * float(xp.to_numpy(xp.norm(s))) if eps > 0 else 0.0
     r = truncation_rank(s, delta, max_rank, xp)
     return u[:, :r], s[:r], vh[:r, :]
+
+
+def _matrix(a: Any, where: str) -> tuple[Any, Any]:
+    """`a` checked as a matrix to factorize: an array (nested lists converted) of two
+    non-empty axes, finite, of floats (integers as floats); with its backend."""
+    xp = backend_of(a)
+    a = as_array(a, xp, where)
+    shape = tuple(xp.shape(a))
+    if len(shape) != 2:
+        raise ShapeError(f"{where}: a must be a matrix, got shape {shape}")
+    if 0 in shape:
+        raise ShapeError(f"{where}: a has an empty axis, shape {shape}")
+    return xp, finite_float(a, xp, where)
 
 
 def randomized_svd(a: Any, rank: int, oversample: int = 10, power_iter: int = 2,
@@ -126,17 +143,17 @@ def randomized_svd(a: Any, rank: int, oversample: int = 10, power_iter: int = 2,
     ----------
     a : (m, n) array
     rank : int
-        Number of singular triplets returned.
+        Number of singular triplets returned (at most ``min(m, n)``).
     oversample : int, optional
-        Extra random directions (default 10).
+        Extra random directions (default 10), >= 0.
     power_iter : int, optional
         Subspace iterations, each re-orthonormalized by QR; 2 suits slowly
-        decaying spectra.
+        decaying spectra, 0 is the plain range finder.
     seed : int, optional
 
     Returns
     -------
-    u, s, vh : arrays of shapes (m, rank), (rank,), (rank, n)
+    u, s, vh : arrays of shapes (m, k), (k,), (k, n), ``k = min(rank, m, n)``
 
     Examples
     --------
@@ -148,9 +165,11 @@ def randomized_svd(a: Any, rank: int, oversample: int = 10, power_iter: int = 2,
     >>> bool(np.allclose(u * s @ vh, a))
     True
     """
-    xp = backend_of(a)
-    a = finite_float(a, xp, "randomized_svd")
+    xp, a = _matrix(a, "randomized_svd")
     rank = check_positive_int(rank, "randomized_svd", "rank")
+    oversample = check_count(oversample, "randomized_svd", "oversample")
+    power_iter = check_count(power_iter, "randomized_svd", "power_iter")
+    seed = rng_of(seed, "randomized_svd")
     m, n = xp.shape(a)
     k = min(rank + oversample, m, n)
     omega = xp.random_normal((n, k), seed=seed, dtype=xp.dtype(a), device=xp.device(a))
@@ -214,13 +233,10 @@ def left_svd(a: Any, eps: float = 0.0, max_rank: int | None = None) -> tuple[Any
     >>> s.shape, bool(np.linalg.norm(a - u @ b) <= 1e-7 * np.linalg.norm(a))
     ((3,), True)
     """
-    xp = backend_of(a)
-    a = finite_float(a, xp, "left_svd")
+    xp, a = _matrix(a, "left_svd")
     eps = check_eps(eps, "left_svd")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "left_svd", "max_rank")
-    if xp.ndim(a) != 2:
-        raise ShapeError(f"left_svd: a must be a matrix, got shape {xp.shape(a)}")
     norm = float(xp.item(xp.norm(a)))
     return left_svd_abs(a, eps * norm, max_rank, xp, norm)
 

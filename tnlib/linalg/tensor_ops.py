@@ -9,11 +9,13 @@ same order, hence ``unfold(cp.full(), k) = A_k diag(w) khatri_rao(A_{j != k})^T`
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from .._validation import as_array, as_sequence, check_shape
 from ..backends import backend_of
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 
 __all__ = ["fold", "khatri_rao", "mode_product", "multi_mode_product", "unfold"]
 
@@ -29,6 +31,7 @@ def unfold(a: Any, mode: int) -> Any:
     (3, 8)
     """
     xp = backend_of(a)
+    a = as_array(a, xp, "unfold")
     shape = xp.shape(a)
     mode = _check_mode(mode, len(shape), "unfold")
     return xp.reshape(xp.moveaxis(a, mode, 0), (shape[mode], -1))
@@ -46,7 +49,8 @@ def fold(m: Any, mode: int, shape: Sequence[int]) -> Any:
     True
     """
     xp = backend_of(m)
-    shape = tuple(shape)
+    m = as_array(m, xp, "fold", "m")
+    shape = check_shape(shape, "fold")
     mode = _check_mode(mode, len(shape), "fold")
     moved = (shape[mode],) + shape[:mode] + shape[mode + 1:]
     if xp.shape(m) != (shape[mode], math.prod(moved[1:])):
@@ -68,6 +72,7 @@ def mode_product(a: Any, m: Any, mode: int) -> Any:
     (2, 5, 4)
     """
     xp = backend_of(a, m)
+    a, m = as_array(a, xp, "mode_product"), as_array(m, xp, "mode_product", "m")
     shape = xp.shape(a)
     mode = _check_mode(mode, len(shape), "mode_product")
     if xp.ndim(m) != 2 or xp.shape(m)[1] != shape[mode]:
@@ -92,13 +97,22 @@ def multi_mode_product(a: Any, matrices: Sequence[Any], modes: Sequence[int] | N
     ----------
     a : array
     matrices : sequence of matrices, one per entry of `modes`
-    modes : sequence of int, optional
+    modes : sequence of distinct int, optional
         Defaults to ``range(len(matrices))``.
     skip : int, optional
         A mode to leave out (handy for HOOI and MTTKRP-style sweeps).
     """
-    modes = list(range(len(matrices))) if modes is None else list(modes)
+    matrices = _matrix_list(matrices, "multi_mode_product")
     xp = backend_of(a)
+    d = len(xp.shape(a))
+    modes = list(range(len(matrices))) if modes is None else [
+        _check_mode(k, d, "multi_mode_product") for k in as_sequence(
+            modes, "multi_mode_product", "modes", "ints")]
+    if len(modes) != len(matrices):
+        raise ShapeError(f"multi_mode_product: {len(matrices)} matrices for {len(modes)} modes; "
+                         "give one matrix per mode")
+    if len(set(modes)) != len(modes):  # the products would be reordered
+        raise ArgumentError(f"multi_mode_product: modes must be distinct, got {modes}")
     pairs = [(k, m) for k, m in zip(modes, matrices) if k != skip]
     # contract first the modes that shrink the tensor the most
     pairs.sort(key=lambda km: (xp.shape(km[1])[0] / xp.shape(km[1])[1], -km[0]))
@@ -117,10 +131,15 @@ def khatri_rao(matrices: Sequence[Any]) -> Any:
     >>> khatri_rao([np.ones((2, 3)), np.ones((4, 3))]).shape
     (8, 3)
     """
-    matrices = list(matrices)
+    matrices = list(_matrix_list(matrices, "khatri_rao"))
     if not matrices:
         raise ShapeError("khatri_rao: needs at least one matrix")
     xp = backend_of(matrices)
+    matrices = [as_array(m, xp, "khatri_rao", f"matrices[{k}]") for k, m in enumerate(matrices)]
+    for k, m in enumerate(matrices):
+        if xp.ndim(m) != 2:
+            raise ShapeError(f"khatri_rao: matrices[{k}] must be a matrix, got shape "
+                             f"{tuple(xp.shape(m))}")
     r = xp.shape(matrices[0])[1]
     out = matrices[0]
     for m in matrices[1:]:
@@ -130,7 +149,18 @@ def khatri_rao(matrices: Sequence[Any]) -> Any:
     return out
 
 
-def _check_mode(mode: int, d: int, where: str) -> int:
+def _matrix_list(matrices: Any, where: str) -> tuple:
+    """`matrices` as a tuple; one array (whose rows would pass for matrices) is refused."""
+    if hasattr(matrices, "shape"):
+        raise ShapeError(f"{where}: matrices must be a list or tuple of matrices, got one "
+                         f"array of shape {tuple(matrices.shape)}")
+    return as_sequence(matrices, where, "matrices", "matrices")
+
+
+def _check_mode(mode: Any, d: int, where: str) -> int:
+    """`mode` as an axis in ``[0, d)`` (negative ones count from the end, as in NumPy)."""
+    if isinstance(mode, bool) or not isinstance(mode, numbers.Integral):
+        raise ArgumentError(f"{where}: mode must be an integer, got {mode!r}")
     if not -d <= mode < d:
         raise ShapeError(f"{where}: mode {mode} is out of range for a tensor with {d} modes")
-    return mode % d
+    return int(mode) % d

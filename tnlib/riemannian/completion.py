@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_int, check_shape, pow2_scaled, times_pow2
+from .._validation import check_positive_int, check_shape, pow2_scaled, rng_of, times_pow2
 from ..backends import Backend, backend_of, resolve
 from ..errors import ArgumentError, ShapeError
 from ..tt._scale import spread_pow2
@@ -170,6 +170,7 @@ def tt_complete(idx: Any, values: Any, shape: Any, ranks: Any, seed: Any = None,
     shape = check_shape(shape, where)
     max_iter = check_positive_int(max_iter, where, "max_iter")
     patience = check_positive_int(patience, where, "patience")
+    rng_of(seed, where)  # checked here; each draw below starts from it
     xp = _backend_of_values(values, where)
     host = _nonempty(host_indices(idx, shape, where), where, "idx")
     train_idx, train_vals, test = _split(host, values, validation, shape, xp, seed, where,
@@ -263,6 +264,7 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
     if manifold not in ("fixed-rank", "desingularized"):
         raise ArgumentError(f"{where}: manifold must be 'fixed-rank' or 'desingularized', "
                             f"got {manifold!r}")
+    rng_of(seed, where)  # checked here; each draw below starts from it
     xp = _backend_of_values(values, where)
     idx = _nonempty(_pair_indices(rows, cols, where), where, "rows and cols")
     samples, a = sample_data(idx, values, shape, xp, where, name="rows/cols")  # checked

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
+from .._validation import rng_of
 from ..backends import get
 from .blocks import is_dask, iter_terms, map_blocks_reduce
 
@@ -40,7 +41,7 @@ class SketchMaps:
     """The random maps and probes of one sketch (host NumPy, drawn from `seed`)."""
 
     def __init__(self, shape: tuple, r: list, ell: list, seed: Any, probes: int = PROBES):
-        rng = np.random.default_rng(seed)
+        rng = rng_of(seed, "tt_sketch")
         d = len(shape)
         self.shape, self.r, self.ell = shape, r, ell
         self.left = [rng.standard_normal((r[k], shape[k], r[k + 1])) / math.sqrt(

@@ -28,6 +28,7 @@ from .._validation import (
     check_positive_int,
     honour_eps,
     safe_exponent,
+    seed_of,
 )
 from ..backends import backend_of
 from ..backends import get as _get_backend
@@ -146,6 +147,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     if local_solver not in ("auto", "direct", "gmres"):
         raise ArgumentError(f"amen_solve: local_solver must be 'auto', 'direct' or 'gmres', "
                             f"got {local_solver!r}")
+    seed = seed_of(seed, "amen_solve")
     from .construct import random
 
     dt, dev = f.dtype, f.device
@@ -211,6 +213,7 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = 1e-8, y0: TTTensor | None = N
         raise ShapeError(f"amen_mv: A has col_shape {A.col_shape} but x has shape {x.shape}")
     xp = backend_of(A, x)
     eps = check_eps(eps, "amen_mv")
+    seed = seed_of(seed, "amen_mv")
     from .construct import eye, random
 
     ident = eye(A.row_shape, dtype=x.dtype, device=x.device, backend=xp)
@@ -262,7 +265,8 @@ def _amen(xp: Any, a_cores: list, rhs: list, x_cores: list, eps: float, max_swee
     d = len(x_cores)
     dt, dev = xp.dtype(x_cores[0]), xp.device(x_cores[0])
     shape = tuple(xp.shape(c)[1] for c in x_cores)
-    z_cores = list(random(shape, max(kickrank, 1), seed=(seed or 0) + 1, dtype=dt, device=dev,
+    z_seed = (seed or 0) + 1 if seed is None or isinstance(seed, int) else seed  # a Generator
+    z_cores = list(random(shape, max(kickrank, 1), seed=z_seed, dtype=dt, device=dev,
                           backend=xp).cores) if kickrank > 0 else None
     tol_trunc = eps / math.sqrt(d)
     tol_local = eps / (2 * math.sqrt(d))

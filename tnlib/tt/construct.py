@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_int, check_shape
+from .._validation import check_positive_int, check_shape, rng_of
 from ..backends import Backend, resolve
 from ..errors import ShapeError
 from .matrix import TTMatrix
@@ -54,7 +54,7 @@ def random(shape: Sequence[int], ranks: Any, seed: Any = None, dtype: Any = None
     r = _ranks(ranks, len(shape), "random")
     xp = resolve(backend)
     dtype, device = xp.placement(dtype, device, "random")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = rng_of(seed, "random")
     cores = [xp.random_normal((r[k], n, r[k + 1]), seed=rng, dtype=dtype, device=device)
              for k, n in enumerate(shape)]
     return TTTensor._from_cores(cores, xp)

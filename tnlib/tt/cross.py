@@ -63,6 +63,7 @@ from .._validation import (
     check_positive_int,
     check_shape,
     honour_eps,
+    rng_of,
     times_pow2,
 )
 from ..backends import Backend, resolve
@@ -213,7 +214,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
         raise BackendMismatchError(f"cross: backend={resolve(backend).name!r} but x0 holds "
                                    f"{xp.name} arrays; move x0 with x0.to(backend=...)")
     d = len(shape)
-    rng = np.random.default_rng(seed)
+    rng = rng_of(seed, "cross")
     executor, batch_size = check_executor(executor, batch_size, "cross")
     cache = _Cache(f, shape, xp, max_evals, executor, batch_size)
     info = CrossInfo()

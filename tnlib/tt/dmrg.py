@@ -16,6 +16,7 @@ from .._validation import (
     check_positive_int,
     honour_eps,
     safe_exponent,
+    seed_of,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -146,6 +147,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
         check_hermitian(TTMatrix._from_cores(ops, xp) if h_exp else H, "dmrg_eig")
     d = H.ndim
     shape = H.row_shape
+    seed = seed_of(seed, "dmrg_eig")
     from .construct import random
 
     if x0 is None:
