@@ -545,3 +545,38 @@ def test_seeds_are_checked_and_generators_accepted_everywhere(backend):
             call(np.random.default_rng(3))
     x = tt.random((3, 4), 2, seed=np.random.default_rng(7), backend=backend)
     assert rel_error(x.full(), tt.random((3, 4), 2, seed=7, backend=backend).full()) == 0
+
+
+def test_decompositions_refuse_data_with_an_empty_axis(backend):
+    """An axis of size 0 leaves nothing to factorize: a ShapeError naming the function, as
+    tt_svd gave. HOSVD, HOOI, HSVD, CP-ALS and CP gradient raised NumPy's ValueError (a
+    maximum of no values), and tt_sketch and the out-of-core TT-SVD and HOSVD returned a
+    format of ranks 0."""
+    empty = on(backend, np.ones((4, 0, 3)))
+    calls = {"tt_svd": lambda: tt.tt_svd(empty), "hosvd": lambda: tucker.hosvd(empty),
+             "hooi": lambda: tucker.hooi(empty, 1), "hsvd": lambda: ht.hsvd(empty),
+             "cp_als": lambda: cp.cp_als(empty, 1), "cp_gradient": lambda: cp.cp_gradient(
+                 empty, 1), "tt_sketch": lambda: tt.tt_sketch(empty, 1),
+             "truncated_svd": lambda: linalg.truncated_svd(on(backend, np.ones((0, 3))))}
+    if backend.name == "numpy":
+        da = pytest.importorskip("dask.array")
+        lazy = da.ones((4, 0, 3), chunks=2)
+        calls.update({"tt_svd ": lambda: tt.tt_svd(lazy), "hosvd ": lambda: tucker.hosvd(lazy),
+                      "tt_sketch ": lambda: tt.tt_sketch(lazy, 1)})
+    for name, call in calls.items():
+        with pytest.raises(tnlib.ShapeError, match=rf"{name.strip()}: a has an empty axis"):
+            call()
+
+
+def test_moving_a_format_to_a_device_its_backend_lacks_is_an_error(backend):
+    """``.to(device=...)`` checks the device as the constructors do: a NumPy train stayed on
+    the CPU for ``device="cuda"`` without a word, and torch raised its own AssertionError."""
+    x = tt.random((3, 4, 5), 2, seed=0, backend=backend)
+    h = ht.from_tt(x)
+    for call in (lambda: x.to(device="tpu"), lambda: h.to(device="tpu"),
+                 lambda: tt.eye((3, 4), backend=backend).to(device="tpu")):
+        with pytest.raises(tnlib.BackendError, match=r"to: device 'tpu' is not available on "
+                                                     rf"backend '{backend.name}'"):
+            call()
+    if any("cpu" in str(d).lower() for d in backend.devices()):  # CuPy has none
+        assert rel_error(x.to(device="cpu").full(), x.full()) == 0

@@ -112,10 +112,18 @@ def check_finite(a: Any, xp: Any, where: str, name: str = "a") -> None:
 
 def finite_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
     """`a` ready for a factorization: integer or bool data as the backend's default float
-    (as LAPACK would see it), any other non-float dtype refused, NaN/inf refused."""
+    (as LAPACK would see it), any other non-float dtype refused, an empty axis refused,
+    NaN/inf refused."""
+    check_nonempty(tuple(xp.shape(a)), where, name)
     a = as_float(a, xp, where, name)
     check_finite(a, xp, where, name)
     return a
+
+
+def check_nonempty(shape: tuple, where: str, name: str = "a") -> None:
+    """A ShapeError naming `name` if `shape` has an axis of size 0 (nothing to factorize)."""
+    if 0 in shape:
+        raise ShapeError(f"{where}: {name} has an empty axis, shape {shape}")
 
 
 def as_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:

@@ -400,6 +400,7 @@ class HTTensor:
         target = self.backend if backend is None else get(backend)
         if dtype is not None and not isinstance(dtype, str):
             dtype = self.backend.dtype_name(dtype)
+        dtype, device = target.placement(dtype, device, "to")  # a device it lacks: an error
         return HTTensor._from(self._tree, {n: target.asarray(a, dtype=dtype, device=device)
                                            for n, a in self._arrays.items()}, target)
 

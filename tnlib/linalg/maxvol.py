@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._info import warn_not_converged
-from .._validation import as_array, check_positive_int, check_real, rng_of
+from .._validation import as_array, check_nonempty, check_positive_int, check_real, rng_of
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 
@@ -157,8 +157,7 @@ def _host_matrix(a: Any, xp: Any, where: str) -> np.ndarray:
     a = as_array(a, xp, where)
     if xp.ndim(a) != 2:
         raise ShapeError(f"{where}: a must be a matrix, got shape {xp.shape(a)}")
-    if 0 in xp.shape(a):
-        raise ShapeError(f"{where}: a has an empty axis, shape {tuple(xp.shape(a))}")
+    check_nonempty(tuple(xp.shape(a)), where)
     host = np.asarray(xp.to_numpy(a))
     if not np.all(np.isfinite(host)):
         raise ArgumentError(f"{where}: a contains NaN or inf")

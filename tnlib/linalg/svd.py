@@ -130,9 +130,7 @@ def _matrix(a: Any, where: str) -> tuple[Any, Any]:
     shape = tuple(xp.shape(a))
     if len(shape) != 2:
         raise ShapeError(f"{where}: a must be a matrix, got shape {shape}")
-    if 0 in shape:
-        raise ShapeError(f"{where}: a has an empty axis, shape {shape}")
-    return xp, finite_float(a, xp, where)
+    return xp, finite_float(a, xp, where)  # an empty axis refused there
 
 
 def randomized_svd(a: Any, rank: int, oversample: int = 10, power_iter: int = 2,

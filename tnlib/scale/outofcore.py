@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from .._info import user_stacklevel
+from .._validation import check_nonempty
 from ..backends import get
 from ..errors import ArgumentError
 from ..linalg.svd import left_svd_abs, truncation_rank
@@ -78,6 +79,7 @@ def _quiet() -> Iterator[None]:
 
 def _check(a: Any, where: str) -> None:
     block_grid(a, where)  # unknown chunk sizes -> ShapeError
+    check_nonempty(tuple(int(n) for n in a.shape), where)
     if a.dtype.kind not in "fc":
         raise ArgumentError(f"{where}: a dask array of dtype {a.dtype} can't be decomposed; "
                             "cast it to a floating dtype (a.astype('f8'))")

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_nonempty
 from ..backends import Backend, backend_of, get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -128,7 +129,9 @@ def _shape_and_backend(a: Any) -> tuple[tuple[int, ...], Backend]:
         if any(n != n for n in a.shape):  # NaN
             raise ShapeError(f"tt_sketch: the dask array has unknown chunk sizes (shape "
                              f"{a.shape}); call a.compute_chunk_sizes() first")
-        return tuple(int(n) for n in a.shape), get("numpy")
+        shape = tuple(int(n) for n in a.shape)
+        check_nonempty(shape, "tt_sketch")
+        return shape, get("numpy")
     try:
         xp = backend_of(a)
         ok = xp.is_array(a)
@@ -137,6 +140,7 @@ def _shape_and_backend(a: Any) -> tuple[tuple[int, ...], Backend]:
     if not ok:
         raise ArgumentError(f"tt_sketch: a must be an array, a dask array or a list of them, "
                             f"got {type(a).__name__}")
+    check_nonempty(tuple(xp.shape(a)), "tt_sketch")
     return tuple(xp.shape(a)), xp
 
 

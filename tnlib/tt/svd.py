@@ -111,8 +111,6 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
                                 "(and eps=0) under tracing")
         eps = 0.0
     eps = honour_eps(eps, xp, a, "tt_svd")
-    if any(n == 0 for n in shape):
-        raise ShapeError(f"tt_svd: a has an empty axis, shape {shape}")
     d = len(shape)
     bounds = check_max_rank(max_rank, d - 1, "tt_svd")
     if d == 1:

@@ -206,6 +206,7 @@ class TTTensor(_CoreTrain):
         target = self.backend if backend is None else get(backend)
         if dtype is not None and not isinstance(dtype, str):
             dtype = self.backend.dtype_name(dtype)
+        dtype, device = target.placement(dtype, device, "to")  # a device it lacks: an error
         cores = [target.asarray(c, dtype=dtype, device=device) for c in self._cores]
         return TTTensor._from_cores(cores, target)
 
