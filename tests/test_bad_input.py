@@ -580,3 +580,26 @@ def test_moving_a_format_to_a_device_its_backend_lacks_is_an_error(backend):
             call()
     if any("cpu" in str(d).lower() for d in backend.devices()):  # CuPy has none
         assert rel_error(x.to(device="cpu").full(), x.full()) == 0
+
+
+def test_cp_and_tucker_with_parts_of_extreme_scale_give_finite_entries_and_trains(backend):
+    """Entries of 1e200 and 1e100 made of parts of 1e300 and 1e-150: ``full`` and
+    ``to_tt`` multiplied weights or core into one factor first, and overflowed to inf
+    (then NaN in the train's norm) or underflowed to zero; the parts are now multiplied
+    at unit scale."""
+    parts = ((3, 1e-100), (4, 1e-100), (5, 1e100))
+    t = tucker.TuckerTensor(on(backend, np.full((1, 1, 1), 1e300)),
+                            [on(backend, np.full((n, 1), v)) for n, v in parts])
+    c = cp.CPTensor(on(backend, np.full(2, 1e300)), [on(backend, np.full((n, 2), v)) for n, v in
+                                                     ((3, 1e100), (4, 1e-150), (5, 1e-150))])
+    for x, value in ((t, 1e200), (c, 2e100)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            dense = np.asarray(np_of(x.full()))
+            train = x.to_tt()
+            from_train = np.asarray(np_of(train.full()))
+        assert_like(train.cores[0], x.full())
+        for got in (dense, from_train):  # entrywise: norms of 1e200 entries overflow
+            assert got.shape == x.shape and np.abs(got / value - 1).max() < 1e-14
+        assert all(np.isfinite(np_of(core)).all() for core in train.cores)
+        assert abs(float(np_of(train.norm())) / (value * np.sqrt(60)) - 1) < 1e-12

@@ -131,13 +131,17 @@ class CPTensor:
 
     # -------------------------------------------------------------- conversion
     def full(self) -> Any:
-        """The dense tensor."""
+        """The dense tensor (weights and factors multiplied at unit scale, the scale put
+        back at the end: no overflow or underflow where the entries are in range)."""
+        from ..tt._scale import times_pow2, unit_parts
+
         xp = self.backend
-        first = self._factors[0] * self._weights[None, :]
+        (weights, *factors), exponent = unit_parts([self._weights, *self._factors], xp)
+        first = factors[0] * weights[None, :]
         if self.ndim == 1:
-            return xp.sum(first, axis=1)
-        rest = khatri_rao(self._factors[1:])
-        return xp.reshape(first @ xp.transpose(rest), self.shape)
+            return times_pow2(xp.sum(first, axis=1), exponent, xp)
+        rest = khatri_rao(factors[1:])
+        return times_pow2(xp.reshape(first @ xp.transpose(rest), self.shape), exponent, xp)
 
     def to_tt(self) -> Any:
         """Exact TTTensor with all bond ranks equal to the CP rank.
@@ -150,22 +154,26 @@ class CPTensor:
         (1, 2, 2, 1)
         """
         from ..tt import TTTensor
+        from ..tt._scale import spread_pow2, unit_parts
 
         xp = self.backend
         d, r = self.ndim, self.rank
+        # weights and factors at unit scale, their scale spread over the cores: weights
+        # times the first factor cannot overflow where the tensor's entries do not
+        (weights, *factors), exponent = unit_parts([self._weights, *self._factors], xp)
         if d == 1:
-            return TTTensor._from_cores([xp.reshape(xp.sum(self._factors[0] * self._weights,
-                                                           axis=1), (1, -1, 1))], xp)
+            return TTTensor._from_cores(spread_pow2([xp.reshape(xp.sum(
+                factors[0] * weights, axis=1), (1, -1, 1))], exponent, xp), xp)
         eye = xp.eye(r, dtype=self.dtype, device=xp.device(self._factors[0]))
         cores = []
-        for k, f in enumerate(self._factors):
+        for k, f in enumerate(factors):
             if k == 0:
-                cores.append(xp.reshape(f * self._weights[None, :], (1, -1, r)))
+                cores.append(xp.reshape(f * weights[None, :], (1, -1, r)))
             elif k == d - 1:
                 cores.append(xp.reshape(xp.transpose(f), (r, -1, 1)))
             else:
                 cores.append(xp.einsum("ir,rs->ris", f, eye))
-        return TTTensor._from_cores(cores, xp)
+        return TTTensor._from_cores(spread_pow2(cores, exponent, xp), xp)
 
     # ------------------------------------------------------------- operations
     def gram(self, other: CPTensor | None = None) -> Any:

@@ -113,8 +113,12 @@ class TuckerTensor:
                 f"compression={math.prod(self.shape) / params:.3g})")
 
     def full(self) -> Any:
-        """The dense tensor."""
-        return multi_mode_product(self._core, self._factors)
+        """The dense tensor (core and factors multiplied at unit scale, the scale put back
+        at the end: no overflow or underflow where the entries are in range)."""
+        from ..tt._scale import times_pow2, unit_parts
+
+        (core, *factors), exponent = unit_parts([self._core, *self._factors], self.backend)
+        return times_pow2(multi_mode_product(core, factors), exponent, self.backend)
 
     def norm(self) -> Any:
         """Frobenius norm from the core and the factor Grams (no dense tensor)."""
@@ -155,11 +159,15 @@ class TuckerTensor:
         True
         """
         from ..tt import TTTensor, tt_svd
+        from ..tt._scale import spread_pow2, unit_parts
 
         xp = self.backend
-        t = tt_svd(self._core, eps=0.0)
-        cores = [xp.einsum("arb,nr->anb", c, f) for c, f in zip(t.cores, self._factors)]
-        return TTTensor._from_cores(cores, xp)
+        # the core and factors at unit scale, their scale spread over the cores: a core
+        # times a factor cannot overflow where the tensor's entries do not
+        (core, *factors), exponent = unit_parts([self._core, *self._factors], xp)
+        t = tt_svd(core, eps=0.0)
+        cores = [xp.einsum("arb,nr->anb", c, f) for c, f in zip(t.cores, factors)]
+        return TTTensor._from_cores(spread_pow2(cores, exponent, xp), xp)
 
     def evaluate(self, idx: Any) -> Any:
         """Entries at integer multi-indices ``idx`` of shape ``(N, d)``."""
