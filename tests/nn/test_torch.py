@@ -237,3 +237,14 @@ def test_tt_input_map_is_a_small_fraction_of_the_dense_one():
     dense_ih = 3 * 256 * 4096
     tt_ih = sum(p.numel() for p in gru.cells[0].ih.cores)
     assert tt_ih * 100 <= dense_ih
+
+
+def test_from_linear_names_itself_in_its_argument_errors():
+    """A bad `ranks` or `eps` was reported by the inner TT-SVD (``tt_svd: max_rank ...``)."""
+    dense = torch.nn.Linear(16, 16)
+    for kwargs, error, match in [({"ranks": 0}, ArgumentError, "ranks must be an integer"),
+                                 ({"ranks": [2, 2, 2, 2]}, ShapeError, "ranks must be an int or"),
+                                 ({"eps": float("nan")}, ArgumentError, "eps must be a finite"),
+                                 ({"eps": -0.1}, ArgumentError, "eps must be a finite")]:
+        with pytest.raises(error, match=rf"TTLinear.from_linear: {match}"):
+            TTLinear.from_linear(dense, in_shape=(4, 4), out_shape=(4, 4), **kwargs)

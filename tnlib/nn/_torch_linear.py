@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._validation import check_eps, check_max_rank
 from ..errors import ArgumentError, ShapeError
 from ..tt import TTMatrix, tt_matrix
 from ._spec import CONTRACTIONS, TTLayerSpec, apply_plan, auto_shapes, dense_weight
@@ -169,9 +170,13 @@ class TTLinear(nn.Module):
             raise ShapeError(f"TTLinear.from_linear: in_shape {spec.in_shape} and out_shape "
                              f"{spec.out_shape} give a {spec.in_features} x {spec.out_features} "
                              f"weight, the layer is {n_in} x {n_out}")
+        where = "TTLinear.from_linear"
+        if ranks is not None:  # checked here, naming this function (tt_matrix's would not)
+            check_max_rank(ranks, len(spec.in_shape) - 1, where, "ranks")
         w = linear.weight.detach().T
         if eps is None:  # as exact as the weights' dtype resolves, without a warning
             eps = 4 * torch.finfo(w.dtype).eps
+        eps = check_eps(eps, where)
         m = tt_matrix(w, spec.in_shape, spec.out_shape, eps=eps, max_rank=ranks)
         layer = cls(spec.in_shape, spec.out_shape, m.ranks, bias=linear.bias is not None,
                     device=w.device, dtype=w.dtype)
