@@ -545,6 +545,9 @@ def test_seeds_are_checked_and_generators_accepted_everywhere(backend):
             call(np.random.default_rng(3))
     x = tt.random((3, 4), 2, seed=np.random.default_rng(7), backend=backend)
     assert rel_error(x.full(), tt.random((3, 4), 2, seed=7, backend=backend).full()) == 0
+    # a NumPy integer seeds as the same Python int does (AMEn's residual basis included)
+    got = [tt.amen_solve(lap, ones, seed=s, return_info=True)[1].errors for s in (3, np.int64(3))]
+    assert got[0] == got[1]
 
 
 def test_decompositions_refuse_data_with_an_empty_axis(backend):

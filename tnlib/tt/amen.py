@@ -13,6 +13,7 @@ left-to-right pass serves both).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,7 +266,8 @@ def _amen(xp: Any, a_cores: list, rhs: list, x_cores: list, eps: float, max_swee
     d = len(x_cores)
     dt, dev = xp.dtype(x_cores[0]), xp.device(x_cores[0])
     shape = tuple(xp.shape(c)[1] for c in x_cores)
-    z_seed = (seed or 0) + 1 if seed is None or isinstance(seed, int) else seed  # a Generator
+    z_seed = (int(seed or 0) + 1 if seed is None or isinstance(seed, numbers.Integral)
+              else seed)  # a Generator continues its stream
     z_cores = list(random(shape, max(kickrank, 1), seed=z_seed, dtype=dt, device=dev,
                           backend=xp).cores) if kickrank > 0 else None
     tol_trunc = eps / math.sqrt(d)
