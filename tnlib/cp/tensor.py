@@ -133,10 +133,10 @@ class CPTensor:
     def full(self) -> Any:
         """The dense tensor (weights and factors multiplied at unit scale, the scale put
         back at the end: no overflow or underflow where the entries are in range)."""
-        from ..tt._scale import times_pow2, unit_parts
+        from ..tt._scale import balanced, times_pow2
 
         xp = self.backend
-        (weights, *factors), exponent = unit_parts([self._weights, *self._factors], xp)
+        (weights, *factors), exponent = balanced([self._weights, *self._factors], xp, always=True)
         first = factors[0] * weights[None, :]
         if self.ndim == 1:
             return times_pow2(xp.sum(first, axis=1), exponent, xp)
@@ -154,13 +154,13 @@ class CPTensor:
         (1, 2, 2, 1)
         """
         from ..tt import TTTensor
-        from ..tt._scale import spread_pow2, unit_parts
+        from ..tt._scale import balanced, spread_pow2
 
         xp = self.backend
         d, r = self.ndim, self.rank
         # weights and factors at unit scale, their scale spread over the cores: weights
         # times the first factor cannot overflow where the tensor's entries do not
-        (weights, *factors), exponent = unit_parts([self._weights, *self._factors], xp)
+        (weights, *factors), exponent = balanced([self._weights, *self._factors], xp, always=True)
         if d == 1:
             return TTTensor._from_cores(spread_pow2([xp.reshape(xp.sum(
                 factors[0] * weights, axis=1), (1, -1, 1))], exponent, xp), xp)

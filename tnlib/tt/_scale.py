@@ -22,7 +22,7 @@ from .._validation import times_pow2
 from ..backends import to_numpy
 from ..errors import NonFiniteError
 
-__all__ = ["balanced", "chain_host", "not_finite", "times_pow2", "unit_parts"]
+__all__ = ["balanced", "chain_host", "not_finite", "times_pow2"]
 
 
 def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
@@ -91,16 +91,3 @@ def not_finite(where: str, place: str, sweep: int) -> NonFiniteError:
                           f"{sweep} from finite input: the operator's products overflow the "
                           "float range; scale the operator")
 
-
-def unit_parts(arrays: list, xp: Any) -> tuple[list, int]:
-    """`arrays` each divided by the power of two nearest its largest magnitude (exact), and
-    the sum of those exponents: a product of the parts times ``2^sum`` is the product of
-    the originals, and no part can overflow it on the way (one read for all). Traced
-    arrays come back as they are, with 0; so do zero and non-finite ones, each with 0."""
-    if any(xp.is_traced(a) for a in arrays):
-        return list(arrays), 0
-    peaks = [xp.max(xp.abs(a)) for a in arrays]
-    host = np.asarray(to_numpy(xp.stack([xp.astype(p, xp.dtype(peaks[0])) for p in peaks])),
-                      dtype=np.float64)
-    exponents = [math.frexp(float(p))[1] if 0 < p < math.inf else 0 for p in host]
-    return [times_pow2(a, -e, xp) if e else a for a, e in zip(arrays, exponents)], sum(exponents)

@@ -115,10 +115,11 @@ class TuckerTensor:
     def full(self) -> Any:
         """The dense tensor (core and factors multiplied at unit scale, the scale put back
         at the end: no overflow or underflow where the entries are in range)."""
-        from ..tt._scale import times_pow2, unit_parts
+        from ..tt._scale import balanced, times_pow2
 
-        (core, *factors), exponent = unit_parts([self._core, *self._factors], self.backend)
-        return times_pow2(multi_mode_product(core, factors), exponent, self.backend)
+        xp = self.backend
+        (core, *factors), exponent = balanced([self._core, *self._factors], xp, always=True)
+        return times_pow2(multi_mode_product(core, factors), exponent, xp)
 
     def norm(self) -> Any:
         """Frobenius norm from the core and the factor Grams (no dense tensor)."""
@@ -159,12 +160,12 @@ class TuckerTensor:
         True
         """
         from ..tt import TTTensor, tt_svd
-        from ..tt._scale import spread_pow2, unit_parts
+        from ..tt._scale import balanced, spread_pow2
 
         xp = self.backend
         # the core and factors at unit scale, their scale spread over the cores: a core
         # times a factor cannot overflow where the tensor's entries do not
-        (core, *factors), exponent = unit_parts([self._core, *self._factors], xp)
+        (core, *factors), exponent = balanced([self._core, *self._factors], xp, always=True)
         t = tt_svd(core, eps=0.0)
         cores = [xp.einsum("arb,nr->anb", c, f) for c, f in zip(t.cores, factors)]
         return TTTensor._from_cores(spread_pow2(cores, exponent, xp), xp)
