@@ -113,6 +113,12 @@ def test_bad_input_is_refused_with_the_argument_named():
         ExponentialMachine(task="ranking").fit(x, np.arange(30) % 2)
     with pytest.raises(ArgumentError, match="learning_rate"):
         ExponentialMachine(learning_rate=float("nan")).fit(x, np.arange(30) % 2)
+    with pytest.raises(ArgumentError, match="dtype must be 'float32' or 'float64', got 'int32'"):
+        ExponentialMachine(dtype="int32").fit(x, np.arange(30) % 2)
+    with pytest.raises(ArgumentError, match="random_state must be None, a non-negative"):
+        ExponentialMachine(random_state="0").fit(x, np.arange(30) % 2)
+    with pytest.raises(ArgumentError, match="regression needs numeric targets, got y of dtype"):
+        ExponentialMachine(task="regression").fit(x, np.array(["a", "b"] * 15))
 
 
 @parametrize_with_checks([ExponentialMachine(rank=2, max_iter=15),

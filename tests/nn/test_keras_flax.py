@@ -153,6 +153,14 @@ def test_bad_inputs_and_rngs_name_themselves():
 
     with pytest.raises(ArgumentError, match="rngs must be an nnx.Rngs"):
         FlaxTTDense(IN, OUT, RANKS, rngs=3)
+    with pytest.raises(ArgumentError, match="param_dtype must be a floating-point"):
+        FlaxTTDense(IN, OUT, RANKS, rngs=nnx.Rngs(0), param_dtype=np.int32)
+    import jax
+
+    from tnlib.nn.flax import TTDenseLinen
+
+    with pytest.raises(ShapeError, match="in_shape .* and out_shape .* same number of factors"):
+        TTDenseLinen(60, OUT, RANKS).init(jax.random.key(0), np.ones((2, 60), np.float32))
     layer = FlaxTTDense(IN, OUT, RANKS, rngs=nnx.Rngs(0))
     for bad in (None, "abc"):
         with pytest.raises(ArgumentError, match="input must be an array"):
@@ -166,3 +174,10 @@ def test_bad_inputs_and_rngs_name_themselves():
     built(np.ones((2, 60), dtype=np.float32))
     with pytest.raises(ArgumentError, match="input must be a tensor"):
         built(None)  # built: refused by call
+    with pytest.raises(ArgumentError, match="activation 'nope' is not a Keras activation"):
+        KerasTTDense(IN, OUT, RANKS, activation="nope")
+    # one sample without a batch axis maps to one output vector, as a Dense layer does
+    x = np.random.default_rng(0).standard_normal(60).astype(np.float32)
+    y = np.asarray(built(x))
+    assert y.shape == (built.spec.out_features,)
+    np.testing.assert_allclose(y, np.asarray(built(x[None]))[0], rtol=1e-6)

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import tt
 from .._info import compiled
+from .._validation import rng_of
 from ..backends import get, get_backend
 from ..errors import ArgumentError
 from ..riemannian import TangentVector, frame_of, minimize, retract
@@ -155,9 +156,13 @@ class ExponentialMachine(BaseEstimator):
                                     "two")
             y_num = np.where(y == self.classes_[1], 1.0, -1.0)
         else:
-            y_num = np.asarray(y, dtype=np.float64)
+            try:
+                y_num = np.asarray(y, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ArgumentError(f"ExponentialMachine: regression needs numeric targets, "
+                                    f"got y of dtype {y.dtype}") from None
         xp = get_backend() if self.backend is None else get(self.backend)
-        dtype = xp.resolve_dtype(self.dtype)
+        dtype = self._dtype(xp)
         xa, ya = xp.asarray(X, dtype=dtype), xp.asarray(y_num, dtype=dtype)
         w0 = self._start(X, y_num, xp, dtype)
         started = time.perf_counter()
@@ -184,6 +189,23 @@ class ExponentialMachine(BaseEstimator):
                     or v < 0:
                 raise ArgumentError(f"ExponentialMachine: {name} must be a finite number "
                                     f">= 0, got {v!r}")
+        try:
+            rng_of(self.random_state, "ExponentialMachine")
+        except ArgumentError:
+            raise ArgumentError(f"ExponentialMachine: random_state must be None, a non-negative "
+                                f"integer or a numpy.random.Generator, got "
+                                f"{self.random_state!r}") from None
+
+    def _dtype(self, xp: Any) -> Any:
+        """The backend dtype to train in: float32 or float64."""
+        try:
+            dtype = xp.resolve_dtype(self.dtype)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            dtype = None
+        if dtype is None or xp.dtype_name(dtype) not in ("float32", "float64"):
+            raise ArgumentError(f"ExponentialMachine: dtype must be 'float32' or 'float64', "
+                                f"got {self.dtype!r}")
+        return dtype
 
     def _start(self, X: np.ndarray, y: np.ndarray, xp: Any, dtype: Any) -> tt.TTTensor:
         """Least-squares linear model as an exact rank-2 TT, plus a small random TT."""

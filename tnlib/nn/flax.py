@@ -38,6 +38,16 @@ def _check_contraction(contraction: str) -> str:
     return contraction
 
 
+def _check_param_dtype(param_dtype: Any) -> None:
+    try:
+        ok = jnp.issubdtype(jnp.dtype(param_dtype), jnp.inexact)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ArgumentError(f"TTDense: param_dtype must be a floating-point or complex dtype, "
+                            f"got {param_dtype!r}")
+
+
 class TTDense(nnx.Module):
     """Flax NNX dense layer ``y = x W + b`` whose weight is a TT-matrix.
 
@@ -72,6 +82,7 @@ class TTDense(nnx.Module):
         self.contraction = _check_contraction(contraction)
         if not isinstance(rngs, nnx.Rngs):
             raise ArgumentError(f"TTDense: rngs must be an nnx.Rngs, got {type(rngs).__name__}")
+        _check_param_dtype(param_dtype)
         std = self.spec.core_std(init)
         self.cores = nnx.List([nnx.Param(std * jax.random.normal(rngs.params(), s, param_dtype))
                                for s in self.spec.core_shapes])
@@ -110,7 +121,8 @@ class TTDenseLinen(linen.Module):
 
     @linen.compact
     def __call__(self, x: Any) -> Any:
-        spec = TTLayerSpec(tuple(self.in_shape), tuple(self.out_shape), self.ranks, "TTDense")
+        spec = TTLayerSpec(self.in_shape, self.out_shape, self.ranks, "TTDense")
+        _check_param_dtype(self.param_dtype)
         std = spec.core_std(self.init_kind)
         cores = [self.param(f"core_{k}", lambda key, s: std * jax.random.normal(
             key, s, self.param_dtype), s) for k, s in enumerate(spec.core_shapes)]

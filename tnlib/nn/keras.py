@@ -56,7 +56,11 @@ class TTDense(keras.layers.Layer):
                                 f"got {contraction!r}")
         self.std = self.spec.core_std(init)
         self.use_bias, self.init, self.contraction = bool(use_bias), init, contraction
-        self.activation = keras.activations.get(activation)
+        try:
+            self.activation = keras.activations.get(activation)
+        except ValueError as exc:
+            raise ArgumentError(f"TTDense: activation {activation!r} is not a Keras activation "
+                                f"({exc})") from None
 
     def build(self, input_shape: Any) -> None:
         if not isinstance(input_shape, (tuple, list)) or not input_shape:
@@ -84,6 +88,8 @@ class TTDense(keras.layers.Layer):
             y = y + self.bias
         if self.activation is not None:
             y = self.activation(y)
+        if len(x.shape) == 1:  # one sample without a batch axis, as keras.ops.matmul takes it
+            return ops.reshape(y, (spec.out_features,))
         return ops.reshape(y, (-1,) + lead + (spec.out_features,)) if lead else y
 
     def weight(self) -> Any:
