@@ -126,15 +126,32 @@ def check_nonempty(shape: tuple, where: str, name: str = "a") -> None:
         raise ShapeError(f"{where}: {name} has an empty axis, shape {shape}")
 
 
+#: the dtypes the formats hold. bfloat16 is not among them: NumPy has no such type, so
+#: host reads, the promotions of mixed operations and torch's NumPy bridge all fail on it.
+FLOAT_DTYPES = ("float16", "float32", "float64", "complex64", "complex128")
+_FLOAT_HINT = "float16, float32, float64, complex64 or complex128"
+
+
+def check_float_dtype(kind: str, where: str, name: str) -> None:
+    """An :class:`ArgumentError` unless the dtype name `kind` is a real or complex float.
+
+    The formats hold floating-point numbers: integer cores would truncate every product
+    and quotient the algorithms form, and NumPy's own checks fail deep inside.
+    """
+    if kind not in FLOAT_DTYPES:
+        raise ArgumentError(f"{where}: {name} has dtype {kind}; expected real or complex "
+                            f"floating-point numbers ({_FLOAT_HINT})")
+
+
 def as_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
     """`a` with a float or complex dtype: integer or bool data as the backend's default
     float, any other dtype an ArgumentError naming `name`."""
     kind = xp.dtype_name(a)
     if kind.startswith(("int", "uint")) or kind == "bool":
         return xp.astype(a, xp.resolve_dtype(None))
-    if kind not in ("float16", "bfloat16", "float32", "float64", "complex64", "complex128"):
+    if kind not in FLOAT_DTYPES:
         raise ArgumentError(f"{where}: {name} has dtype {kind}; expected real or complex "
-                            "numbers")
+                            f"numbers ({_FLOAT_HINT}, or integers)")
     return a
 
 

@@ -8,6 +8,7 @@ else. Each framework's quirks are fixed once, in its own module.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
-from .._validation import rng_of
+from .._validation import FLOAT_DTYPES, rng_of
 from ..errors import ArgumentError, BackendError
 
 __all__ = ["Backend", "DTYPE_NAMES"]
@@ -30,6 +31,37 @@ DTYPE_NAMES = (
     "int64",
     "bool",
 )
+
+#: factorizations frameworks lack in half precision (NumPy, torch, TF and JAX alike)
+_FACTORIZATIONS = ("svd", "svdvals", "qr", "eigh", "solve", "solve_triangular", "cholesky",
+                   "inv", "expm")
+_HALF = ("float16", "bfloat16")
+
+
+def _half_in_single(method: Callable) -> Callable:
+    """`method` (a factorization of its array arguments) that, where the framework refuses
+    half-precision input, factorizes in float32 and returns the input's dtype.
+
+    This is what torch's autocast does with its linear algebra; the result carries the
+    accuracy of the half-precision data. Other failures propagate unchanged; the wrapper
+    costs a call on success.
+    """
+    @functools.wraps(method)
+    def run(self: Backend, a: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, a, *args, **kwargs)
+        except Exception:
+            if not self.is_array(a) or self.dtype_name(a) not in _HALF:
+                raise
+        kind = self.dtype_name(a)
+        up = [self.astype(b, "float32") if self.is_array(b) else b for b in (a, *args)]
+        out = method(self, *up, **kwargs)
+        if isinstance(out, tuple):
+            return tuple(self.astype(o, kind) if self.is_array(o) else o for o in out)
+        return self.astype(out, kind)
+
+    return run
+
 
 # opt_einsum contraction expressions, keyed by (equation, shapes). The plan does
 # not depend on the backend, so one cache serves all of them.
@@ -78,6 +110,12 @@ class Backend:
     #: pairwise steps by tensordot (True, for NumPy whose einsum skips BLAS) or by the
     #: framework's own einsum (False, which maps onto batched matmul without copies)
     _einsum_blas: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _FACTORIZATIONS:  # each backend's own factorizations take half precision
+            if name in cls.__dict__:
+                setattr(cls, name, _half_in_single(cls.__dict__[name]))
 
     def __repr__(self) -> str:
         return f"<tnlib backend {self.name!r}>"
@@ -239,11 +277,14 @@ class Backend:
         raise BackendError(f"device {spec!r} is not available on backend {self.name!r}; "
                            f"it has {names}")
 
-    def placement(self, dtype: Any, device: Any, where: str) -> tuple[Any, Any]:
+    def placement(self, dtype: Any, device: Any, where: str,
+                  floating: bool = True) -> tuple[Any, Any]:
         """`dtype` and `device` checked for this backend: ``(dtype, device)`` to create with.
 
         A device the backend lacks, or an explicit dtype it would silently replace (float64
-        on JAX without ``jax_enable_x64``), is a :class:`~tnlib.errors.BackendError`.
+        on JAX without ``jax_enable_x64``), is a :class:`~tnlib.errors.BackendError`; with
+        `floating`, a dtype other than a real or complex float is an
+        :class:`~tnlib.errors.ArgumentError` (tensor formats hold floating-point numbers).
         """
         try:
             device = self.parse_device(device)
@@ -251,11 +292,15 @@ class Backend:
             raise BackendError(f"{where}: {exc}") from None
         if dtype is not None:
             try:
-                self.resolve_dtype(dtype)
+                kind = self.dtype_name(self.resolve_dtype(dtype))
             except (TypeError, KeyError, ValueError, AttributeError):
                 raise ArgumentError(f"{where}: dtype {dtype!r} is not a data type of backend "
                                     f"{self.name!r}; use a name such as 'float64' or "
                                     "'complex64'") from None
+            if floating and kind not in FLOAT_DTYPES:
+                raise ArgumentError(f"{where}: dtype {kind!r} is not a floating-point type the "
+                                    "formats hold; use float16, float32, float64, complex64 or "
+                                    "complex128")
         if dtype is not None and isinstance(dtype, (str, np.dtype, type)):
             try:
                 want = np.dtype(dtype).name

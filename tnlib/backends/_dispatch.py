@@ -286,7 +286,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     dtype('float64')
     """
     xp = resolve(backend)
-    dtype, device = xp.placement(dtype, device, "tensor")
+    dtype, device = xp.placement(dtype, device, "tensor", floating=False)
     try:
         return xp.asarray(data, dtype=dtype, device=device)
     except (TypeError, ValueError) as exc:  # ragged lists, strings, objects

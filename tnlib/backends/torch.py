@@ -43,6 +43,8 @@ class TorchBackend(Backend):
             spec = self.default_float_dtype
         if isinstance(spec, self.torch.dtype):
             return spec
+        if isinstance(spec, str) and spec in self._by_name:  # "bfloat16": no NumPy dtype
+            return self._by_name[spec]
         return self._by_name[np.dtype(spec).name]
 
     def dtype_name(self, x: Any) -> str:
@@ -70,6 +72,8 @@ class TorchBackend(Backend):
     def to_numpy(self, a: Any) -> np.ndarray:
         if not isinstance(a, self.torch.Tensor):
             return np.asarray(a)
+        if a.dtype == self.torch.bfloat16:  # NumPy has no bfloat16: float32 holds it exactly
+            a = a.float()
         return a.detach().resolve_conj().resolve_neg().cpu().numpy()
 
     def is_array(self, a: Any) -> bool:
@@ -99,8 +103,8 @@ class TorchBackend(Backend):
         wrapped = _functorch_check()
         for a in arrays:
             if a.is_cuda or (grad and a.requires_grad) or a.device.type != "cpu" or (
-                    wrapped is not None and wrapped(a)):
-                return False
+                    wrapped is not None and wrapped(a)) or a.dtype == torch.bfloat16:
+                return False  # (bfloat16 has no NumPy view: the function itself refuses it)
         return True
 
     def item(self, a: Any) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import as_sequence, rng_of
+from .._validation import as_sequence, check_float_dtype, rng_of
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
@@ -61,6 +61,7 @@ class CPTensor:
                                  f"0 has {xp.dtype_name(factors[0])}")
         if rank < 1:
             raise ShapeError("CPTensor: the rank (number of columns) must be >= 1")
+        check_float_dtype(xp.dtype_name(factors[0]), "CPTensor", "factor 0")
         if weights is None:
             weights = xp.ones((rank,), dtype=xp.dtype(factors[0]), device=xp.device(factors[0]))
         elif not xp.is_array(weights) or xp.shape(weights) != (rank,):
@@ -69,6 +70,8 @@ class CPTensor:
                                  f"{type(weights).__name__}")
             raise ShapeError(f"CPTensor: weights must have shape ({rank},), got "
                              f"{xp.shape(weights)}")
+        else:
+            check_float_dtype(xp.dtype_name(weights), "CPTensor", "weights")
         self._weights, self._factors, self._backend = weights, factors, xp
 
     @classmethod
@@ -263,6 +266,7 @@ def random(shape: Sequence[int], rank: int, seed: Any = None, dtype: Any = None,
     shape = check_shape(shape, "cp.random")
     rank = check_positive_int(rank, "cp.random", "rank")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "cp.random")
     rng = rng_of(seed, "cp.random")
     factors = [xp.random_normal((n, rank), seed=rng, dtype=dtype, device=device) for n in shape]
     return CPTensor(None, factors)

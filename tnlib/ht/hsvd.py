@@ -240,6 +240,7 @@ def random(shape: Any, ranks: int, tree: DimensionTree | None = None, seed: Any 
     if tree.d != d:
         raise ShapeError(f"ht.random: the tree has {tree.d} modes but shape has {d}")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "ht.random")
     rng = rng_of(seed, "ht.random")
     r: dict[Node, int] = {}
     arrays: dict[Node, Any] = {}

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._pytree import register_container
+from .._validation import check_float_dtype
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from .tree import DimensionTree, Node
@@ -66,7 +67,9 @@ class HTTensor:
             if not xp.is_array(a):
                 raise ShapeError(f"HTTensor: array of node {node} is a {type(a).__name__}")
             shape = xp.shape(a)
-            dtype = dtype or xp.dtype_name(a)
+            if dtype is None:
+                dtype = xp.dtype_name(a)
+                check_float_dtype(dtype, "HTTensor", f"the array of node {node}")
             if xp.dtype_name(a) != dtype:
                 raise ShapeError(f"HTTensor: node {node} has dtype {xp.dtype_name(a)}, others "
                                  f"{dtype}")

@@ -191,7 +191,12 @@ def tt_sum(x: TTTensor) -> Any:
 
 def scale(x: TTTensor, c: Any) -> TTTensor:
     """``c * x`` for a scalar `c` (number or 0-d array), applied to the first core."""
+    if not isinstance(x, TTTensor):
+        raise ArgumentError(f"scale: x must be a TTTensor, got {type(x).__name__}")
     xp = x.backend
+    if isinstance(c, bool) or not (isinstance(c, numbers.Number) or xp.is_array(c)):
+        raise ArgumentError(f"scale: c must be a number or a 0-d {xp.name} array, got "
+                            f"{type(c).__name__}")
     if not isinstance(c, numbers.Number):
         backend_of(x, c)  # a 0-d array must be of the same backend
         if xp.ndim(c) != 0:

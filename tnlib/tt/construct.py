@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_positive_int, check_shape, rng_of
 from ..backends import Backend, resolve
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
@@ -122,6 +122,8 @@ def diag(x: TTTensor) -> TTMatrix:
     >>> bool(np.allclose(tt.diag(x).full(), np.diag(x.full().ravel())))
     True
     """
+    if not isinstance(x, TTTensor):
+        raise ArgumentError(f"diag: x must be a TTTensor, got {type(x).__name__}")
     xp = x.backend
     cores = [xp.einsum("aib,ij->aijb", c, xp.eye(xp.shape(c)[1], dtype=xp.dtype(c),
                                                  device=xp.device(c))) for c in x.cores]

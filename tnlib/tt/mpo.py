@@ -2,25 +2,59 @@
 
 from __future__ import annotations
 
+import cmath
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_int
-from ..backends import Backend, resolve
-from ..errors import ArgumentError, ShapeError
+from .._validation import as_sequence, check_eps, check_positive_int, check_shape
+from ..backends import Backend, resolve, to_numpy
+from ..errors import ArgumentError, NonFiniteError, ShapeError
 from .matrix import TTMatrix
 
 __all__ = ["nearest_neighbor", "operator_sum", "qtt_laplacian"]
 
 
 def _square(m: Any, where: str) -> np.ndarray:
-    a = np.asarray(m)
+    a = np.asarray(to_numpy(m) if hasattr(m, "shape") else m)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ShapeError(f"{where}: local operators must be square matrices, got shape "
                          f"{a.shape}")
+    if a.dtype.kind not in "biufc":
+        raise ArgumentError(f"{where}: local operators must hold numbers, got dtype {a.dtype}")
+    if not np.all(np.isfinite(a)):
+        raise NonFiniteError(f"{where}: a local operator holds non-finite values")
     return a
+
+
+def _terms(terms: Any, arity: int, where: str, name: str, what: str) -> list[tuple]:
+    """`terms` as a list of `arity`-tuples whose first entry is a finite number."""
+    out = []
+    for t, term in enumerate(as_sequence(terms, where, name, what)):
+        if not isinstance(term, (tuple, list)) or len(term) != arity:
+            raise ShapeError(f"{where}: {name}[{t}] must be a {what[:-1]}, got "
+                             f"{type(term).__name__} {str(term)[:60]}")
+        c = term[0]
+        if isinstance(c, bool) or not isinstance(c, numbers.Number) or not cmath.isfinite(c):
+            raise ArgumentError(f"{where}: the coefficient of {name}[{t}] must be a finite "
+                                f"number, got {c!r}")
+        out.append(tuple(term))
+    return out
+
+
+def _term_dtype(xp: Backend, dtype: Any, device: Any, cplx: bool, where: str) -> Any:
+    """The dtype to build an operator in: `dtype` checked, or complex128 / the default float
+    by the terms; a real `dtype` for complex terms is an error (it would drop their
+    imaginary parts)."""
+    xp.placement(dtype, device, where)
+    if dtype is None:
+        return "complex128" if cplx else xp.default_float_dtype
+    if cplx and not xp.is_complex(xp.resolve_dtype(dtype)):
+        raise ArgumentError(f"{where}: dtype {xp.dtype_name(xp.resolve_dtype(dtype))} is real "
+                            "but a term is complex; give a complex dtype or leave dtype=None")
+    return dtype
 
 
 def nearest_neighbor(d: int, pair: Sequence[tuple] = (), onsite: Sequence[tuple] = (),
@@ -56,6 +90,8 @@ def nearest_neighbor(d: int, pair: Sequence[tuple] = (), onsite: Sequence[tuple]
     d = check_positive_int(d, "nearest_neighbor", "d")
     if d < 2:
         raise ShapeError("nearest_neighbor: needs at least 2 sites")
+    pair = _terms(pair, 3, "nearest_neighbor", "pair", "(J, A, B) triples")
+    onsite = _terms(onsite, 2, "nearest_neighbor", "onsite", "(h, C) pairs")
     pairs = [(c, _square(a, "nearest_neighbor"), _square(b, "nearest_neighbor"))
              for c, a, b in pair]
     ons = [(c, _square(m, "nearest_neighbor")) for c, m in onsite]
@@ -86,7 +122,7 @@ def nearest_neighbor(d: int, pair: Sequence[tuple] = (), onsite: Sequence[tuple]
     last = w[:, :, :, 0:1]        # and must end "done"
     cores = [first] + [w] * (d - 2) + [last]
     xp = resolve(backend)
-    dtype = ("complex128" if cplx else xp.default_float_dtype) if dtype is None else dtype
+    dtype = _term_dtype(xp, dtype, device, cplx, "nearest_neighbor")
     return TTMatrix._from_cores([xp.asarray(c, dtype=dtype, device=device) for c in cores], xp)
 
 
@@ -105,20 +141,28 @@ def operator_sum(terms: Sequence[tuple[complex, Mapping[int, Any]]], shape: Sequ
     >>> h.ranks
     (1, 2, 2, 1)
     """
-    shape = tuple(int(n) for n in shape)
+    shape = check_shape(shape, "operator_sum")
+    terms = _terms(terms, 2, "operator_sum", "terms", "(coefficient, {site: matrix}) pairs")
     if not terms:
         raise ArgumentError("operator_sum: needs at least one term")
+    eps = check_eps(eps, "operator_sum")
     xp = resolve(backend)
     total = None
-    for coef, ops in terms:
+    for t, (coef, ops) in enumerate(terms):
+        if not isinstance(ops, Mapping):
+            raise ShapeError(f"operator_sum: terms[{t}] must map sites to matrices, got "
+                             f"{type(ops).__name__}")
+        ops = {site: _square(m, "operator_sum") for site, m in ops.items()}
         for site, m in ops.items():
-            if not 0 <= site < len(shape):
-                raise ShapeError(f"operator_sum: site {site} is outside 0..{len(shape) - 1}")
-            if np.asarray(m).shape != (shape[site], shape[site]):
+            if isinstance(site, bool) or not isinstance(site, numbers.Integral) or \
+                    not 0 <= site < len(shape):
+                raise ShapeError(f"operator_sum: site {site!r} is not an integer in "
+                                 f"0..{len(shape) - 1}")
+            if m.shape != (shape[site], shape[site]):
                 raise ShapeError(f"operator_sum: operator on site {site} must be "
-                                 f"{shape[site]}x{shape[site]}, got {np.asarray(m).shape}")
+                                 f"{shape[site]}x{shape[site]}, got {m.shape}")
         cplx = isinstance(coef, complex) or any(np.iscomplexobj(m) for m in ops.values())
-        dt = dtype or ("complex128" if cplx else xp.default_float_dtype)
+        dt = _term_dtype(xp, dtype, device, cplx, "operator_sum")
         cores = [np.asarray(ops.get(k, np.eye(n)))[None, :, :, None] for k, n in enumerate(shape)]
         cores[0] = cores[0] * coef
         term = TTMatrix._from_cores([xp.asarray(c, dtype=dt, device=device) for c in cores], xp)
@@ -148,6 +192,7 @@ def qtt_laplacian(d: int, dims: int = 1, dtype: Any = None, device: Any = None,
     d = check_positive_int(d, "qtt_laplacian", "d")
     dims = check_positive_int(dims, "qtt_laplacian", "dims")
     xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, "qtt_laplacian")
     dtype = xp.default_float_dtype if dtype is None else dtype
     # shift S (S e_j = e_{j+1}) through a carry automaton; states: 0 = no carry, 1 = carry
     core = np.zeros((2, 2, 2, 2))
@@ -162,7 +207,8 @@ def qtt_laplacian(d: int, dims: int = 1, dtype: Any = None, device: Any = None,
     mk = lambda cs: TTMatrix._from_cores(  # noqa: E731
         [xp.asarray(c, dtype=dtype, device=device) for c in cs], xp)
     s = mk(shift)
-    one_d = (2.0 * mk(ident) - s - s.T).round(1e-14)
+    tol = max(1e-14, 4.0 * xp.finfo_eps(s.cores[0]))  # exact ranks, at the dtype's resolution
+    one_d = (2.0 * mk(ident) - s - s.T).round(tol)
     if dims == 1:
         return one_d
     eye_block = mk(ident)
@@ -171,4 +217,4 @@ def qtt_laplacian(d: int, dims: int = 1, dtype: Any = None, device: Any = None,
         blocks = [one_d if j == k else eye_block for j in range(dims)]
         term = TTMatrix._from_cores([c for b in blocks for c in b.cores], xp)
         total = term if total is None else total + term
-    return total.round(1e-14)
+    return total.round(tol)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import as_sequence
+from .._validation import as_sequence, check_float_dtype
 from ..backends import Backend, backend_of, get
 from ..errors import ShapeError
 
@@ -42,6 +42,7 @@ def check_cores(cores: Sequence[Any], ndim: int, where: str) -> Backend:
         # a traced core (jax.grad of a closure over concrete cores) has no device
         dev = None if xp.is_traced(c) else str(xp.device(c))
         if dtype is None:
+            check_float_dtype(name, where, "core 0")
             dtype, device = name, dev
         elif name != dtype:
             raise ShapeError(f"{where}: core {k} has dtype {name} but core 0 has {dtype}; "

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
+from .._validation import check_float_dtype
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import multi_mode_product
@@ -43,6 +44,7 @@ class TuckerTensor:
             raise ShapeError(f"TuckerTensor: core must be a {xp.name} array, got "
                              f"{type(core).__name__}")
         cshape = xp.shape(core)
+        check_float_dtype(xp.dtype_name(core), "TuckerTensor", "core")
         if len(factors) != len(cshape) or not factors:
             raise ShapeError(f"TuckerTensor: core has {len(cshape)} axes but {len(factors)} "
                              "factors were given")
