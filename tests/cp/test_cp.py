@@ -131,6 +131,21 @@ def test_bad_input(backend):
         cp.cp_als(a, 1, init="magic")
     with pytest.raises(tnlib.TnlibError, match="tol must be"):
         cp.cp_als(a, 1, tol=-1.0)
+    with pytest.raises(tnlib.TnlibError, match="init must be"):  # checked for zeros too
+        cp.cp_als(0.0 * a, 1, init="magic")
+    with pytest.raises(tnlib.ArgumentError, match=r"CPTensor \*: only scalars, got"):
+        cp.random((3, 4), 2, seed=0, backend=backend) * backend.ones((2,))
+
+
+@pytest.mark.parametrize("init", ["svd", "random"])
+def test_the_zero_tensor_is_the_cp_of_zero_weights(backend, init):
+    a = backend.zeros((3, 4, 5))
+    x, info = cp.cp_als(a, 2, init=init, seed=0, return_info=True)
+    assert_like(x.weights, a)
+    assert np.all(np_of(x.weights) == 0) and np.all(np_of(x.full()) == 0)
+    norms = np.linalg.norm(np_of(x.factors[1]), axis=0)
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-12)  # unit columns, as for any fit
+    assert info.converged and info.errors == [0.0] and "zero tensor" in info.stop_reason
 
 
 def test_a_degenerate_svd_start_restarts_from_the_random_one(backend):

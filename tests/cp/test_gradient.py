@@ -81,6 +81,8 @@ def test_cp_gradient_bad_input(backend):
         cp.cp_gradient(full, 2, mask=mask, loss=lambda t: t)
     with pytest.raises(tnlib.TnlibError, match="all zero"):
         cp.cp_gradient(full * 0.0, 2)
+    with pytest.raises(tnlib.ArgumentError, match="mask holds non-finite values"):
+        cp.cp_gradient(full, 2, mask=backend.asarray(np.full(backend.shape(full), np.nan)))
     if not backend.supports_grad:
         with pytest.raises(tnlib.BackendError, match="automatic differentiation"):
             cp.cp_gradient(full, 2, loss=lambda t: backend.sum(t**2))

@@ -156,3 +156,9 @@ def test_pickle_and_validation(backend):
         ht.hsvd(backend.ones((2, 2, 2, 2)), ht.DimensionTree.balanced(3))
     with pytest.raises(tnlib.ShapeError, match="dimension trees differ"):
         x + ht.random((3, 4, 5), 2, tree=ht.DimensionTree.linear(3), backend=backend)
+    with pytest.raises(tnlib.ArgumentError, match="truncate: x must be an HTTensor, got list"):
+        ht.truncate([x])
+    with pytest.raises(tnlib.ArgumentError, match=r"HTTensor.round: eps must be .* got -1"):
+        x.round(-1)
+    with pytest.raises(tnlib.ArgumentError, match=r"HTTensor.round: max_rank must be"):
+        x.round(max_rank=0)

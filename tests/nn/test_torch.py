@@ -128,6 +128,15 @@ def test_cp_conv2d_of_a_rank_r_kernel_reproduces_the_convolution(kw):
     assert n == 3 * (5 + 3 + 3 + 8) + (8 if conv.bias is not None else 0)
 
 
+def test_cp_conv2d_of_a_zero_initialized_kernel_is_exact():
+    conv = _rank_r_conv(3, 8, 5, 3)
+    with torch.no_grad():
+        conv.weight.zero_()
+    fast = cp_conv2d(conv, 3)
+    x = torch.randn(2, 5, 11, 13, dtype=F64)
+    assert torch.equal(fast(x), conv(x))  # the bias alone, exactly
+
+
 def test_tucker_conv2d_reproduces_a_low_multilinear_rank_kernel():
     conv = nn.Conv2d(6, 8, 3, stride=2, padding=1, dtype=F64)
     core = torch.randn(3, 2, 3, 3, dtype=F64)

@@ -40,6 +40,12 @@ def test_validation(backend):
         tucker.TuckerTensor(backend.ones((2, 3)), [backend.ones((4, 2)), backend.ones((5, 2))])
     with pytest.raises(tnlib.ShapeError, match="2 axes but 1 factors"):
         tucker.TuckerTensor(backend.ones((2, 3)), [backend.ones((4, 2))])
+    x = tucker.TuckerTensor(backend.ones((2, 2)), [backend.ones((4, 2)), backend.ones((5, 2))])
+    for c in (backend.ones((2,)), "2"):  # a vector broadcast into the core: not a scalar
+        with pytest.raises(tnlib.ArgumentError, match=r"TuckerTensor \*: only scalars, got"):
+            x * c
+    y = x * backend.asarray(np.array(2.0))
+    assert rel_error(y.full(), 2.0 * np_of(x.full())) == 0
 
 
 def test_hosvd_exact_recovery(backend):

@@ -137,9 +137,13 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     x_mat = xp.reshape(a, (math.prod(shape[:h]), -1))
     x_mat_t = xp.copy(xp.transpose(x_mat))  # once, so no sweep pays for a transpose
     norm_a = float(xp.item(xp.norm(a)))
-    if norm_a == 0:
-        raise ArgumentError("cp_als: a is the zero tensor")
     factors = _initialize(a, rank, init, seed, xp)
+    if norm_a == 0:  # exactly the CP with zero weights (a zero-initialized layer, say)
+        zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
+                              factors, xp).normalize()
+        info = CPInfo(iterations=0, errors=[0.0], converged=True,
+                      stop_reason="a is the zero tensor: zero weights are exact")
+        return (zero, info) if return_info else zero
 
     norm_sq = xp.astype(xp.norm(a) ** 2, xp.real_dtype(a))
     # whole-sweep native compilation (XLA on TF: a 100^3 sweep runs ~25% faster)

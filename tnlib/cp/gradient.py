@@ -28,6 +28,7 @@ from .._progress import Reporter
 from .._validation import (
     as_array,
     check_eps,
+    check_finite,
     check_positive_int,
     finite_float,
     times_pow2,
@@ -131,6 +132,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
             raise ArgumentError("cp_gradient: give mask or loss, not both (a custom loss "
                                 "can apply its own mask)")
         mask = xp.astype(mask, xp.dtype(a))
+        check_finite(mask, xp, "cp_gradient", "mask")
     if loss is not None:
         if not callable(loss):
             raise ArgumentError(f"cp_gradient: loss must be callable, got {type(loss).__name__}")

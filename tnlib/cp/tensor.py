@@ -243,7 +243,7 @@ class CPTensor:
     def __mul__(self, c: Any) -> CPTensor:
         if not isinstance(c, numbers.Number) and not (self.backend.is_array(c)
                                                       and self.backend.ndim(c) == 0):
-            raise ArgumentError("CPTensor *: only scalars")
+            raise ArgumentError(f"CPTensor *: only scalars, got {type(c).__name__}")
         return CPTensor._from(self._weights * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> CPTensor:

@@ -147,8 +147,15 @@ def truncate(x: HTTensor, eps: float = 0.0, max_rank: Any = None) -> HTTensor:
     >>> max(y.ranks.values()) <= 3
     True
     """
-    eps = check_eps(eps, "truncate")
-    bound = _node_bound(max_rank, "truncate")
+    return _truncate(x, eps, max_rank, "truncate")
+
+
+def _truncate(x: HTTensor, eps: Any, max_rank: Any, where: str) -> HTTensor:
+    """:func:`truncate`, its errors named `where` (``HTTensor.round`` calls it too)."""
+    if not isinstance(x, HTTensor):
+        raise ArgumentError(f"{where}: x must be an HTTensor, got {type(x).__name__}")
+    eps = check_eps(eps, where)
+    bound = _node_bound(max_rank, where)
     xp = x.backend
     tree = x.tree
     x = x.orthogonalize()

@@ -374,9 +374,9 @@ class HTTensor:
 
     def round(self, eps: float = 0.0, max_rank: Any = None) -> HTTensor:
         """Truncation to accuracy `eps` / `max_rank` (see :func:`tnlib.ht.truncate`)."""
-        from .hsvd import truncate
+        from .hsvd import _truncate
 
-        return truncate(self, eps=eps, max_rank=max_rank)
+        return _truncate(self, eps, max_rank, "HTTensor.round")
 
     truncate = round
 

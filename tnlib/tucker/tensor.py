@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -187,8 +188,9 @@ class TuckerTensor:
         return xp.reshape(t, (-1,))
 
     def __mul__(self, c: Any) -> TuckerTensor:
-        if isinstance(c, TuckerTensor):
-            raise ArgumentError("TuckerTensor *: only scalars")
+        if not isinstance(c, numbers.Number) and not (self.backend.is_array(c)
+                                                      and self.backend.ndim(c) == 0):
+            raise ArgumentError(f"TuckerTensor *: only scalars, got {type(c).__name__}")
         return TuckerTensor._from(self._core * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> TuckerTensor:
