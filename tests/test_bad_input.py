@@ -434,6 +434,7 @@ def test_non_arrays_and_non_trains_are_named_not_leaked(backend):
         (lambda: tt.amen_solve(a, ones, x0=3), ArgumentError, "x0 must be a TTTensor"),
         (lambda: tt.tdvp(a, ones, None), ArgumentError, "t must be a finite real"),
         (lambda: tt.tdvp(a, ones, x), ArgumentError, "t must be a finite real"),
+        (lambda: tnlib.to_numpy(x), ArgumentError, r"to_numpy: a is a TTTensor, not an array"),
     ]
     for call, error, match in cases:
         with pytest.raises(error, match=match):
@@ -443,6 +444,8 @@ def test_non_arrays_and_non_trains_are_named_not_leaked(backend):
             x + bad
         with pytest.raises(TypeError):
             x * bad
+        with pytest.raises(TypeError, match="unsupported operand|can't multiply"):
+            a * bad  # (a TTMatrix said "can't multiply sequence" for None and lists too)
     dense = on(backend, np.ones((4, 5, 6)))
     for call in (lambda: x + dense, lambda: x * dense, lambda: x - dense):
         with pytest.raises(ShapeError, match="make it a train first"):

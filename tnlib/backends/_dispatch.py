@@ -305,5 +305,8 @@ def to_numpy(a: Any) -> np.ndarray:
     """
     name = _type_backend(type(a))
     if name is None:
+        if is_container(a):  # np.asarray would wrap it in a 0-d object array
+            raise ArgumentError(f"to_numpy: a is a {type(a).__name__}, not an array; take "
+                                "tnlib.to_numpy(a.full()) for its dense values")
         return np.asarray(a)
     return get(name).to_numpy(a)

@@ -204,6 +204,8 @@ class TTMatrix(_CoreTrain):
     def __mul__(self, other: Any) -> TTMatrix:
         if isinstance(other, (TTMatrix, TTTensor)):
             raise ArgumentError("TTMatrix *: only scalars; use @ for products")
+        if not isinstance(other, numbers.Number) and not self.backend.is_array(other):
+            return NotImplemented  # Python's "unsupported operand type(s)", as for TTTensor
         return self._like(self.as_tt() * other)
 
     def __rmul__(self, other: Any) -> TTMatrix:
