@@ -122,3 +122,18 @@ def test_skeleton_of_a_zero_matrix_is_zero(backend):
     cols, rows, core = skeleton(backend.asarray(np.zeros((5, 4))), 2)
     assert_like(core, backend.asarray(np.zeros((5, 4))))
     assert tnlib.to_numpy(core).shape == (2, 2) and not tnlib.to_numpy(core).any()
+
+
+def test_integer_matrices_select_rows_as_floats(backend):
+    # the selection reads a host copy and the coefficients are solved on the backend: both
+    # see the same float matrix (torch's solve refused the integer tensor)
+    ints = (np.arange(40).reshape(10, 4) ** 2) % 11
+    for call in (maxvol, rect_maxvol):
+        rows, coef = call(backend.asarray(ints))
+        rows_f, coef_f = call(backend.asarray(ints.astype(float)))
+        assert np.array_equal(tnlib.to_numpy(rows), tnlib.to_numpy(rows_f))
+        assert_like(coef, backend.asarray(ints.astype(float)))
+        np.testing.assert_allclose(tnlib.to_numpy(coef) @ ints[tnlib.to_numpy(rows)], ints,
+                                   atol=1e-10)
+    cols, rows, core = skeleton(backend.asarray(ints[:, :3] @ ints[:3, :]), 3, seed=0)
+    assert backend.dtype_name(core) == "float64"

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from .._info import warn_not_converged
-from .._validation import as_array, check_nonempty, check_positive_int, check_real, rng_of
-from ..backends import backend_of
+from .._validation import check_positive_int, check_real, rng_of
 from ..errors import ArgumentError, ShapeError
+from .svd import _matrix
 
 __all__ = ["maxvol", "rect_maxvol", "skeleton"]
 
@@ -51,10 +51,9 @@ def maxvol(a: Any, tol: float = 1.05, max_iter: int = 100) -> tuple[Any, Any]:
     >>> bool(np.abs(coef).max() <= 1.05), bool(np.allclose(coef @ a[rows], a))
     (True, True)
     """
-    xp = backend_of(a)
     tol = _check_tol(tol, "maxvol")
     max_iter = check_positive_int(max_iter, "maxvol", "max_iter")
-    host = _host_matrix(a, xp, "maxvol")
+    xp, a, host = _host_matrix(a, "maxvol")
     n, r = host.shape
     if n < r:
         raise ShapeError(f"maxvol: a must be tall, (n, r) with n >= r, got shape {host.shape}")
@@ -153,15 +152,11 @@ def _check_volume(host: np.ndarray, rows: np.ndarray, where: str) -> None:
                             "volume (drop dependent columns first)")
 
 
-def _host_matrix(a: Any, xp: Any, where: str) -> np.ndarray:
-    a = as_array(a, xp, where)
-    if xp.ndim(a) != 2:
-        raise ShapeError(f"{where}: a must be a matrix, got shape {xp.shape(a)}")
-    check_nonempty(tuple(xp.shape(a)), where)
-    host = np.asarray(xp.to_numpy(a))
-    if not np.all(np.isfinite(host)):
-        raise ArgumentError(f"{where}: a contains NaN or inf")
-    return host
+def _host_matrix(a: Any, where: str) -> tuple[Any, Any, np.ndarray]:
+    """`a` checked as :func:`~tnlib.linalg.svd` checks a matrix (integers as floats): its
+    backend, the checked array and a host copy for the row selection."""
+    xp, a = _matrix(a, where)
+    return xp, a, np.asarray(xp.to_numpy(a))
 
 
 def _coef_on_device(a: Any, rows: np.ndarray, xp: Any) -> Any:
@@ -203,9 +198,8 @@ def rect_maxvol(a: Any, tol: float = 1.1, max_rank: int | None = None) -> tuple[
     >>> bool(np.linalg.norm(coef, axis=1).max() <= 1.2), len(rows) >= 4
     (True, True)
     """
-    xp = backend_of(a)
     tol = _check_tol(tol, "rect_maxvol")
-    host = _host_matrix(a, xp, "rect_maxvol")
+    xp, a, host = _host_matrix(a, "rect_maxvol")
     n, r = host.shape
     if n < r:
         raise ShapeError(f"rect_maxvol: a must be tall, got shape {host.shape}")
@@ -277,9 +271,8 @@ def skeleton(a: Any, rank: int, max_iter: int = 10, seed: Any = 0) -> tuple[Any,
     >>> bool(np.allclose(a[:, cols] @ core @ a[rows, :], a))
     True
     """
-    xp = backend_of(a)
     rank = check_positive_int(rank, "skeleton", "rank")
-    host = _host_matrix(a, xp, "skeleton")
+    xp, a, host = _host_matrix(a, "skeleton")
     m, n = host.shape
     if rank > min(m, n):
         raise ArgumentError(f"skeleton: rank {rank} exceeds min(a.shape) = {min(m, n)}")
