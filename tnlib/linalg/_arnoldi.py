@@ -137,7 +137,7 @@ def _krylov_input(where: str, matvec: Any, v: Any, name: str, tol: Any
     return xp, v, honour_eps(check_eps(tol, where, "tol"), xp, v, where, name="tol")
 
 
-def _same_shape(xp: Any, got: Any, like: Any, where: str, what: str) -> Any:
+def _vector_like(xp: Any, got: Any, like: Any, where: str, what: str) -> Any:
     """`got` unchanged if it is an array of `like`'s backend and shape, and complex only if
     `like` is; else an error naming `what`."""
     if not xp.is_array(got):
@@ -183,7 +183,7 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, w
     for j in range(start, stop):
         w = matvec(v)
         if j == start:  # once per run: a matvec must keep the vector's shape
-            _same_shape(xp, w, v, where, "matvec's result")
+            _vector_like(xp, w, v, where, "matvec's result")
         if j + 1 < xp.shape(basis)[0]:
             used = j + 1 if trim else None
             basis, v, both = _project_store(xp, basis, w, j + 1, used=used)

@@ -34,8 +34,8 @@ from ._arnoldi import (
     _op_scale,
     _quiet,
     _read_block,
-    _same_shape,
     _unit,
+    _vector_like,
 )
 
 __all__ = ["cg", "expm_krylov", "gmres", "lanczos_lowest"]
@@ -87,7 +87,7 @@ def gmres_run(matvec: Callable, b: Any, x0: Any, tol: float, restart: int, max_i
     """:func:`gmres` without its argument checks (internal: for AMEn's local solves, whose
     tolerance may lie below the dtype's resolution, met or not, with no warning)."""
     xp = backend_of(b)
-    x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "gmres", "x0")
+    x = xp.zeros_like(b) if x0 is None else _vector_like(xp, x0, b, "gmres", "x0")
     r = b - matvec(x) if x0 is not None else b
     with _quiet():
         bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
@@ -183,7 +183,7 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
             return times_pow2(x, e, xp), res, it
     if bnorm == 0:
         return xp.zeros_like(b), 0.0, 0
-    x = xp.zeros_like(b) if x0 is None else _same_shape(xp, x0, b, "cg", "x0")
+    x = xp.zeros_like(b) if x0 is None else _vector_like(xp, x0, b, "cg", "x0")
     r = b - matvec(x) if x0 is not None else b
     p = r
     rr = _dot(xp, r, r)
@@ -193,7 +193,7 @@ def cg(matvec: Callable, b: Any, x0: Any = None, tol: float = 1e-8, max_iter: in
     if x0 is not None and not math.isfinite(res):
         _check_vector(res, r, xp, "cg", "b - A x0")
     while res > tol and it < max_iter:
-        ap = matvec(p) if it else _same_shape(xp, matvec(p), p, "cg", "matvec's result")
+        ap = matvec(p) if it else _vector_like(xp, matvec(p), p, "cg", "matvec's result")
         alpha = rr / _dot(xp, p, ap)
         x = x + alpha * p
         r = r - alpha * ap
@@ -366,7 +366,7 @@ def expm_krylov(matvec: Callable, v: Any, t: complex, krylov_dim: int = 30,
     out, _, short = expm_run(matvec, v, t, krylov_dim, tol)
     if short:
         warn_not_converged("expm_krylov", f"{krylov_dim} Krylov vectors (krylov_dim) do not "
-                           f"meet tol = {tol:g} even for {_MAX_SUBSTEPS} sub-steps of t = "
+                           f"meet tol = {tol:g} even for {MAX_SUBSTEPS} sub-steps of t = "
                            f"{_number(complex(t))}; the result's error may exceed it")
     return out
 
@@ -384,7 +384,7 @@ def expm_run(matvec: Callable, v: Any, t: complex, krylov_dim: int, tol: float,
     total = complex(t)
     steps = 1
     while True:
-        last = steps >= _MAX_SUBSTEPS
+        last = steps >= MAX_SUBSTEPS
         out, ok, dim, short = _expm_krylov_steps(matvec, v, total, steps, krylov_dim, tol, xp,
                                                  ahead, last)
         if ok:
@@ -392,7 +392,9 @@ def expm_run(matvec: Callable, v: Any, t: complex, krylov_dim: int, tol: float,
         steps *= 2
 
 
-_MAX_SUBSTEPS = 1024  # the finest split of a step (then its estimate is accepted, warned)
+#: the finest split of a step in :func:`expm_krylov` (its estimate is then accepted, with a
+#: warning); :func:`tnlib.tt.tdvp` names it in its own warning
+MAX_SUBSTEPS = 1024
 
 
 def _expm_checkpoint(j: int, m: int) -> int:

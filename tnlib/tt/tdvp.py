@@ -35,7 +35,7 @@ from .._validation import (
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, NonFiniteError, ShapeError
-from ..linalg.krylov import _MAX_SUBSTEPS, expm_run
+from ..linalg.krylov import MAX_SUBSTEPS, expm_run
 from . import _env as env
 from ._scale import balanced
 from .matrix import TTMatrix
@@ -234,7 +234,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     if short[0]:  # one warning for the call, not one per local step
         warn_not_converged("tdvp", f"{short[0]} of {short[1]} local exponentials miss tol = "
                            f"{tol:g} with {krylov_dim} Krylov vectors (krylov_dim) even in "
-                           f"{_MAX_SUBSTEPS} sub-steps; the result's error may exceed it "
+                           f"{MAX_SUBSTEPS} sub-steps; the result's error may exceed it "
                            "(raise krylov_dim or steps)")
     info.converged = True
     info.stop_reason = f"{steps} steps done"
