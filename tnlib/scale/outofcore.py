@@ -65,8 +65,9 @@ _NOT_FINITE = ("the dask array holds NaN or inf; decompositions need finite data
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence Dask's PerformanceWarning about tensordot's intermediate chunk counts."""
+def _passes(where: str) -> Iterator[None]:
+    """Silence Dask's PerformanceWarning about tensordot's intermediate chunk counts; name
+    `where` in the non-finite-data error that the passes raise deep inside."""
     with warnings.catch_warnings():
         try:
             from dask.array.core import PerformanceWarning
@@ -74,7 +75,12 @@ def _quiet() -> Iterator[None]:
             warnings.simplefilter("ignore", PerformanceWarning)
         except ImportError:  # pragma: no cover - older Dask
             pass
-        yield
+        try:
+            yield
+        except ArgumentError as exc:
+            if str(exc) != _NOT_FINITE:
+                raise
+            raise ArgumentError(f"{where}: {_NOT_FINITE}") from None
 
 
 def _check(a: Any, where: str) -> None:
@@ -107,7 +113,7 @@ def tt_svd_dask(a: Any, eps: float, bounds: list | None, gram_limit: int | None,
     """Cores (host NumPy) and ``{"passes", "bytes_read", "error_estimate", "norm", "method"}``."""
     _check(a, where)
     method = _method(method, eps, where)
-    with _quiet():
+    with _passes(where):
         return _tt_svd(a, eps, bounds, gram_limit, method, where)
 
 
@@ -397,7 +403,7 @@ def hosvd_dask(a: Any, eps: float, ranks: list | None, where: str = "hosvd") -> 
 
     _check(a, where)
     _gram_warning(eps, where)
-    with _quiet():
+    with _passes(where):
         return _hosvd(a, eps, ranks, da, where)
 
 
