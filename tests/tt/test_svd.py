@@ -114,3 +114,20 @@ def test_tt_matrix_round_trip(backend):
     assert rel_error(m.full(), a) < 1e-12
     with pytest.raises(tnlib.ShapeError, match="expected"):
         tt.tt_matrix(backend.asarray(a), (2, 4), (3, 3))
+
+
+def test_the_zero_tensor_decomposes_with_rank_one(backend):
+    # any rank is exact for zeros; the decompositions return the minimal one (they kept
+    # ranks of 3 and 12 from the Gram path's view of an all-zero spectrum)
+    from tnlib import ht, tucker
+
+    a = backend.zeros((3, 4, 5, 6))
+    for x in (tt.tt_svd(a), tt.tt_svd(a, eps=1e-6), tucker.hosvd(a, eps=1e-6),
+              ht.hsvd(a, eps=1e-6)):
+        ranks = x.ranks.values() if isinstance(x.ranks, dict) else x.ranks
+        assert set(ranks) == {1}
+        assert np.all(np_of(x) == 0)
+    assert_like(tt.tt_svd(a).cores[1], a)
+    x = tt.tt_svd(a + backend.asarray(np.einsum("i,j,k,l->ijkl", *[np.arange(1.0, n + 1)
+                                                                    for n in (3, 4, 5, 6)])))
+    assert x.ranks == (1, 1, 1, 1, 1)  # (a rank-1 tensor is still found as such)

@@ -265,6 +265,12 @@ def mode_svd_abs(t: Any, k: int, delta: float, max_rank: int | None, xp: Any,
     tolerances).
     """
     shape = xp.shape(t)
+    if norm == 0 and not xp.is_traced(t):  # the zero tensor: rank 1 is exact and minimal
+        dt, dev = xp.dtype(t), xp.device(t)
+        u = xp.eye(shape[k], dtype=dt, device=dev)[:, :1]
+        new_shape = shape[:k] + (1,) + shape[k + 1:]
+        return u, xp.zeros((1,), dtype=xp.real_dtype(t), device=dev), xp.zeros(
+            new_shape, dtype=dt, device=dev)
     view = _ModeView.of(t, k, xp)
     rows, cols = view.rows, view.cols
     if rows > cols or xp.is_traced(t):  # tall or traced: the plain SVD is the right tool
