@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tnlib
-from tests.helpers import assert_like, rel_error
+from tests.helpers import assert_like, np_of, rel_error
 from tnlib import cp
 
 
@@ -79,8 +79,9 @@ def test_cp_gradient_bad_input(backend):
         cp.cp_gradient(full, 0)
     with pytest.raises(tnlib.TnlibError, match="mask or loss"):
         cp.cp_gradient(full, 2, mask=mask, loss=lambda t: t)
-    with pytest.raises(tnlib.TnlibError, match="all zero"):
-        cp.cp_gradient(full * 0.0, 2)
+    zero, info = cp.cp_gradient(full * 0.0, 2, mask=mask, return_info=True)
+    assert np.all(np_of(zero.full()) == 0) and info.converged and "all zero" in info.stop_reason
+    assert_like(zero.weights, full)
     with pytest.raises(tnlib.ArgumentError, match="mask holds non-finite values"):
         cp.cp_gradient(full, 2, mask=backend.asarray(np.full(backend.shape(full), np.nan)))
     if not backend.supports_grad:

@@ -151,9 +151,15 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
         a, scale = _unit_rms(a, mask, xp)
         if scale != 1.0 and isinstance(init, CPTensor):
             init = CPTensor._from(init.weights / scale, list(init.factors), xp)
-        fg = _least_squares_objective(a, mask, rank, xp)
+        fg = _least_squares_objective(a, mask, rank, xp)  # None: all observed entries zero
 
     factors = _initialize(a, rank, init, seed, xp)
+    if fg is None:  # fitted exactly by zero weights, as cp_als does for the zero tensor
+        zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
+                              factors, xp).normalize()
+        info = CPInfo(iterations=0, errors=[0.0], converged=True,
+                      stop_reason="the observed entries of a are all zero: zero weights are exact")
+        return (zero, info) if return_info else zero
     theta = xp.concatenate([xp.reshape(f, (-1,)) for f in factors])
 
     info = CPInfo()
@@ -266,11 +272,11 @@ def _unit_rms(a: Any, mask: Any, xp: Any) -> tuple[Any, float]:
     return times_pow2(a, -exponent, xp), scale
 
 
-def _least_squares_objective(a: Any, mask: Any, rank: int, xp: Any) -> Callable:
+def _least_squares_objective(a: Any, mask: Any, rank: int, xp: Any) -> Callable | None:
     data = a if mask is None else a * mask
     scale = float(xp.item(xp.norm(data))) ** 2
     if scale == 0:
-        raise ArgumentError("cp_gradient: the observed entries of a are all zero")
+        return None
     masked = mask is not None
     m = mask if masked else a  # unused when not masked; keeps one signature
     static = {"masked": masked, "shape": tuple(xp.shape(a)), "rank": rank}
