@@ -56,6 +56,9 @@ def test_a_failing_workload_is_reported_and_the_others_go_on():
     ({"workloads": ["nope"]}, "unknown workload 'nope'"),
     ({"repeat": 0}, "repeat must be an int >= 1"),
     ({"size": "huge"}, "size must be"),
+    ({"workloads": 3}, "unknown workload 3"),
+    ({"workloads": ["dot", None]}, "unknown workload None"),
+    ({"dtype": "int32"}, r"dtype must be one of \('float16', .*got 'int32'"),
 ])
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ArgumentError, match=match):

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import cp, tt, tucker
 from ._pytree import flatten, is_container
+from ._validation import FLOAT_DTYPES
 from .backends import BACKEND_NAMES, Backend, get
 from .errors import ArgumentError, BackendError, ConvergenceWarning
 
@@ -206,6 +207,8 @@ def run(workloads: Any = None, backends: Sequence[str] | None = None, device: st
     warmup = _positive(warmup, "warmup", allow_zero=True)
     if size not in ("small", "medium"):
         raise ArgumentError(f"benchmark.run: size must be 'small' or 'medium', got {size!r}")
+    if dtype not in FLOAT_DTYPES:  # (every row would fail the same way)
+        raise ArgumentError(f"benchmark.run: dtype must be one of {FLOAT_DTYPES}, got {dtype!r}")
     places = _places(backends, device, dtype)
     results = []
     for name, setup in setups.items():
@@ -223,13 +226,13 @@ def run(workloads: Any = None, backends: Sequence[str] | None = None, device: st
 def _workloads(workloads: Any) -> dict[str, Callable]:
     if workloads is None:
         return dict(WORKLOADS)
-    if isinstance(workloads, str) or callable(workloads):
+    if isinstance(workloads, str) or callable(workloads) or not hasattr(workloads, "__iter__"):
         workloads = [workloads]
     out = {}
     for w in workloads:
         if callable(w):
             out[getattr(w, "__name__", "custom")] = w
-        elif w in WORKLOADS:
+        elif isinstance(w, str) and w in WORKLOADS:
             out[w] = WORKLOADS[w]
         else:
             raise ArgumentError(f"benchmark.run: unknown workload {w!r}; expected one of "
