@@ -169,3 +169,39 @@ def test_bfloat16_is_refused_by_name_and_read_exactly(backend):
         tt.tt_svd(b)
     host = tnlib.to_numpy(b)
     assert host.astype(np.float32).tolist() == [1.0, 0.5, 3.0]  # (ml_dtypes on TF, JAX)
+
+
+def test_half_precision_tolerances_and_range_follow_float16(backend):
+    from tnlib.errors import NonFiniteError
+
+    a16 = on(backend, _smooth(), dtype="float16")
+    # float16 resolves about 1e-3: a finer eps is raised to 4 of its epsilons, with a word
+    with pytest.warns(PrecisionWarning, match=r"tt_svd: eps=1e-06 is below the resolution "
+                                              r"of float16 data; using eps=0\.0039"):
+        tt.tt_svd(a16, eps=1e-6)
+    with pytest.warns(PrecisionWarning, match=r"hooi: tol=1e-06 .* float16"):
+        tucker.hooi(a16, (2, 2, 2, 2), tol=1e-6)
+    # data near float16's largest value (65504), whose norm is beyond it: the train spreads
+    # its scale over the cores; formats with one norm-carrying part say so
+    big = 3e4 * _smooth()
+    b16 = on(backend, big, dtype="float16")
+    x = tt.tt_svd(b16, eps=1e-2)
+    for y in (x, x.round(1e-2)):
+        assert y.backend.dtype_name(y.dtype) == "float16"
+        assert rel_error(np_of(y).astype(float), big) < 1.2e-2
+    for call in (lambda: tucker.hosvd(b16, eps=1e-2), lambda: ht.hsvd(b16, eps=1e-2),
+                 lambda: tucker.hooi(b16, (2, 2, 2, 2)), lambda: cp.cp_als(b16, 2)):
+        with pytest.raises(NonFiniteError, match=r"exceeds? the range of float16 .* wider "
+                                                 r"dtype"):
+            call()
+
+
+def test_cp_als_of_half_precision_data_fits_to_its_resolution(backend):
+    # CP-ALS measures its error as a difference of squared norms, which float16 resolves to
+    # only ~3 % (it stopped there, on an exact rank-2 tensor); it works in float32
+    rng = np.random.default_rng(0)
+    a = np.einsum("ar,br,cr,dr->abcd", *[rng.standard_normal((n, 2)) for n in (6, 4, 3, 3)])
+    x = cp.cp_als(on(backend, a, dtype="float16"), 2, max_iter=200)
+    assert x.backend.name == backend.name
+    assert {x.backend.dtype_name(f) for f in (x.weights, *x.factors)} == {"float16"}
+    assert rel_error(np_of(x).astype(float), a) < 2e-3  # two float16 epsilons

@@ -227,6 +227,28 @@ def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
     return a, None
 
 
+def scaled_back(part: Any, scale: float | None, xp: Any, where: str) -> Any:
+    """`part` of a decomposition times the `scale` :func:`unit_scale` took out of the data.
+
+    The part that carries the norm (a Tucker or HT core, CP weights) exceeds the data's
+    largest entry by up to the square root of its size: data near the top of the dtype's
+    range (float16's 65504, say) can give a norm beyond it. That is a
+    :class:`~tnlib.errors.NonFiniteError` naming a wider dtype, not inf entries. One
+    reduction, only for data that was scaled (never under tracing).
+    """
+    if scale is None:
+        return part
+    with np.errstate(over="ignore"):  # NumPy's overflow warning: the error below says more
+        out = part * scale
+    if not xp.is_traced(out) and not bool(xp.item(xp.all(xp.isfinite(out)))):
+        from .errors import NonFiniteError
+
+        raise NonFiniteError(f"{where}: the result's norm-carrying part exceeds the range of "
+                             f"{xp.dtype_name(out)} (the data's largest entry is {scale:.3g}); "
+                             "decompose the data in a wider dtype")
+    return out
+
+
 def as_array(a: Any, xp: Any, where: str, name: str = "a") -> Any:
     """`a` as an array of `xp`: arrays pass; nested lists, tuples and numbers are converted;
     anything else (None, strings, tensor-network objects) is a ShapeError naming `name`."""

@@ -257,3 +257,25 @@ def test_from_linear_names_itself_in_its_argument_errors():
                                  ({"eps": -0.1}, ArgumentError, "eps must be a finite")]:
         with pytest.raises(error, match=rf"TTLinear.from_linear: {match}"):
             TTLinear.from_linear(dense, in_shape=(4, 4), out_shape=(4, 4), **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_layers_convert_in_their_dtype(dtype):
+    # no framework factorizes half precision: float16 is factorized in float32 by the
+    # backends, bfloat16 (which the formats do not hold) by the adapters; the new layers
+    # keep the original dtype and reproduce the layer to its resolution
+    torch.manual_seed(0)
+    lin = nn.Linear(16, 24).to(dtype)
+    layer = TTLinear.from_linear(lin, in_shape=(4, 4), out_shape=(4, 6))
+    assert {p.dtype for p in layer.parameters()} == {dtype}
+    x = torch.randn(5, 16).to(dtype)
+    with torch.no_grad():
+        want, got = lin(x).float(), layer(x).float()
+    assert (got - want).abs().max() <= 32 * torch.finfo(dtype).eps * want.abs().max()
+    conv = _rank_r_conv(2, 6, 4, 3).to(dtype)
+    for fast in (cp_conv2d(conv, 2, max_iter=200), tucker_conv2d(conv, (6, 4))):
+        assert {p.dtype for p in fast.parameters()} == {dtype}
+        xi = torch.randn(1, 4, 9, 9).to(dtype)
+        with torch.no_grad():
+            want, got = conv(xi).float(), fast(xi).float()
+        assert (got - want).abs().max() <= 20 * torch.finfo(dtype).eps * want.abs().max()

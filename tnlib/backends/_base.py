@@ -63,6 +63,9 @@ def _half_in_single(method: Callable) -> Callable:
     return run
 
 
+_FINFO = {"float16": np.finfo(np.float16), "float32": np.finfo(np.float32),
+          "complex64": np.finfo(np.float32), "float64": np.finfo(np.float64)}
+
 # opt_einsum contraction expressions, keyed by (equation, shapes). The plan does
 # not depend on the backend, so one cache serves all of them.
 _EINSUM_CACHE: dict[tuple, Any] = {}
@@ -186,9 +189,9 @@ class Backend:
         return float(self._finfo(x).max)
 
     def _finfo(self, x: Any) -> Any:
-        """NumPy's float limits for `x`: float32 for 32-bit types, else float64."""
-        single = self.dtype_name(x) in ("float32", "complex64")
-        return np.finfo(np.float32 if single else np.float64)
+        """NumPy's float limits for `x`: float16 and float32 (complex64) for theirs, else
+        float64."""
+        return _FINFO.get(self.dtype_name(x), _FINFO["float64"])
 
     # -------------------------------------------------------------- conversion
     def asarray(self, data: Any, dtype: Any = None, device: Any = None) -> Any:

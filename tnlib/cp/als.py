@@ -25,10 +25,18 @@ import numpy as np
 
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
-from .._validation import as_array, check_eps, check_positive_int, finite_float, rng_of, unit_scale
+from .._validation import (
+    as_array,
+    check_eps,
+    check_positive_int,
+    finite_float,
+    rng_of,
+    scaled_back,
+    unit_scale,
+)
 from ..backends import backend_of
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError, TnlibError
+from ..errors import ArgumentError, NonFiniteError, ShapeError, TnlibError
 from ..linalg.tensor_ops import khatri_rao
 from .tensor import CPTensor
 
@@ -126,6 +134,11 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     if len(shape) < 2:
         raise ShapeError(f"cp_als: a must have at least 2 axes, got shape {shape}")
     a = finite_float(a, xp, "cp_als")
+    half = xp.dtype_name(a) == "float16"
+    if half:  # its error formula (a difference of squared norms) resolves only ~3 % in
+        a = xp.astype(a, "float32")  # float16: work in float32, return float16
+        if isinstance(init, CPTensor):
+            init = _cast(init, "float32", xp)
     rank = check_positive_int(rank, "cp_als", "rank")
     max_iter = check_positive_int(max_iter, "cp_als", "max_iter")
     tol = check_eps(tol, "cp_als", "tol")
@@ -143,6 +156,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
                               factors, xp).normalize()
         info = CPInfo(iterations=0, errors=[0.0], converged=True,
                       stop_reason="a is the zero tensor: zero weights are exact")
+        zero = _cast(zero, "float16", xp) if half else zero
         return (zero, info) if return_info else zero
 
     norm_sq = xp.astype(xp.norm(a) ** 2, xp.real_dtype(a))
@@ -208,10 +222,13 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     report.close()
     if weights is None:  # no finite sweep at all
         weights = xp.ones((rank,), dtype=xp.dtype(a), device=xp.device(a))
-    if scale is not None:
-        weights = weights * scale
     # factors keep unit columns except the last sweep's; move all norms into weights
     result = CPTensor._from(weights, factors, xp).normalize()
+    if scale is not None:
+        result = CPTensor._from(scaled_back(result.weights, scale, xp, "cp_als"),
+                                result.factors, xp)
+    if half:
+        result = _cast(result, "float16", xp)
     info.wall_time = timer()
     info.congruence = _congruence(result, xp)
     if not info.converged:
@@ -223,6 +240,16 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
 
 
 _FUSE_SIZE = 2**16
+
+
+def _cast(x: CPTensor, dtype: str, xp: Any) -> CPTensor:
+    with np.errstate(over="ignore"):  # (NumPy's warning; the error below says more)
+        weights = xp.astype(x.weights, dtype)
+    if dtype == "float16" and not xp.is_traced(weights) and not bool(
+            xp.item(xp.all(xp.isfinite(weights)))):
+        raise NonFiniteError("cp_als: the weights exceed the range of float16 (65504); "
+                             "decompose the data in a wider dtype")
+    return CPTensor._from(weights, [xp.astype(f, dtype) for f in x.factors], xp)
 
 
 def _split(shape: tuple) -> int:

@@ -13,6 +13,7 @@ from .._validation import (
     finite_float,
     honour_eps,
     rng_of,
+    scaled_back,
     unit_scale,
 )
 from ..backends import Backend, backend_of, resolve
@@ -122,8 +123,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
     t1, t2 = tree.children(tree.root)
     if axes.index(t1) != 0:
         core = xp.transpose(core)
-    if scale is not None:
-        core = core * scale
+    core = scaled_back(core, scale, xp, "hsvd")
     arrays[tree.root] = xp.reshape(core, (1,) + tuple(xp.shape(core)))
     return HTTensor._from(tree, arrays, xp)
 

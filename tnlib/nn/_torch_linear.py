@@ -177,7 +177,7 @@ class TTLinear(nn.Module):
         if eps is None:  # as exact as the weights' dtype resolves, without a warning
             eps = 4 * torch.finfo(w.dtype).eps
         eps = check_eps(eps, where)
-        m = tt_matrix(w, spec.in_shape, spec.out_shape, eps=eps, max_rank=ranks)
+        m = tt_matrix(to_factorize(w), spec.in_shape, spec.out_shape, eps=eps, max_rank=ranks)
         layer = cls(spec.in_shape, spec.out_shape, m.ranks, bias=linear.bias is not None,
                     device=w.device, dtype=w.dtype)
         with torch.no_grad():
@@ -186,6 +186,13 @@ class TTLinear(nn.Module):
             if linear.bias is not None:
                 layer.bias.copy_(linear.bias)
         return layer
+
+
+def to_factorize(w: torch.Tensor) -> torch.Tensor:
+    """A layer's weight as the decompositions take it: half precision as float32 (bfloat16
+    is not a dtype of tnlib's formats, and float16 arithmetic would cost the fit digits the
+    half-precision layer can still hold); the new layer is made in the weight's own dtype."""
+    return w.float() if w.dtype in (torch.bfloat16, torch.float16) else w
 
 
 def _check_float(value: Any, where: str, name: str) -> float:

@@ -22,7 +22,7 @@ from .._validation import times_pow2
 from ..backends import to_numpy
 from ..errors import NonFiniteError
 
-__all__ = ["balanced", "chain_host", "not_finite", "times_pow2"]
+__all__ = ["balanced", "chain_host", "not_finite", "times_pow2", "times_scale"]
 
 
 def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
@@ -61,6 +61,25 @@ def spread_pow2(cores: list, exponent: int, xp: Any) -> list:
     d = len(cores)
     share, extra = divmod(int(exponent), d)
     return [times_pow2(c, share + (1 if k < extra else 0), xp) for k, c in enumerate(cores)]
+
+
+def times_scale(cores: list, scale: float | None, xp: Any) -> list:
+    """The train times `scale` (what :func:`~tnlib._validation.unit_scale` took out of its
+    data): on the last core where that stays in range, else as powers of two spread over
+    all cores (the mantissa on the last). The last core of a TT-SVD carries the norm, up
+    to the square root of the data's size times its largest entry: near the top of the
+    range (float16's 65504) one core cannot hold it, the train can. One read, only for
+    scaled data; traced cores take the plain product."""
+    if scale is None:
+        return cores
+    last = cores[-1]
+    if xp.is_traced(last):
+        return cores[:-1] + [last * scale]
+    peak = float(xp.item(xp.max(xp.abs(last))))
+    if peak * scale < 2.0 ** int(0.85 * _maxexp(last, xp)):
+        return cores[:-1] + [last * scale]
+    mantissa, exponent = math.frexp(scale)
+    return spread_pow2(cores[:-1] + [last * mantissa], exponent, xp)
 
 
 def chain_host(mats: list) -> tuple[np.ndarray, int] | None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._info import grouped
-from .._validation import check_eps, check_max_rank, honour_eps, safe_exponent
+from .._validation import check_eps, check_max_rank, honour_eps, maxexp, safe_exponent
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
 from ..errors import ArgumentError
@@ -198,8 +198,9 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     The factors carried between cores are renormalized at every step and the
     scale is kept as a logarithm, so trains of thousands of cores round without
     overflow or underflow. The result is left-orthogonal with the norm in the
-    last core, unless that norm is outside ``1e±130`` (or the call is traced by
-    ``jit``), in which case the scale is spread evenly over the cores.
+    last core, unless that norm is outside ``1e±130`` (float64; ``1e±16`` in float32,
+    ``1e±2`` in float16) or the call is traced by ``jit``, in which case the scale is spread
+    evenly over the cores.
 
     Parameters
     ----------
@@ -442,7 +443,9 @@ def apply_scale(cores: list, log_scale: Any, xp: Any, value: float | None = None
         value = log_scale
     if value is not None or not xp.is_traced(log_scale):
         value = float(xp.item(log_scale)) if value is None else value
-        if abs(value) < 300.0:  # exp(300) ~ 1e130: the last core holds it, and its square
+        # about 0.42 of the dtype's log range (exp(298) ~ 1e130 in float64, 1e16 in float32,
+        # 105 in float16): the last core holds it, and its square
+        if abs(value) < 0.42 * math.log(2.0) * maxexp(cores[-1], xp):
             cores[-1] = cores[-1] * math.exp(value)
             return cores
     if value is not None:  # spread over the cores: one alone would overflow

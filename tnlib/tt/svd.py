@@ -37,6 +37,7 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import left_svd_abs
 from ..scale.blocks import is_dask
+from ._scale import times_scale
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
@@ -132,7 +133,7 @@ def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool =
         rk = xp.shape(u)[1]
         cores.append(xp.reshape(u, (r, shape[k], rk)))
         r = rk
-    cores.append(xp.reshape(b, (r, shape[-1], 1)) * (1.0 if scale is None else scale))
+    cores = times_scale(cores + [xp.reshape(b, (r, shape[-1], 1))], scale, xp)
     x = TTTensor._from_cores(cores, xp)
     if return_info:
         return x, in_memory_info(a if scale is None else a * scale, x, xp)

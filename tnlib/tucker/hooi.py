@@ -17,6 +17,7 @@ from .._validation import (
     check_positive_int,
     finite_float,
     honour_eps,
+    scaled_back,
     unit_scale,
 )
 from ..backends import backend_of
@@ -139,8 +140,7 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
         if tol > 0:
             warn_not_converged("hooi", f"stopped after {max_iter} sweeps without the error "
                                f"settling to tol={tol:g} (relative error {info.errors[-1]:.3e})")
-    if scale is not None:
-        core = core * scale
+    core = scaled_back(core, scale, xp, "hooi")
     result = TuckerTensor._from(core, factors, xp)
     return (result, info) if return_info else result
 

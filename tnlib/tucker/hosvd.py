@@ -14,6 +14,7 @@ from .._validation import (
     check_max_rank,
     finite_float,
     honour_eps,
+    scaled_back,
     unit_scale,
 )
 from ..backends import backend_of
@@ -103,8 +104,7 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False
         u, _, core = mode_svd_abs(core, k, delta, None if bounds is None else bounds[k], xp,
                                   norm)
         factors.append(u)
-    if scale is not None:
-        core = core * scale
+    core = scaled_back(core, scale, xp, "hosvd")
     x = TuckerTensor._from(core, factors, xp)
     return (x, in_memory_info(data, x, xp)) if return_info else x
 
