@@ -173,17 +173,22 @@ def test_dmrg_warns_of_a_tolerance_below_the_dtypes_resolution(backend):
 
 
 def test_tdvp_warns_of_tolerances_below_the_dtypes_resolution(backend):
-    # complex64 data under the float64-sized defaults (tol 1e-12, eps 1e-10): each is
-    # named in a PrecisionWarning and raised to the floor; the evolution stays complex64
+    # complex64 data with float64-sized tolerances passed (tol 1e-12, eps 1e-10): each is
+    # named in a PrecisionWarning and raised to the floor; the evolution stays complex64.
+    # The defaults (the same numbers) mean "as fine as the data resolve": no warning
     h = tt.laplacian(4, 3, backend=backend)
     a = -1j * h.to(dtype="complex64")
     x0 = tt.ones((4,) * 3, dtype="complex64", backend=backend)
     with pytest.warns(tnlib.PrecisionWarning) as record:
-        y = tt.tdvp(a, x0, t=0.5, steps=4)
+        y = tt.tdvp(a, x0, t=0.5, steps=4, tol=1e-12, eps=1e-10)
     said = " ".join(str(w.message) for w in record)
     assert "tdvp: tol=1e-12 is below the resolution of complex64" in said
     assert "tdvp: eps=1e-10 is below the resolution of complex64" in said
     assert backend.dtype_name(y.cores[0]) == "complex64"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tnlib.PrecisionWarning)
+        z = tt.tdvp(a, x0, t=0.5, steps=4)
+    assert rel_error(z.full(), np_of(y.full())) < 1e-6  # the same floors, the same run
     ref = expm(-0.5j * np_of(h.full())) @ np.ones(64)
     assert np.linalg.norm(np_of(y.full()).ravel() - ref) / np.linalg.norm(ref) < 1e-4
 

@@ -75,3 +75,31 @@ def test_hooi_tol_follows_the_dtype(backend):
     assert info.converged and rel_error(x, a) < 2e-3
     with pytest.warns(PrecisionWarning, match="hooi: tol=1e-10 is below the resolution"):
         tucker.hooi(a32, (3, 3, 3), tol=1e-10)
+
+
+def test_default_tolerances_follow_the_dtype_without_a_warning(backend):
+    """A default tolerance means "as fine as the data resolve": float32 data get float32's
+    floor silently; the same number passed by the caller is still a request it cannot
+    honour, warned about under the name of the function called."""
+    a32 = on(backend, _smooth(6, 4), dtype="float32")
+    sp, sz = np.array([[0.0, 1.0], [0.0, 0.0]]), np.diag([0.5, -0.5])
+    pair = [(0.5, sp, sp.T), (0.5, sp.T, sp), (1.0, sz, sz)]
+    h = tt.nearest_neighbor(6, pair=pair, dtype="float32", backend=backend)
+    hc = tt.nearest_neighbor(6, pair=pair, dtype="complex64", backend=backend)
+    x0 = tt.random((2,) * 6, 2, seed=0, dtype="float32", backend=backend)
+    lap = tt.laplacian(4, 3, dtype="float32", backend=backend)
+    ones = tt.ones((4,) * 3, dtype="float32", backend=backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrecisionWarning)
+        for x in (tt.tt_svd(a32), ht.hsvd(a32), tt.quantize(backend.reshape(a32, (-1,))[:1024]),
+                  tt.tt_matrix(backend.reshape(a32, (36, 36)), (6, 6), (6, 6)),
+                  tt.amen_mv(lap, ones),
+                  tt.operator_sum([(1.0, {0: np.eye(2)})], (2, 2), dtype="float32",
+                                  backend=backend),
+                  tt.tdvp(-1j * hc, x0.to(dtype="complex64"), 0.1, steps=1),
+                  tt.dmrg_eig(h, x0, max_sweeps=20)[1]):
+            assert x.backend.dtype_name(x.dtype) in ("float32", "complex64")
+    with pytest.warns(PrecisionWarning, match=r"^amen_mv: eps=1e-08 is below"):
+        tt.amen_mv(lap, ones, eps=1e-8)  # (it was named "round:", the inner call)
+    with pytest.warns(PrecisionWarning, match=r"^tt_svd: eps=1e-14 is below"):
+        tt.tt_svd(a32, eps=1e-14)

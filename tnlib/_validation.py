@@ -14,12 +14,26 @@ from ._info import user_stacklevel
 from .errors import ArgumentError, PrecisionWarning, ShapeError
 
 
+class DefaultTol(float):
+    """A tolerance's default value, meaning "as fine as the data resolve".
+
+    It is the float it prints as (signatures read ``eps: float = 1e-14``), but
+    :func:`honour_eps` raises it to the dtype's resolution without a
+    :class:`~tnlib.errors.PrecisionWarning`: float32 data given to ``tt_svd`` with the
+    default ``eps`` is not a request the dtype cannot honour. A value the caller passes,
+    even the same number, is one, and is warned about.
+    """
+
+    __slots__ = ()
+
+
 def check_eps(eps: Any, where: str, name: str = "eps") -> float:
-    """`eps` as a float >= 0, or an :class:`ArgumentError` naming it."""
+    """`eps` as a float >= 0 (a :class:`DefaultTol` kept as one), or an
+    :class:`ArgumentError` naming it."""
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps) \
             or eps < 0:
         raise ArgumentError(f"{where}: {name} must be a finite real number >= 0, got {eps!r}")
-    return float(eps)
+    return eps if isinstance(eps, DefaultTol) else float(eps)
 
 
 def honour_eps(eps: float, xp: Any, a: Any, where: str, name: str = "eps") -> float:
@@ -31,6 +45,8 @@ def honour_eps(eps: float, xp: Any, a: Any, where: str, name: str = "eps") -> fl
     """
     floor = 4.0 * xp.finfo_eps(a)
     if 0.0 < eps < floor:
+        if isinstance(eps, DefaultTol):  # the default: the dtype's resolution is what it means
+            return floor
         warnings.warn(f"{where}: {name}={eps:g} is below the resolution of {xp.dtype_name(a)} "
                       f"data; using {name}={floor:.2g} (convert the data to float64 for more "
                       "accuracy)", PrecisionWarning, stacklevel=user_stacklevel())

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from .._validation import (
+    DefaultTol,
     as_array,
     check_eps,
     check_positive_int,
@@ -37,7 +38,7 @@ def _node_bound(max_rank: Any, where: str) -> Any:
 
 
 @host_eager
-def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = 1e-14,
+def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = DefaultTol(1e-14),
          max_rank: Any = None) -> HTTensor:
     """Hierarchical SVD of a dense tensor with ``‖a - x‖_F <= eps ‖a‖_F``.
 

@@ -23,6 +23,7 @@ import numpy as np
 from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
+    DefaultTol,
     check_count,
     check_eps,
     check_finite_cores,
@@ -189,7 +190,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
 
 
 @host_eager
-def amen_mv(A: TTMatrix, x: TTTensor, eps: float = 1e-8, y0: TTTensor | None = None,
+def amen_mv(A: TTMatrix, x: TTTensor, eps: float = DefaultTol(1e-8), y0: TTTensor | None = None,
             max_sweeps: int = 10, kickrank: int = 4, max_rank: int | None = None,
             return_info: bool = False, seed: Any = 0) -> Any:
     """``A @ x`` approximated to relative accuracy `eps` without forming the full-rank product.
@@ -213,7 +214,7 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = 1e-8, y0: TTTensor | None = N
     if A.col_shape != x.shape:
         raise ShapeError(f"amen_mv: A has col_shape {A.col_shape} but x has shape {x.shape}")
     xp = backend_of(A, x)
-    eps = check_eps(eps, "amen_mv")
+    eps = honour_eps(check_eps(eps, "amen_mv"), xp, x.cores[0], "amen_mv")
     seed = seed_of(seed, "amen_mv")
     from .construct import eye, random
 

@@ -10,6 +10,7 @@ from typing import Any
 from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
+    DefaultTol,
     check_count,
     check_eps,
     check_finite_cores,
@@ -67,7 +68,7 @@ def check_hermitian(h: TTMatrix, where: str, tol: float | None = None) -> None:
 
 @host_eager
 def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = None,
-             eps: float = 1e-8, max_sweeps: int = 20, return_info: bool = False,
+             eps: float = DefaultTol(1e-8), max_sweeps: int = 20, return_info: bool = False,
              tol: float | None = None, krylov_dim: int = 20, check_symmetry: bool = True,
              callback: Callable | None = None, verbose: bool = False, seed: Any = 0,
              progress: bool = False) -> Any:
@@ -258,8 +259,11 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     report.close()
     if not info.converged:
         info.stop_reason = f"max_sweeps={max_sweeps} reached"
-        warn_not_converged("dmrg_eig", f"stopped after {max_sweeps} sweeps; last relative "
-                           f"change {info.errors[-1]:.2e} > tol={tol:g}")
+        last = info.errors[-1]
+        why = (f"last relative change {last:.2e} > tol={tol:g}" if not last < tol else
+               f"the eigenvalue changed by {last:.2e} < tol={tol:g}, but the local "
+               f"eigensolves were still loose (tolerance {local_tol:.1e})")
+        warn_not_converged("dmrg_eig", f"stopped after {max_sweeps} sweeps; {why}")
     x = TTTensor._from_cores(cores, xp)
     val = xp.asarray(math.ldexp(value, h_exp), dtype=xp.real_dtype(cores[0]),
                      device=xp.device(cores[0]))

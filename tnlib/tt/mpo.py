@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_sequence, check_eps, check_positive_int, check_shape
+from .._validation import DefaultTol, as_sequence, check_eps, check_positive_int, check_shape
 from ..backends import Backend, resolve, to_numpy
 from ..errors import ArgumentError, NonFiniteError, ShapeError
 from .matrix import TTMatrix
@@ -127,7 +127,7 @@ def nearest_neighbor(d: int, pair: Sequence[tuple] = (), onsite: Sequence[tuple]
 
 
 def operator_sum(terms: Sequence[tuple[complex, Mapping[int, Any]]], shape: Sequence[int],
-                 eps: float = 1e-14, dtype: Any = None, device: Any = None,
+                 eps: float = DefaultTol(1e-14), dtype: Any = None, device: Any = None,
                  backend: str | Backend | None = None) -> TTMatrix:
     """``Σ_t c_t ⊗_k O_{t,k}``: each term a coefficient and ``{site: matrix}`` (identity
     elsewhere), summed in TT format and rounded to `eps`.

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_array, check_callable, check_positive_int, check_real
+from .._validation import DefaultTol, as_array, check_callable, check_positive_int, check_real
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ShapeError
@@ -18,7 +18,8 @@ __all__ = ["dequantize", "qtt_function", "quantize"]
 
 
 @host_eager
-def quantize(v: Any, base: int = 2, eps: float = 1e-14, max_rank: Any = None) -> TTTensor:
+def quantize(v: Any, base: int = 2, eps: float = DefaultTol(1e-14),
+             max_rank: Any = None) -> TTTensor:
     """QTT of a vector of length ``base**d``.
 
     Mode ``k`` is digit ``k`` of the index in base `base`, most significant
@@ -70,7 +71,7 @@ def dequantize(x: TTTensor) -> Any:
 
 
 @host_eager
-def qtt_function(f: Any, a: float, b: float, d: int, eps: float = 1e-10,
+def qtt_function(f: Any, a: float, b: float, d: int, eps: float = DefaultTol(1e-10),
                  max_rank: Any = None, backend: Any = None, **kwargs: Any) -> TTTensor:
     """QTT of ``f`` on the grid ``x_j = a + j (b - a) / 2**d``, ``j = 0 .. 2**d - 1``, by cross.
 

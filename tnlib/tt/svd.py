@@ -23,6 +23,7 @@ from typing import Any
 
 from .._info import DecompositionInfo, in_memory_info
 from .._validation import (
+    DefaultTol,
     as_array,
     check_eps,
     check_max_rank,
@@ -45,7 +46,7 @@ __all__ = ["DecompositionInfo", "tt_svd", "tt_matrix"]
 
 
 @host_eager
-def tt_svd(a: Any, eps: float = 1e-14, max_rank: Any = None, return_info: bool = False,
+def tt_svd(a: Any, eps: float = DefaultTol(1e-14), max_rank: Any = None, return_info: bool = False,
            gram_limit: int | None = None, method: str = "auto") -> Any:
     """TT decomposition of a dense tensor with ``‖a - x‖_F <= eps ‖a‖_F``.
 
@@ -157,7 +158,7 @@ def _tt_svd_dask(a: Any, eps: float, max_rank: Any, return_info: bool,
 
 
 @host_eager
-def tt_matrix(a: Any, row_shape: Any, col_shape: Any, eps: float = 1e-14,
+def tt_matrix(a: Any, row_shape: Any, col_shape: Any, eps: float = DefaultTol(1e-14),
               max_rank: Any = None) -> TTMatrix:
     """TT-matrix of a dense ``(prod(row_shape), prod(col_shape))`` matrix.
 

@@ -24,6 +24,7 @@ from typing import Any
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
+    DefaultTol,
     check_count,
     check_eps,
     check_finite_cores,
@@ -63,7 +64,7 @@ class TdvpInfo(IterationInfo):
 
 @host_eager
 def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int = 30,
-         tol: float = 1e-12, method: str = "1site", eps: float = 1e-10,
+         tol: float = DefaultTol(1e-12), method: str = "1site", eps: float = DefaultTol(1e-10),
          max_rank: int | None = None, return_info: bool = False,
          callback: Callable | None = None, verbose: bool = False,
          progress: bool = False) -> Any:
