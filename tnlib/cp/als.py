@@ -138,7 +138,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     if half:  # its error formula (a difference of squared norms) resolves only ~3 % in
         a = xp.astype(a, "float32")  # float16: work in float32, return float16
         if isinstance(init, CPTensor):
-            init = _cast(init, "float32", xp)
+            init = cast_cp(init, "float32", xp, "cp_als")
     rank = check_positive_int(rank, "cp_als", "rank")
     max_iter = check_positive_int(max_iter, "cp_als", "max_iter")
     tol = check_eps(tol, "cp_als", "tol")
@@ -156,7 +156,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
                               factors, xp).normalize()
         info = CPInfo(iterations=0, errors=[0.0], converged=True,
                       stop_reason="a is the zero tensor: zero weights are exact")
-        zero = _cast(zero, "float16", xp) if half else zero
+        zero = cast_cp(zero, "float16", xp, "cp_als") if half else zero
         return (zero, info) if return_info else zero
 
     norm_sq = xp.astype(xp.norm(a) ** 2, xp.real_dtype(a))
@@ -228,7 +228,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
         result = CPTensor._from(scaled_back(result.weights, scale, xp, "cp_als"),
                                 result.factors, xp)
     if half:
-        result = _cast(result, "float16", xp)
+        result = cast_cp(result, "float16", xp, "cp_als")
     info.wall_time = timer()
     info.congruence = _congruence(result, xp)
     if not info.converged:
@@ -242,12 +242,16 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
 _FUSE_SIZE = 2**16
 
 
-def _cast(x: CPTensor, dtype: str, xp: Any) -> CPTensor:
+def cast_cp(x: CPTensor, dtype: str, xp: Any, where: str) -> CPTensor:
+    """`x` in `dtype`. CP-ALS and the CP gradient fit float16 data in float32 (their
+    error and line-search quantities are differences of squared norms, which float16
+    resolves to a few percent and overflows) and return float16: weights past its range
+    are a NonFiniteError, not inf."""
     with np.errstate(over="ignore"):  # (NumPy's warning; the error below says more)
         weights = xp.astype(x.weights, dtype)
     if dtype == "float16" and not xp.is_traced(weights) and not bool(
             xp.item(xp.all(xp.isfinite(weights)))):
-        raise NonFiniteError("cp_als: the weights exceed the range of float16 (65504); "
+        raise NonFiniteError(f"{where}: the weights exceed the range of float16 (65504); "
                              "decompose the data in a wider dtype")
     return CPTensor._from(weights, [xp.astype(f, dtype) for f in x.factors], xp)
 

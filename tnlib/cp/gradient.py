@@ -36,7 +36,7 @@ from .._validation import (
 )
 from ..backends import backend_of
 from ..errors import ArgumentError, BackendError, ShapeError
-from .als import CPInfo, _initialize
+from .als import CPInfo, _initialize, cast_cp
 from .tensor import CPTensor
 
 __all__ = ["cp_gradient"]
@@ -115,6 +115,11 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     """
     xp = backend_of(a) if mask is None else backend_of(a, mask)
     a = finite_float(as_array(a, xp, "cp_gradient"), xp, "cp_gradient")
+    half = xp.dtype_name(a) == "float16"
+    if half:  # fitted in float32, returned in float16 (see cast_cp)
+        a = xp.astype(a, "float32")
+        if isinstance(init, CPTensor):
+            init = cast_cp(init, "float32", xp, "cp_gradient")
     shape = xp.shape(a)
     if len(shape) < 2:
         raise ShapeError(f"cp_gradient: a must have at least 2 axes, got shape {shape}")
@@ -157,6 +162,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     if fg is None:  # fitted exactly by zero weights, as cp_als does for the zero tensor
         zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
                               factors, xp).normalize()
+        zero = cast_cp(zero, "float16", xp, "cp_gradient") if half else zero
         info = CPInfo(iterations=0, errors=[0.0], converged=True,
                       stop_reason="the observed entries of a are all zero: zero weights are exact")
         return (zero, info) if return_info else zero
@@ -212,6 +218,8 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     factors = _unflat(theta, shape, rank, xp)
     weights = xp.full((rank,), scale, dtype=xp.dtype(factors[0]), device=xp.device(factors[0]))
     result = CPTensor._from(weights, factors, xp).normalize()
+    if half:
+        result = cast_cp(result, "float16", xp, "cp_gradient")
     info.wall_time = timer()
     if not info.converged:
         if not info.stop_reason:
