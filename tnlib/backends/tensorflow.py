@@ -40,7 +40,7 @@ class TensorflowBackend(Backend):
             spec = self.default_float_dtype
         if isinstance(spec, self.tf.DType):
             return spec
-        if spec == "bfloat16":  # no NumPy dtype of that name
+        if isinstance(spec, str) and spec == "bfloat16":  # no NumPy dtype of that name
             return self.tf.bfloat16
         return self.tf.as_dtype(np.dtype(spec).name)
 
