@@ -315,6 +315,14 @@ def seed_of(seed: Any, where: str) -> Any:
     return seed if seed is None or isinstance(seed, numbers.Integral) else rng
 
 
+def scalar_factor(c: Any, xp: Any, where: str) -> Any:
+    """`c` if it is a number or a 0-d array of `xp` (a factor a format's ``*`` takes), else
+    an ArgumentError naming `where` (an array would broadcast into one part)."""
+    if not isinstance(c, numbers.Number) and not (xp.is_array(c) and xp.ndim(c) == 0):
+        raise ArgumentError(f"{where}: only scalars, got {type(c).__name__}")
+    return c
+
+
 def check_callable(f: Any, where: str, name: str = "f") -> Any:
     """`f` if it is callable, else an ArgumentError naming it."""
     if not callable(f):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import as_sequence, check_float_dtype, rng_of
+from .._validation import as_sequence, check_float_dtype, rng_of, scalar_factor
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
@@ -241,9 +240,7 @@ class CPTensor:
         return self * -1.0
 
     def __mul__(self, c: Any) -> CPTensor:
-        if not isinstance(c, numbers.Number) and not (self.backend.is_array(c)
-                                                      and self.backend.ndim(c) == 0):
-            raise ArgumentError(f"CPTensor *: only scalars, got {type(c).__name__}")
+        c = scalar_factor(c, self.backend, "CPTensor *")
         return CPTensor._from(self._weights * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> CPTensor:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
-from .._validation import rng_of
+from .._validation import as_float, rng_of
 from ..backends import get
 from .blocks import is_dask, iter_terms, map_blocks_reduce
 
@@ -101,21 +101,15 @@ def accumulate(a: Any, maps: SketchMaps, xp: Any, where: str) -> tuple[list, int
     host = get("numpy")
     for term in iter_terms(a, where):
         if is_dask(term):
-            part, read = map_blocks_reduce(
-                term, lambda blk, sl: sketch_block(_floating(np.asarray(blk), host), sl, maps,
-                                                   host), _add, where)
+            part, read = map_blocks_reduce(  # integer data as floats (the maps stay as they are)
+                term, lambda blk, sl: sketch_block(as_float(np.asarray(blk), host, where), sl,
+                                                   maps, host), _add, where)
         else:
-            part, read = sketch_block(_floating(term, xp), full, maps, xp), _nbytes(term, xp)
+            part = sketch_block(as_float(term, xp, where), full, maps, xp)
+            read = _nbytes(term, xp)
         total = part if total is None else _add(total, part)
         nbytes += read
     return total, nbytes
-
-
-def _floating(a: Any, xp: Any) -> Any:
-    """Integer or bool data as the backend's default float (the maps must not be cast)."""
-    kind = xp.dtype_name(a)
-    return xp.astype(a, xp.resolve_dtype(None)) if kind.startswith(("int", "uint")) or \
-        kind == "bool" else a
 
 
 def _add(u: list, v: list) -> list:

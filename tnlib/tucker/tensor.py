@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import check_float_dtype
+from .._validation import check_float_dtype, scalar_factor
 from ..backends import Backend, backend_of
-from ..errors import ArgumentError, ShapeError
+from ..errors import ShapeError
 from ..linalg.tensor_ops import multi_mode_product
 
 __all__ = ["TuckerTensor"]
@@ -188,9 +187,7 @@ class TuckerTensor:
         return xp.reshape(t, (-1,))
 
     def __mul__(self, c: Any) -> TuckerTensor:
-        if not isinstance(c, numbers.Number) and not (self.backend.is_array(c)
-                                                      and self.backend.ndim(c) == 0):
-            raise ArgumentError(f"TuckerTensor *: only scalars, got {type(c).__name__}")
+        c = scalar_factor(c, self.backend, "TuckerTensor *")
         return TuckerTensor._from(self._core * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> TuckerTensor:
