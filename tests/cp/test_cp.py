@@ -156,3 +156,40 @@ def test_a_degenerate_svd_start_restarts_from_the_random_one(backend):
     assert rel_error(x.full(), np_of(a)) == pytest.approx(np.sqrt(0.5), rel=1e-6)  # best rank 1
     y, info = cp.cp_als(a, 2, seed=0, return_info=True)
     assert rel_error(y.full(), np_of(a)) < 1e-8
+
+
+@pytest.mark.parametrize("tol, max_iter", [(1e-6, 200), (0.0, 40)])
+def test_cp_als_on_an_accelerator_runs_sweeps_ahead_of_its_reads(backend, one_read,
+                                                                 monkeypatch, tol, max_iter):
+    # sweeps run ahead in chains (4, 8, ...) and their errors come back in one read: the
+    # loop stops at the sweep the one-sweep loop stops at, with the same iterate and record
+    a = cp.random((9, 8, 7), 3, seed=2, backend=backend).full()
+    a = a + 0.05 * on(backend, np.random.default_rng(3).standard_normal((9, 8, 7)))
+    with monkeypatch.context() as m:
+        m.setattr(backend, "reads_synchronize", lambda arr: False)
+        one_read.clear()
+        x, info = cp.cp_als(a, 3, tol=tol, max_iter=max_iter, init="random", seed=0,
+                            return_info=True)
+        host_reads = len(one_read)
+    one_read.clear()
+    y, info_ahead = cp.cp_als(a, 3, tol=tol, max_iter=max_iter, init="random", seed=0,
+                              return_info=True)
+    ahead_reads = len(one_read)
+    assert_like(y.weights, a)
+    assert 10 < info.iterations == info_ahead.iterations < max_iter or tol == 0
+    assert info_ahead.errors == pytest.approx(info.errors, rel=1e-9)
+    assert info_ahead.max_weight == pytest.approx(info.max_weight, rel=1e-9)
+    assert info_ahead.converged == info.converged == (tol > 0)
+    np.testing.assert_allclose(np_of(y.full()), np_of(x.full()), rtol=0, atol=1e-9)
+    setup = host_reads - info.iterations  # the host reads once per sweep
+    # runs of 4, 8, 8, 8 sweeps for 27 (tol > 0), 4, 8, 16, 12 for 40 (tol = 0)
+    assert info.iterations in (27, 40) and ahead_reads - setup == 4
+
+
+def test_cp_als_on_an_accelerator_restarts_where_the_host_does(backend, one_read):
+    # a singular solve in a sweep computed ahead is raised in its turn: the degenerate SVD
+    # start restarts from the random one as on the host
+    a = on(backend, np.array([[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]]))
+    x, info = cp.cp_als(a, 1, seed=0, return_info=True)
+    assert info.restarts == 1
+    assert rel_error(x.full(), np_of(a)) == pytest.approx(np.sqrt(0.5), rel=1e-6)

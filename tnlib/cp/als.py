@@ -17,8 +17,10 @@ that have them.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -172,26 +174,32 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     prev_err = None
     prev_full = None  # previous iterate with the weights inside the last factor
     restarted = False
+    watched = linesearch or verbose or progress or callback is not None
+    ahead = _Ahead(partial(sweep, x_mat, x_mat_t), norm_sq, xp, tol, watched)
     for it in range(1, max_iter + 1):
+        singular = None
         try:
-            new_factors, new_weights, stats = sweep(x_mat, x_mat_t, factors, norm_sq)
+            new_factors, new_weights, err_sq, max_weight = ahead.next(factors, max_iter - it + 1)
         except TnlibError:
             raise
         except Exception as exc:  # noqa: BLE001 - each framework names a singular solve its way
-            if isinstance(init, str) and init == "svd" and not restarted:
-                # ties among singular vectors can pick a start whose components miss the
-                # data entirely (a factor of zeros); the seeded random start cannot
-                factors, restarted = _initialize(a, rank, "random", seed, xp), True
-                info.restarts += 1
-                prev_err = prev_full = None
-                continue
+            singular, err_sq = exc, math.nan
+        err = math.sqrt(max(err_sq, 0.0)) / norm_a if math.isfinite(err_sq) else math.nan
+        if not math.isfinite(err) and isinstance(init, str) and init == "svd" and not restarted:
+            # ties among singular vectors can pick a start whose components miss the data
+            # entirely (a factor of zeros); the seeded random start cannot. A singular solve
+            # raises (NumPy) or gives a non-finite sweep (the frameworks, unchecked)
+            factors, restarted = _initialize(a, rank, "random", seed, xp), True
+            info.restarts += 1
+            prev_err = prev_full = None
+            ahead.clear()
+            continue
+        if singular is not None:
             raise ArgumentError(
                 f"cp_als: the normal equations of sweep {it} are singular: a factor collapsed "
                 f"to zero from init={init if isinstance(init, str) else 'CPTensor'!r} (a "
                 f"degenerate start for this tensor); use init='random' or another "
-                f"CPTensor ({type(exc).__name__})") from exc
-        err_sq, max_weight = (float(v) for v in xp.to_numpy(stats))  # one transfer
-        err = math.sqrt(max(err_sq, 0.0)) / norm_a
+                f"CPTensor ({type(singular).__name__})") from singular
         full = (new_factors[:-1] + [new_factors[-1] * new_weights[None, :]] if linesearch
                 else None)
         if linesearch and prev_full is not None and it > 2:
@@ -240,6 +248,60 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
 
 
 _FUSE_SIZE = 2**16
+
+
+class _Ahead:
+    """The sweeps of :func:`cp_als`, computed ahead of the reads of their statistics.
+
+    Where reads are free (the host), or a run is watched sweep by sweep (a line search,
+    a callback, a printed line, a progress bar), each sweep's error and largest weight
+    are read before the next sweep starts. On an accelerator, where every read waits for
+    the device, runs of sweeps (4, then 8; up to 16 when ``tol == 0`` stops nothing) are
+    chained from the last computed iterate and their statistics come back in one read.
+    :meth:`next` hands them out in order, and the loop stops at the same sweep as
+    the one-sweep loop: sweeps computed past it are discarded, so the result and the
+    info record are those of the host. An exception of a sweep is raised when its
+    turn comes, not before (an earlier sweep may stop the loop first)."""
+
+    def __init__(self, sweep: Callable, norm_sq: Any, xp: Any, tol: float,
+                 watched: bool) -> None:
+        self.sweep, self.norm_sq, self.xp = sweep, norm_sq, xp
+        self.block = 1 if watched or not xp.reads_synchronize(norm_sq) else 4
+        self.cap = 16 if tol == 0 else 8  # sweeps past convergence are wasted work
+        self.queue: deque = deque()
+
+    def next(self, factors: list, remaining: int) -> tuple:
+        """``(factors, weights, error², max weight)`` of the next sweep after `factors`
+        (when none was computed ahead), with at most `remaining` sweeps left to run."""
+        if not self.queue:
+            self._run(factors, min(self.block, remaining))
+            if self.block > 1:
+                self.block = min(2 * self.block, self.cap)
+        entry = self.queue.popleft()
+        if isinstance(entry, Exception):
+            raise entry
+        return entry
+
+    def clear(self) -> None:
+        """Forget the sweeps computed ahead (the loop restarts from other factors)."""
+        self.queue.clear()
+
+    def _run(self, factors: list, n: int) -> None:
+        xp, done, stats = self.xp, [], []
+        for _ in range(n):
+            try:
+                factors, weights, st = self.sweep(factors, self.norm_sq)
+            except Exception as exc:  # noqa: BLE001 - raised in turn, by next()
+                done.append(exc)
+                break
+            done.append((factors, weights))
+            stats.append(st)
+        if stats:  # one transfer for the run
+            values = (xp.to_numpy(stats[0])[None, :] if len(stats) == 1
+                      else xp.to_numpy(xp.stack(stats)))
+            for j, row in enumerate(np.asarray(values).real.astype(float)):
+                done[j] = (*done[j], float(row[0]), float(row[1]))
+        self.queue.extend(done)
 
 
 def cast_cp(x: CPTensor, dtype: str, xp: Any, where: str) -> CPTensor:
