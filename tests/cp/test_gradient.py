@@ -127,3 +127,17 @@ def test_cp_gradient_does_not_depend_on_the_data_scale(backend, exponent):
     rescaled = cp.CPTensor(y.weights / s, list(y.factors))
     assert rel_error(rescaled.full(), ref.full()) < 1e-10
     assert rel_error(rescaled.full(), full) < 1e-8
+
+
+def test_cp_gradient_reads_once_per_trial_point_on_an_accelerator(backend, one_read):
+    # a trial point's value, the slope, the curvature pair's products and the gradient's
+    # norm come back in one read (they were six reads per iteration)
+    _, full, mask = _data(backend)
+    observed = full * backend.astype(mask, "float64")
+    with pytest.warns(tnlib.ConvergenceWarning, match="max_iter=60"):
+        y, info = cp.cp_gradient(observed, 3, mask=mask, seed=0, tol=1e-12, max_iter=60,
+                                 return_info=True)
+    reads = len(one_read)
+    assert_like(y.weights, full)
+    assert info.iterations == 60 and info.errors[-1] < 0.02
+    assert reads <= 1.25 * info.iterations + 8  # one per trial (a few backtrack), + set-up

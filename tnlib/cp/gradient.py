@@ -171,49 +171,8 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     info = CPInfo()
     timer = Timer()
     report = Reporter("cp_gradient", max_iter, verbose, progress, callback)
-    f, g = fg(theta)
-    s_mem = y_mem = None  # correction pairs stacked as rows, oldest first
-    pairs = 0
-    gnorm0 = math.sqrt(max(_dot(g, g, xp), 0.0))
-    step0 = 1.0 / max(gnorm0, 1e-300)
-    for it in range(1, max_iter + 1):
-        d = compiled(xp, _two_loop, pairs=pairs)(g, s_mem, y_mem) if pairs else -g
-        slope = _dot(g, d, xp)
-        if not slope < 0:  # lost descent (rounding): restart from the gradient
-            s_mem = y_mem = None
-            pairs = 0
-            d = -g
-            slope = _dot(g, d, xp)
-        t = 1.0 if pairs else min(1.0, step0)
-        for _ in range(40):  # Armijo backtracking; the full step is nearly always taken,
-            trial = theta + t * d  # so each trial computes the gradient along
-            f_new, g_new = fg(trial)
-            if math.isfinite(f_new) and f_new <= f + 1e-4 * t * slope:
-                break
-            t *= 0.5
-        else:
-            info.stop_reason = "the line search found no decrease (at the rounding level)"
-            break
-        s, y = t * d, g_new - g
-        sy = _dot(s, y, xp)
-        if sy > 1e-12 * math.sqrt(_dot(s, s, xp) * _dot(y, y, xp)):
-            keep = pairs if pairs < memory else memory - 1
-            s_mem = s[None] if keep == 0 else xp.concatenate([s_mem[pairs - keep:], s[None]])
-            y_mem = y[None] if keep == 0 else xp.concatenate([y_mem[pairs - keep:], y[None]])
-            pairs = keep + 1
-        decrease = f - f_new
-        theta, f, g = trial, f_new, g_new
-        info.iterations = it
-        info.errors.append(math.sqrt(max(2.0 * f, 0.0)) if loss is None else f)
-        info.wall_time = timer()
-        report(info, f"{it:4d}  {'error' if loss is None else 'loss'} "
-                     f"{info.errors[-1]:.3e}  step {t:.2e}  {timer():.2f} s")
-        gnorm = math.sqrt(max(_dot(g, g, xp), 0.0))
-        if decrease <= tol * max(abs(f), 1e-300) or gnorm <= 1e-14 * gnorm0 or f == 0:
-            info.converged = True
-            info.stop_reason = (f"loss decreased by {decrease:.2e}, below tol times its value"
-                                if gnorm > 1e-14 * gnorm0 and f != 0 else "gradient vanished")
-            break
+    theta, f = _lbfgs(fg, theta, max_iter, tol, memory, loss is None, info, report, timer,
+                      xp)
     report.close()
     factors = _unflat(theta, shape, rank, xp)
     weights = xp.full((rank,), scale, dtype=xp.dtype(factors[0]), device=xp.device(factors[0]))
@@ -227,6 +186,66 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
         warn_not_converged("cp_gradient", f"stopped without converging ({info.stop_reason}; "
                            f"last value {info.errors[-1] if info.errors else f:.3e})")
     return (result, info) if return_info else result
+
+
+def _lbfgs(fg: _Objective, theta: Any, max_iter: int, tol: float, memory: int,
+           relative: bool, info: CPInfo, report: Reporter, timer: Timer,
+           xp: Any) -> tuple[Any, float]:
+    """L-BFGS from `theta` (two-loop recursion, Armijo backtracking); returns the last
+    iterate and its objective value, and fills `info`. Each trial point's value comes
+    back in one read with the quantities the next decisions need (the slope along the
+    direction, the curvature pair's products, the new gradient's norm): one read per
+    iteration when the full step is taken, as it nearly always is."""
+    f, g = fg(theta)
+    f, gg = _scalars(xp, f, _rdot(g, g, xp))
+    f = fg.value(f)
+    s_mem = y_mem = None  # correction pairs stacked as rows, oldest first
+    pairs = 0
+    gnorm0 = math.sqrt(max(gg, 0.0))
+    step0 = 1.0 / max(gnorm0, 1e-300)
+    for it in range(1, max_iter + 1):
+        d = compiled(xp, _two_loop, pairs=pairs)(g, s_mem, y_mem) if pairs else -g
+        t = 1.0 if pairs else min(1.0, step0)
+        failed = 0
+        while True:  # Armijo backtracking; the full step is nearly always taken, so
+            trial = theta + t * d  # each trial computes the gradient along
+            f_new, g_new = fg(trial)
+            s, y = t * d, g_new - g
+            f_new, slope, sy, ss, yy, gg = _scalars(
+                xp, f_new, _rdot(g, d, xp), _rdot(s, y, xp), _rdot(s, s, xp), _rdot(y, y, xp),
+                _rdot(g_new, g_new, xp))
+            f_new = fg.value(f_new)
+            if pairs and not slope < 0:  # lost descent (rounding): restart from the gradient
+                s_mem = y_mem = None
+                pairs = 0
+                d, t = -g, min(1.0, step0)
+                continue
+            if math.isfinite(f_new) and f_new <= f + 1e-4 * t * slope:
+                break
+            failed += 1
+            if failed == 40:
+                info.stop_reason = "the line search found no decrease (at the rounding level)"
+                return theta, f
+            t *= 0.5
+        if sy > 1e-12 * math.sqrt(ss * yy):
+            keep = pairs if pairs < memory else memory - 1
+            s_mem = s[None] if keep == 0 else xp.concatenate([s_mem[pairs - keep:], s[None]])
+            y_mem = y[None] if keep == 0 else xp.concatenate([y_mem[pairs - keep:], y[None]])
+            pairs = keep + 1
+        decrease = f - f_new
+        theta, f, g = trial, f_new, g_new
+        info.iterations = it
+        info.errors.append(math.sqrt(max(2.0 * f, 0.0)) if relative else f)
+        info.wall_time = timer()
+        report(info, f"{it:4d}  {'error' if relative else 'loss'} "
+                     f"{info.errors[-1]:.3e}  step {t:.2e}  {timer():.2f} s")
+        gnorm = math.sqrt(max(gg, 0.0))
+        if decrease <= tol * max(abs(f), 1e-300) or gnorm <= 1e-14 * gnorm0 or f == 0:
+            info.converged = True
+            info.stop_reason = (f"loss decreased by {decrease:.2e}, below tol times its value"
+                                if gnorm > 1e-14 * gnorm0 and f != 0 else "gradient vanished")
+            break
+    return theta, f
 
 
 def _model(factors: list, xp: Any) -> Any:
@@ -280,7 +299,7 @@ def _unit_rms(a: Any, mask: Any, xp: Any) -> tuple[Any, float]:
     return times_pow2(a, -exponent, xp), scale
 
 
-def _least_squares_objective(a: Any, mask: Any, rank: int, xp: Any) -> Callable | None:
+def _least_squares_objective(a: Any, mask: Any, rank: int, xp: Any) -> _Objective | None:
     data = a if mask is None else a * mask
     scale = float(xp.item(xp.norm(data))) ** 2
     if scale == 0:
@@ -290,32 +309,48 @@ def _least_squares_objective(a: Any, mask: Any, rank: int, xp: Any) -> Callable 
     static = {"masked": masked, "shape": tuple(xp.shape(a)), "rank": rank}
     fg_fn = compiled(xp, _ls_value_and_grad, **static)
 
-    def fg(theta: Any) -> tuple[float, Any]:
+    def fg(theta: Any) -> tuple[Any, Any]:
         f, g = fg_fn(theta, a, m)
-        return 0.5 * float(xp.item(f)) / scale, g / scale
+        return f, g / scale
 
-    return fg
+    return _Objective(fg, lambda f: 0.5 * f / scale)
 
 
-def _autodiff_objective(loss: Callable, shape: tuple, rank: int, xp: Any) -> Callable:
+def _autodiff_objective(loss: Callable, shape: tuple, rank: int, xp: Any) -> _Objective:
     def objective(x: CPTensor) -> Any:
         return loss(_model(list(x.factors), xp))
 
     vg = xp.value_and_grad(objective)
 
-    def fg(theta: Any) -> tuple[float, Any]:
+    def fg(theta: Any) -> tuple[Any, Any]:
         factors = _unflat(theta, shape, rank, xp)
         ones = xp.ones((xp.shape(factors[0])[1],), dtype=xp.dtype(factors[0]),
                        device=xp.device(factors[0]))
         f, grad = vg(CPTensor._from(ones, factors, xp))
-        return float(xp.item(f)), xp.concatenate([xp.reshape(g, (-1,)) for g in grad.factors])
+        return f, xp.concatenate([xp.reshape(g, (-1,)) for g in grad.factors])
 
-    return fg
+    return _Objective(fg, float)
 
 
-def _dot(u: Any, v: Any, xp: Any) -> float:
-    """Real inner product of two flat vectors, on the host."""
-    return float(xp.item(_rdot(u, v, xp)))
+class _Objective:
+    """The objective of the fit: ``fg(theta)`` gives its raw value (a 0-d array, left on
+    the device) and its gradient; ``value(v)`` turns the raw value, once read, into the
+    objective's."""
+
+    def __init__(self, fg: Callable, value: Callable) -> None:
+        self.fg, self.value = fg, value
+
+    def __call__(self, theta: Any) -> tuple[Any, Any]:
+        return self.fg(theta)
+
+
+def _scalars(xp: Any, f: Any, *values: Any) -> list[float]:
+    """The objective's raw value `f` and real 0-d `values` as Python floats: one read on
+    an accelerator; where reads are free, each is read as it is (no stacking)."""
+    if not xp.reads_synchronize(values[0]):
+        return [float(xp.item(v)) for v in (f, *values)]
+    f = xp.astype(xp.real(f), xp.dtype(values[0]))
+    return [float(v) for v in xp.to_numpy(xp.stack([f, *values]))]
 
 
 def _rdot(u: Any, v: Any, xp: Any) -> Any:
