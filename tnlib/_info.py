@@ -12,8 +12,8 @@ from typing import Any
 
 from .errors import ConvergenceWarning
 
-__all__ = ["IterationInfo", "Timer", "compiled", "grouped", "maybe_jit", "user_stacklevel",
-           "warn_not_converged"]
+__all__ = ["IterationInfo", "Timer", "compiled", "grouped", "maybe_jit", "read_floats",
+           "user_stacklevel", "warn_not_converged"]
 
 
 @dataclass
@@ -78,6 +78,14 @@ def warn_not_converged(where: str, message: str, stacklevel: int | None = None) 
     """
     warnings.warn(f"{where}: {message}", ConvergenceWarning,
                   stacklevel=user_stacklevel() if stacklevel is None else stacklevel)
+
+
+def read_floats(xp: Any, *values: Any) -> list[float]:
+    """Real 0-d arrays of one dtype as Python floats: in one read on an accelerator (where
+    each read waits for the device); where reads are free, one by one (no stacking)."""
+    if len(values) == 1 or not xp.reads_synchronize(values[0]):
+        return [float(xp.item(v)) for v in values]
+    return [float(v) for v in xp.to_numpy(xp.stack(list(values)))]
 
 
 def maybe_jit(xp: Any, fn: Any, fuse: bool = False) -> Any:

@@ -49,6 +49,22 @@ def test_tt_complete_recovers_a_uniform_tt(backend):
     assert len(info.residuals) == info.iterations + 1
 
 
+
+def test_tt_complete_on_an_accelerator_reads_about_five_times_per_iteration(backend, one_read):
+    # per conjugate-gradient iteration: the exact step (one read of its two sums), the
+    # retraction's rank decision, the trial point's value and its frame's finiteness check,
+    # and the new gradient's norm, overlap and slope in one read (ten reads before: the
+    # accepted trial's value read again, the overlap computed twice, the slope on its own)
+    shape, r = (8, 8, 8, 8, 8), 2
+    a = _uniform_tt(shape, r, seed=0)
+    idx = _samples(shape, 10 * len(shape) * 8 * r * r, seed=1)
+    vals = backend.asarray(a.evaluate(idx))
+    x, info = rm.tt_complete(idx, vals, shape, r, seed=0, tol=1e-11, return_info=True)
+    reads = len(one_read)
+    assert_like(x, vals)
+    assert info.converged and info.iterations > 20 and _held_out_error(x, a) < 1e-8
+    assert reads <= 5.5 * info.iterations + 20
+
 def test_tt_complete_rank_adaptive_with_validation():
     shape, r = (6, 6, 6, 6, 6), 3
     a = _uniform_tt(shape, r, seed=2)

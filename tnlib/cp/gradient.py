@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .._info import Timer, compiled, warn_not_converged
+from .._info import Timer, compiled, read_floats, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
     as_array,
@@ -345,12 +345,8 @@ class _Objective:
 
 
 def _scalars(xp: Any, f: Any, *values: Any) -> list[float]:
-    """The objective's raw value `f` and real 0-d `values` as Python floats: one read on
-    an accelerator; where reads are free, each is read as it is (no stacking)."""
-    if not xp.reads_synchronize(values[0]):
-        return [float(xp.item(v)) for v in (f, *values)]
-    f = xp.astype(xp.real(f), xp.dtype(values[0]))
-    return [float(v) for v in xp.to_numpy(xp.stack([f, *values]))]
+    """The objective's raw value `f` and the real 0-d `values`, in one read."""
+    return read_floats(xp, xp.astype(xp.real(f), xp.dtype(values[0])), *values)
 
 
 def _rdot(u: Any, v: Any, xp: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._info import read_floats
 from .._validation import check_positive_int, check_shape, pow2_scaled, rng_of, times_pow2
 from ..backends import Backend, backend_of, resolve
 from ..errors import ArgumentError, ShapeError
@@ -62,14 +63,14 @@ class CompletionProblem(Problem):
     def __init__(self, samples: SampleSet, values: Any) -> None:
         super().__init__(f=None)
         self.samples, self.a = samples, values
-        self._cache: tuple | None = None
+        self._cache: list | None = None  # x, frame, lefts, residual, rights, value
 
     def _at(self, x: TTTensor, rights: bool = False) -> list:
         c = self._cache
         if c is None or c[0] is not x:
             frame = frame_of(x, "completion")
             lefts, vals = self.samples.left_sweep(frame)
-            c = [x, frame, lefts, vals - self.a, None]
+            c = [x, frame, lefts, vals - self.a, None, None]
             self._cache = c
         if rights and c[4] is None:
             c[4] = self.samples.right_sweep(c[1])
@@ -77,31 +78,33 @@ class CompletionProblem(Problem):
 
     def value(self, x: TTTensor) -> float:
         self.evaluations += 1
-        res = self._at(x)[3]
-        xp = self.samples.xp
-        return 0.5 * float(xp.item(xp.sum(res * res)))
+        c = self._at(x)
+        if c[5] is None:  # once per point: the line search's accepted trial is the next point
+            xp = self.samples.xp
+            c[5] = 0.5 * float(xp.item(xp.sum(c[3] * c[3])))
+        return c[5]
 
     def value_grad(self, x: TTTensor) -> tuple[float, TangentVector]:
         self.gradient_evaluations += 1
         value = self.value(x)
-        _, frame, lefts, res, rights = self._at(x, rights=True)
+        _, frame, lefts, res, rights, _ = self._at(x, rights=True)
         return value, self.samples.project(frame, lefts, rights, res)
 
     def step(self, x: TTTensor, eta: TangentVector) -> float | None:
-        _, frame, lefts, res, rights = self._at(x, rights=True)
+        _, frame, lefts, res, rights, _ = self._at(x, rights=True)
         if eta.frame is not frame:
             return None
         xp = self.samples.xp
         ev = self.samples.tangent_values(lefts, rights, eta)
-        den = float(xp.item(xp.sum(ev * ev)))
+        den, num = read_floats(xp, xp.sum(ev * ev), xp.sum(res * ev))
         if den <= 0.0:
             return None
-        return -float(xp.item(xp.sum(res * ev))) / den
+        return -num / den
 
     def hess(self, x: TTTensor, g: TangentVector, v: TangentVector) -> TangentVector:
         # Gauss-Newton part P_x P_Omega v (the exact Euclidean Hessian of f)
         self.hessian_products += 1
-        _, frame, lefts, _, rights = self._at(x, rights=True)
+        _, frame, lefts, _, rights, _ = self._at(x, rights=True)
         ev = self.samples.tangent_values(lefts, rights, v)
         return self.samples.project(frame, lefts, rights, ev)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._info import IterationInfo, Timer, warn_not_converged
+from .._info import IterationInfo, Timer, read_floats, warn_not_converged
 from .._progress import Reporter
 from .._validation import check_positive_int
 from ..errors import ArgumentError, EvaluationError, ShapeError
@@ -430,10 +430,9 @@ def _rcg(state: _State, x: TTTensor, max_iter: int, beta: str = "pr") -> TTTenso
     gn2 = _inner(g, g)
     if state.start(x, value, math.sqrt(gn2)):
         return x
-    eta, steepest = -g, True
+    eta, steepest, slope = -g, True, -gn2
     t_guess = 1.0 / math.sqrt(gn2)
     for it in range(1, max_iter + 1):
-        slope = _inner(g, eta)
         if slope >= 0:  # not a descent direction: restart
             eta, slope, steepest = -g, -gn2, True
         t, y, fy = _linesearch(problem, x, value, eta, slope, t_guess)
@@ -446,17 +445,17 @@ def _rcg(state: _State, x: TTTensor, max_iter: int, beta: str = "pr") -> TTTenso
                 return x
         x, old = y, value
         value, g_new = problem.value_grad(x)
-        gn2_new = _inner(g_new, g_new)
+        g_old, eta = project_each(g_new.frame, [g, eta])
+        # the new gradient's norm, its overlap with the old one and the slope along the
+        # transported direction: one read
+        gn2_new, overlap, along = _inners((g_new, g_new), (g_new, g_old), (g_new, eta))
         if state.record(it, x, value, old, math.sqrt(gn2_new), t):
             return x
-        g_old, eta = project_each(g_new.frame, [g, eta])
-        if beta == "fr":
-            b = gn2_new / gn2
-        else:
-            b = max(0.0, (gn2_new - _inner(g_new, g_old)) / gn2)
-        if abs(_inner(g_new, g_old)) >= 0.1 * gn2_new:  # Powell: conjugacy lost
+        b = gn2_new / gn2 if beta == "fr" else max(0.0, (gn2_new - overlap) / gn2)
+        if abs(overlap) >= 0.1 * gn2_new:  # Powell: conjugacy lost
             b = 0.0
         eta, steepest = -g_new + b * eta, b == 0.0
+        slope = -gn2_new + b * along  # <g_new, eta>
         g, gn2 = g_new, gn2_new
         t_guess = 2.0 * t
     state.fail(f"max_iter={max_iter} reached with gradient norm {math.sqrt(gn2):.3e}")
@@ -535,6 +534,12 @@ def _tcg(problem: Problem, x: TTTensor, g: TangentVector, delta: float,
 def _inner(a: TangentVector, b: TangentVector) -> float:
     xp = a.backend
     return float(xp.item(xp.real(a.inner(b))))
+
+
+def _inners(*pairs: tuple[TangentVector, TangentVector]) -> list[float]:
+    """``Re <a, b>`` of each pair, in one read on an accelerator."""
+    xp = pairs[0][0].backend
+    return read_floats(xp, *(xp.real(a.inner(b)) for a, b in pairs))
 
 
 def _norm(a: TangentVector) -> float:
