@@ -256,12 +256,21 @@ def scaled_back(part: Any, scale: float | None, xp: Any, where: str) -> Any:
         return part
     with np.errstate(over="ignore"):  # NumPy's overflow warning: the error below says more
         out = part * scale
+    return within_range(out, xp, where, f"the result's norm-carrying part (the data's largest "
+                                        f"entry is {scale:.3g})")
+
+
+def within_range(out: Any, xp: Any, where: str, what: str) -> Any:
+    """`out`, a result brought back to the caller's dtype (multiplied by a scale, or cast
+    from the wider dtype it was computed in), checked to have stayed finite: inf entries are
+    a :class:`~tnlib.errors.NonFiniteError` naming a wider dtype. One reduction (none under
+    tracing)."""
     if not xp.is_traced(out) and not bool(xp.item(xp.all(xp.isfinite(out)))):
         from .errors import NonFiniteError
 
-        raise NonFiniteError(f"{where}: the result's norm-carrying part exceeds the range of "
-                             f"{xp.dtype_name(out)} (the data's largest entry is {scale:.3g}); "
-                             "decompose the data in a wider dtype")
+        raise NonFiniteError(f"{where}: {what} exceeds the range of {xp.dtype_name(out)} "
+                             f"(largest finite value {xp.finfo_max(out):.6g}); decompose the "
+                             "data in a wider dtype")
     return out
 
 

@@ -35,10 +35,11 @@ from .._validation import (
     rng_of,
     scaled_back,
     unit_scale,
+    within_range,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
-from ..errors import ArgumentError, NonFiniteError, ShapeError, TnlibError
+from ..errors import ArgumentError, ShapeError, TnlibError
 from ..linalg.tensor_ops import khatri_rao
 from .tensor import CPTensor
 
@@ -311,10 +312,8 @@ def cast_cp(x: CPTensor, dtype: str, xp: Any, where: str) -> CPTensor:
     are a NonFiniteError, not inf."""
     with np.errstate(over="ignore"):  # (NumPy's warning; the error below says more)
         weights = xp.astype(x.weights, dtype)
-    if dtype == "float16" and not xp.is_traced(weights) and not bool(
-            xp.item(xp.all(xp.isfinite(weights)))):
-        raise NonFiniteError(f"{where}: the weights exceed the range of float16 (65504); "
-                             "decompose the data in a wider dtype")
+    if dtype == "float16":
+        weights = within_range(weights, xp, where, "a weight")
     return CPTensor._from(weights, [xp.astype(f, dtype) for f in x.factors], xp)
 
 
