@@ -184,11 +184,14 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, w
         w = matvec(v)
         if j == start:  # once per run: a matvec must keep the vector's shape
             _vector_like(xp, w, v, where, "matvec's result")
-        if j + 1 < xp.shape(basis)[0]:
-            used = j + 1 if trim else None
-            basis, v, both = _project_store(xp, basis, w, j + 1, used=used)
-        else:
-            both = _coefficients(xp, basis, w)
+        # an overflowing product shows as an inf norm, which the caller turns into a
+        # NonFiniteError naming matvec (NumPy's RuntimeWarning would only precede it)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if j + 1 < xp.shape(basis)[0]:
+                used = j + 1 if trim else None
+                basis, v, both = _project_store(xp, basis, w, j + 1, used=used)
+            else:
+                both = _coefficients(xp, basis, w)
         steps.append(both)
     if extra is not None:  # the extra value rides along as one more row (a stack, which
         # JAX runs faster than a concatenation here), in the coefficients' dtype
