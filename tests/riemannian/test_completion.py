@@ -120,6 +120,22 @@ def test_matrix_complete_recovers_low_rank(backend, manifold):
     assert info.residual <= 1e-12
 
 
+
+@pytest.mark.parametrize("manifold, per_iteration", [("fixed-rank", 5.5), ("desingularized", 3.5)])
+def test_matrix_complete_on_an_accelerator_reads_a_few_times_per_iteration(backend, one_read,
+                                                                         manifold,
+                                                                         per_iteration):
+    # desingularized: the quartic step's five sums in one read, the trial point's value, and
+    # the new gradient's norm, overlap and slope in one read (eleven reads before)
+    a, rows, cols, vals = _low_rank(150, 120, 4, 5, seed=8)
+    (u, s, vh), info = rm.matrix_complete(rows, cols, backend.asarray(vals), a.shape, 4,
+                                          manifold=manifold, seed=0, tol=1e-12,
+                                          return_info=True)
+    reads = len(one_read)
+    x = (np_of(u) * np_of(s)) @ np_of(vh)
+    assert np.linalg.norm(x - a) < 1e-9 * np.linalg.norm(a) and info.iterations > 15
+    assert reads <= per_iteration * info.iterations + 20
+
 def test_desingularized_keeps_converging_with_an_overestimated_rank():
     """Rank 2 target, rank 4 search: the residual on the samples keeps falling."""
     a, rows, cols, vals = _low_rank(80, 70, 2, 8, seed=9)

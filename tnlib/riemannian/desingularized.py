@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._info import Timer, warn_not_converged
+from .._info import Timer, read_floats, warn_not_converged
 from .._validation import check_positive_int
 from ..backends import Backend
 from ..errors import ArgumentError, ShapeError
@@ -83,9 +83,13 @@ class _Geometry:
         self.xp = xp
 
     def inner(self, p: _Point, a: _Tangent, b: _Tangent) -> float:
+        return self.inners(p, (a, b))[0]
+
+    def inners(self, p: _Point, *pairs: tuple[_Tangent, _Tangent]) -> list[float]:
+        """``Re <a, b>`` of each pair at `p`, in one read on an accelerator."""
         xp = self.xp
-        val = xp.sum(a.dk * b.dk) + xp.sum((a.dv @ p.gram) * b.dv)
-        return float(xp.item(xp.real(val)))
+        return read_floats(xp, *(xp.real(xp.sum(a.dk * b.dk) + xp.sum((a.dv @ p.gram) * b.dv))
+                                 for a, b in pairs))
 
     def horizontal(self, p: _Point, dv: Any) -> Any:
         xp = self.xp
@@ -122,10 +126,9 @@ def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | N
     if stop is not None and (reason := stop(p, f)):
         info.converged, info.stop_reason = True, reason
         return p
-    eta = -g
+    eta, slope = -g, -gn2
     t_guess = 1.0 / max(g0, 1e-300)
     for it in range(1, max_iter + 1):
-        slope = geo.inner(p, g, eta)
         if slope >= 0:
             eta, slope = -g, -gn2
         t = step(p, eta) if step is not None else None
@@ -146,7 +149,10 @@ def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | N
         p = y
         f, (gv, gtk) = value_grad(p)
         g_new = geo.gradient(p, gv, gtk)
-        gn2_new = geo.inner(p, g_new, g_new)
+        g_old, eta = geo.transport(p, g), geo.transport(p, eta)
+        # the new gradient's norm, its overlap with the old one and the slope along the
+        # transported direction: one read
+        gn2_new, overlap, along = geo.inners(p, (g_new, g_new), (g_new, g_old), (g_new, eta))
         info.iterations = it
         info.losses.append(f)
         info.errors.append(f)
@@ -167,12 +173,11 @@ def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | N
             info.converged = True
             info.stop_reason = f"relative change of f below ftol={ftol:g}"
             return p
-        g_old = geo.transport(p, g)
-        eta = geo.transport(p, eta)
-        beta = max(0.0, (gn2_new - geo.inner(p, g_new, g_old)) / gn2)
-        if abs(geo.inner(p, g_new, g_old)) >= 0.1 * gn2_new:
+        beta = max(0.0, (gn2_new - overlap) / gn2)
+        if abs(overlap) >= 0.1 * gn2_new:
             beta = 0.0
         eta = -g_new + beta * eta
+        slope = -gn2_new + beta * along  # <g_new, eta>
         g, gn2 = g_new, gn2_new
         t_guess = 2.0 * t
     info.converged = False
@@ -204,19 +209,20 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
     cache: dict = {}
 
     def value(p: _Point) -> float:
+        hit = cache.get(id(p))
+        if hit is not None and hit[0] is p:  # the line search's accepted trial point
+            return hit[2]
         res = residual(p)
+        f = 0.5 * float(xp.item(xp.sum(res * res)))
         cache.clear()
-        cache[id(p)] = (p, res)
-        return 0.5 * float(xp.item(xp.sum(res * res)))
+        cache[id(p)] = (p, res, f)
+        return f
 
     def value_grad(p: _Point) -> tuple[float, tuple]:
-        hit = cache.get(id(p))
-        res = hit[1] if hit is not None and hit[0] is p else residual(p)
-        f = 0.5 * float(xp.item(xp.sum(res * res)))
+        f = value(p)
+        res = cache[id(p)][1]
         gv = xp.segment_sum(res[:, None] * xp.take(p.v, cols, axis=0), rows, m)
         gtk = xp.segment_sum(res[:, None] * xp.take(p.k, rows, axis=0), cols, n)
-        cache.clear()
-        cache[id(p)] = (p, res)
         return f, (gv, gtk)
 
     def step(p: _Point, eta: _Tangent) -> float | None:
@@ -227,9 +233,8 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
         dkr, dvc = xp.take(eta.dk, rows, axis=0), xp.take(eta.dv, cols, axis=0)
         e1 = xp.einsum("sa,sa->s", dkr, vc) + xp.einsum("sa,sa->s", kr, dvc)
         e2 = xp.einsum("sa,sa->s", dkr, dvc)
-        dots = [float(xp.item(xp.sum(u * w))) for u, w in
-                ((e0, e1), (e1, e1), (e0, e2), (e1, e2), (e2, e2))]
-        e01, e11, e02, e12, e22 = dots
+        e01, e11, e02, e12, e22 = read_floats(xp, *(xp.sum(u * w) for u, w in (
+            (e0, e1), (e1, e1), (e0, e2), (e1, e2), (e2, e2))))
         # d/dt: 2 e22 t^3 + 3 e12 t^2 + (e11 + 2 e02) t + e01 = 0
         roots = np.roots([2 * e22, 3 * e12, e11 + 2 * e02, e01])
         real = [float(r.real) for r in roots if abs(r.imag) <= 1e-9 * max(1.0, abs(r)) and
