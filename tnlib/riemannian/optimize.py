@@ -478,10 +478,11 @@ def _rtr(state: _State, x: TTTensor, max_iter: int, radius: float | None = None,
         eta, h_eta = _tcg(problem, x, g, delta, dim_cap)
         y = retract(x, eta, 1.0)
         fy = problem.value(y)
-        model = -(_inner(g, eta) + 0.5 * _inner(eta, h_eta))
+        g_eta, eta_h_eta, eta_eta = _inners((g, eta), (eta, h_eta), (eta, eta))
+        model = -(g_eta + 0.5 * eta_h_eta)
         reg = 1e3 * 2.2e-16 * max(1.0, abs(value))  # Absil et al.: rho at round-off level
         rho = (value - fy + reg) / (model + reg)
-        en = _norm(eta)
+        en = math.sqrt(max(eta_eta, 0.0))
         if rho < 0.25 or not math.isfinite(fy):
             delta = 0.25 * delta
         elif rho > 0.75 and en >= 0.99 * delta:
@@ -512,8 +513,7 @@ def _tcg(problem: Problem, x: TTTensor, g: TangentVector, delta: float,
     p = -r
     for _ in range(max_inner):
         hp = problem.hess(x, g, p)
-        curv = _inner(p, hp)
-        e_p, p_p, e_e = _inner(eta, p), _inner(p, p), _inner(eta, eta)
+        curv, e_p, p_p, e_e = _inners((p, hp), (eta, p), (p, p), (eta, eta))  # one read
         alpha = r2 / curv if curv > 0 else math.inf
         if curv <= 0 or e_e + 2 * alpha * e_p + alpha * alpha * p_p >= delta * delta:
             # to the boundary along p
