@@ -87,6 +87,21 @@ def test_tt_complete_rtr_uses_the_exact_hessian():
     assert _held_out_error(x, a) < 1e-8
 
 
+
+def test_tt_complete_rtr_on_an_accelerator_reads_twice_per_inner_step(backend, one_read):
+    # the truncated-CG step's four inner products come back in one read, the residual's
+    # norm in another (five reads per inner step before)
+    shape, r = (6, 6, 6, 6), 2
+    a = _uniform_tt(shape, r, seed=4)
+    idx = _samples(shape, 10 * len(shape) * 6 * r * r, seed=5)
+    vals = backend.asarray(a.evaluate(idx))
+    x, info = rm.tt_complete(idx, vals, shape, r, seed=0, method="rtr", tol=1e-11,
+                             return_info=True)
+    reads = len(one_read)
+    assert info.converged and _held_out_error(x, a) < 1e-8
+    assert info.hessian_products > 4 * info.iterations
+    assert reads <= 2 * info.hessian_products + 8 * info.iterations + 20
+
 def test_tt_complete_validation_split_reports_test_error():
     shape, r = (6, 6, 6, 6), 2
     a = _uniform_tt(shape, r, seed=6)
