@@ -169,7 +169,7 @@ def test_bad_samples():
     vals = np.array([1.0, 2.0])
     with pytest.raises(ShapeError, match="mode 1 has size 5"):
         rm.tt_complete(np.array([[0, 5, 2]]), np.ones(1), shape, 1)
-    with pytest.raises(ArgumentError, match="more than once"):
+    with pytest.raises(ArgumentError, match=r"the position \(0, 1, 2\) more than once"):
         rm.tt_complete(np.array([[0, 1, 2], [0, 1, 2]]), vals, shape, 1)
     with pytest.raises(EvaluationError, match="values\\[1\\] is nan"):
         rm.tt_complete(idx, np.array([1.0, np.nan]), shape, 1)

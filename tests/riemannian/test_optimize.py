@@ -9,7 +9,7 @@ import pytest
 
 from tnlib import riemannian as rm
 from tnlib import tt
-from tnlib.errors import ArgumentError, ConvergenceWarning, ShapeError
+from tnlib.errors import ArgumentError, ConvergenceWarning, EvaluationError, ShapeError
 
 from ..helpers import assert_like, np_of
 
@@ -135,6 +135,44 @@ def test_bad_input():
     with pytest.raises(ArgumentError, match="manifold"):
         rm.minimize(f, a, grad=_egrad(a), manifold="grassmann")
 
+
+
+@pytest.mark.parametrize("method", ["rgd", "rcg", "rtr"])
+def test_a_non_finite_gradient_is_an_error_naming_the_point(backend, method):
+    # it ended in "the line search found no decrease" (a ConvergenceWarning) before
+    a = _target(backend)
+    x0 = a.round(max_rank=2)
+    f = lambda y: 0.5 * tt.norm(y - a) ** 2  # noqa: E731
+    with pytest.raises(EvaluationError, match=r"gradient at x0 has non-finite entries \(its "
+                                              r"norm is nan\)"):
+        rm.minimize(f, x0, grad=lambda y: (y - a) * float("nan"), method=method)
+    calls = []
+
+    def late_nan(y):  # finite at x0, NaN from the third call on
+        calls.append(1)
+        return (y - a) * (float("nan") if len(calls) >= 3 else 1.0)
+    # (the trust region meets it first in a Hessian product: a finite difference of grad)
+    late = r"gradient at iteration \d+'s point has non-finite|Hessian-vector product has non"
+    with pytest.raises(EvaluationError, match=late):
+        rm.minimize(f, x0, grad=late_nan, method=method, max_iter=50)
+
+
+def test_a_non_finite_gradient_on_the_desingularized_manifold_is_an_error(backend):
+    # it gave forty "norm: the value exceeds the range" warnings, then "no decrease"
+    a = tt.random((8, 7), 3, seed=0, backend=backend)
+    x0 = tt.random((8, 7), 2, seed=1, backend=backend)
+    f = lambda y: 0.5 * tt.norm(y - a) ** 2  # noqa: E731
+    calls = []
+
+    def late_nan(y):
+        calls.append(1)
+        return (y - a) * (float("nan") if len(calls) >= 3 else 1.0)
+    nan_everywhere = lambda y: (y - a) * float("nan")  # noqa: E731
+    for grad, at in ((nan_everywhere, "x0"), (late_nan, r"iteration \d+'s point")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(EvaluationError, match=rf"gradient at {at} has non-finite"):
+                rm.minimize(f, x0, grad=grad, manifold="desingularized")
 
 def test_rank_adaptive_minimize_finds_the_rank(backend):
     """From rank 1, ranks grow where the normal gradient pays, and stop at the target's."""

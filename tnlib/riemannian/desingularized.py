@@ -115,11 +115,14 @@ def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | N
                        stop: Callable | None, callback: Any, verbose: bool, info: Any,
                        where: str) -> _Point:
     """Polak-Ribiere+ conjugate gradients on the desingularized manifold."""
+    from .optimize import finite_gradient
+
     geo = _Geometry(xp)
     timer = Timer()
     f, (gv, gtk) = value_grad(p)
     g = geo.gradient(p, gv, gtk)
     gn2 = geo.inner(p, g, g)
+    finite_gradient(gn2, where, "x0")
     g0 = math.sqrt(gn2)
     info.losses.append(f)
     info.grad_norms.append(g0)
@@ -153,6 +156,7 @@ def desingularized_rcg(value_grad: Callable, value: Callable, step: Callable | N
         # the new gradient's norm, its overlap with the old one and the slope along the
         # transported direction: one read
         gn2_new, overlap, along = geo.inners(p, (g_new, g_new), (g_new, g_old), (g_new, eta))
+        finite_gradient(gn2_new, where, f"iteration {it}'s point")
         info.iterations = it
         info.losses.append(f)
         info.errors.append(f)

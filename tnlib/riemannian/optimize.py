@@ -307,6 +307,7 @@ class _State:
         self.info.grad_norms.append(gnorm)
         if not math.isfinite(value):
             raise ArgumentError(f"{self.where}: f(x0) is {value}; expected a finite value")
+        self._finite_gradient(gnorm, "x0")
         if self.stop is not None:
             reason = self.stop(x, self.info)
             if reason:
@@ -317,6 +318,7 @@ class _State:
 
     def record(self, it: int, x: TTTensor, value: float, old: float | None, gnorm: float,
                step: float) -> bool:
+        self._finite_gradient(gnorm, f"iteration {it}'s point")
         info = self.info
         info.iterations = it
         info.losses.append(value)
@@ -335,6 +337,9 @@ class _State:
             return self._finish(True, f"relative change of f below ftol={self.ftol:g}")
         return False
 
+    def _finite_gradient(self, gnorm: float, at: str) -> None:
+        finite_gradient(gnorm, self.where, at)
+
     def _finish(self, converged: bool, reason: str) -> bool:
         self.info.converged = converged
         self.info.stop_reason = reason
@@ -351,6 +356,15 @@ class _State:
         else:
             self.fail("the line search found no decrease (f may be non-smooth or the "
                       "gradient wrong)")
+
+
+def finite_gradient(gnorm: float, where: str, at: str) -> None:
+    """An EvaluationError when the gradient's norm at the point `at` is NaN or inf: no step
+    can follow it (the line search would only fail, with a message about decrease)."""
+    if not math.isfinite(gnorm):
+        raise EvaluationError(f"{where}: the gradient at {at} has non-finite entries (its "
+                              f"norm is {gnorm}); grad, or f's automatic derivative, must give "
+                              "finite values at finite points")
 
 
 # ------------------------------------------------------------------ line search
@@ -475,7 +489,7 @@ def _rtr(state: _State, x: TTTensor, max_iter: int, radius: float | None = None,
     delta = radius if radius is not None else max(gn, _norm_point(g) / 8.0)
     dim_cap = max_inner or 200
     for it in range(1, max_iter + 1):
-        eta, h_eta = _tcg(problem, x, g, delta, dim_cap)
+        eta, h_eta = _tcg(problem, x, g, delta, dim_cap, state.where)
         y = retract(x, eta, 1.0)
         fy = problem.value(y)
         g_eta, eta_h_eta, eta_eta = _inners((g, eta), (eta, h_eta), (eta, eta))
@@ -503,7 +517,7 @@ def _rtr(state: _State, x: TTTensor, max_iter: int, radius: float | None = None,
 
 
 def _tcg(problem: Problem, x: TTTensor, g: TangentVector, delta: float,
-         max_inner: int) -> tuple[TangentVector, TangentVector]:
+         max_inner: int, where: str) -> tuple[TangentVector, TangentVector]:
     """Steihaug-Toint truncated CG for ``min <g, e> + <e, H e>/2``, ``‖e‖ <= delta``."""
     eta = 0.0 * g
     h_eta = 0.0 * g
@@ -514,6 +528,10 @@ def _tcg(problem: Problem, x: TTTensor, g: TangentVector, delta: float,
     for _ in range(max_inner):
         hp = problem.hess(x, g, p)
         curv, e_p, p_p, e_e = _inners((p, hp), (eta, p), (p, p), (eta, eta))  # one read
+        if not math.isfinite(curv):
+            raise EvaluationError(f"{where}: a Hessian-vector product has non-finite entries "
+                                  "(hess, or the gradient near the point it is taken from, "
+                                  "must give finite values at finite points)")
         alpha = r2 / curv if curv > 0 else math.inf
         if curv <= 0 or e_e + 2 * alpha * e_p + alpha * alpha * p_p >= delta * delta:
             # to the boundary along p

@@ -48,8 +48,9 @@ class SampleSet:
         if not allow_duplicates and host.shape[0] > 1:
             dup = _first_duplicate(host, shape)
             if dup is not None:
-                raise ArgumentError(f"{where}: {name} lists the position {tuple(dup)} more than "
-                                    "once; give each sampled entry once (average repeated "
+                at = tuple(int(i) for i in dup)  # (1, 5, 1), not NumPy 2's np.int64(1), ...
+                raise ArgumentError(f"{where}: {name} lists the position {at} more than once; "
+                                    "give each sampled entry once (average repeated "
                                     "measurements first)")
         self.host = host
         self.shape = tuple(shape)
