@@ -171,6 +171,56 @@ def test_bad_inputs_name_the_argument():
         TTLSTM((2, 3), (2, 2), 2, proj_size=2)
 
 
+
+@pytest.mark.parametrize("make", [lambda **kw: TTLinear((2, 3), (2, 3), 2, **kw),
+                                  lambda **kw: TTLSTMCell((2, 3), (2, 2), 2, **kw),
+                                  lambda **kw: TTGRU((2, 3), (2, 2), 2, **kw)])
+def test_layer_dtypes_and_devices_are_checked_by_name(make):
+    # integer dtypes and unknown devices leaked torch's NotImplementedError / RuntimeError,
+    # a dtype name ("float64") its TypeError; names are now understood
+    name = type(make()).__name__
+    with pytest.raises(ArgumentError, match=rf"{name}: dtype must be a floating-point or "
+                                            r"complex torch dtype .* got torch.int32"):
+        make(dtype=torch.int32)
+    with pytest.raises(ArgumentError, match=rf"{name}: device 'tpu' is not a torch device"):
+        make(device="tpu")
+    layer = make(dtype="float64")
+    assert all(p.dtype == torch.float64 for p in layer.parameters())
+
+
+def test_cell_states_are_checked():
+    # a state of the wrong size reached torch's matmul ("mat1 and mat2 shapes cannot be
+    # multiplied"), a one-element LSTM state Python's unpacking
+    gru, lstm = TTGRUCell((2, 3), (2, 2), 2), TTLSTMCell((2, 3), (2, 2), 2)
+    x = torch.randn(5, 6)
+    with pytest.raises(ShapeError, match=r"TTGRUCell: state has shape \(5, 3\), expected "
+                                         r"\(5, 4\)"):
+        gru(x, torch.zeros(5, 3))
+    with pytest.raises(ShapeError, match=r"state has shape \(4,\), expected \(5, 4\)"):
+        lstm(x, (torch.zeros(5, 4), torch.zeros(4)))
+    with pytest.raises(ArgumentError, match=r"TTLSTMCell: hx must be a tuple \(h, c\)"):
+        lstm(x, (torch.zeros(5, 4),))
+    with pytest.raises(ArgumentError, match="TTGRUCell: input must be a torch.Tensor"):
+        gru(np.ones((5, 6)))
+    h, c = lstm(x[0], (torch.zeros(4), torch.ones(4)))  # unbatched, as nn.LSTMCell
+    assert h.shape == c.shape == (4,)
+
+
+def test_non_finite_weights_are_named_by_the_converter():
+    # they were "tt_matrix: a holds non-finite values" / "cp_als: ...", at transposed indices
+    linear, conv = nn.Linear(6, 4), nn.Conv2d(2, 3, 3)
+    with torch.no_grad():
+        linear.weight[2, 3] = float("inf")
+        conv.weight[1, 0, 2, 1] = float("nan")
+    with pytest.raises(ArgumentError, match=r"TTLinear.from_linear: the layer's weight holds "
+                                            r"non-finite values \(inf at index \(2, 3\)\)"):
+        TTLinear.from_linear(linear, 2, in_shape=(2, 3), out_shape=(2, 2))
+    for convert, arg in ((cp_conv2d, 2), (tucker_conv2d, (2, 1))):
+        with pytest.raises(ArgumentError, match=rf"{convert.__name__}: the layer's weight holds "
+                                                r"non-finite values \(nan at index \(1, 0, 2, "
+                                                r"1\)\)"):
+            convert(conv, arg)
+
 def _dense_twin(tt_rnn, cls, **kw):
     """The nn.LSTM / nn.GRU whose weights are the TT layer's, made dense."""
     dirs = 2 if tt_rnn.bidirectional else 1

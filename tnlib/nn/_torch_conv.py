@@ -65,7 +65,8 @@ def cp_conv2d(conv: nn.Conv2d, rank: int, *, max_iter: int = 500, tol: float = 1
     _check_conv(conv, "cp_conv2d")
     rank = _check_rank(rank, "cp_conv2d", "rank")
     c_out, c_in, kh, kw = conv.weight.shape
-    x = cp_als(to_factorize(conv.weight.detach()), rank, max_iter=max_iter, tol=tol, seed=seed)
+    x = cp_als(to_factorize(conv.weight.detach(), "cp_conv2d"), rank, max_iter=max_iter,
+               tol=tol, seed=seed)
     a_out, a_in, a_h, a_w = x.factors
     a_out = a_out * x.weights
     (sh, sw), (dh, dw) = conv.stride, conv.dilation
@@ -134,7 +135,7 @@ def tucker_conv2d(conv: nn.Conv2d, ranks: Any, *, max_iter: int = 50) -> nn.Sequ
     r_in = min(_check_rank(ranks[1], "tucker_conv2d", "ranks"), c_in)
     # a change of 1e-6 in the relative error is far below what a network notices (and a
     # half-precision weight resolves only 4 of its epsilons)
-    w = to_factorize(conv.weight.detach())
+    w = to_factorize(conv.weight.detach(), "tucker_conv2d")
     tol = max(1e-6, 4.0 * torch.finfo(conv.weight.dtype).eps)
     x = hooi(w, (r_out, r_in, kh, kw), max_iter=max_iter, tol=tol)
     u_out, u_in, u_h, u_w = x.factors

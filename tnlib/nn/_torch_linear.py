@@ -8,7 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._validation import check_eps, check_max_rank
+from .. import backends
+from .._validation import check_eps, check_finite, check_max_rank
 from ..errors import ArgumentError, ShapeError
 from ..tt import TTMatrix, tt_matrix
 from ._spec import CONTRACTIONS, TTLayerSpec, apply_plan, auto_shapes, dense_weight
@@ -72,7 +73,7 @@ class TTLinear(nn.Module):
                                 f"got {contraction!r}")
         self.contraction = contraction
         std = self.spec.core_std(init)
-        kw = {"device": device, "dtype": dtype}
+        kw = factory_kwargs(device, dtype, "TTLinear")
         self.cores = nn.ParameterList(
             [nn.Parameter(torch.randn(s, **kw) * std) for s in self.spec.core_shapes])
         if bias:
@@ -173,11 +174,12 @@ class TTLinear(nn.Module):
         where = "TTLinear.from_linear"
         if ranks is not None:  # checked here, naming this function (tt_matrix's would not)
             check_max_rank(ranks, len(spec.in_shape) - 1, where, "ranks")
-        w = linear.weight.detach().T
+        w = linear.weight.detach()
         if eps is None:  # as exact as the weights' dtype resolves, without a warning
             eps = 4 * torch.finfo(w.dtype).eps
         eps = check_eps(eps, where)
-        m = tt_matrix(to_factorize(w), spec.in_shape, spec.out_shape, eps=eps, max_rank=ranks)
+        m = tt_matrix(to_factorize(w, where).T, spec.in_shape, spec.out_shape, eps=eps,
+                      max_rank=ranks)
         layer = cls(spec.in_shape, spec.out_shape, m.ranks, bias=linear.bias is not None,
                     device=w.device, dtype=w.dtype)
         with torch.no_grad():
@@ -188,11 +190,33 @@ class TTLinear(nn.Module):
         return layer
 
 
-def to_factorize(w: torch.Tensor) -> torch.Tensor:
+def factory_kwargs(device: Any, dtype: Any, where: str) -> dict:
+    """``{"device": ..., "dtype": ...}`` for a layer's parameters, checked: `dtype` a
+    floating-point or complex torch dtype or its name ("float32"), `device` one torch
+    knows; None leaves torch's defaults."""
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype, dtype)
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and (
+            dtype.is_floating_point or dtype.is_complex)):
+        raise ArgumentError(f"{where}: dtype must be a floating-point or complex torch dtype "
+                            f"(or its name), got {dtype!r}")
+    if device is not None:
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise ArgumentError(f"{where}: device {device!r} is not a torch device "
+                                f"({str(exc).splitlines()[0][:80]})") from None
+    return {"device": device, "dtype": dtype}
+
+
+def to_factorize(w: torch.Tensor, where: str) -> torch.Tensor:
     """A layer's weight as the decompositions take it: half precision as float32 (bfloat16
     is not a dtype of tnlib's formats, and float16 arithmetic would cost the fit digits the
-    half-precision layer can still hold); the new layer is made in the weight's own dtype."""
-    return w.float() if w.dtype in (torch.bfloat16, torch.float16) else w
+    half-precision layer can still hold); the new layer is made in the weight's own dtype.
+    NaN or inf in the weight is an error naming `where` (not the decomposition it calls)."""
+    w = w.float() if w.dtype in (torch.bfloat16, torch.float16) else w
+    check_finite(w, backends.get("torch"), where, "the layer's weight")
+    return w
 
 
 def _check_float(value: Any, where: str, name: str) -> float:

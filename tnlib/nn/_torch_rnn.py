@@ -18,7 +18,7 @@ from torch import nn
 
 from .._validation import check_positive_int, check_shape
 from ..errors import ArgumentError, ShapeError
-from ._torch_linear import TTLinear, _check_float
+from ._torch_linear import TTLinear, _check_float, factory_kwargs
 
 _GATES = {"lstm": 4, "gru": 3}
 
@@ -58,18 +58,37 @@ class _TTCellBase(nn.Module):
         self.hidden_size = math.prod(hidden_shape)
         self.input_size = math.prod(in_shape)
         out_shape = (gates * hidden_shape[0],) + hidden_shape[1:]
-        self.ih = TTLinear(in_shape, out_shape, ranks, bias=bias, device=device, dtype=dtype)
+        kw = factory_kwargs(device, dtype, where)
+        self.ih = TTLinear(in_shape, out_shape, ranks, bias=bias, **kw)
         bound = 1.0 / math.sqrt(self.hidden_size)
-        kw = {"device": device, "dtype": dtype}
         self.weight_hh = nn.Parameter(
             torch.empty(gates * self.hidden_size, self.hidden_size, **kw).uniform_(-bound, bound))
         self.bias_hh = nn.Parameter(torch.zeros(gates * self.hidden_size, **kw)) if bias \
             else None
 
     def _check_input(self, x: torch.Tensor) -> None:
+        if not isinstance(x, torch.Tensor):
+            raise ArgumentError(f"{type(self).__name__}: input must be a torch.Tensor, got "
+                                f"{type(x).__name__}")
         if x.dim() not in (1, 2) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{type(self).__name__}: input has shape {tuple(x.shape)}, expected "
                              f"(batch, {self.input_size}) or ({self.input_size},)")
+
+    def _state(self, x: torch.Tensor, hx: Any, batched: bool) -> tuple:
+        """The states of `hx` (None: zeros) as ``(batch, hidden)`` tensors, checked against
+        the input `x` (already batched): ``(h, c)`` for an LSTM cell, ``(h,)`` for a GRU."""
+        where, n = type(self).__name__, 2 if self.kind == "lstm" else 1
+        if hx is None:
+            return (x.new_zeros(x.shape[0], self.hidden_size),) * n
+        if self.kind == "lstm" and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise ArgumentError(f"{where}: hx must be a tuple (h, c)")
+        states = tuple(hx) if self.kind == "lstm" else (hx,)
+        expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        for s in states:
+            if not isinstance(s, torch.Tensor) or tuple(s.shape) != expected:
+                got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+                raise ShapeError(f"{where}: state has shape {got}, expected {expected}")
+        return states if batched else tuple(s[None] for s in states)
 
 
 class TTLSTMCell(_TTCellBase):
@@ -99,10 +118,7 @@ class TTLSTMCell(_TTCellBase):
         self._check_input(x)
         batched = x.dim() == 2
         x = x if batched else x[None]
-        if hx is None:
-            zeros = x.new_zeros(x.shape[0], self.hidden_size)
-            hx = (zeros, zeros)
-        h, c = (t if batched else t[None] for t in hx)
+        h, c = self._state(x, hx, batched)
         h, c = _lstm_step(self.ih(x), h, c, self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h[0], c[0])
 
@@ -124,8 +140,7 @@ class TTGRUCell(_TTCellBase):
         self._check_input(x)
         batched = x.dim() == 2
         x = x if batched else x[None]
-        h = x.new_zeros(x.shape[0], self.hidden_size) if hx is None else \
-            (hx if batched else hx[None])
+        (h,) = self._state(x, hx, batched)
         h = _gru_step(self.ih(x), h, self.weight_hh, self.bias_hh)
         return h if batched else h[0]
 
@@ -152,9 +167,9 @@ class _TTRecurrent(nn.Module):
         cell = TTLSTMCell if self.kind == "lstm" else TTGRUCell
         # a layer above the first reads the hidden state(s): (dirs * h_1, h_2, ...)
         upper = (dirs * hidden_shape[0],) + hidden_shape[1:]
+        kw = factory_kwargs(device, dtype, where)
         self.cells = nn.ModuleList(
-            cell(in_shape if layer == 0 else upper, hidden_shape, ranks, bias, device=device,
-                 dtype=dtype)
+            cell(in_shape if layer == 0 else upper, hidden_shape, ranks, bias, **kw)
             for layer in range(self.num_layers) for _ in range(dirs))
 
     def forward(self, x: torch.Tensor, hx: Any = None) -> tuple:
