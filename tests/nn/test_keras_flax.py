@@ -176,6 +176,10 @@ def test_bad_inputs_and_rngs_name_themselves():
         built(None)  # built: refused by call
     with pytest.raises(ArgumentError, match="activation 'nope' is not a Keras activation"):
         KerasTTDense(IN, OUT, RANKS, activation="nope")
+    # an integer policy's Gaussian cores raised TensorFlow's "Cannot convert 0.0 to int32"
+    with pytest.raises(ArgumentError, match="TTDense: dtype must be a floating-point dtype or "
+                                            "policy, got 'int32'"):
+        KerasTTDense(IN, OUT, RANKS, dtype="int32")
     # one sample without a batch axis maps to one output vector, as a Dense layer does
     x = np.random.default_rng(0).standard_normal(60).astype(np.float32)
     y = np.asarray(built(x))

@@ -50,6 +50,9 @@ class TTDense(keras.layers.Layer):
                  activation: Any = None, init: str = "glorot", contraction: str = "auto",
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if not keras.backend.is_float_dtype(self.variable_dtype):  # its cores are Gaussian
+            raise ArgumentError(f"TTDense: dtype must be a floating-point dtype or policy, got "
+                                f"{self.dtype_policy.name!r}")
         self.spec = TTLayerSpec(in_shape, out_shape, ranks, "TTDense")
         if contraction not in CONTRACTIONS:
             raise ArgumentError(f"TTDense: contraction must be one of {CONTRACTIONS}, "
