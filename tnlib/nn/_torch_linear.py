@@ -194,12 +194,13 @@ def factory_kwargs(device: Any, dtype: Any, where: str) -> dict:
     """``{"device": ..., "dtype": ...}`` for a layer's parameters, checked: `dtype` a
     floating-point or complex torch dtype or its name ("float32"), `device` one torch
     knows; None leaves torch's defaults."""
+    given = dtype
     if isinstance(dtype, str):
-        dtype = getattr(torch, dtype, dtype)
-    if dtype is not None and not (isinstance(dtype, torch.dtype) and (
+        dtype = getattr(torch, dtype, None)
+    if given is not None and not (isinstance(dtype, torch.dtype) and (
             dtype.is_floating_point or dtype.is_complex)):
         raise ArgumentError(f"{where}: dtype must be a floating-point or complex torch dtype "
-                            f"(or its name), got {dtype!r}")
+                            f"(or its name), got {given!r}")
     if device is not None:
         try:
             device = torch.device(device)

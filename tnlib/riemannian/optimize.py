@@ -307,7 +307,7 @@ class _State:
         self.info.grad_norms.append(gnorm)
         if not math.isfinite(value):
             raise ArgumentError(f"{self.where}: f(x0) is {value}; expected a finite value")
-        self._finite_gradient(gnorm, "x0")
+        finite_gradient(gnorm, self.where, "x0")
         if self.stop is not None:
             reason = self.stop(x, self.info)
             if reason:
@@ -318,7 +318,7 @@ class _State:
 
     def record(self, it: int, x: TTTensor, value: float, old: float | None, gnorm: float,
                step: float) -> bool:
-        self._finite_gradient(gnorm, f"iteration {it}'s point")
+        finite_gradient(gnorm, self.where, f"iteration {it}'s point")
         info = self.info
         info.iterations = it
         info.losses.append(value)
@@ -336,9 +336,6 @@ class _State:
         if old is not None and abs(old - value) <= self.ftol * max(abs(old), 1e-300):
             return self._finish(True, f"relative change of f below ftol={self.ftol:g}")
         return False
-
-    def _finite_gradient(self, gnorm: float, at: str) -> None:
-        finite_gradient(gnorm, self.where, at)
 
     def _finish(self, converged: bool, reason: str) -> bool:
         self.info.converged = converged
