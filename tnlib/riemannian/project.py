@@ -7,6 +7,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .._validation import check_finite, finite_float
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
@@ -170,7 +172,8 @@ def retract(x: TTTensor, v: Any, step: Any = 1.0) -> TTTensor:
     frame = frame_of(x, "retract")
     bounds = list(x.ranks[1:-1])
     if isinstance(v, TangentVector) and v.frame is frame:
-        deltas = [step * dk for dk in v.deltas]
+        with np.errstate(over="ignore"):  # a step past the float range: the error below
+            deltas = [step * dk for dk in v.deltas]
         deltas[-1] = deltas[-1] + frame.last
         y = TangentVector(frame, deltas)
     elif isinstance(v, TTTensor):

@@ -237,7 +237,9 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     eps = honour_eps(eps, xp, cores[0], "round")
     if not xp.is_traced(cores[0]) and xp.reads_synchronize(cores[0]):
         return _round_one_read(cores, eps, bounds, xp)
-    norms = [qr_right(cores, k, xp, normalize=True, compress=True) for k in range(d - 1, 0, -1)]
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf cores: the error below
+        norms = [qr_right(cores, k, xp, normalize=True, compress=True)
+                 for k in range(d - 1, 0, -1)]
     norms.append(extreme_peak(cores[0], xp))  # the head's norm then stays in range
     cores[0] = cores[0] / xp.astype(norms[-1], xp.dtype(cores[0]))
     log_scale = xp.sum(xp.log(xp.stack(norms)))
