@@ -97,6 +97,29 @@ def count(fn) -> collections.Counter:
     return counts
 
 
+def iterative_workloads() -> dict:
+    """The iterative methods outside ``gpu.py`` whose reads per iteration are counted here
+    too: the CP gradient (L-BFGS) and Riemannian TT completion (conjugate gradients)."""
+    import numpy as np
+    import riemannian as rb
+    import torch
+
+    from tnlib import cp
+    from tnlib import riemannian as rm
+
+    rng = np.random.default_rng(0)
+    a = torch.tensor(cp.random((40, 40, 40), 5, seed=0).full()
+                     + 0.01 * rng.standard_normal((40, 40, 40)))
+    t, idx, vals, _, _ = rb.steinlechner()
+    v = torch.tensor(vals)
+    return {
+        "cp_gradient 40^3 r=5 (35 its)": lambda: cp.cp_gradient(a, 5, max_iter=50, tol=0,
+                                                              seed=0).factors,
+        "tt_complete d=10 n=20 r=4 (55 its)": lambda: rm.tt_complete(
+            idx, v, t.shape, 4, seed=0, tol=0, max_iter=55).cores,
+    }
+
+
 def main() -> dict:
     import gpu
     import torch
@@ -104,7 +127,8 @@ def main() -> dict:
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     rows = []
-    for label, fn in gpu.workloads(gpu.workload_data(), "torch", None).items():
+    work = {**gpu.workloads(gpu.workload_data(), "torch", None), **iterative_workloads()}
+    for label, fn in work.items():
         counts = count(fn)
         top = sorted(((n, k[3:]) for k, n in counts.items() if k.startswith("op:")),
                      reverse=True)[:4]
