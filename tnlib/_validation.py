@@ -145,7 +145,7 @@ def check_nonempty(shape: tuple, where: str, name: str = "a") -> None:
 #: the dtypes the formats hold. bfloat16 is not among them: NumPy has no such type, so
 #: host reads, the promotions of mixed operations and torch's NumPy bridge all fail on it.
 FLOAT_DTYPES = ("float16", "float32", "float64", "complex64", "complex128")
-_FLOAT_HINT = "float16, float32, float64, complex64 or complex128"
+FLOAT_HINT = "float16, float32, float64, complex64 or complex128"
 
 
 def check_float_dtype(kind: str, where: str, name: str) -> None:
@@ -156,7 +156,7 @@ def check_float_dtype(kind: str, where: str, name: str) -> None:
     """
     if kind not in FLOAT_DTYPES:
         raise ArgumentError(f"{where}: {name} has dtype {kind}; expected real or complex "
-                            f"floating-point numbers ({_FLOAT_HINT})")
+                            f"floating-point numbers ({FLOAT_HINT})")
 
 
 def as_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
@@ -167,7 +167,7 @@ def as_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
         return xp.astype(a, xp.resolve_dtype(None))
     if kind not in FLOAT_DTYPES:
         raise ArgumentError(f"{where}: {name} has dtype {kind}; expected real or complex "
-                            f"numbers ({_FLOAT_HINT}, or integers)")
+                            f"numbers ({FLOAT_HINT}, or integers)")
     return a
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
-from .._validation import FLOAT_DTYPES, rng_of
+from .._validation import FLOAT_DTYPES, FLOAT_HINT, rng_of
 from ..errors import ArgumentError, BackendError
 
 __all__ = ["Backend", "DTYPE_NAMES"]
@@ -302,8 +302,7 @@ class Backend:
                                     "'complex64'") from None
             if floating and kind not in FLOAT_DTYPES:
                 raise ArgumentError(f"{where}: dtype {kind!r} is not a floating-point type the "
-                                    "formats hold; use float16, float32, float64, complex64 or "
-                                    "complex128")
+                                    f"formats hold; use {FLOAT_HINT}")
         if dtype is not None and isinstance(dtype, (str, np.dtype, type)):
             try:
                 want = np.dtype(dtype).name

@@ -186,7 +186,7 @@ def _arnoldi_run(xp: Any, matvec: Callable, basis: Any, start: int, stop: int, w
             _vector_like(xp, w, v, where, "matvec's result")
         # an overflowing product shows as an inf norm, which the caller turns into a
         # NonFiniteError naming matvec (NumPy's RuntimeWarning would only precede it)
-        with np.errstate(over="ignore", invalid="ignore"):
+        with _quiet():
             if j + 1 < xp.shape(basis)[0]:
                 used = j + 1 if trim else None
                 basis, v, both = _project_store(xp, basis, w, j + 1, used=used)

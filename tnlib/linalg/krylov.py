@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._info import warn_not_converged
+from .._info import read_floats, warn_not_converged
 from .._validation import check_positive_int, maxexp, norm_in_range, pow2_scaled, times_pow2
 from ..backends import backend_of, get
 from ..errors import ArgumentError, NonFiniteError
@@ -90,7 +90,7 @@ def gmres_run(matvec: Callable, b: Any, x0: Any, tol: float, restart: int, max_i
     x = xp.zeros_like(b) if x0 is None else _vector_like(xp, x0, b, "gmres", "x0")
     r = b - matvec(x) if x0 is not None else b
     with _quiet():
-        bnorm, beta = (float(v) for v in xp.to_numpy(xp.stack([xp.norm(b), xp.norm(r)])))
+        bnorm, beta = read_floats(xp, xp.norm(b), xp.norm(r))
     _check_vector(bnorm, b, xp, "gmres", "b")
     _check_vector(beta, r, xp, "gmres", "b - A x0")
     if not norm_in_range(bnorm, b, xp):  # zero, or near the float limits: solve for 2^-e b

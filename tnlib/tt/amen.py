@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._info import IterationInfo, Timer, warn_not_converged
+from .._info import IterationInfo, Timer, read_floats, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
     DefaultTol,
@@ -239,7 +239,7 @@ def _unit_rhs(f: TTTensor, xp: Any) -> tuple[TTTensor, float]:
         return f, 0.0
     cores, log_scale = env.right_orthogonalize_scaled(xp, list(f.cores))
     head = xp.norm(cores[0])  # in range: right_orthogonalize_scaled
-    logs, nrm = (float(v) for v in xp.to_numpy(xp.stack([xp.real(log_scale), head])))
+    logs, nrm = read_floats(xp, xp.real(log_scale), head)
     if nrm == 0:
         return f, 0.0
     value = logs + math.log(nrm)  # log ‖f‖
