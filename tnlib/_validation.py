@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._info import user_stacklevel
+from ._info import read_floats, user_stacklevel
 from .errors import ArgumentError, PrecisionWarning, ShapeError
 
 
@@ -52,6 +52,19 @@ def honour_eps(eps: float, xp: Any, a: Any, where: str, name: str = "eps") -> fl
                       "accuracy)", PrecisionWarning, stacklevel=user_stacklevel())
         return floor
     return eps
+
+
+def traced_eps(eps: float, xp: Any, a: Any, where: str, bound: str) -> float:
+    """`eps`, or 0 for traced data (``jax.jit``, ``tf.function``), which has no values to
+    choose ranks by: a default `eps` then means no truncation by accuracy, one the caller
+    set is an :class:`ArgumentError` that names `bound`, the rank bound to pass instead."""
+    if not xp.is_traced(a):
+        return eps
+    if eps > 0 and not isinstance(eps, DefaultTol):
+        raise ArgumentError(f"{where}: eps={eps:g} needs the data's values to choose ranks, "
+                            f"which tracing (jit, tf.function) does not give; pass {bound} "
+                            "(and eps=0) under tracing")
+    return 0.0
 
 
 def check_count(value: Any, where: str, name: str, low: int = 0, high: int | None = None
@@ -115,25 +128,33 @@ def check_finite(a: Any, xp: Any, where: str, name: str = "a") -> None:
     message here names the argument and the first bad entry. Skipped while the
     call is traced by ``jax.jit`` / ``tf.function``, where values aren't known.
     """
-    from .errors import ArgumentError as _ArgumentError
-
     if xp.is_traced(a) or bool(xp.item(xp.all(xp.isfinite(a)))):
         return
+    _refuse_non_finite(a, xp, where, name)
+
+
+def _refuse_non_finite(a: Any, xp: Any, where: str, name: str) -> None:
     host = np.asarray(xp.to_numpy(a))
     bad = np.argwhere(~np.isfinite(host))[0]
     index = tuple(int(i) for i in bad)
-    raise _ArgumentError(f"{where}: {name} holds non-finite values ({host[index]} at index "
-                         f"{index}); decompositions need finite data")
+    raise ArgumentError(f"{where}: {name} holds non-finite values ({host[index]} at index "
+                        f"{index}); decompositions need finite data")
 
 
 def finite_float(a: Any, xp: Any, where: str, name: str = "a") -> Any:
     """`a` ready for a factorization: integer or bool data as the backend's default float
     (as LAPACK would see it), any other non-float dtype refused, an empty axis refused,
     NaN/inf refused."""
-    check_nonempty(tuple(xp.shape(a)), where, name)
-    a = as_float(a, xp, where, name)
+    a = float_data(a, xp, where, name)
     check_finite(a, xp, where, name)
     return a
+
+
+def float_data(a: Any, xp: Any, where: str, name: str = "a") -> Any:
+    """:func:`finite_float` without the finiteness check (no read): for the decompositions
+    whose :func:`unit_data` makes that check with the others in one read."""
+    check_nonempty(tuple(xp.shape(a)), where, name)
+    return as_float(a, xp, where, name)
 
 
 def check_nonempty(shape: tuple, where: str, name: str = "a") -> None:
@@ -236,11 +257,44 @@ def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
     """
     if xp.is_traced(a):
         return a, None
-    peak = float(xp.item(xp.max(xp.abs(a))))
+    return _divided(a, float(xp.item(xp.max(xp.abs(a)))), xp)
+
+
+def _divided(a: Any, peak: float, xp: Any) -> tuple[Any, float | None]:
+    """:func:`unit_scale` given the largest magnitude `peak` of `a`."""
     limit = 2.0 ** safe_exponent(a, xp)
     if peak > 0 and not 1.0 / limit < peak < limit:
         return a / peak, peak
     return a, None
+
+
+def unit_data(a: Any, xp: Any, where: str, name: str = "a", norm: bool = True
+              ) -> tuple[Any, float | None, float | None]:
+    """What a decomposition needs of its float data `a` (:func:`float_data`) before it
+    starts: NaN/inf refused (:func:`check_finite`), `a` at unit scale and the scale
+    (:func:`unit_scale`), and the Frobenius norm of the scaled `a` (None if not `norm`).
+
+    On an accelerator the three come back in one read (the finiteness flag, the largest
+    magnitude and the norm of `a` stacked), where each read waits for the device; the norm
+    is read again only for data that had to be scaled. Where reads are free, one by one
+    (no extra reductions). Under tracing, no checks: ``(a, None, None)``.
+    """
+    if xp.is_traced(a):
+        return a, None, None
+    if not xp.reads_synchronize(a):
+        check_finite(a, xp, where, name)
+        a, scale = unit_scale(a, xp)
+        return a, scale, float(xp.item(xp.norm(a))) if norm else None
+    peak = xp.max(xp.abs(a))
+    values = [xp.astype(xp.all(xp.isfinite(a)), xp.dtype(peak)), peak]
+    with np.errstate(over="ignore", under="ignore"):  # data to scale: its norm is read again
+        finite, top, *nrm = read_floats(xp, *values, *([xp.norm(a)] if norm else []))
+    if not finite:
+        _refuse_non_finite(a, xp, where, name)
+    a, scale = _divided(a, top, xp)
+    if not norm:
+        return a, scale, None
+    return a, scale, float(xp.item(xp.norm(a))) if scale is not None else nrm[0]
 
 
 def scaled_back(part: Any, scale: float | None, xp: Any, where: str) -> Any:

@@ -31,10 +31,10 @@ from .._validation import (
     as_array,
     check_eps,
     check_positive_int,
-    finite_float,
+    float_data,
     rng_of,
     scaled_back,
-    unit_scale,
+    unit_data,
     within_range,
 )
 from ..backends import backend_of
@@ -136,7 +136,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     shape = xp.shape(a)
     if len(shape) < 2:
         raise ShapeError(f"cp_als: a must have at least 2 axes, got shape {shape}")
-    a = finite_float(a, xp, "cp_als")
+    a = float_data(a, xp, "cp_als")
     half = xp.dtype_name(a) == "float16"
     if half:  # its error formula (a difference of squared norms) resolves only ~3 % in
         a = xp.astype(a, "float32")  # float16: work in float32, return float16
@@ -146,13 +146,13 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     max_iter = check_positive_int(max_iter, "cp_als", "max_iter")
     tol = check_eps(tol, "cp_als", "tol")
     l2_reg = check_eps(l2_reg, "cp_als", "l2_reg")
-    a, scale = unit_scale(a, xp)  # Grams and normal equations of data near the float limits
-    if scale is not None and isinstance(init, CPTensor):  # overflow: work at unit scale
+    # Grams and normal equations of data near the float limits overflow: fit at unit scale
+    a, scale, norm_a = unit_data(a, xp, "cp_als")
+    if scale is not None and isinstance(init, CPTensor):
         init = CPTensor._from(init.weights / scale, list(init.factors), xp)
     h = _split(shape)
     x_mat = xp.reshape(a, (math.prod(shape[:h]), -1))
     x_mat_t = xp.copy(xp.transpose(x_mat))  # once, so no sweep pays for a transpose
-    norm_a = float(xp.item(xp.norm(a)))
     factors = _initialize(a, rank, init, seed, xp)
     if norm_a == 0:  # exactly the CP with zero weights (a zero-initialized layer, say)
         zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),

@@ -30,9 +30,9 @@ from .._validation import (
     check_eps,
     check_finite,
     check_positive_int,
-    finite_float,
+    float_data,
     times_pow2,
-    unit_scale,
+    unit_data,
 )
 from ..backends import backend_of
 from ..errors import ArgumentError, BackendError, ShapeError
@@ -114,7 +114,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     True
     """
     xp = backend_of(a) if mask is None else backend_of(a, mask)
-    a = finite_float(as_array(a, xp, "cp_gradient"), xp, "cp_gradient")
+    a = float_data(as_array(a, xp, "cp_gradient"), xp, "cp_gradient")
     half = xp.dtype_name(a) == "float16"
     if half:  # fitted in float32, returned in float16 (see cast_cp)
         a = xp.astype(a, "float32")
@@ -148,15 +148,16 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
             raise BackendError(f"cp_gradient: a custom loss needs automatic differentiation, "
                                f"which backend {xp.name!r} does not have; use torch, jax or "
                                f"tensorflow (the default least-squares loss works everywhere)")
+        check_finite(a, xp, "cp_gradient")
         fg = _autodiff_objective(loss, shape, rank, xp)
         scale = 1.0
     else:
         # the fit runs on data of unit mean square: the random start and L-BFGS's first
         # steps are of unit size (data of 1e3 stopped at 69 % error, of 1e-20 diverged)
-        a, scale = _unit_rms(a, mask, xp)
+        a, scale, norm = _unit_rms(a, mask, xp)
         if scale != 1.0 and isinstance(init, CPTensor):
             init = CPTensor._from(init.weights / scale, list(init.factors), xp)
-        fg = _least_squares_objective(a, mask, rank, xp)  # None: all observed entries zero
+        fg = _least_squares_objective(a, mask, rank, norm, xp)  # None: all observed zero
 
     factors = _initialize(a, rank, init, seed, xp)
     if fg is None:  # fitted exactly by zero weights, as cp_als does for the zero tensor
@@ -284,24 +285,31 @@ def _ls_value_and_grad(theta: Any, a: Any, mask: Any, masked: bool, shape: tuple
     return xp.real(xp.sum(xp.conj(r) * r)), xp.concatenate(grads)
 
 
-def _unit_rms(a: Any, mask: Any, xp: Any) -> tuple[Any, float]:
+def _unit_rms(a: Any, mask: Any, xp: Any) -> tuple[Any, float, float]:
     """`a` divided by a scale that brings the root mean square of its observed entries to
-    [1/sqrt(2), sqrt(2)), and the scale: a power of two (exact) after the largest magnitude
-    if that is extreme (:func:`unit_scale`). Data of unit size is left as it is."""
-    a, peak = unit_scale(a, xp)
+    [1/sqrt(2), sqrt(2)), the scale, and the norm of the scaled observed entries. The scale
+    is a power of two (exact) after the largest magnitude if that is extreme
+    (:func:`unit_data`, which also refuses NaN/inf). Data of unit size is left as it is.
+    Two reads on an accelerator (one for the mask's count and the norm)."""
+    a, peak, _ = unit_data(a, xp, "cp_gradient", norm=False)
     data = a if mask is None else a * mask
-    count = math.prod(xp.shape(a)) if mask is None else float(xp.item(xp.real(xp.sum(mask))))
-    nrm = float(xp.item(xp.norm(data)))
+    if mask is None:
+        count, nrm = math.prod(xp.shape(a)), float(xp.item(xp.norm(data)))
+    else:
+        count, nrm = read_floats(xp, xp.real(xp.sum(mask)), xp.norm(data))
     if nrm == 0 or count == 0:  # all zero: the objective says so
-        return a, 1.0 if peak is None else peak
+        return a, 1.0 if peak is None else peak, 0.0
     exponent = round(math.log2(nrm / math.sqrt(count)))
     scale = (1.0 if peak is None else peak) * math.ldexp(1.0, exponent)
-    return times_pow2(a, -exponent, xp), scale
+    # scaling by a power of two scales every square, their sum and its root exactly
+    return times_pow2(a, -exponent, xp), scale, math.ldexp(nrm, -exponent)
 
 
-def _least_squares_objective(a: Any, mask: Any, rank: int, xp: Any) -> _Objective | None:
-    data = a if mask is None else a * mask
-    scale = float(xp.item(xp.norm(data))) ** 2
+def _least_squares_objective(a: Any, mask: Any, rank: int, norm: float,
+                             xp: Any) -> _Objective | None:
+    """``0.5 ‖mask * (a - model)‖^2 / norm^2`` and its gradient, `norm` being the norm of
+    the observed entries; None where that is zero."""
+    scale = norm**2
     if scale == 0:
         return None
     masked = mask is not None

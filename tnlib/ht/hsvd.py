@@ -11,11 +11,12 @@ from .._validation import (
     check_eps,
     check_positive_int,
     check_shape,
-    finite_float,
+    float_data,
     honour_eps,
     rng_of,
     scaled_back,
-    unit_scale,
+    traced_eps,
+    unit_data,
 )
 from ..backends import Backend, backend_of, resolve
 from ..backends._host import host_eager
@@ -81,8 +82,8 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = DefaultTol(1e-1
     xp = backend_of(a)
     a = as_array(a, xp, "hsvd")
     eps = check_eps(eps, "hsvd")
-    a = finite_float(a, xp, "hsvd")
-    eps = honour_eps(eps, xp, a, "hsvd")
+    a = float_data(a, xp, "hsvd")
+    eps = honour_eps(traced_eps(eps, xp, a, "hsvd", "max_rank"), xp, a, "hsvd")
     shape = xp.shape(a)
     d = len(shape)
     if d < 2:
@@ -93,9 +94,9 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = DefaultTol(1e-1
     if tree.d != d:
         raise ShapeError(f"hsvd: the tree has {tree.d} modes but a has {d} axes")
     bound = _node_bound(max_rank, "hsvd")
-    a, scale = unit_scale(a, xp)  # Grams of data near the float limits overflow
-    norm = float(xp.item(xp.norm(a))) if eps > 0 else None
-    delta = eps * norm / math.sqrt(2 * d - 3) if eps > 0 else 0.0
+    # Grams of data near the float limits overflow: factor it at unit scale
+    a, scale, norm = unit_data(a, xp, "hsvd", norm=eps > 0)
+    delta = eps * norm / math.sqrt(2 * d - 3) if norm is not None else 0.0
     skip = tree.children(tree.root)[1]  # its singular values are its sibling's
     arrays: dict[Node, Any] = {}
     core = a

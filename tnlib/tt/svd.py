@@ -30,8 +30,10 @@ from .._validation import (
     check_positive_int,
     check_shape,
     finite_float,
+    float_data,
     honour_eps,
-    unit_scale,
+    traced_eps,
+    unit_data,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -105,24 +107,18 @@ def tt_svd(a: Any, eps: float = DefaultTol(1e-14), max_rank: Any = None, return_
     shape = xp.shape(a)
     if len(shape) == 0:
         raise ShapeError("tt_svd: a must have at least one axis, got a 0-d array")
-    a = finite_float(a, xp, "tt_svd")
-    if xp.is_traced(a):  # jax.jit / tf.function: no values to decide ranks by
-        if eps > 1e-14:
-            raise ArgumentError(f"tt_svd: eps={eps:g} needs the data's values to choose ranks, "
-                                "which tracing (jit, tf.function) does not give; pass max_rank "
-                                "(and eps=0) under tracing")
-        eps = 0.0
+    a = float_data(a, xp, "tt_svd")
+    eps = traced_eps(eps, xp, a, "tt_svd", "max_rank")
     eps = honour_eps(eps, xp, a, "tt_svd")
     d = len(shape)
     bounds = check_max_rank(max_rank, d - 1, "tt_svd")
+    data = a
+    # factor data of unit size, scale the last core back; `norm` (None under tracing)
+    # bounds the norm of every later unfolding
+    a, scale, norm = unit_data(a, xp, "tt_svd")
     if d == 1:
-        return TTTensor._from_cores([xp.reshape(a, (1, shape[0], 1))], xp)
-    norm = None  # bounds the norm of every later unfolding; needed only to truncate by eps
-    delta = 0.0
-    a, scale = unit_scale(a, xp)  # factor data of unit size, scale the last core back
-    if not xp.is_traced(a):
-        norm = float(xp.item(xp.norm(a)))
-        delta = eps / math.sqrt(d - 1) * norm
+        return TTTensor._from_cores([xp.reshape(data, (1, shape[0], 1))], xp)
+    delta = 0.0 if norm is None else eps / math.sqrt(d - 1) * norm
     cores = []
     r = 1
     b = xp.reshape(a, (shape[0], -1))
@@ -137,7 +133,7 @@ def tt_svd(a: Any, eps: float = DefaultTol(1e-14), max_rank: Any = None, return_
     cores = times_scale(cores + [xp.reshape(b, (r, shape[-1], 1))], scale, xp)
     x = TTTensor._from_cores(cores, xp)
     if return_info:
-        return x, in_memory_info(a if scale is None else a * scale, x, xp)
+        return x, in_memory_info(data, x, xp)
     return x
 
 

@@ -15,16 +15,16 @@ from .._validation import (
     as_array,
     check_eps,
     check_positive_int,
-    finite_float,
+    float_data,
     honour_eps,
     scaled_back,
-    unit_scale,
+    unit_data,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import multi_mode_product, unfold
-from .hosvd import hosvd, mode_ranks
+from .hosvd import mode_ranks, sequential_hosvd
 from .tensor import TuckerTensor
 
 __all__ = ["TuckerInfo", "hooi"]
@@ -88,7 +88,7 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
     d = len(shape)
     if d < 2:
         raise ShapeError(f"hooi: a must have at least 2 axes, got shape {shape}")
-    a = finite_float(a, xp, "hooi")
+    a = float_data(a, xp, "hooi")
     r = mode_ranks(ranks, d, "hooi")
     if r is None:
         raise ArgumentError("hooi: ranks is required")
@@ -97,14 +97,15 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
     if tol is None:
         tol = max(1e-10, 4.0 * xp.finfo_eps(a))
     tol = honour_eps(check_eps(tol, "hooi", "tol"), xp, a, "hooi", name="tol")
-    a, scale = unit_scale(a, xp)  # Grams of data near the float limits overflow
+    # Grams of data near the float limits overflow: fit at unit scale
+    a, scale, norm_a = unit_data(a, xp, "hooi")
     if isinstance(init, TuckerTensor):
         if init.shape != shape or list(init.ranks) != r:
             raise ShapeError(f"hooi: init has shape {init.shape} and ranks {init.ranks}, "
                              f"expected {shape} and {tuple(r)}")
         factors = list(init.factors)
     elif init == "hosvd":
-        factors = list(hosvd(a, ranks=r).factors)
+        factors = sequential_hosvd(a, 0.0, r, xp)[1]
     elif init == "random":
         rng = np.random.default_rng(0)
         factors = [xp.qr(xp.random_normal((n, rk), seed=rng, dtype=xp.dtype(a),
@@ -112,7 +113,6 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
     else:
         raise ArgumentError(f"hooi: init must be 'hosvd', 'random' or a TuckerTensor, "
                             f"got {init!r}")
-    norm_a = float(xp.item(xp.norm(a)))
     h = max(1, d // 2)
     sweep = compiled(xp, _sweep, ranks=tuple(r), h=h)
     info = TuckerInfo()

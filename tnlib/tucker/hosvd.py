@@ -12,10 +12,11 @@ from .._validation import (
     as_array,
     check_eps,
     check_max_rank,
-    finite_float,
+    float_data,
     honour_eps,
     scaled_back,
-    unit_scale,
+    traced_eps,
+    unit_data,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -24,7 +25,7 @@ from ..linalg.svd import mode_svd_abs
 from ..scale.blocks import is_dask
 from .tensor import TuckerTensor
 
-__all__ = ["hosvd", "mode_ranks"]
+__all__ = ["hosvd", "mode_ranks", "sequential_hosvd"]
 
 
 def mode_ranks(ranks: Any, d: int, where: str) -> list[int] | None:
@@ -91,22 +92,30 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False
     d = len(shape)
     if d == 0:
         raise ShapeError("hosvd: a must have at least one axis")
-    a = finite_float(a, xp, "hosvd")
-    eps = honour_eps(eps, xp, a, "hosvd")
+    a = float_data(a, xp, "hosvd")
+    eps = honour_eps(traced_eps(eps, xp, a, "hosvd", "ranks"), xp, a, "hosvd")
     bounds = mode_ranks(ranks, d, "hosvd")
     data = a
-    a, scale = unit_scale(a, xp)  # Grams of data near the float limits overflow
-    norm = float(xp.item(xp.norm(a))) if eps > 0 else None
-    delta = eps * norm / math.sqrt(d) if eps > 0 else 0.0
-    core = a
-    factors = []
-    for k in range(d):
-        u, _, core = mode_svd_abs(core, k, delta, None if bounds is None else bounds[k], xp,
-                                  norm)
-        factors.append(u)
+    # Grams of data near the float limits overflow: factor it at unit scale
+    a, scale, norm = unit_data(a, xp, "hosvd", norm=eps > 0)
+    delta = eps * norm / math.sqrt(d) if norm is not None else 0.0
+    core, factors = sequential_hosvd(a, delta, bounds, xp, norm)
     core = scaled_back(core, scale, xp, "hosvd")
     x = TuckerTensor._from(core, factors, xp)
     return (x, in_memory_info(data, x, xp)) if return_info else x
+
+
+def sequential_hosvd(a: Any, delta: float, bounds: list[int] | None, xp: Any,
+                     norm: float | None = None) -> tuple[Any, list[Any]]:
+    """The core and factors of :func:`hosvd` of checked float data `a` with an absolute
+    tolerance `delta` per mode (internal; `norm` bounds ``‖a‖_F`` where known)."""
+    core = a
+    factors = []
+    for k in range(len(xp.shape(a))):
+        u, _, core = mode_svd_abs(core, k, delta, None if bounds is None else bounds[k], xp,
+                                  norm)
+        factors.append(u)
+    return core, factors
 
 
 def _hosvd_dask(a: Any, eps: float, ranks: Any, return_info: bool) -> Any:
