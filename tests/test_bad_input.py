@@ -617,3 +617,31 @@ def test_cp_and_tucker_with_parts_of_extreme_scale_give_finite_entries_and_train
             assert got.shape == x.shape and np.abs(got / value - 1).max() < 1e-14
         assert all(np.isfinite(np_of(core)).all() for core in train.cores)
         assert abs(float(np_of(train.norm())) / (value * np.sqrt(60)) - 1) < 1e-12
+
+
+TRUNCATIONS = {  # name: (call, the rank bound to pass under tracing, a call by that bound)
+    "tt_svd": (lambda a, **kw: tt.tt_svd(a, **kw), "max_rank", {"max_rank": 3, "eps": 0}),
+    "hosvd": (lambda a, **kw: tucker.hosvd(a, **kw), "ranks", {"ranks": 3}),
+    "hsvd": (lambda a, **kw: ht.hsvd(a, **kw), "max_rank", {"max_rank": 3, "eps": 0}),
+    "round": (lambda a, **kw: tt.tt_svd(a, max_rank=5, eps=0).round(**kw), "max_rank",
+              {"max_rank": 3}),
+}
+
+
+@pytest.mark.parametrize("name", list(TRUNCATIONS))
+def test_truncation_by_eps_under_tracing_names_the_rank_bound_to_pass(backend, name):
+    if not backend.supports_jit:
+        pytest.skip(f"{backend.name} runs eagerly: nothing is traced")
+    call, bound, by_rank = TRUNCATIONS[name]
+    a = backend.asarray(_hilbert(6))
+    with pytest.raises(ArgumentError, match=rf"{name}: eps=0.001 needs the data's values .*"
+                                            rf"tracing \(jit, tf.function\).* pass {bound}"):
+        backend.jit(lambda a: call(a, eps=1e-3).full())(a)
+    traced = backend.jit(lambda a: call(a, **by_rank).full())(a)
+    want = call(a, **by_rank).full()
+    assert_like(traced, a)
+    assert rel_error(traced, want) < 1e-12
+    assert rel_error(traced, _hilbert(6)) < 1e-2  # rank 3 of the Hilbert tensor
+    # the default tolerance means "as fine as the data resolve": no truncation by eps
+    if name != "round":
+        assert rel_error(backend.jit(lambda a: call(a).full())(a), _hilbert(6)) < 1e-12

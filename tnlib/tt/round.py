@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from .._info import grouped
-from .._validation import check_eps, check_max_rank, honour_eps, maxexp, safe_exponent
+from .._validation import (
+    check_eps,
+    check_max_rank,
+    honour_eps,
+    maxexp,
+    safe_exponent,
+    traced_eps,
+)
 from ..backends import get as _get_backend
 from ..backends._host import host_eager
 from ..errors import ArgumentError
@@ -234,7 +241,7 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
         return x
     xp = x.backend
     cores = list(x.cores)
-    eps = honour_eps(eps, xp, cores[0], "round")
+    eps = honour_eps(traced_eps(eps, xp, cores[0], "round", "max_rank"), xp, cores[0], "round")
     if not xp.is_traced(cores[0]) and xp.reads_synchronize(cores[0]):
         return _round_one_read(cores, eps, bounds, xp)
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf cores: the error below
@@ -248,10 +255,7 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
         if not (math.isfinite(head) and (math.isfinite(ls) or ls == -math.inf)):
             raise ArgumentError("round: x holds NaN or inf in its cores; rounding needs finite "
                                 "cores")
-    delta = 0.0
-    if eps > 0:  # the head norm read above (traced calls read it here, as they always did)
-        head = head if not xp.is_traced(cores[0]) else float(xp.item(xp.norm(cores[0])))
-        delta = eps / math.sqrt(d - 1) * head
+    delta = eps / math.sqrt(d - 1) * head if eps > 0 else 0.0  # eps is 0 under tracing
     for k in range(d - 1):
         r, n, rr = xp.shape(cores[k])
         u, s, vh = xp.svd(xp.reshape(cores[k], (r * n, rr)))
