@@ -70,6 +70,24 @@ def user_stacklevel() -> int:
     return level
 
 
+_ANONYMOUS = ("wrapper", "<lambda>", "<listcomp>", "<dictcomp>", "<genexpr>", "<module>")
+
+
+def entry_point(default: str = "tnlib") -> str:
+    """The name of the outermost public tnlib function on the call stack (the one the user
+    called, past decorators and private helpers), or `default`: for messages raised deep
+    inside that should name what the user called."""
+    name = default
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename.startswith(_PACKAGE_DIR) and not code.co_name.startswith("_") \
+                and code.co_name not in _ANONYMOUS:
+            name = code.co_name
+        frame = frame.f_back
+    return name
+
+
 def warn_not_converged(where: str, message: str, stacklevel: int | None = None) -> None:
     """Issue the :class:`~tnlib.ConvergenceWarning` of an algorithm that stopped short.
 

@@ -54,6 +54,20 @@ def honour_eps(eps: float, xp: Any, a: Any, where: str, name: str = "eps") -> fl
     return eps
 
 
+#: the transformations under which arrays are traced (symbolic, without values)
+TRACING = "jax.jit, jax.grad, tf.function"
+
+
+def traced_read_error(where: str) -> ArgumentError:
+    """The error for a value of a traced array read into Python inside `where`: the method
+    decides something (a rank, a stopping test, a check) by it, which tracing cannot give."""
+    return ArgumentError(f"{where}: needs values of its input in Python (to choose a rank, "
+                         f"to stop iterating or to check the data), which traced arrays "
+                         f"({TRACING}) do not have; call it outside the traced function, or "
+                         "use its fixed-rank form (max_rank or ranks, with eps=0) where it "
+                         "has one")
+
+
 def traced_eps(eps: float, xp: Any, a: Any, where: str, bound: str) -> float:
     """`eps`, or 0 for traced data (``jax.jit``, ``tf.function``), which has no values to
     choose ranks by: a default `eps` then means no truncation by accuracy, one the caller
@@ -62,8 +76,8 @@ def traced_eps(eps: float, xp: Any, a: Any, where: str, bound: str) -> float:
         return eps
     if eps > 0 and not isinstance(eps, DefaultTol):
         raise ArgumentError(f"{where}: eps={eps:g} needs the data's values to choose ranks, "
-                            f"which tracing (jit, tf.function) does not give; pass {bound} "
-                            "(and eps=0) under tracing")
+                            f"which tracing ({TRACING}) does not give; pass {bound} (and "
+                            "eps=0) under tracing")
     return 0.0
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
-from .._validation import FLOAT_DTYPES, FLOAT_HINT, rng_of
+from .._info import entry_point
+from .._validation import FLOAT_DTYPES, FLOAT_HINT, rng_of, traced_read_error
 from ..errors import ArgumentError, BackendError
 
 __all__ = ["Backend", "DTYPE_NAMES"]
@@ -261,6 +262,14 @@ class Backend:
     def item(self, a: Any) -> Any:
         """Python scalar of a one-element array (synchronizes with the device)."""
         return self.to_numpy(a).reshape(()).item()
+
+    def _read_failed(self, a: Any) -> None:
+        """Called where a read of `a` failed: a traced array raises the
+        :func:`~tnlib._validation.traced_read_error` of the function the user called (the
+        framework's own error says only that a tracer was converted); else returns, and
+        the caller re-raises the framework's error."""
+        if self.is_traced(a):
+            raise traced_read_error(entry_point()) from None
 
     def parse_device(self, spec: Any) -> Any:
         """The device named `spec` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"gpu"``) on this backend.

@@ -78,7 +78,11 @@ class JaxBackend(NumpyLikeBackend):
         return self._on(self.np.asarray(data, dtype=dt), device)
 
     def to_numpy(self, a: Any) -> np.ndarray:
-        return np.asarray(a)
+        try:
+            return np.asarray(a)
+        except Exception:
+            self._read_failed(a)
+            raise
 
     def is_array(self, a: Any) -> bool:
         return isinstance(a, self.jax.Array)
@@ -111,7 +115,7 @@ class JaxBackend(NumpyLikeBackend):
         return self._norm(a, tuple(axis) if isinstance(axis, list) else axis)
 
     def item(self, a: Any) -> Any:
-        return np.asarray(a).reshape(()).item()
+        return self.to_numpy(a).reshape(()).item()
 
     def synchronize(self, a: Any) -> Any:
         return a.block_until_ready() if hasattr(a, "block_until_ready") else a

@@ -65,7 +65,11 @@ class TensorflowBackend(Backend):
             return tf.convert_to_tensor(arr if dt is None else arr.astype(dt.as_numpy_dtype))
 
     def to_numpy(self, a: Any) -> np.ndarray:
-        return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
+        try:
+            return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
+        except Exception:
+            self._read_failed(a)
+            raise
 
     def is_array(self, a: Any) -> bool:
         return isinstance(a, self._types)
