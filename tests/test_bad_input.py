@@ -671,3 +671,42 @@ def test_iterative_methods_under_tracing_name_themselves_and_what_tracing_lacks(
     with warnings.catch_warnings():  # eagerly, it runs (to max_iter for the CP fits)
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert np.isfinite(np_of(ITERATIVE[name](a, ops))).all()
+
+
+def _formats(backend: tnlib.Backend) -> dict:
+    a = backend.asarray(_hilbert(5))
+    return {"TTTensor": tt.random((3, 4, 5), 2, seed=0, backend=backend),
+            "TTMatrix": tt.eye((3, 4), backend=backend),
+            "CPTensor": cp.random((3, 4, 5), 2, seed=0, backend=backend),
+            "TuckerTensor": tucker.hosvd(a, ranks=2),
+            "HTTensor": ht.hsvd(a, max_rank=2)}
+
+
+@pytest.mark.parametrize("name", ["TTTensor", "TTMatrix", "CPTensor", "TuckerTensor",
+                                  "HTTensor"])
+def test_formats_do_not_pass_for_arrays_in_numpy(backend, name):
+    x = _formats(backend)[name]
+    entries = f"{int(np.prod(x.shape)):,}"
+    # np.asarray wrapped x in a 0-d object array; np.linalg.norm(x) then failed with
+    # "CPTensor *: only scalars, got CPTensor", np.allclose with "bad operand type for abs"
+    for call in (np.asarray, np.linalg.norm, lambda x: np.allclose(x, x)):
+        with pytest.raises(ArgumentError, match=rf"^{name}: converting it to an array .* "
+                                                rf"x.full\(\) .*\({entries} entries\)"):
+            call(x)
+    with pytest.raises(TypeError, match="does not support ufuncs"):  # was: "no callable exp"
+        np.exp(x)
+    for c in (np.float64(2.0), backend.asarray(2.0), 2):  # scalars still scale
+        assert rel_error(c * x, 2.0 * np_of(x)) < 1e-14
+        assert rel_error(x * c, 2.0 * np_of(x)) < 1e-14
+
+
+def test_tt_matrix_times_an_array_names_the_matrix(backend):
+    m = tt.eye((3, 4), backend=backend)
+    for other in (np.ones(2), backend.ones((12,))):
+        # was "TTTensor arithmetic with a dense array ...: make it a train (tt.tt_svd(a))"
+        with pytest.raises(ArgumentError, match=r"^TTMatrix \*: only scalars, got an array "
+                                                r"of shape \((2|12),\); use @"):
+            m * other
+        # (TensorFlow converts m before asking it: then the conversion's error)
+        with pytest.raises(ArgumentError, match=r"^TTMatrix(:| \*: only scalars)"):
+            other * m

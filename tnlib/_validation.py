@@ -14,6 +14,28 @@ from ._info import read_floats, user_stacklevel
 from .errors import ArgumentError, PrecisionWarning, ShapeError
 
 
+class TensorFormat:
+    """How every tensor format (TT, TT-matrix, CP, Tucker, HT) meets NumPy and the
+    frameworks: not as an array. Arithmetic with arrays goes to the format's own operators
+    (``__array_priority__``), ufuncs are not mapped over it as an object
+    (``__array_ufunc__``), it does not iterate, and ``np.asarray(x)`` -- which would wrap
+    it in a 0-d object array that ``np.linalg.norm``, ``np.allclose`` and the rest then
+    fail on with messages about multiplication -- is an :class:`ArgumentError` pointing to
+    ``x.full()``, which forms the dense array on purpose."""
+
+    __slots__ = ()
+    __array_priority__ = 1000  # NumPy defers `ndarray * x` to x.__rmul__
+    __array_ufunc__ = None  # ... and never maps a ufunc over x as an object array
+    __iter__ = None  # not a sequence (a TT's x[i] fixes a mode, it does not iterate)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        shape = getattr(self, "shape", ())
+        raise ArgumentError(f"{type(self).__name__}: converting it to an array (np.asarray, "
+                            f"torch.as_tensor, ...) is not defined; x.full() forms its dense "
+                            f"array of shape {tuple(shape)} ({math.prod(shape):,} entries), "
+                            "on its backend (tnlib.to_numpy(x.full()) for NumPy)")
+
+
 class DefaultTol(float):
     """A tolerance's default value, meaning "as fine as the data resolve".
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import as_sequence, check_float_dtype, rng_of, scalar_factor
+from .._validation import TensorFormat, as_sequence, check_float_dtype, rng_of, scalar_factor
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
@@ -16,7 +16,7 @@ __all__ = ["CPTensor"]
 
 
 @register_container
-class CPTensor:
+class CPTensor(TensorFormat):
     """A tensor in CP (canonical polyadic) format.
 
     ``x[i_1, ..., i_d] = Σ_r weights[r] Π_k factors[k][i_k, r]``.
@@ -37,8 +37,6 @@ class CPTensor:
     """
 
     __slots__ = ("_weights", "_factors", "_backend")
-    __array_priority__ = 1000
-    __iter__ = None
 
     def __init__(self, weights: Any, factors: Sequence[Any]) -> None:
         factors = as_sequence(factors, "CPTensor", "factors", "(n_k, R) arrays")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._pytree import register_container
-from .._validation import check_float_dtype
+from .._validation import TensorFormat, check_float_dtype
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from .tree import DimensionTree, Node
@@ -19,7 +19,7 @@ __all__ = ["HTTensor"]
 
 
 @register_container
-class HTTensor:
+class HTTensor(TensorFormat):
     """A tensor in hierarchical Tucker format.
 
     Leaves ``t = {k}`` hold bases ``U_t`` of shape ``(n_k, r_t)``; every interior
@@ -44,8 +44,6 @@ class HTTensor:
     """
 
     __slots__ = ("_tree", "_arrays", "_backend")
-    __array_priority__ = 1000
-    __iter__ = None
 
     def __init__(self, tree: DimensionTree, arrays: Mapping[Node, Any]) -> None:
         if not isinstance(tree, DimensionTree):

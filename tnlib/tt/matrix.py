@@ -204,6 +204,10 @@ class TTMatrix(_CoreTrain):
     def __mul__(self, other: Any) -> TTMatrix:
         if isinstance(other, (TTMatrix, TTTensor)):
             raise ArgumentError("TTMatrix *: only scalars; use @ for products")
+        if len(tuple(getattr(other, "shape", ()))) > 0:
+            raise ArgumentError(f"TTMatrix *: only scalars, got an array of shape "
+                                f"{tuple(other.shape)}; use @ for products (a TT-matrix "
+                                "times a TT-tensor)")
         if not isinstance(other, numbers.Number) and not self.backend.is_array(other):
             return NotImplemented  # Python's "unsupported operand type(s)", as for TTTensor
         return self._like(self.as_tt() * other)

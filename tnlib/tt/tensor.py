@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import as_sequence, check_float_dtype
+from .._validation import TensorFormat, as_sequence, check_float_dtype
 from ..backends import Backend, backend_of, get
 from ..errors import ShapeError
 
@@ -56,7 +56,7 @@ def check_cores(cores: Sequence[Any], ndim: int, where: str) -> Backend:
     return xp
 
 
-class _CoreTrain:
+class _CoreTrain(TensorFormat):
     """Storage shared by :class:`TTTensor` and :class:`TTMatrix`: a tuple of cores.
 
     Immutable; subclasses validate in ``__init__`` with their core order.
@@ -65,9 +65,6 @@ class _CoreTrain:
     """
 
     __slots__ = ("_cores", "_backend")
-    __array_priority__ = 1000  # NumPy defers `ndarray * x` to x.__rmul__
-    __array_ufunc__ = None  # ... and never maps a ufunc over x as an object array
-    __iter__ = None  # not a sequence: x[i] fixes a mode, it does not iterate
 
     @classmethod
     def _from_cores(cls, cores: Sequence[Any], backend: Backend | None = None) -> Any:

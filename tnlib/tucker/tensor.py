@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import check_float_dtype, scalar_factor
+from .._validation import TensorFormat, check_float_dtype, scalar_factor
 from ..backends import Backend, backend_of
 from ..errors import ShapeError
 from ..linalg.tensor_ops import multi_mode_product
@@ -16,7 +16,7 @@ __all__ = ["TuckerTensor"]
 
 
 @register_container
-class TuckerTensor:
+class TuckerTensor(TensorFormat):
     """A tensor in Tucker format, ``x = core ×_1 U_1 ×_2 ... ×_d U_d``.
 
     Parameters
@@ -34,8 +34,6 @@ class TuckerTensor:
     """
 
     __slots__ = ("_core", "_factors", "_backend")
-    __array_priority__ = 1000
-    __iter__ = None
 
     def __init__(self, core: Any, factors: Sequence[Any]) -> None:
         factors = tuple(factors)
