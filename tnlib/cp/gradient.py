@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._info import Timer, compiled, read_floats, warn_not_converged
 from .._progress import Reporter
@@ -149,7 +149,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
                                f"which backend {xp.name!r} does not have; use torch, jax or "
                                f"tensorflow (the default least-squares loss works everywhere)")
         check_finite(a, xp, "cp_gradient")
-        fg = _autodiff_objective(loss, shape, rank, xp)
+        objective = _autodiff_objective(loss, shape, rank, xp)
         scale = 1.0
     else:
         # the fit runs on data of unit mean square: the random start and L-BFGS's first
@@ -157,10 +157,10 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
         a, scale, norm = _unit_rms(a, mask, xp)
         if scale != 1.0 and isinstance(init, CPTensor):
             init = CPTensor._from(init.weights / scale, list(init.factors), xp)
-        fg = _least_squares_objective(a, mask, rank, norm, xp)  # None: all observed zero
+        objective = _least_squares_objective(a, mask, rank, norm, xp)  # None: all zero
 
     factors = _initialize(a, rank, init, seed, xp)
-    if fg is None:  # fitted exactly by zero weights, as cp_als does for the zero tensor
+    if objective is None:  # fitted exactly by zero weights, as cp_als does for the zero tensor
         zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
                               factors, xp).normalize()
         zero = cast_cp(zero, "float16", xp, "cp_gradient") if half else zero
@@ -172,7 +172,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     info = CPInfo()
     timer = Timer()
     report = Reporter("cp_gradient", max_iter, verbose, progress, callback)
-    theta, f = _lbfgs(fg, theta, max_iter, tol, memory, loss is None, info, report, timer,
+    theta, f = _lbfgs(objective, theta, max_iter, tol, memory, loss is None, info, report, timer,
                       xp)
     report.close()
     factors = _unflat(theta, shape, rank, xp)
@@ -189,7 +189,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
     return (result, info) if return_info else result
 
 
-def _lbfgs(fg: _Objective, theta: Any, max_iter: int, tol: float, memory: int,
+def _lbfgs(objective: _Objective, theta: Any, max_iter: int, tol: float, memory: int,
            relative: bool, info: CPInfo, report: Reporter, timer: Timer,
            xp: Any) -> tuple[Any, float]:
     """L-BFGS from `theta` (two-loop recursion, Armijo backtracking); returns the last
@@ -197,9 +197,10 @@ def _lbfgs(fg: _Objective, theta: Any, max_iter: int, tol: float, memory: int,
     back in one read with the quantities the next decisions need (the slope along the
     direction, the curvature pair's products, the new gradient's norm): one read per
     iteration when the full step is taken, as it nearly always is."""
+    fg, value = objective
     f, g = fg(theta)
     f, gg = _scalars(xp, f, _rdot(g, g, xp))
-    f = fg.value(f)
+    f = value(f)
     s_mem = y_mem = None  # correction pairs stacked as rows, oldest first
     pairs = 0
     gnorm0 = math.sqrt(max(gg, 0.0))
@@ -215,7 +216,7 @@ def _lbfgs(fg: _Objective, theta: Any, max_iter: int, tol: float, memory: int,
             f_new, slope, sy, ss, yy, gg = _scalars(
                 xp, f_new, _rdot(g, d, xp), _rdot(s, y, xp), _rdot(s, s, xp), _rdot(y, y, xp),
                 _rdot(g_new, g_new, xp))
-            f_new = fg.value(f_new)
+            f_new = value(f_new)
             if pairs and not slope < 0:  # lost descent (rounding): restart from the gradient
                 s_mem = y_mem = None
                 pairs = 0
@@ -340,16 +341,13 @@ def _autodiff_objective(loss: Callable, shape: tuple, rank: int, xp: Any) -> _Ob
     return _Objective(fg, float)
 
 
-class _Objective:
+class _Objective(NamedTuple):
     """The objective of the fit: ``fg(theta)`` gives its raw value (a 0-d array, left on
     the device) and its gradient; ``value(v)`` turns the raw value, once read, into the
     objective's."""
 
-    def __init__(self, fg: Callable, value: Callable) -> None:
-        self.fg, self.value = fg, value
-
-    def __call__(self, theta: Any) -> tuple[Any, Any]:
-        return self.fg(theta)
+    fg: Callable[[Any], tuple[Any, Any]]
+    value: Callable[[float], float]
 
 
 def _scalars(xp: Any, f: Any, *values: Any) -> list[float]:
