@@ -710,3 +710,19 @@ def test_tt_matrix_times_an_array_names_the_matrix(backend):
         # (TensorFlow converts m before asking it: then the conversion's error)
         with pytest.raises(ArgumentError, match=r"^TTMatrix(:| \*: only scalars)"):
             other * m
+
+
+@pytest.mark.parametrize("name", ["TTTensor", "TTMatrix", "CPTensor", "TuckerTensor",
+                                  "HTTensor"])
+def test_a_complex_scalar_times_a_real_format_is_refused_whatever_its_type(backend, name):
+    x = _formats(backend)[name]
+    # CP, Tucker and HT multiplied one part: a CPTensor of dtype float64 whose full() was
+    # complex on NumPy, torch's "expected m1 and m2 to have the same dtype" later; TT
+    # checked Python's complex only (np.complex64 and 0-d complex arrays went through)
+    for c in (1j, np.complex64(1j), backend.asarray(np.complex128(1j))):
+        with pytest.raises(ArgumentError, match=r"a complex scalar times a real "
+                                                r"(TTTensor|CPTensor|TuckerTensor|HTTensor)"):
+            x * c
+    z = x * np.float32(-2.0)  # a real scalar still scales, keeping the dtype
+    assert z.dtype == x.dtype
+    assert rel_error(z, -2.0 * np_of(x)) < 1e-6

@@ -238,7 +238,8 @@ class CPTensor(TensorFormat):
         return self * -1.0
 
     def __mul__(self, c: Any) -> CPTensor:
-        c = scalar_factor(c, self.backend, "CPTensor *")
+        c = scalar_factor(c, self.backend, "CPTensor *", self._weights, "CPTensor",
+                          "give it complex weights and factors first")
         return CPTensor._from(self._weights * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> CPTensor:

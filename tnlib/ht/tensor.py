@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._pytree import register_container
-from .._validation import TensorFormat, check_float_dtype
+from .._validation import TensorFormat, check_float_dtype, check_scalar_kind
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from .tree import DimensionTree, Node
@@ -285,6 +285,8 @@ class HTTensor(TensorFormat):
                                                           and xp.ndim(other) == 0):
             raise ArgumentError(f"HTTensor *: expected a scalar or an HTTensor, got "
                                 f"{type(other).__name__}")
+        check_scalar_kind(other, xp, self._arrays[self._tree.root], "HTTensor *", "HTTensor",
+                          "convert x with .to(dtype='complex128') first")
         out = dict(self._arrays)
         out[self._tree.root] = out[self._tree.root] * other
         return HTTensor._from(self._tree, out, xp)

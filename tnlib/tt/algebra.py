@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._info import user_stacklevel
+from .._validation import check_scalar_kind
 from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning, ShapeError
@@ -201,9 +202,8 @@ def scale(x: TTTensor, c: Any) -> TTTensor:
         backend_of(x, c)  # a 0-d array must be of the same backend
         if xp.ndim(c) != 0:
             raise ShapeError(f"scale: c must be a scalar or a 0-d array, got shape {xp.shape(c)}")
-    elif isinstance(c, complex) and not xp.is_complex(x.cores[0]):
-        raise ArgumentError("scale: a complex scalar times a real TTTensor; convert x with "
-                            ".to(dtype='complex128') first")
+    check_scalar_kind(c, xp, x.cores[0], "scale", "TTTensor",
+                      "convert x with .to(dtype='complex128') first")
     cores = list(x.cores)
     cores[0] = cores[0] * c
     return TTTensor._from_cores(cores, xp)

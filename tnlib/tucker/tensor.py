@@ -185,7 +185,8 @@ class TuckerTensor(TensorFormat):
         return xp.reshape(t, (-1,))
 
     def __mul__(self, c: Any) -> TuckerTensor:
-        c = scalar_factor(c, self.backend, "TuckerTensor *")
+        c = scalar_factor(c, self.backend, "TuckerTensor *", self._core,
+                          "TuckerTensor", "give it a complex core and factors first")
         return TuckerTensor._from(self._core * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> TuckerTensor:
