@@ -28,6 +28,20 @@ class TensorFormat:
     __array_ufunc__ = None  # ... and never maps a ufunc over x as an object array
     __iter__ = None  # not a sequence (a TT's x[i] fixes a mode, it does not iterate)
 
+    def _converter(self, backend: Any, dtype: Any, device: Any) -> tuple[Any, Any]:
+        """The target backend of ``x.to(backend, dtype, device)`` and the conversion of one
+        of x's arrays to it (a dtype or device the target lacks: an error here)."""
+        from .backends import get
+
+        target = self.backend if backend is None else get(backend)  # type: ignore[attr-defined]
+        if dtype is not None and not isinstance(dtype, str):
+            try:  # a dtype of x's framework, named for the target's
+                dtype = self.backend.dtype_name(dtype)  # type: ignore[attr-defined]
+            except (TypeError, KeyError, ValueError, AttributeError):
+                pass  # NumPy's or the target's: placement resolves it, or names it
+        dtype, device = target.placement(dtype, device, "to")
+        return target, lambda a: target.asarray(a, dtype=dtype, device=device)
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         shape = getattr(self, "shape", ())
         raise ArgumentError(f"{type(self).__name__}: converting it to an array (np.asarray, "

@@ -194,3 +194,17 @@ def test_cp_als_on_an_accelerator_restarts_where_the_host_does(backend, one_read
     x, info = cp.cp_als(a, 1, seed=0, return_info=True)
     assert info.restarts == 1
     assert rel_error(x.full(), np_of(a)) == pytest.approx(np.sqrt(0.5), rel=1e-6)
+
+
+def test_to_changes_backend_dtype_and_device(backend):
+    x = cp.random((3, 4, 5), 2, seed=1)
+    y = x.to(backend=backend, dtype="float32", device="cpu")
+    assert y.backend is backend and backend.dtype_name(y.dtype) == "float32"
+    assert_like(y.factors[0], backend.ones((1,), dtype="float32"))
+    assert_like(y.weights, backend.ones((1,), dtype="float32"))
+    assert rel_error(y.full(), x.full()) < 1e-6
+    z = y.to(backend="numpy", dtype=np.complex128)  # a framework dtype object works too
+    assert isinstance(z.factors[0], np.ndarray) and z.dtype == np.complex128
+    assert rel_error(z * 1j, 1j * np_of(x)) < 1e-6  # complex now: the scalar is taken
+    with pytest.raises(tnlib.BackendError, match=r"to: device 'cuda:7'"):
+        x.to(backend=backend, device="cuda:7")

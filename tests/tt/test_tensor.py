@@ -57,6 +57,9 @@ def test_to_changes_dtype_and_backend(backend):
     assert rel_error(y.full(), x.full()) < 1e-6
     z = y.to(backend="numpy")
     assert isinstance(z.cores[0], np.ndarray)
+    # NumPy's dtype types name a dtype on every backend (torch's lookup raised KeyError)
+    w = y.to(dtype=np.float64)
+    assert w.backend is backend and backend.dtype_name(w.dtype) == "float64"
 
 
 def test_pickle_round_trip(backend):

@@ -118,3 +118,18 @@ def test_bad_input(backend):
         tucker.hooi(a, (1, 0, 1))
     with pytest.raises(tnlib.TnlibError, match="eps must be"):
         tucker.hosvd(a, eps=-1)
+
+
+def test_to_changes_backend_dtype_and_device(backend):
+    x = tucker.hosvd(np.random.default_rng(0).standard_normal((4, 5, 6)), ranks=(2, 3, 2))
+    y = x.to(backend=backend, dtype="float32", device="cpu")
+    assert y.backend is backend and backend.dtype_name(y.dtype) == "float32"
+    assert y.ranks == (2, 3, 2)
+    assert_like(y.core, backend.ones((1,), dtype="float32"))
+    assert_like(y.factors[2], backend.ones((1,), dtype="float32"))
+    assert rel_error(y.full(), x.full()) < 1e-6
+    z = y.to(backend="numpy", dtype="complex128")
+    assert isinstance(z.core, np.ndarray) and z.dtype == np.complex128
+    assert rel_error(z * 1j, 1j * np_of(x)) < 1e-6
+    with pytest.raises(tnlib.BackendError, match=r"to: device 'cuda:7'"):
+        x.to(backend=backend, device="cuda:7")

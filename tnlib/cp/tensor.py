@@ -130,6 +130,20 @@ class CPTensor(TensorFormat):
                 f"compression={math.prod(self.shape) / params:.3g})")
 
     # -------------------------------------------------------------- conversion
+    def to(self, backend: Any = None, dtype: Any = None, device: Any = None) -> CPTensor:
+        """Copy on another backend, dtype or device.
+
+        Examples
+        --------
+        >>> from tnlib import cp
+        >>> x = cp.random((3, 4), 2, seed=0).to(dtype="complex128")
+        >>> str(x.dtype), str((x * 1j).dtype)
+        ('complex128', 'complex128')
+        """
+        target, convert = self._converter(backend, dtype, device)
+        return CPTensor._from(convert(self._weights), [convert(f) for f in self._factors],
+                              target)
+
     def full(self) -> Any:
         """The dense tensor (weights and factors multiplied at unit scale, the scale put
         back at the end: no overflow or underflow where the entries are in range)."""
@@ -239,7 +253,7 @@ class CPTensor(TensorFormat):
 
     def __mul__(self, c: Any) -> CPTensor:
         c = scalar_factor(c, self.backend, "CPTensor *", self._weights, "CPTensor",
-                          "give it complex weights and factors first")
+                          "convert x with .to(dtype='complex128') first")
         return CPTensor._from(self._weights * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> CPTensor:

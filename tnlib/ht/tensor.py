@@ -398,14 +398,9 @@ class HTTensor(TensorFormat):
 
     def to(self, backend: Any = None, dtype: Any = None, device: Any = None) -> HTTensor:
         """Copy on another backend, dtype or device."""
-        from ..backends import get
-
-        target = self.backend if backend is None else get(backend)
-        if dtype is not None and not isinstance(dtype, str):
-            dtype = self.backend.dtype_name(dtype)
-        dtype, device = target.placement(dtype, device, "to")  # a device it lacks: an error
-        return HTTensor._from(self._tree, {n: target.asarray(a, dtype=dtype, device=device)
-                                           for n, a in self._arrays.items()}, target)
+        target, convert = self._converter(backend, dtype, device)
+        return HTTensor._from(self._tree, {n: convert(a) for n, a in self._arrays.items()},
+                              target)
 
 
 def _block3(a: Any, b: Any, xp: Any, stack_first: bool) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._pytree import register_container
 from .._validation import TensorFormat, as_sequence, check_float_dtype
-from ..backends import Backend, backend_of, get
+from ..backends import Backend, backend_of
 from ..errors import ShapeError
 
 __all__ = ["TTTensor", "check_cores"]
@@ -201,12 +201,8 @@ class TTTensor(_CoreTrain):
         >>> str(x.dtype)
         'float32'
         """
-        target = self.backend if backend is None else get(backend)
-        if dtype is not None and not isinstance(dtype, str):
-            dtype = self.backend.dtype_name(dtype)
-        dtype, device = target.placement(dtype, device, "to")  # a device it lacks: an error
-        cores = [target.asarray(c, dtype=dtype, device=device) for c in self._cores]
-        return TTTensor._from_cores(cores, target)
+        target, convert = self._converter(backend, dtype, device)
+        return TTTensor._from_cores([convert(c) for c in self._cores], target)
 
     def full(self) -> Any:
         """The dense tensor (use only for small shapes)."""

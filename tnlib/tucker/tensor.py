@@ -112,6 +112,21 @@ class TuckerTensor(TensorFormat):
                 f"dtype={xp.dtype_name(self._core)}, backend={xp.name}, "
                 f"compression={math.prod(self.shape) / params:.3g})")
 
+    def to(self, backend: Any = None, dtype: Any = None, device: Any = None) -> TuckerTensor:
+        """Copy on another backend, dtype or device.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tnlib import tucker
+        >>> x = tucker.hosvd(np.ones((3, 4, 5)), ranks=1).to(dtype="float32")
+        >>> str(x.dtype), x.ranks
+        ('float32', (1, 1, 1))
+        """
+        target, convert = self._converter(backend, dtype, device)
+        return TuckerTensor._from(convert(self._core), [convert(f) for f in self._factors],
+                                  target)
+
     def full(self) -> Any:
         """The dense tensor (core and factors multiplied at unit scale, the scale put back
         at the end: no overflow or underflow where the entries are in range)."""
@@ -186,7 +201,7 @@ class TuckerTensor(TensorFormat):
 
     def __mul__(self, c: Any) -> TuckerTensor:
         c = scalar_factor(c, self.backend, "TuckerTensor *", self._core,
-                          "TuckerTensor", "give it a complex core and factors first")
+                          "TuckerTensor", "convert x with .to(dtype='complex128') first")
         return TuckerTensor._from(self._core * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> TuckerTensor:
