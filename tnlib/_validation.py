@@ -428,27 +428,27 @@ def seed_of(seed: Any, where: str) -> Any:
     return seed if seed is None or isinstance(seed, numbers.Integral) else rng
 
 
-def scalar_factor(c: Any, xp: Any, where: str, part: Any = None, kind: str = "",
-                  hint: str = "") -> Any:
+def scalar_factor(c: Any, xp: Any, where: str, part: Any = None, kind: str = "") -> Any:
     """`c` if it is a number or a 0-d array of `xp` (a factor a format's ``*`` takes), else
     an ArgumentError naming `where` (an array would broadcast into one part). With `part`,
     the array of the format that `c` multiplies: see :func:`check_scalar_kind`."""
     if not isinstance(c, numbers.Number) and not (xp.is_array(c) and xp.ndim(c) == 0):
         raise ArgumentError(f"{where}: only scalars, got {type(c).__name__}")
     if part is not None:
-        check_scalar_kind(c, xp, part, where, kind, hint)
+        check_scalar_kind(c, xp, part, where, kind)
     return c
 
 
-def check_scalar_kind(c: Any, xp: Any, part: Any, where: str, kind: str, hint: str) -> None:
+def check_scalar_kind(c: Any, xp: Any, part: Any, where: str, kind: str) -> None:
     """An ArgumentError for a complex scalar `c` (Python, NumPy or a 0-d array) times a real
     format (`kind`, its class name), whose `part` it would multiply: that part alone would
     turn complex, the format's dtype would no longer describe it, and torch refuses the
-    mixed products later. `hint` says how to make the format complex first."""
+    mixed products later. Every format converts with ``.to(dtype=...)`` first."""
     complex_c = (xp.is_complex(c) if xp.is_array(c)
                  else isinstance(c, numbers.Complex) and not isinstance(c, numbers.Real))
     if complex_c and not xp.is_complex(part):
-        raise ArgumentError(f"{where}: a complex scalar times a real {kind}; {hint}")
+        raise ArgumentError(f"{where}: a complex scalar times a real {kind}; convert x with "
+                            ".to(dtype='complex128') first")
 
 
 def check_callable(f: Any, where: str, name: str = "f") -> Any:

@@ -252,8 +252,7 @@ class CPTensor(TensorFormat):
         return self * -1.0
 
     def __mul__(self, c: Any) -> CPTensor:
-        c = scalar_factor(c, self.backend, "CPTensor *", self._weights, "CPTensor",
-                          "convert x with .to(dtype='complex128') first")
+        c = scalar_factor(c, self.backend, "CPTensor *", self._weights, "CPTensor")
         return CPTensor._from(self._weights * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> CPTensor:

@@ -285,8 +285,7 @@ class HTTensor(TensorFormat):
                                                           and xp.ndim(other) == 0):
             raise ArgumentError(f"HTTensor *: expected a scalar or an HTTensor, got "
                                 f"{type(other).__name__}")
-        check_scalar_kind(other, xp, self._arrays[self._tree.root], "HTTensor *", "HTTensor",
-                          "convert x with .to(dtype='complex128') first")
+        check_scalar_kind(other, xp, self._arrays[self._tree.root], "HTTensor *", "HTTensor")
         out = dict(self._arrays)
         out[self._tree.root] = out[self._tree.root] * other
         return HTTensor._from(self._tree, out, xp)

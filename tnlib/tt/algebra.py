@@ -202,8 +202,7 @@ def scale(x: TTTensor, c: Any) -> TTTensor:
         backend_of(x, c)  # a 0-d array must be of the same backend
         if xp.ndim(c) != 0:
             raise ShapeError(f"scale: c must be a scalar or a 0-d array, got shape {xp.shape(c)}")
-    check_scalar_kind(c, xp, x.cores[0], "scale", "TTTensor",
-                      "convert x with .to(dtype='complex128') first")
+    check_scalar_kind(c, xp, x.cores[0], "scale", "TTTensor")
     cores = list(x.cores)
     cores[0] = cores[0] * c
     return TTTensor._from_cores(cores, xp)

@@ -200,8 +200,7 @@ class TuckerTensor(TensorFormat):
         return xp.reshape(t, (-1,))
 
     def __mul__(self, c: Any) -> TuckerTensor:
-        c = scalar_factor(c, self.backend, "TuckerTensor *", self._core,
-                          "TuckerTensor", "convert x with .to(dtype='complex128') first")
+        c = scalar_factor(c, self.backend, "TuckerTensor *", self._core, "TuckerTensor")
         return TuckerTensor._from(self._core * c, self._factors, self._backend)
 
     def __rmul__(self, c: Any) -> TuckerTensor:
