@@ -7,6 +7,7 @@ import pytest
 
 import tnlib
 from tests.helpers import assert_like
+from tnlib.errors import NonFiniteError
 from tnlib.linalg import left_svd, maxvol, randomized_svd, rect_maxvol, skeleton, truncated_svd
 
 
@@ -137,3 +138,24 @@ def test_integer_matrices_select_rows_as_floats(backend):
                                    atol=1e-10)
     cols, rows, core = skeleton(backend.asarray(ints[:, :3] @ ints[:3, :]), 3, seed=0)
     assert backend.dtype_name(core) == "float64"
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_skeleton_of_data_near_the_float_limits(backend, scale):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((30, 4)) @ rng.standard_normal((4, 20))
+    cols, rows, core = skeleton(backend.asarray(a * scale), 4)
+    c, r = tnlib.to_numpy(cols), tnlib.to_numpy(rows)
+    approx = a[:, c] @ (tnlib.to_numpy(core) * scale) @ a[r, :]
+    np.testing.assert_allclose(approx, a, atol=1e-9 * np.abs(a).max())
+
+
+def test_skeleton_whose_core_is_beyond_the_range_says_so(backend):
+    # subnormal data: the pseudo-inverse's entries exceed the largest float (was NaN)
+    if backend.name == "tensorflow":
+        pytest.skip("TensorFlow's kernels flush subnormal numbers to zero: to them the data "
+                    "are the zero matrix (test_skeleton_of_a_zero_matrix_is_zero)")
+    a = np.outer(np.arange(1.0, 7.0), np.arange(1.0, 5.0)) * 1e-310
+    with pytest.raises(NonFiniteError, match=r"skeleton: the core, the pseudo-inverse .* "
+                                             r"beyond the range of float64 .* scale a up"):
+        skeleton(backend.asarray(a), 1)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._info import warn_not_converged
 from .._validation import check_positive_int, check_real, rng_of
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, NonFiniteError, ShapeError
 from .svd import _matrix
 
 __all__ = ["maxvol", "rect_maxvol", "skeleton"]
@@ -296,6 +296,11 @@ def skeleton(a: Any, rank: int, max_iter: int = 10, seed: Any = 0) -> tuple[Any,
     if not sh[0] > 0:  # a zero block (a zero matrix): its pseudo-inverse is zero
         return cols_d, rows_d, xp.zeros((rank, rank), dtype=xp.dtype(a), device=dev)
     keep = max(1, int(np.sum(sh > xp.finfo_eps(a) * max(m, n) * sh[0])))
+    if float(sh[keep - 1]) * xp.finfo_max(a) < 1.0:  # data near the underflow threshold
+        raise NonFiniteError(
+            f"skeleton: the core, the pseudo-inverse of a[rows][:, cols], reaches "
+            f"1 / {float(sh[keep - 1]):.3g}, beyond the range of {xp.dtype_name(a)} "
+            f"(largest finite value {xp.finfo_max(a):.6g}); scale a up")
     inv_s = xp.astype(1.0 / s[:keep], xp.dtype(u))
     core = xp.conj(xp.transpose(vh[:keep])) @ (inv_s[:, None] * xp.conj(xp.transpose(u[:, :keep])))
     return cols_d, rows_d, core

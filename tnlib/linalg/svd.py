@@ -13,7 +13,12 @@ from .._validation import (
     check_eps,
     check_positive_int,
     finite_float,
+    float_data,
+    honour_eps,
     rng_of,
+    scaled_back,
+    traced_eps,
+    unit_data,
 )
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
@@ -26,19 +31,24 @@ def truncation_rank(s: Any, delta: float, max_rank: int | None, xp: Any) -> int:
 
     `s` holds descending singular values. With ``delta == 0`` only exact zeros
     are dropped; with ``delta == 0`` and a `max_rank` no value leaves the device,
-    so the rule also works under ``jax.jit`` / ``tf.function``.
+    so the rule also works under ``jax.jit`` / ``tf.function``. `s` may be a NumPy
+    array already read (whatever `xp`).
     """
-    k = xp.shape(s)[0]
+    host = isinstance(s, np.ndarray)
+    k = len(s) if host else xp.shape(s)[0]
     if delta <= 0 and max_rank is not None:
         return max(1, min(k, max_rank))
-    if xp.is_traced(s):
+    if not host and xp.is_traced(s):
         if delta <= 0:
             return k
         raise ArgumentError(
             "truncation by eps needs concrete singular values; under jit/tf.function give "
             "max_rank and eps=0"
         )
-    sv = np.abs(s if isinstance(s, np.ndarray) else xp.to_numpy(s)).astype(np.float64)
+    sv = np.abs(s if host else xp.to_numpy(s)).astype(np.float64)
+    top = float(sv.max()) if sv.size else 0.0
+    if top > 0:  # squares of values near the float limits over- or underflow: unit scale
+        sv, delta = sv / top, delta / top
     # tail[r] = sum_{i >= r} s_i^2, summed from the small end for accuracy
     tail = np.concatenate([np.cumsum((sv**2)[::-1])[::-1], [0.0]])
     r = int(np.argmax(tail <= delta * delta))
@@ -116,21 +126,28 @@ def truncated_svd(a: Any, eps: float = 0.0, max_rank: int | None = None
     eps = check_eps(eps, "truncated_svd")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "truncated_svd", "max_rank")
+    eps = traced_eps(eps, xp, a, "truncated_svd", "max_rank")
     u, s, vh = xp.svd(a)
-    delta = eps * float(xp.to_numpy(xp.norm(s))) if eps > 0 else 0.0
-    r = truncation_rank(s, delta, max_rank, xp)
+    values, delta = s, 0.0
+    if eps > 0:  # ‖a‖_F = ‖s‖, at unit scale (the squares of 1e200 overflow)
+        values = np.abs(np.asarray(xp.to_numpy(s), dtype=np.float64))
+        top = float(values.max())
+        delta = eps * top * float(np.linalg.norm(values / top)) if top > 0 else 0.0
+    r = truncation_rank(values, delta, max_rank, xp)
     return u[:, :r], s[:r], vh[:r, :]
 
 
-def _matrix(a: Any, where: str) -> tuple[Any, Any]:
+def _matrix(a: Any, where: str, finite: bool = True) -> tuple[Any, Any]:
     """`a` checked as a matrix to factorize: an array (nested lists converted) of two
-    non-empty axes, finite, of floats (integers as floats); with its backend."""
+    non-empty axes, of floats (integers as floats), finite (unless not `finite`: the
+    caller checks that with :func:`unit_data`); with its backend."""
     xp = backend_of(a)
     a = as_array(a, xp, where)
     shape = tuple(xp.shape(a))
     if len(shape) != 2:
         raise ShapeError(f"{where}: a must be a matrix, got shape {shape}")
-    return xp, finite_float(a, xp, where)  # an empty axis refused there
+    # an empty axis is refused there
+    return xp, finite_float(a, xp, where) if finite else float_data(a, xp, where)
 
 
 def randomized_svd(a: Any, rank: int, oversample: int = 10, power_iter: int = 2,
@@ -231,12 +248,16 @@ def left_svd(a: Any, eps: float = 0.0, max_rank: int | None = None) -> tuple[Any
     >>> s.shape, bool(np.linalg.norm(a - u @ b) <= 1e-7 * np.linalg.norm(a))
     ((3,), True)
     """
-    xp, a = _matrix(a, "left_svd")
+    xp, a = _matrix(a, "left_svd", finite=False)
     eps = check_eps(eps, "left_svd")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "left_svd", "max_rank")
-    norm = float(xp.item(xp.norm(a)))
-    return left_svd_abs(a, eps * norm, max_rank, xp, norm)
+    eps = honour_eps(traced_eps(eps, xp, a, "left_svd", "max_rank"), xp, a, "left_svd")
+    # data of unit size (a Gram matrix squares the scale: 1e200 would overflow, 1e-200
+    # vanish), its finiteness and norm in one read on an accelerator
+    a, scale, norm = unit_data(a, xp, "left_svd")
+    u, s, b = left_svd_abs(a, 0.0 if norm is None else eps * norm, max_rank, xp, norm)
+    return u, scaled_back(s, scale, xp, "left_svd"), scaled_back(b, scale, xp, "left_svd")
 
 
 _TAU_MIN, _TAU_MAX = 1e-8, 1e-4
@@ -276,7 +297,7 @@ def mode_svd_abs(t: Any, k: int, delta: float, max_rank: int | None, xp: Any,
     if rows > cols or xp.is_traced(t):  # tall or traced: the plain SVD is the right tool
         u, s, _ = xp.svd(view.unfold())
         r = truncation_rank(s, delta, max_rank, xp)
-        u = u[:, :r]
+        u, s, projected = u[:, :r], s[:r], None
     else:
         tau = _TAU_MIN
         if delta > 0:
@@ -287,13 +308,14 @@ def mode_svd_abs(t: Any, k: int, delta: float, max_rank: int | None, xp: Any,
             rf = xp.qr(xp.conj(xp.transpose(view.unfold())), mode="r")  # a^H = Q R
             u, s, _ = xp.svd(xp.conj(xp.transpose(rf)))
             r = truncation_rank(s, delta, max_rank, xp)
-            u, s = u[:, :r], s[:r]
+            u, s, projected = u[:, :r], s[:r], None
         else:
-            u, s = _gram_basis(view, delta, max_rank, xp, max(tau, _TAU_MIN))
+            u, s, projected = _gram_basis(view, delta, max_rank, xp, max(tau, _TAU_MIN))
     if xp.shape(u)[1] == rows and not xp.is_traced(t):
         # nothing truncated: any orthonormal basis will do, so skip a full pass over `t`
         return xp.eye(rows, dtype=xp.dtype(t), device=xp.device(t)), s, t
-    projected = view.project(xp.conj(xp.transpose(u)))  # one pass over `t`
+    if projected is None:
+        projected = view.project(xp.conj(xp.transpose(u)))  # one pass over `t`
     new_shape = shape[:k] + (xp.shape(u)[1],) + shape[k + 1:]
     return u, s, xp.reshape(projected.x3, new_shape)
 
@@ -343,16 +365,35 @@ class _ModeView:
 
 
 def _gram_basis(view: _ModeView, delta: float, max_rank: int | None, xp: Any, tau: float
-                ) -> tuple[Any, Any]:
+                ) -> tuple[Any, Any, _ModeView | None]:
+    """The truncated basis ``u`` of `view`'s rows from its Gram matrix, the singular values
+    ``s``, and the projection ``view ×_k u^H`` where it came with them (else None).
+
+    The Gram eigenvalues resolve the leading directions, those above a relative `tau`
+    of the largest; the energy beyond them is measured from `t` itself (as an SVD
+    would see it), and where it exceeds the tolerance the remainder is factored the same
+    way. Where reads wait for a device, every direction's coefficients are formed at
+    once, so that the eigenvalues and the tail energies come in one read per level
+    (the host path projects only what it keeps, in two).
+    """
     m = view.rows
     w, v = xp.eigh(view.gram())
     w, v = xp.flip(w, 0), xp.flip(v, 1)  # descending
-    wh = np.maximum(xp.to_numpy(w).real, 0.0)
+    if delta <= 0 and max_rank is None:  # nothing to decide: every direction is kept
+        return v, xp.sqrt(xp.maximum(w, 0.0)), None
+    whole = None
+    if xp.reads_synchronize(view.x3):
+        whole = view.project(xp.conj(xp.transpose(v)))  # every direction, from `t`
+        energies = xp.sum(xp.real(whole.x3 * xp.conj(whole.x3)), axis=(0, 2))
+        host = np.asarray(xp.to_numpy(xp.concatenate([xp.real(w), energies])), np.float64)
+        wh, row_energy = np.maximum(host[:m], 0.0), host[m:]
+    else:
+        wh = np.maximum(xp.to_numpy(w).real, 0.0)
     top = float(wh[0])
     head = int(np.sum(wh >= tau * top)) if top > 0 else m
     s = xp.sqrt(xp.maximum(w[:head], 0.0))
 
-    def keep_head(r: int, tail_energy: float) -> tuple[Any, Any]:
+    def keep_head(r: int, tail_energy: float) -> tuple[Any, Any, _ModeView | None]:
         # head eigenvalues are accurate to a relative u / tau; the tail's energy is exact
         rr = head
         if delta > 0:
@@ -360,16 +401,23 @@ def _gram_basis(view: _ModeView, delta: float, max_rank: int | None, xp: Any, ta
             ok = np.flatnonzero(tail <= delta * delta)
             rr = int(ok[0]) if ok.size else head
         rr = max(1, min(rr, head, r))
-        return v[:, :rr], s[:rr]
+        kept = None if whole is None else _ModeView(whole.x3[:, :rr, :], xp)
+        return v[:, :rr], s[:rr], kept
 
-    if head == m or delta <= 0 and max_rank is None:
-        return keep_head(m if max_rank is None else max_rank, 0.0) if head == m else (
-            v, xp.sqrt(xp.maximum(w, 0.0)))
+    if head == m:
+        return keep_head(m if max_rank is None else max_rank, 0.0)
     v_tail = v[:, head:]
-    c = view.project(xp.conj(xp.transpose(v_tail)))  # from `t`: error ~ u ‖t‖, as in an SVD
-    energy = c.norm() ** 2
+    if whole is None:
+        c = view.project(xp.conj(xp.transpose(v_tail)))  # from `t`: error ~ u ‖t‖, as in an SVD
+        energy = c.norm() ** 2
+    else:
+        c, energy = _ModeView(whole.x3[:, head:, :], xp), float(np.sum(row_energy[head:]))
     if max_rank is not None and max_rank <= head or delta > 0 and energy <= delta * delta:
         return keep_head(head if max_rank is None else max_rank, energy if delta > 0 else 0.0)
-    u_c, s_c = _gram_basis(c, delta, None if max_rank is None else max_rank - head, xp, tau)
+    u_c, s_c, c_kept = _gram_basis(c, delta, None if max_rank is None else max_rank - head, xp,
+                                   tau)
     u = xp.concatenate([v[:, :head], v_tail @ u_c], axis=1)
-    return u, xp.concatenate([s, s_c], axis=0)
+    kept = None
+    if whole is not None and c_kept is not None:
+        kept = _ModeView(xp.concatenate([whole.x3[:, :head, :], c_kept.x3], axis=1), xp)
+    return u, xp.concatenate([s, s_c], axis=0), kept
