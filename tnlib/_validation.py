@@ -50,6 +50,27 @@ class TensorFormat:
                             "on its backend (tnlib.to_numpy(x.full()) for NumPy)")
 
 
+class EntryIndexed:
+    """``x[i, j, k]``: one entry of a format by its integer multi-index (negative counts
+    from the end), through ``x.evaluate`` -- for the formats (CP, Tucker, HT) whose only
+    indexing is by entries; ``evaluate(idx)`` reads many at once."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        name, shape = type(self).__name__, self.shape  # type: ignore[attr-defined]
+        if not isinstance(key, tuple) or len(key) != len(shape) or not all(
+                isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in key):
+            raise ShapeError(f"{name} index: give {len(shape)} integers (one entry), got "
+                             f"{key!r}; use evaluate(idx) for many")
+        for mode, (k, n) in enumerate(zip(key, shape)):
+            if not -n <= k < n:
+                raise ShapeError(f"{name} index: index {k} is out of range for mode {mode} of "
+                                 f"size {n}")
+        key = tuple(int(k) % n for k, n in zip(key, shape))
+        return self.evaluate(np.asarray([key], dtype=np.int64))[0]  # type: ignore[attr-defined]
+
+
 class DefaultTol(float):
     """A tolerance's default value, meaning "as fine as the data resolve".
 

@@ -25,6 +25,8 @@ def test_cptensor_operations(backend):
     assert rel_error((x + y).full(), a + b) < 1e-12
     assert rel_error((x - y).full(), a - b) < 1e-12
     assert rel_error((2.0 * x).full(), 2 * a) < 1e-12
+    assert rel_error((x / 4.0).full(), a / 4) < 1e-15  # as TT and HT divide
+    assert_like((x / backend.asarray(np.array(4.0))).weights, x.weights)
     n = x.normalize()
     assert rel_error(n.full(), a) < 1e-12
     np.testing.assert_allclose(np.linalg.norm(tnlib.to_numpy(n.factors[1]), axis=0), 1.0)

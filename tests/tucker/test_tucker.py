@@ -28,6 +28,7 @@ def test_tuckertensor_operations(backend):
     y = low_rank(backend, seed=1)
     assert abs(float(tnlib.to_numpy(x.dot(y))) - np.sum(a * np_of(y))) < 1e-9
     assert rel_error(x.to_tt().full(), a) < 1e-12
+    assert rel_error((x / 4.0).full(), a / 4) < 1e-15  # as TT and HT divide
     m = np.random.default_rng(3).standard_normal((4, 12))
     assert rel_error(x.mode_product(backend.asarray(m), 1).full(),
                      np.einsum("ijk,pj->ipk", a, m)) < 1e-12

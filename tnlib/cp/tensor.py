@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import TensorFormat, as_sequence, check_float_dtype, rng_of, scalar_factor
+from .._validation import (
+    EntryIndexed,
+    TensorFormat,
+    as_sequence,
+    check_float_dtype,
+    rng_of,
+    scalar_factor,
+)
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
@@ -16,7 +23,7 @@ __all__ = ["CPTensor"]
 
 
 @register_container
-class CPTensor(TensorFormat):
+class CPTensor(TensorFormat, EntryIndexed):
     """A tensor in CP (canonical polyadic) format.
 
     ``x[i_1, ..., i_d] = Σ_r weights[r] Π_k factors[k][i_k, r]``.
@@ -257,6 +264,10 @@ class CPTensor(TensorFormat):
 
     def __rmul__(self, c: Any) -> CPTensor:
         return self.__mul__(c)
+
+    def __truediv__(self, c: Any) -> CPTensor:
+        c = scalar_factor(c, self.backend, "CPTensor /", self._weights, "CPTensor")
+        return self * (1.0 / c)
 
 
 def random(shape: Sequence[int], rank: int, seed: Any = None, dtype: Any = None,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._pytree import register_container
-from .._validation import TensorFormat, check_float_dtype, scalar_factor
+from .._validation import EntryIndexed, TensorFormat, check_float_dtype, scalar_factor
 from ..backends import Backend, backend_of
 from ..errors import ShapeError
 from ..linalg.tensor_ops import multi_mode_product
@@ -16,7 +16,7 @@ __all__ = ["TuckerTensor"]
 
 
 @register_container
-class TuckerTensor(TensorFormat):
+class TuckerTensor(TensorFormat, EntryIndexed):
     """A tensor in Tucker format, ``x = core ×_1 U_1 ×_2 ... ×_d U_d``.
 
     Parameters
@@ -205,6 +205,10 @@ class TuckerTensor(TensorFormat):
 
     def __rmul__(self, c: Any) -> TuckerTensor:
         return self.__mul__(c)
+
+    def __truediv__(self, c: Any) -> TuckerTensor:
+        c = scalar_factor(c, self.backend, "TuckerTensor /", self._core, "TuckerTensor")
+        return self * (1.0 / c)
 
     def __neg__(self) -> TuckerTensor:
         return self * -1.0
