@@ -269,6 +269,14 @@ def test_products_beyond_the_float_range_warn_and_have_a_log(backend):
     y = tt.TTTensor([on(backend, np.full((1, 3, 1), 2.0**600))] * 4)  # norm 9 * 2^2400
     with pytest.warns(tnlib.PrecisionWarning, match="log_norm"):
         assert np.isinf(float(np_of(tt.norm(y))))
+    # and below it: <t, t> = 81 * 2^-2400 reads 0, with the same hint (was silent)
+    t = tt.TTTensor([on(backend, np.full((1, 3, 1), 2.0**-300))] * 4)
+    with pytest.warns(tnlib.PrecisionWarning, match=r"below the range .* log=True"):
+        assert float(np_of(tt.dot(t, t))) == 0.0
+    assert abs(float(np_of(tt.dot(t, t, log=True)[1])) - (np.log(81) - 2400 * np.log(2))) < 1e-9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tnlib.PrecisionWarning)
+        assert float(np_of(tt.dot(t, 0 * t))) == 0.0  # a true zero: no warning
 
 
 def test_a_long_train_of_unbalanced_cores():
@@ -726,3 +734,23 @@ def test_a_complex_scalar_times_a_real_format_is_refused_whatever_its_type(backe
     z = x * np.float32(-2.0)  # a real scalar still scales, keeping the dtype
     assert z.dtype == x.dtype
     assert rel_error(z, -2.0 * np_of(x)) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["TTTensor", "CPTensor", "TuckerTensor", "HTTensor"])
+def test_every_tensor_format_reads_an_entry_and_divides_by_a_scalar(backend, name):
+    # CP and Tucker had neither x[i, j, k] nor x / c (Python's "not subscriptable" and
+    # "unsupported operand"); TT and HT had both
+    x = _formats(backend)[name]
+    dense = np_of(x)
+    for key in ((1, 2, 3), (-1, 0, -2), (np.int64(2), 1, 0)):
+        got = x[key]
+        assert_like(got, x.full())
+        assert abs(float(np_of(got)) - dense[key]) < 1e-12 * np.abs(dense).max()
+    assert rel_error(x / 4, dense / 4) < 1e-15
+    if name != "TTTensor":  # TT's indexing also takes slices
+        for key in ((1, 2), 3, (1.0, 2, 3), (True, 1, 1)):
+            with pytest.raises(tnlib.ShapeError, match=rf"{name} index: give 3 integers"):
+                x[key]
+    with pytest.raises(tnlib.ShapeError, match=rf"^{name} index: index -7 is out of range "
+                                               rf"for mode 1 of size {x.shape[1]}"):
+        x[0, -7, 0]

@@ -85,6 +85,20 @@ def test_norm_dot_and_algebra(backend):
     assert (x * y).ranks[(0,)] == 6
 
 
+@pytest.mark.parametrize("gap", [1e-8, 1e-12])
+def test_norm_of_a_difference_of_close_tensors_is_accurate(backend, gap):
+    # the Gramians' sum of squares cancels: the norm was right to sqrt(u) only (7e3x off at
+    # a gap of 1e-12); it now comes from the orthogonal form there
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((6, 7, 8, 5)) for _ in range(2))
+    x = ht.hsvd(backend.asarray(a / np.linalg.norm(a)), eps=0)
+    z = ht.hsvd(backend.asarray(b / np.linalg.norm(b)), eps=0)
+    got = (x - (x + gap * z)).norm()
+    assert_like(got, x.array(x.tree.root))
+    assert abs(float(np_of(got)) / gap - 1) < 1e-15 / gap + 1e-12
+    assert abs(float(np_of(x.norm())) - 1) < 1e-14  # no cancellation: the Gramians' value
+
+
 def test_evaluate_and_getitem(backend):
     x = ht.random((3, 4, 5, 2), 3, seed=0, backend=backend)
     a = np_of(x)

@@ -196,3 +196,76 @@ def test_gradient_of_the_tree_matches_the_sweep(ad_backend, monkeypatch):
     assert_like(got, x.cores[7])
     np.testing.assert_allclose(tnlib.to_numpy(got), want, rtol=1e-11,
                                atol=1e-12 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("gap", [1e-6, 1e-10, 1e-13])
+def test_norm_of_a_difference_of_close_trains_is_accurate(backend, gap):
+    # the Gram sweep of x - y cancels: its norm was right only to sqrt(u) ‖x‖ (5x off at a
+    # gap of 1e-8, 5e4x at 1e-12); the QR sweep it now falls back to is right to u ‖x‖
+    x = tt.random((6,) * 6, 5, seed=0, backend=backend)
+    z = tt.random((6,) * 6, 3, seed=1, backend=backend)
+    y = x + gap * z
+    truth = gap * float(tnlib.to_numpy(z.norm()))
+    d = x - y
+    tol = 1e-15 * float(tnlib.to_numpy(x.norm())) / truth + 1e-12
+    got = d.norm()
+    assert_like(got, x.cores[0])
+    assert abs(float(tnlib.to_numpy(got)) / truth - 1) < tol
+    assert abs(float(np.exp(tnlib.to_numpy(tt.log_norm(d)))) / truth - 1) < tol
+    assert abs(float(tnlib.to_numpy(tt.dot(d, d))) / truth**2 - 1) < 2 * tol
+    # a norm without cancellation keeps the Gram sweep's value
+    assert rel_error(x.norm(), np.linalg.norm(np_of(x))) < 1e-13
+
+
+def test_norm_of_a_cancelling_difference_on_a_device(backend, monkeypatch):
+    from tnlib.backends import host_execution
+
+    x, z = (tt.random((2,) * 41, r, seed=r, backend=backend) for r in (3, 2))
+    x, z = x / x.norm(), z / z.norm()
+    d = x - (x + 1e-11 * z)  # ‖d‖ = 1e-11 ‖x‖
+    truth = 1e-11
+    monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
+    for tree in (True, False):  # the tree of transfer matrices, and the sweep
+        monkeypatch.setattr(backend, "launch_flops", lambda a, t=tree: 2e8 if t else 0.0)
+        with host_execution(False):
+            got = d.norm()
+        assert_like(got, x.cores[0])
+        assert abs(float(tnlib.to_numpy(got)) / truth - 1) < 1e-4
+
+
+def test_sum_of_trains_whose_scales_sit_on_different_cores(backend):
+    # x * 2^600 puts the factor on one core, y spreads its own over all: the sum's blocks
+    # met at scales 2^600 apart, and its norm and rounding lost y (rounding gave 1e135)
+    x = tt.random((4, 5, 6, 5), 3, seed=0, backend=backend)
+    y = tt.TTTensor([c * 2.0**150 for c in tt.random((4, 5, 6, 5), 2, seed=1,
+                                                     backend=backend).cores])
+    s = x * 2.0**600 - y
+    want = np_of(x) * 2.0**600 - np_of(y)
+    assert_like(s, x)
+    assert rel_error(np_of(s) / 2.0**600, want / 2.0**600) < 1e-13
+    for norm in (s.norm(), s.round(1e-12).norm()):
+        assert abs(float(tnlib.to_numpy(norm)) / np.linalg.norm(want / 2.0**600) / 2.0**600
+                   - 1) < 1e-12
+    x2 = x * 2.0**600
+    close = x2 - tt.TTTensor([c * 2.0**150 for c in x.cores])  # = 0, spread differently
+    assert float(tnlib.to_numpy(close.norm())) < 1e-13 * 2.0**600 * np.linalg.norm(np_of(x))
+
+
+def test_gradient_of_a_vanishing_difference_is_finite(ad_backend):
+    # at the optimum of ‖x - a‖^2 the difference cancels; under autodiff the norm keeps the
+    # Gram sweep (whose derivative is 2 (x - a)), not the QR sweep of a rank-deficient train
+    xp = ad_backend
+    a = tt.random((4,) * 5, 3, seed=7, backend=xp)
+
+    def loss(c):
+        return 0.5 * tt.norm(tt.TTTensor([c, *a.cores[1:]]) - a) ** 2
+
+    rest = np.eye(3)  # the other cores contracted: (rank, the other modes)
+    for core in a.cores[1:]:
+        rest = np.tensordot(rest, tnlib.to_numpy(core), axes=(-1, 0))
+    rest = rest.reshape(3, -1)
+    for shift in (0.0, 1e-9):
+        g = tnlib.to_numpy(xp.grad(loss)(a.cores[0] + shift))
+        want = shift * np.ones((1, 4, 3)) @ (rest @ rest.T)  # (c - a_0) M M^T
+        assert np.isfinite(g).all()
+        np.testing.assert_allclose(g, want, rtol=1e-4, atol=1e-12 * np.abs(rest @ rest.T).max())

@@ -345,6 +345,13 @@ class Backend:
         caller must not write to it), else a copy. For host execution."""
         return self.to_numpy(a)
 
+    def differentiating(self, arrays: Sequence[Any]) -> bool:
+        """Whether autodiff may be recording operations on `arrays` (traced by
+        ``jax.grad``, a ``tf.GradientTape``, torch tensors that require gradients). A
+        method may then prefer a formula whose derivative is stable to a more accurate
+        value (see :func:`tnlib.tt.norm`)."""
+        return any(self.is_traced(a) for a in arrays)
+
     def host_eligible(self, arrays: Sequence[Any]) -> bool:
         """Whether an algorithm on `arrays` may run through NumPy on the host.
 

@@ -168,7 +168,14 @@ def host_eager(fn: F) -> F:
         if xp.name == "numpy" or not xp.host_eligible(arrays):
             return fn(*args, **kwargs)
         device = xp.device(arrays[0]) if arrays else None
-        new = [xp.host_view(leaf) if _is_array(leaf)
+        views: dict = {}  # an array given twice (dot(x, x)) stays one array on the host
+
+        def view(leaf: Any) -> Any:
+            if id(leaf) not in views:
+                views[id(leaf)] = xp.host_view(leaf)
+            return views[id(leaf)]
+
+        new = [view(leaf) if _is_array(leaf)
                else _OnTarget(leaf, xp.name, device) if _is_black_box(leaf) else leaf
                for leaf in leaves]
         arguments = rebuild(new)

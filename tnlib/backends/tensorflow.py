@@ -111,6 +111,9 @@ class TensorflowBackend(Backend):
                 return out
         return self.to_numpy(a)
 
+    def differentiating(self, arrays: Any) -> bool:
+        return self._recording() or any(self.tf.is_symbolic_tensor(a) for a in arrays)
+
     def _recording(self) -> bool:
         """True while a GradientTape or forward accumulator could record an operation."""
         try:

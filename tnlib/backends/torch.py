@@ -107,6 +107,12 @@ class TorchBackend(Backend):
                 return False  # (bfloat16 has no NumPy view: the function itself refuses it)
         return True
 
+    def differentiating(self, arrays: Any) -> bool:
+        wrapped = _functorch_check()  # torch.func transforms wrap the tensors they trace
+        grad = self.torch.is_grad_enabled()
+        return any((grad and a.requires_grad) or (wrapped is not None and wrapped(a))
+                   for a in arrays)
+
     def item(self, a: Any) -> Any:
         return a.item() if isinstance(a, self.torch.Tensor) else a
 

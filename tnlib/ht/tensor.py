@@ -7,10 +7,13 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from .._pytree import register_container
-from .._validation import TensorFormat, check_float_dtype, check_scalar_kind
+from .._validation import (
+    EntryIndexed,
+    TensorFormat,
+    check_float_dtype,
+    check_scalar_kind,
+)
 from ..backends import Backend, backend_of
 from ..errors import ArgumentError, ShapeError
 from .tree import DimensionTree, Node
@@ -19,7 +22,7 @@ __all__ = ["HTTensor"]
 
 
 @register_container
-class HTTensor(TensorFormat):
+class HTTensor(TensorFormat, EntryIndexed):
     """A tensor in hierarchical Tucker format.
 
     Leaves ``t = {k}`` hold bases ``U_t`` of shape ``(n_k, r_t)``; every interior
@@ -200,17 +203,13 @@ class HTTensor(TensorFormat):
                 vals[node] = xp.einsum("pa,pb,kab->pk", vals[t1], vals[t2], self._arrays[node])
         return vals[self._tree.root][:, 0]
 
-    def __getitem__(self, key: Any) -> Any:
-        if not isinstance(key, tuple) or len(key) != self.ndim or not all(
-                isinstance(k, numbers.Integral) for k in key):
-            raise ShapeError(f"HTTensor index: give {self.ndim} integers (one entry); use "
-                             f"evaluate(idx) for many")
-        key = tuple(k % n if -n <= k < n else k for k, n in zip(key, self.shape))
-        return self.evaluate(np.asarray([key], dtype=np.int64))[0]
-
     # --------------------------------------------------------- inner products
     def _gram(self, other: HTTensor) -> Any:
         """``U_x,root^H U_y,root`` by Gramians bottom-up (no dense tensor)."""
+        return self._gramians(other)[self._tree.root][0, 0]
+
+    def _gramians(self, other: HTTensor) -> dict[Node, Any]:
+        """The Gramians ``U_x,t^H U_y,t`` of every node, leaves to root."""
         xp = backend_of(self, other)
         m: dict[Node, Any] = {}
         for node in self._tree.nodes:
@@ -220,7 +219,7 @@ class HTTensor(TensorFormat):
                 t1, t2 = self._tree.children(node)
                 m[node] = xp.einsum("kab,ac,bd,lcd->kl", xp.conj(self._arrays[node]), m[t1],
                                     m[t2], other._arrays[node])
-        return m[self._tree.root][0, 0]
+        return m
 
     def _check_same(self, other: Any, where: str) -> None:
         if not isinstance(other, HTTensor):
@@ -241,9 +240,26 @@ class HTTensor(TensorFormat):
         return self._gram(other)
 
     def norm(self) -> Any:
-        """Frobenius norm by Gramians."""
+        """Frobenius norm by Gramians; where their sum of squares cancels (the difference
+        of close tensors), from the orthogonalized root instead (accurate to ``u ‖x‖``)."""
+        from ..tt._gram import _CANCELLED, squares
+
         xp = self.backend
-        return xp.sqrt(xp.abs(xp.real(self._gram(self))))
+        m = self._gramians(self)
+        root = self._tree.root
+        arrays = list(self._arrays.values())
+        value = squares(m[root][0, 0], xp, arrays)
+        if self._tree.is_leaf(root) or xp.differentiating(arrays):
+            return xp.sqrt(value)
+        # the root's sum against the size of its terms: |B|^2 |M_1| |M_2| (cf. tt.norm)
+        t1, t2 = self._tree.children(root)
+        b = self._arrays[root]
+        size = xp.norm(b) ** 2 * xp.norm(m[t1]) * xp.norm(m[t2])
+        got, bound = (float(v) for v in xp.to_numpy(xp.stack([value, xp.astype(
+            size, xp.dtype(value))])))
+        if got < _CANCELLED * bound:
+            return xp.norm(self.orthogonalize()._arrays[root])
+        return xp.sqrt(value)
 
     # ------------------------------------------------------------- algebra
     def __add__(self, other: Any) -> HTTensor:

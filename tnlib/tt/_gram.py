@@ -38,28 +38,88 @@ def gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
     On an accelerator, where the sweep's ~5 operations per core are ~5 kernel launches
     per core, a long train of small ranks is contracted as a tree instead
     (:func:`_gram_tree`) when its extra flops cost less than the launches it saves.
+
+    ``<x, x>`` (a norm) is a sum of squares that the sweep can form with cancellation: a
+    difference of close trains, ``x - y``, has a final interface ``[[P, -P], [-P, P]]``
+    whose rounding (``u ‖P‖``) swamps ``‖x - y‖^2``, so its norm came out right only to
+    ``sqrt(u) ‖x‖``. The last core's product with the (unit) interface matrix measures
+    that: far below the product of their norms (:data:`_CANCELLED`), the norm is taken
+    again from a QR sweep (:func:`_qr_gram`), accurate to ``u ‖x‖`` as for dense data.
     """
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked just below
         if xp.free_reads:
-            v, log_scale, low = _gram_sweep_host(x.cores, y.cores, xp)
+            v, log_scale, low, fit = _gram_sweep_host(x.cores, y.cores, xp)
             value = complex(v)
         else:
-            sweep = _gram_tree if _tree_pays(x.cores, y.cores, xp) else _gram_sweep
-            v, log_scale, smallest = sweep(x.cores, y.cores, xp)
+            tree = _tree_pays(x.cores, y.cores, xp)
+            v, log_scale, smallest, last = (_gram_tree if tree else _gram_sweep)(
+                x.cores, y.cores, xp)
             if xp.is_traced(v):
                 return v, log_scale, 0
-            value, low, logs = (complex(t) for t in xp.to_numpy(xp.stack(  # one transfer
-                [xp.astype(a, xp.dtype(v)) for a in (v, smallest, log_scale)])))
+            if not tree:  # the sweep's last norm, relative to the last cores' (the tree's is)
+                last = last / xp.maximum(xp.norm(x.cores[-1]) * xp.norm(y.cores[-1]),
+                                         xp.finfo_tiny(last))
+            value, low, logs, fit = (complex(t) for t in xp.to_numpy(xp.stack(  # one read
+                [xp.astype(a, xp.dtype(v)) for a in (v, smallest, log_scale, last)])))
             value *= 1 if cmath.isfinite(logs) else math.nan
+            fit = fit.real
     if value != 0 and cmath.isfinite(value) and abs(low) > _SUBNORMAL_RISK:
+        same = y is x or all(a is b for a, b in zip(x.cores, y.cores))
+        # under autodiff the sweep stays: a QR's derivative is unstable at the rank-
+        # deficient unfoldings of a vanishing difference (‖x - a‖^2 at the optimum), and
+        # the sweep's absolute error, u ‖x‖^2, is as small as a squared norm's can be
+        if same and len(x.cores) > 1 and fit < _CANCELLED and not xp.differentiating(
+                x.cores):
+            return _qr_gram(x, xp)
         return v, log_scale, 0
     xs, ex = balanced(x.cores, xp, always=True)
     ys, ey = (xs, ex) if y is x else balanced(y.cores, xp, always=True)
-    v, log_scale, _ = _gram_sweep(xs, ys, xp)
+    v, log_scale, _, _ = _gram_sweep(xs, ys, xp)
     return v, log_scale, ex + ey
 
 
 _SUBNORMAL_RISK = 1e-280  # an interface norm below this passed through subnormal numbers
+#: the last step of ``<x, x>`` at this fraction of its terms' size, or less, cancelled: the
+#: sweep's relative error ``u / fit`` (1e-13 in float64) is then too large for a norm. A
+#: train without cancellation has ``fit >= 1 / rank`` (orthonormal cores: ``1/sqrt(r r')``)
+_CANCELLED = 1e-3
+
+
+def squares(v: Any, xp: Any, arrays: list, log_scale: Any = None) -> Any:
+    """``|Re v|`` for a computed sum of squares ``v`` (times ``exp(log_scale)`` if given),
+    which rounding can leave slightly negative where it cancels. Where autodiff records
+    `arrays`, the derivative is that of the signed sum itself: ``abs``, and the logarithm
+    of ``|v|`` that the sweep's scale holds, would flip the gradient's sign there. Returns
+    the magnitude, or ``(magnitude, log_scale)``."""
+    r = xp.real(v)
+    if not xp.differentiating(arrays):
+        mag = xp.abs(r)
+        return mag if log_scale is None else (mag, log_scale)
+    mag = r + xp.stop_gradient(xp.abs(r) - r)  # exact: r + 0, or r - 2r
+    if log_scale is None:
+        return mag
+    sign = xp.stop_gradient(xp.where(r < 0, -xp.ones_like(r), xp.ones_like(r)))
+    signed = log_scale * xp.astype(sign, xp.dtype(log_scale))  # d log|value| = dv / value
+    return mag, signed + xp.stop_gradient(log_scale - signed)  # value: log_scale, exactly
+
+
+def _qr_gram(x: TTTensor, xp: Any) -> tuple[Any, Any, int]:
+    """``<x, x>`` as :func:`gram` returns it, from a left-to-right QR sweep: ``R`` of each
+    core's unfolding carried into the next, divided by its norm (its logarithm summed), on
+    cores balanced by powers of two first. Backward stable: accurate to ``u ‖x‖`` however
+    much the train's parts cancel."""
+    cores, exponent = balanced(x.cores, xp, always=True)
+    r, norms = None, []
+    for core in cores:
+        r0, n, r1 = xp.shape(core)
+        mat = xp.reshape(core, (r0 * n, r1)) if r is None else xp.reshape(
+            r @ xp.reshape(core, (r0, n * r1)), (-1, r1))
+        # the reduced QR, not R alone: frameworks differentiate only that
+        r, s = _normalized(xp, xp.qr(mat, signs=False)[1])
+        norms.append(s)
+    v = xp.sum(xp.real(r * xp.conj(r)))  # 1, or 0 for a zero train
+    return (xp.astype(v, xp.dtype(cores[0])), 2.0 * xp.sum(xp.log(xp.stack(norms))),
+            2 * exponent)
 
 
 def _interface_step(v: Any, xc: Any, yc: Any, conj: bool, xp: Any) -> Any:
@@ -73,11 +133,13 @@ def _interface_step(v: Any, xc: Any, yc: Any, conj: bool, xp: Any) -> Any:
     return xp.transpose(xp.conj(xmat) if conj else xmat) @ w
 
 
-def _gram_sweep_host(xcores: list, ycores: list, xp: Any) -> tuple[Any, float, float]:
+def _gram_sweep_host(xcores: list, ycores: list, xp: Any
+                     ) -> tuple[Any, float, float, float]:
     """`_gram_sweep` with the scale read into Python at every core (free on NumPy):
-    one reduction and an in-place division per core instead of six array operations."""
+    one reduction and an in-place division per core instead of six array operations.
+    Also returns the last norm relative to the last cores' norms (see :func:`gram`)."""
     v = None
-    log_scale, smallest = 0.0, math.inf
+    log_scale, smallest, s = 0.0, math.inf, 0.0
     conj = xp.is_complex(xcores[0])
     for xc, yc in zip(xcores, ycores):
         v = _interface_step(v, xc, yc, conj, xp)
@@ -86,14 +148,17 @@ def _gram_sweep_host(xcores: list, ycores: list, xp: Any) -> tuple[Any, float, f
         if s > 0:
             v /= s  # a fresh product: dividing in place is safe
             log_scale += math.log(s)
-    return v[0, 0], log_scale, smallest
+    size = float(xp.norm(xcores[-1])) * (float(xp.norm(ycores[-1])) if ycores is not xcores
+                                         else float(xp.norm(xcores[-1])))
+    return v[0, 0], log_scale, smallest, s / size if size > 0 else 1.0
 
 
-def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
+def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any, Any]:
     """The interface sweep, its matrix divided by its norm after every core.
 
-    Also returns the smallest of those norms: below ~1e-290 a product went subnormal and
-    lost digits before the rescaling could act. Five array operations per core (two
+    Also returns the smallest of those norms (below ~1e-290 a product went subnormal and
+    lost digits before the rescaling could act) and the last one. Five array operations per
+    core (two
     products, the norm, its floor at the smallest normal number, the division); the
     logarithms and the minimum are taken once, over all norms stacked, at the end: on a
     GPU every operation is a kernel launch.
@@ -106,7 +171,7 @@ def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
                 _normalized_step(xp, xc, yc, v, conj=conj))
         norms.append(s)
     s = xp.stack(norms)
-    return v[0, 0], xp.sum(xp.log(s)), xp.min(s)
+    return v[0, 0], xp.sum(xp.log(s)), xp.min(s), norms[-1]
 
 
 @grouped
@@ -164,8 +229,8 @@ def _tree_pays(xcores: list, ycores: list, xp: Any) -> bool:
     return tree_flops + tree_launches * launch < sweep_flops + 5 * len(xcores) * launch
 
 
-def _gram_tree(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
-    """:func:`_gram_sweep`'s ``(v, log_scale, smallest)`` by a tree of transfer matrices.
+def _gram_tree(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any, Any]:
+    """:func:`_gram_sweep`'s ``(v, log_scale, smallest, last)`` by a tree of transfer matrices.
 
     Each run of equal square cores (:func:`_runs`) is stacked, its transfer matrices are
     formed in one batched product and multiplied pairwise until one is left
@@ -178,7 +243,7 @@ def _gram_tree(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any]:
 
 
 @grouped
-def _tree(xp: Any, *cores: Any, conj: bool = False) -> tuple[Any, Any, Any]:
+def _tree(xp: Any, *cores: Any, conj: bool = False) -> tuple[Any, Any, Any, Any]:
     """:func:`_gram_tree` on the cores of `x` followed by those of `y`."""
     xcores, ycores = cores[:len(cores) // 2], cores[len(cores) // 2:]
     v, norms = None, []
@@ -194,7 +259,7 @@ def _tree(xp: Any, *cores: Any, conj: bool = False) -> tuple[Any, Any, Any]:
         else:
             v = mat
     s = xp.concatenate(norms)
-    return v[0, 0], xp.sum(xp.log(s)), xp.min(s)
+    return v[0, 0], xp.sum(xp.log(s)), xp.min(s), xp.reshape(norms[-1], (-1,))[-1]
 
 
 def _run_product(xp: Any, xs: Any, ys: Any, conj: bool) -> tuple[Any, Any]:

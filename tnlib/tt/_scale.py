@@ -55,6 +55,34 @@ def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
     return [times_pow2(c, -int(e), xp) for c, e in zip(cores, exps)], int(np.sum(exps))
 
 
+def matched(xcores: list, ycores: list, xp: Any) -> tuple[list, list]:
+    """Two trains about to be stacked block-diagonally (a sum), each rebalanced by powers
+    of two (exact) so that its scale is spread evenly over its cores -- where they would
+    otherwise meet at very different scales.
+
+    The blocks of a sum share every product of a sweep: when the running products of the
+    two trains' peaks part by more than ``2^(maxexp/3)`` (1e-102 in float64: ``x * 1e200``
+    whose factor sits on one core, plus a train that spreads its scale), the smaller
+    block's squares underflow next to the larger one's and norms, dots and rounding of the
+    sum lose that train entirely. One read of the cores' peaks (none under tracing).
+    """
+    if xp.is_traced(xcores[0]) or xp.is_traced(ycores[0]) or len(xcores) < 2:
+        return xcores, ycores
+    if xp.free_reads:  # NumPy: the cores themselves, without the wrappers' per-call cost
+        peaks = np.array([np.abs(c).max() for c in (*xcores, *ycores)], dtype=float)
+    else:
+        peaks = np.asarray(to_numpy(xp.stack([xp.astype(xp.max(xp.abs(c)), xp.real_dtype(
+            xcores[0])) for c in (*xcores, *ycores)])), dtype=float)
+    usable = np.isfinite(peaks) & (peaks > 0)
+    exps = np.round(np.log2(np.where(usable, peaks, 1.0))).astype(int)
+    d = len(xcores)
+    ex, ey = exps[:d], exps[d:]
+    if np.max(np.abs(np.cumsum(ex - ey)[:-1])) <= _maxexp(xcores[0], xp) // 3:
+        return xcores, ycores
+    return tuple(spread_pow2([times_pow2(c, -int(e), xp) for c, e in zip(cores, es)],
+                             int(np.sum(es)), xp) for cores, es in ((xcores, ex), (ycores, ey)))
+
+
 def spread_pow2(cores: list, exponent: int, xp: Any) -> list:
     """The train times ``2^exponent``, spread evenly over its cores (exact; no single core
     takes a factor that could overflow it)."""

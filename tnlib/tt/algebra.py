@@ -19,7 +19,8 @@ from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning, ShapeError
 from ._gram import gram as _gram
-from ._scale import balanced, chain_host, times_pow2
+from ._gram import squares
+from ._scale import balanced, chain_host, matched, times_pow2
 from .tensor import TTTensor
 
 __all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "log_norm", "norm",
@@ -114,17 +115,25 @@ def dot(x: TTTensor, y: TTTensor, log: bool = False) -> Any:
         sign = v / xp.astype(xp.where(a > 0, a, xp.ones_like(a)), xp.dtype(v))
         with np.errstate(divide="ignore"):
             return sign, xp.log(a) + log_scale + exponent * math.log(2.0)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         out = times_pow2(v * xp.astype(xp.exp(log_scale), xp.dtype(v)), exponent, xp)
-    _warn_overflow(out, xp, "dot", "tt.dot(x, y, log=True) returns (sign, log|dot|)")
+    _warn_overflow(out, xp, "dot", "tt.dot(x, y, log=True) returns (sign, log|dot|)", v)
     return out
 
 
-def _warn_overflow(out: Any, xp: Any, where: str, hint: str) -> None:
-    """A :class:`PrecisionWarning` when an eager NumPy result overflowed its dtype."""
-    if xp.free_reads and not math.isfinite(abs(complex(out))):
+def _warn_overflow(out: Any, xp: Any, where: str, hint: str, unit: Any = None) -> None:
+    """A :class:`PrecisionWarning` when an eager NumPy result overflowed its dtype, or
+    (given its nonzero `unit` part) underflowed to zero."""
+    if not xp.free_reads:
+        return
+    value = abs(complex(out))
+    if not math.isfinite(value):
         warnings.warn(f"{where}: the value exceeds the range of {xp.dtype_name(out)}; {hint}",
                       PrecisionWarning, stacklevel=user_stacklevel())
+    elif value == 0 and unit is not None and complex(unit) != 0:
+        warnings.warn(f"{where}: the value is nonzero but below the range of "
+                      f"{xp.dtype_name(out)}, so it reads 0; {hint}", PrecisionWarning,
+                      stacklevel=user_stacklevel())
 
 
 @host_eager
@@ -145,8 +154,8 @@ def norm(x: TTTensor) -> Any:
     if exponent % 2:  # an even exponent halves exactly
         v, exponent = v * 2, exponent - 1
     with np.errstate(over="ignore"):
-        out = times_pow2(xp.sqrt(xp.abs(xp.real(v))) * xp.exp(0.5 * log_scale), exponent // 2,
-                         xp)
+        mag, log_scale = squares(v, xp, x.cores, log_scale)
+        out = times_pow2(xp.sqrt(mag) * xp.exp(0.5 * log_scale), exponent // 2, xp)
     _warn_overflow(out, xp, "norm", "tt.log_norm(x) returns its logarithm")
     return out
 
@@ -164,7 +173,8 @@ def log_norm(x: TTTensor) -> Any:
     """
     xp = _train(x, "log_norm").backend
     v, log_scale, exponent = _gram(x, x, xp)
-    return 0.5 * (xp.log(xp.abs(xp.real(v))) + log_scale) + 0.5 * exponent * math.log(2.0)
+    mag, log_scale = squares(v, xp, x.cores, log_scale)
+    return 0.5 * (xp.log(mag) + log_scale) + 0.5 * exponent * math.log(2.0)
 
 
 @host_eager
@@ -226,8 +236,10 @@ def add(x: TTTensor, y: Any) -> TTTensor:
     d = x.ndim
     if d == 1:
         return TTTensor._from_cores([x.cores[0] + y.cores[0]], xp)
+    # trains whose scales sit on different cores: spread first (else one block underflows)
+    xcores, ycores = (x.cores, y.cores) if y is x else matched(x.cores, y.cores, xp)
     cores = []
-    for k, (a, b) in enumerate(zip(x.cores, y.cores)):
+    for k, (a, b) in enumerate(zip(xcores, ycores)):
         if k == 0:
             cores.append(xp.concatenate([a, b], axis=2))
         elif k == d - 1:
