@@ -162,7 +162,8 @@ def norm(x: TTTensor) -> Any:
 
 @host_eager
 def log_norm(x: TTTensor) -> Any:
-    """Natural logarithm of the Frobenius norm, for trains whose norm overflows float64.
+    """Natural logarithm of the Frobenius norm, for trains whose norm overflows float64
+    (``-inf`` for the zero train).
 
     Examples
     --------
@@ -174,7 +175,8 @@ def log_norm(x: TTTensor) -> Any:
     xp = _train(x, "log_norm").backend
     v, log_scale, exponent = _gram(x, x, xp)
     mag, log_scale = squares(v, xp, x.cores, log_scale)
-    return 0.5 * (xp.log(mag) + log_scale) + 0.5 * exponent * math.log(2.0)
+    with np.errstate(divide="ignore"):  # the zero train: -inf, as dot(log=True) gives
+        return 0.5 * (xp.log(mag) + log_scale) + 0.5 * exponent * math.log(2.0)
 
 
 @host_eager
