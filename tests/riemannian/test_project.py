@@ -109,6 +109,36 @@ def test_retract_keeps_ranks_and_is_first_order(backend):
     assert rm.retract(x, z, 0.1).ranks == x.ranks
 
 
+@pytest.mark.parametrize("scale", [1e10, 1e50, 1e-100])
+def test_retraction_and_projection_commute_with_the_scale(backend, scale):
+    # the rank-2r cores held orthonormal blocks next to deltas of the point's size: a point
+    # of norm 1e10 lost half the digits of its retraction, one of 1e50 all of them (and
+    # the sum with a point from another frame parted the same way)
+    x, a = _point(backend), tt.random(SHAPE, 3, seed=1, backend=backend)
+    v = rm.project(x, a)
+    want, dv = np_of(rm.retract(x, v, 0.1)), np_of(v)
+    xs = x * scale
+    vs = rm.project(xs, a * scale)
+    assert rel_error(np_of(vs) / scale, dv) < 1e-13
+    assert abs(float(np_of(vs.norm())) / scale / np.linalg.norm(dv) - 1) < 1e-13
+    assert abs(float(np_of(vs.to_tt().norm())) / scale / np.linalg.norm(dv) - 1) < 1e-12
+    for y in (rm.retract(xs, vs, 0.1), rm.retract(x * scale, vs, 0.1)):  # a frame, or a TT
+        assert_like(y, x)
+        assert rel_error(np_of(y) / scale, want) < 1e-12
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_tangent_vectors_of_extreme_scale_keep_their_norm(backend, scale):
+    # the deltas' squares left the float range: norm() was 0 or inf, the point of norm
+    # 1e200 "has non-finite entries"
+    x, a = _point(backend), tt.random(SHAPE, 3, seed=1, backend=backend)
+    want = np.linalg.norm(np_of(rm.project(x, a)))
+    for v in (rm.project(x, a * scale), rm.project(x * scale, a * scale)):
+        assert abs(float(np_of(v.norm())) / scale / want - 1) < 1e-13
+        assert abs(float(np_of(v.to_tt().norm())) / scale / want - 1) < 1e-12
+    assert abs(float(np_of(rm.project(x * scale, a).norm())) / want - 1) < 1e-13
+
+
 def test_bad_input():
     x = tt.random(SHAPE, 2, seed=0)
     with pytest.raises(ShapeError, match="shape"):

@@ -26,7 +26,6 @@ high-dimensional tensor completion", SISC 38 (2016), Sec. 3.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -164,7 +163,7 @@ def build_frame(x: TTTensor, where: str = "riemannian") -> Frame:
         c = xp.reshape(xp.reshape(u, (r0 * n0, r)) @ bonds[k - 1], (r0, n0, r))
     # NaN or inf in any core reaches X_d through the QR sweep: one reduction finds it,
     # before a later SVD (rounding in a retraction) meets it
-    if not xp.is_traced(last) and not math.isfinite(float(xp.item(xp.norm(last)))):
+    if not xp.is_traced(last) and not bool(xp.item(xp.all(xp.isfinite(last)))):
         raise EvaluationError(f"{where}: the point has non-finite entries (NaN or inf in its "
                               "cores, or values beyond the dtype's range); expected a finite "
                               "TT")
@@ -303,8 +302,14 @@ class TangentVector(TTTensor):
         return super().dot(other)
 
     def norm(self) -> Any:
+        """``sqrt(<self, self>)``, summed at unit scale: vectors of 1e-200 or 1e200 (whose
+        squares leave the float range) keep their norm."""
         xp = self.backend
-        return xp.sqrt(sum(xp.sum(xp.real(xp.conj(a) * a)) for a in self.deltas))
+        peak = xp.max(xp.stack([xp.max(xp.abs(a)) for a in self.deltas]))
+        # the norm does not depend on the divisor: no derivative through it
+        scale = xp.stop_gradient(xp.where(peak > 0, peak, xp.ones_like(peak)))
+        unit = [a / xp.astype(scale, xp.dtype(a)) for a in self.deltas]
+        return scale * xp.sqrt(sum(xp.sum(xp.real(xp.conj(a) * a)) for a in unit))
 
     def _combine(self, other: TangentVector, sign: float) -> TangentVector:
         return TangentVector(self.frame, [a + sign * b for a, b in zip(self.deltas, other.deltas)])
@@ -339,12 +344,23 @@ class TangentVector(TTTensor):
 
 
 def _tangent_cores(frame: Frame, deltas: Sequence[Any]) -> list:
-    """The rank-``2r`` TT cores of ``sum_k U_<k dU_k V_>k``."""
+    """The rank-``2r`` TT cores of ``sum_k U_<k dU_k V_>k``.
+
+    Every term passes exactly one ``dU_k``: their common scale ``s`` (the largest entry)
+    is taken out of them and put on the whole first core, so that each core holds blocks
+    of one scale. Otherwise the orthonormal ``U_k``, ``V_k`` sit next to ``dU_k`` of the
+    point's size, and a point of norm 1e10 lost half its digits in a retraction's rounding
+    (the blocks' squares 1e20 apart), one of 1e50 all of them.
+    """
     xp = frame.backend
     d = len(deltas)
     if d == 1:
         return [deltas[0]]
-    cores = [xp.concatenate([deltas[0], frame.left[0]], axis=2)]
+    peak = xp.max(xp.stack([xp.max(xp.abs(dk)) for dk in deltas]))
+    scale = xp.stop_gradient(xp.where(peak > 0, peak, xp.ones_like(peak)))
+    scale = xp.astype(scale, xp.dtype(deltas[0]))
+    deltas = [dk / scale for dk in deltas]
+    cores = [xp.concatenate([deltas[0], frame.left[0]], axis=2) * scale]
     for k in range(1, d - 1):
         v, u, dk = frame.right[k], frame.left[k], deltas[k]
         top = xp.concatenate([v, xp.zeros_like(v)], axis=2)
@@ -374,4 +390,5 @@ def check_point(x: Any, where: str, name: str = "x") -> None:
 def frame_norm_scale(frame: Frame) -> float:
     """``‖x‖`` of the frame's point as a Python float (the norm lives in ``X_d``)."""
     xp = frame.backend
-    return float(xp.item(xp.norm(frame.last)))
+    peak = float(xp.item(xp.max(xp.abs(frame.last))))  # at unit scale: 1e200 has a norm
+    return peak * float(xp.item(xp.norm(frame.last / peak))) if peak > 0 else 0.0

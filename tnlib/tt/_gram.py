@@ -63,8 +63,8 @@ def gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
                 [xp.astype(a, xp.dtype(v)) for a in (v, smallest, log_scale, last)])))
             value *= 1 if cmath.isfinite(logs) else math.nan
             fit = fit.real
+    same = y is x or all(a is b for a, b in zip(x.cores, y.cores))
     if value != 0 and cmath.isfinite(value) and abs(low) > _SUBNORMAL_RISK:
-        same = y is x or all(a is b for a, b in zip(x.cores, y.cores))
         # under autodiff the sweep stays: a QR's derivative is unstable at the rank-
         # deficient unfoldings of a vanishing difference (‖x - a‖^2 at the optimum), and
         # the sweep's absolute error, u ‖x‖^2, is as small as a squared norm's can be
@@ -72,6 +72,10 @@ def gram(x: TTTensor, y: TTTensor, xp: Any) -> Any:
                 x.cores):
             return _qr_gram(x, xp)
         return v, log_scale, 0
+    if same and len(x.cores) > 1 and not xp.differentiating(x.cores):
+        # a norm whose products left the range even so: blocks of very different scales in
+        # one core (a tangent vector's [U, dU] of 1e-200) square apart; a QR sweep does not
+        return _qr_gram(x, xp)
     xs, ex = balanced(x.cores, xp, always=True)
     ys, ey = (xs, ex) if y is x else balanced(y.cores, xp, always=True)
     v, log_scale, _, _ = _gram_sweep(xs, ys, xp)
@@ -107,19 +111,27 @@ def _qr_gram(x: TTTensor, xp: Any) -> tuple[Any, Any, int]:
     """``<x, x>`` as :func:`gram` returns it, from a left-to-right QR sweep: ``R`` of each
     core's unfolding carried into the next, divided by its norm (its logarithm summed), on
     cores balanced by powers of two first. Backward stable: accurate to ``u ‖x‖`` however
-    much the train's parts cancel."""
+    much the train's parts cancel, and nothing is squared until the last ``1 x 1`` factor."""
     cores, exponent = balanced(x.cores, xp, always=True)
     r, norms = None, []
     for core in cores:
         r0, n, r1 = xp.shape(core)
         mat = xp.reshape(core, (r0 * n, r1)) if r is None else xp.reshape(
             r @ xp.reshape(core, (r0, n * r1)), (-1, r1))
-        # the reduced QR, not R alone: frameworks differentiate only that
-        r, s = _normalized(xp, xp.qr(mat, signs=False)[1])
+        # the reduced QR, not R alone: frameworks differentiate only that. R is divided by
+        # its largest entry (a Frobenius norm of 1e-200 entries would underflow)
+        r = xp.qr(mat, signs=False)[1]
+        s = xp.maximum(xp.max(xp.abs(r)), xp.finfo_tiny(r))
+        r = r / xp.astype(s, xp.dtype(r))
         norms.append(s)
     v = xp.sum(xp.real(r * xp.conj(r)))  # 1, or 0 for a zero train
-    return (xp.astype(v, xp.dtype(cores[0])), 2.0 * xp.sum(xp.log(xp.stack(norms))),
-            2 * exponent)
+    # the scale's powers of two join the exponent (a logarithm of -2772 next to 2^5338
+    # would underflow in exp before the power of two restores it): one read, on this path
+    logs = 2.0 * float(xp.item(xp.sum(xp.log(xp.stack(norms)))))
+    shift = math.floor(logs / math.log(2.0)) if math.isfinite(logs) else 0
+    log_scale = xp.asarray(logs - shift * math.log(2.0), dtype=xp.real_dtype(r),
+                           device=xp.device(r))
+    return xp.astype(v, xp.dtype(cores[0])), log_scale, 2 * exponent + shift
 
 
 def _interface_step(v: Any, xc: Any, yc: Any, conj: bool, xp: Any) -> Any:

@@ -55,16 +55,23 @@ def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
     return [times_pow2(c, -int(e), xp) for c, e in zip(cores, exps)], int(np.sum(exps))
 
 
+#: how far (in powers of two) two summed trains' running scales may part from an even
+#: course before they are spread: a block 2^4 below the other has its squares 2^8 below
+_PARTED = 4
+
+
 def matched(xcores: list, ycores: list, xp: Any) -> tuple[list, list]:
     """Two trains about to be stacked block-diagonally (a sum), each rebalanced by powers
     of two (exact) so that its scale is spread evenly over its cores -- where they would
-    otherwise meet at very different scales.
+    otherwise meet at different scales on the way.
 
-    The blocks of a sum share every product of a sweep: when the running products of the
-    two trains' peaks part by more than ``2^(maxexp/3)`` (1e-102 in float64: ``x * 1e200``
-    whose factor sits on one core, plus a train that spreads its scale), the smaller
-    block's squares underflow next to the larger one's and norms, dots and rounding of the
-    sum lose that train entirely. One read of the cores' peaks (none under tracing).
+    The blocks of a sum share every product of a sweep. When the running products of the
+    two trains' peaks part on the way by more than their final ratio does (``x`` with its
+    norm on the last core plus ``y`` with it on the first), the smaller block's squares
+    sit far below the larger one's: Gram-based steps lose its digits (a retraction at a
+    point of norm 1e50 came out 3% wrong), and beyond ``2^(maxexp/2)`` they underflow
+    (norms and rounding of ``x * 1e200 - y`` lost ``y``). Beyond ``2^_PARTED`` the trains
+    are spread. One read of the cores' peaks (none under tracing).
     """
     if xp.is_traced(xcores[0]) or xp.is_traced(ycores[0]) or len(xcores) < 2:
         return xcores, ycores
@@ -77,7 +84,8 @@ def matched(xcores: list, ycores: list, xp: Any) -> tuple[list, list]:
     exps = np.round(np.log2(np.where(usable, peaks, 1.0))).astype(int)
     d = len(xcores)
     ex, ey = exps[:d], exps[d:]
-    if np.max(np.abs(np.cumsum(ex - ey)[:-1])) <= _maxexp(xcores[0], xp) // 3:
+    parted = np.cumsum(ex - ey)  # log2 of the ratio of the running products
+    if np.max(np.abs(parted - parted[-1] * np.arange(1, d + 1) / d)) <= _PARTED:
         return xcores, ycores
     return tuple(spread_pow2([times_pow2(c, -int(e), xp) for c, e in zip(cores, es)],
                              int(np.sum(es)), xp) for cores, es in ((xcores, ex), (ycores, ey)))
