@@ -45,6 +45,23 @@ def test_best_low_rank_approximation_beats_rounding(backend, method):
     assert info.evaluations >= info.iterations
 
 
+@pytest.mark.parametrize("method", ["rgd", "rcg"])
+def test_line_searches_do_not_depend_on_the_scale_of_the_problem(backend, method):
+    # the first trial step moved by 1 whatever the point's norm: at 1e50 f changed by 1e-50
+    # of itself and the iteration stopped there "converged" (relative change below ftol)
+    a, x0 = tt.random(SHAPE, 3, seed=0, backend=backend), tt.random(SHAPE, 3, seed=1,
+                                                                     backend=backend)
+    errors = []
+    for scale in (1.0, 1e50):
+        target = a * scale
+        x, info = rm.minimize(lambda y, t=target: 0.5 * tt.norm(y - t) ** 2, x0 * scale,
+                              method=method, grad=_egrad(target), max_iter=300,
+                              return_info=True)
+        assert info.converged
+        errors.append(np.linalg.norm(np_of(x) / scale - np_of(a)) / np.linalg.norm(np_of(a)))
+    assert errors[0] < 1e-6 and errors[1] < 1e-6
+
+
 def test_rcg_reaches_a_critical_point_quickly_on_numpy():
     a = _target("numpy")
     x0 = a.round(max_rank=2)

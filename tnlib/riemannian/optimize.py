@@ -20,7 +20,7 @@ from ..errors import ArgumentError, EvaluationError, ShapeError
 from ..tt.tensor import TTTensor
 from .autodiff import hessian_vector_product, riemannian_grad
 from .project import as_tangent, project, project_each, retract
-from .tangent import TangentVector, frame_of
+from .tangent import TangentVector, frame_norm_scale, frame_of
 
 __all__ = ["MinimizeInfo", "Problem", "minimize"]
 
@@ -417,7 +417,7 @@ def _rgd(state: _State, x: TTTensor, max_iter: int) -> TTTensor:
     gn = _norm(g)
     if state.start(x, value, gn):
         return x
-    t_guess = 1.0 / gn
+    t_guess = _first_reach(g) / gn
     for it in range(1, max_iter + 1):
         t, y, fy = _linesearch(problem, x, value, -g, -gn * gn, t_guess)
         if y is None:
@@ -442,7 +442,8 @@ def _rcg(state: _State, x: TTTensor, max_iter: int, beta: str = "pr") -> TTTenso
     if state.start(x, value, math.sqrt(gn2)):
         return x
     eta, steepest, slope = -g, True, -gn2
-    t_guess = 1.0 / math.sqrt(gn2)
+    reach = _first_reach(g)
+    t_guess = reach / math.sqrt(gn2)
     for it in range(1, max_iter + 1):
         if slope >= 0:  # not a descent direction: restart
             eta, slope, steepest = -g, -gn2, True
@@ -450,7 +451,8 @@ def _rcg(state: _State, x: TTTensor, max_iter: int, beta: str = "pr") -> TTTenso
         if y is None:
             if not steepest:  # retry once along the gradient
                 eta = -g
-                t, y, fy = _linesearch(problem, x, value, eta, -gn2, 1.0 / math.sqrt(gn2))
+                t, y, fy = _linesearch(problem, x, value, eta, -gn2,
+                                       reach / math.sqrt(gn2))
             if y is None:
                 state.no_decrease(math.sqrt(gn2))
                 return x
@@ -562,8 +564,14 @@ def _norm(a: TangentVector) -> float:
 
 
 def _norm_point(g: TangentVector) -> float:
-    xp = g.backend
-    return float(xp.item(xp.norm(g.frame.last)))
+    return frame_norm_scale(g.frame)
+
+
+def _first_reach(g: TangentVector) -> float:
+    """How far the first trial step of a line search moves: 1, or an eighth of the
+    point's norm if that is larger (a first radius of RTR's kind). A unit step at a point
+    of norm 1e50 changed f by 1e-50 of itself, and the iteration stopped there by ftol."""
+    return max(1.0, _norm_point(g) / 8.0)
 
 
 def _real_float(x: TTTensor, value: Any) -> float:
