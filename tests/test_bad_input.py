@@ -755,3 +755,25 @@ def test_every_tensor_format_reads_an_entry_and_divides_by_a_scalar(backend, nam
     with pytest.raises(tnlib.ShapeError, match=rf"^{name} index: index -7 is out of range "
                                                rf"for mode 1 of size {x.shape[1]}"):
         x[0, -7, 0]
+
+
+TRUNCATING = {  # name: (a call with eps in the rank's place, the rank bound it names)
+    "hosvd": (lambda a: tucker.hosvd(a, 3), "ranks"),
+    "tt_svd": (lambda a: tt.tt_svd(a, 2), "max_rank"),
+    "hsvd": (lambda a: ht.hsvd(a, eps=1.0), "max_rank"),
+    "round": (lambda a: tt.tt_svd(a, eps=0).round(5), "max_rank"),
+    "tt_matrix": (lambda a: tt.tt_matrix(tnlib.backend_of(a).reshape(a, (30, 8)), (5, 6),
+                                         (2, 4), eps=2), "max_rank"),
+    "left_svd": (lambda a: tnlib.linalg.left_svd(a[0], 1), "max_rank"),
+    "truncated_svd": (lambda a: tnlib.linalg.truncated_svd(a[0], 4), "max_rank"),
+}
+
+
+@pytest.mark.parametrize("name", list(TRUNCATING))
+def test_a_truncation_accuracy_of_one_or_more_is_refused_naming_the_ranks(backend, name):
+    # hosvd(a, 3) read 3 as eps (hooi's second argument is ranks) and returned rank 1: any
+    # eps >= 1 allows an error as large as the data
+    call, ranks = TRUNCATING[name]
+    with pytest.raises(ArgumentError, match=rf"^{name}: eps=\d(\.0)? is a relative accuracy "
+                                            rf"and must be below 1 .* pass {ranks}="):
+        call(backend.asarray(_hilbert(8)[:5, :6, :]))

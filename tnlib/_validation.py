@@ -84,12 +84,21 @@ class DefaultTol(float):
     __slots__ = ()
 
 
-def check_eps(eps: Any, where: str, name: str = "eps") -> float:
+def check_eps(eps: Any, where: str, name: str = "eps", ranks: str | None = None) -> float:
     """`eps` as a float >= 0 (a :class:`DefaultTol` kept as one), or an
-    :class:`ArgumentError` naming it."""
+    :class:`ArgumentError` naming it.
+
+    Given `ranks`, the name of the function's rank bound, `eps` is a relative truncation
+    accuracy and must be below 1: 1 or more would allow an error as large as the data
+    (anything of rank 1 does), and ``hosvd(a, 3)``, read as ``eps=3``, meant ranks.
+    """
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps) \
             or eps < 0:
         raise ArgumentError(f"{where}: {name} must be a finite real number >= 0, got {eps!r}")
+    if ranks is not None and eps >= 1:
+        raise ArgumentError(f"{where}: {name}={eps!r} is a relative accuracy and must be below "
+                            f"1 (it would allow an error as large as the data); to set the "
+                            f"ranks, pass {ranks}=")
     return eps if isinstance(eps, DefaultTol) else float(eps)
 
 

@@ -81,7 +81,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = DefaultTol(1e-1
     """
     xp = backend_of(a)
     a = as_array(a, xp, "hsvd")
-    eps = check_eps(eps, "hsvd")
+    eps = check_eps(eps, "hsvd", ranks="max_rank")
     a = float_data(a, xp, "hsvd")
     eps = honour_eps(traced_eps(eps, xp, a, "hsvd", "max_rank"), xp, a, "hsvd")
     shape = xp.shape(a)
@@ -156,7 +156,7 @@ def _truncate(x: HTTensor, eps: Any, max_rank: Any, where: str) -> HTTensor:
     """:func:`truncate`, its errors named `where` (``HTTensor.round`` calls it too)."""
     if not isinstance(x, HTTensor):
         raise ArgumentError(f"{where}: x must be an HTTensor, got {type(x).__name__}")
-    eps = check_eps(eps, where)
+    eps = check_eps(eps, where, ranks="max_rank")
     bound = _node_bound(max_rank, where)
     xp = x.backend
     tree = x.tree

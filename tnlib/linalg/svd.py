@@ -123,7 +123,7 @@ def truncated_svd(a: Any, eps: float = 0.0, max_rank: int | None = None
     (1,)
     """
     xp, a = _matrix(a, "truncated_svd")
-    eps = check_eps(eps, "truncated_svd")
+    eps = check_eps(eps, "truncated_svd", ranks="max_rank")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "truncated_svd", "max_rank")
     eps = traced_eps(eps, xp, a, "truncated_svd", "max_rank")
@@ -249,7 +249,7 @@ def left_svd(a: Any, eps: float = 0.0, max_rank: int | None = None) -> tuple[Any
     ((3,), True)
     """
     xp, a = _matrix(a, "left_svd", finite=False)
-    eps = check_eps(eps, "left_svd")
+    eps = check_eps(eps, "left_svd", ranks="max_rank")
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "left_svd", "max_rank")
     eps = honour_eps(traced_eps(eps, xp, a, "left_svd", "max_rank"), xp, a, "left_svd")

@@ -177,7 +177,7 @@ class TTLinear(nn.Module):
         w = linear.weight.detach()
         if eps is None:  # as exact as the weights' dtype resolves, without a warning
             eps = 4 * torch.finfo(w.dtype).eps
-        eps = check_eps(eps, where)
+        eps = check_eps(eps, where, ranks="ranks")
         m = tt_matrix(to_factorize(w, where).T, spec.in_shape, spec.out_shape, eps=eps,
                       max_rank=ranks)
         layer = cls(spec.in_shape, spec.out_shape, m.ranks, bias=linear.bias is not None,

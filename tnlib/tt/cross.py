@@ -199,7 +199,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     (2, True)
     """
     shape = check_shape(shape, "cross")
-    eps = check_eps(eps, "cross")
+    eps = check_eps(eps, "cross", ranks="max_rank")
     max_sweeps = check_positive_int(max_sweeps, "cross", "max_sweeps")
     kickrank = check_count(kickrank, "cross", "kickrank", 0, _MAX_KICK)
     if max_evals is not None:

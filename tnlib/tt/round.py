@@ -234,7 +234,7 @@ def round(x: TTTensor, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
     >>> (x + x).round(1e-12).ranks
     (1, 4, 5, 5, 5, 4, 1)
     """
-    eps = check_eps(eps, "round")
+    eps = check_eps(eps, "round", ranks="max_rank")
     d = x.ndim
     bounds = check_max_rank(max_rank, d - 1, "round")
     if d == 1:

@@ -97,7 +97,7 @@ def tt_svd(a: Any, eps: float = DefaultTol(1e-14), max_rank: Any = None, return_
     >>> x.ranks, bool(np.linalg.norm(x.full() - a) <= 1e-6 * np.linalg.norm(a))
     ((1, 6, 6, 1), True)
     """
-    eps = check_eps(eps, "tt_svd")
+    eps = check_eps(eps, "tt_svd", ranks="max_rank")
     if method not in ("auto", "gram", "tsqr"):
         raise ArgumentError(f"tt_svd: method must be 'auto', 'gram' or 'tsqr', got {method!r}")
     if is_dask(a):
@@ -178,6 +178,7 @@ def tt_matrix(a: Any, row_shape: Any, col_shape: Any, eps: float = DefaultTol(1e
                          "the same number of modes")
     m, n = math.prod(row_shape), math.prod(col_shape)
     a = finite_float(a, xp, "tt_matrix")
+    check_eps(eps, "tt_matrix", ranks="max_rank")  # named here, not as tt_svd's
     if xp.shape(a) != (m, n):
         raise ShapeError(f"tt_matrix: a has shape {xp.shape(a)}, expected ({m}, {n}) from "
                          f"row_shape {row_shape} and col_shape {col_shape}")

@@ -83,7 +83,7 @@ def hosvd(a: Any, eps: float = 0.0, ranks: Any = None, return_info: bool = False
     >>> x.ranks
     (2, 3, 4)
     """
-    eps = check_eps(eps, "hosvd")
+    eps = check_eps(eps, "hosvd", ranks="ranks")
     if is_dask(a):
         return _hosvd_dask(a, eps, ranks, return_info)
     xp = backend_of(a)
