@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -72,6 +73,22 @@ def test_amen_mv_matches_exact_product(backend):
     exact = np_of((a @ x).full())
     assert np.linalg.norm(np_of(y.full()) - exact) <= 1e-9 * np.linalg.norm(exact)
     assert max(y.ranks) <= max((a @ x).round(1e-10).ranks)
+
+
+@pytest.mark.parametrize("x_scale, a_scale", [(1e200, 1.0), (1e-200, 1.0), (1.0, 1e200),
+                                              (1e-250, 1e-50)])
+def test_amen_mv_of_operands_near_the_float_limits(backend, x_scale, a_scale):
+    # the local right-hand sides' norms overflowed for x of 1e200 (NumPy's overflow
+    # warnings, NaN residuals): the product is fitted at unit scale, as amen_solve does
+    a = tt.laplacian(5, 4, backend=backend)
+    x = tt.random((5,) * 4, 3, seed=0, backend=backend)
+    exact = np_of((a @ x).full())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        y = tt.amen_mv(a * a_scale, x * x_scale, eps=1e-10)
+    assert_like(y, x)
+    got = np_of((y * (1 / x_scale)).full()) / a_scale
+    assert np.linalg.norm(got - exact) <= 1e-9 * np.linalg.norm(exact)
 
 
 @pytest.mark.parametrize("L", [10])

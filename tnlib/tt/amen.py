@@ -221,12 +221,21 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = DefaultTol(1e-8), y0: TTTenso
     ident = eye(A.row_shape, dtype=x.dtype, device=x.device, backend=xp)
     if y0 is None:
         y0 = random(A.row_shape, 2, seed=seed, dtype=x.dtype, device=x.device, backend=xp)
+    # A = 2^a_exp Â and x = exp(log_scale) x̂ near the float limits (the local right-hand
+    # sides' norms overflowed for x of 1e200): Â x̂ is fitted and scaled back, as in
+    # amen_solve
+    a_cores, a_exp = balanced(list(A.cores), xp, limit=safe_exponent(A.cores[0], xp))
+    x, log_scale = _unit_rhs(x, xp)
     info = AmenInfo()
     timer = Timer()
-    y = _amen(xp, list(ident.cores), [(list(A.cores), list(x.cores))], list(y0.cores), eps,
+    y = _amen(xp, list(ident.cores), [(a_cores, list(x.cores))], list(y0.cores), eps,
               max_sweeps, kickrank, max_rank, "identity", Reporter("amen_mv", None), seed,
               info, timer)
     y = y.round(eps, max_rank=max_rank)
+    if log_scale:
+        y = TTTensor._from_cores(apply_scale(list(y.cores), log_scale, xp), xp)
+    if a_exp:
+        y = TTTensor._from_cores(spread_pow2(list(y.cores), a_exp, xp), xp)
     info.wall_time = timer()
     return (y, info) if return_info else y
 
