@@ -777,3 +777,21 @@ def test_a_truncation_accuracy_of_one_or_more_is_refused_naming_the_ranks(backen
     with pytest.raises(ArgumentError, match=rf"^{name}: eps=\d(\.0)? is a relative accuracy "
                                             rf"and must be below 1 .* pass {ranks}="):
         call(backend.asarray(_hilbert(8)[:5, :6, :]))
+
+
+@pytest.mark.parametrize("name", ["TTTensor", "TTMatrix", "CPTensor", "TuckerTensor",
+                                  "HTTensor"])
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_every_format_keeps_its_norm_near_the_float_limits(backend, name, scale):
+    # CP, Tucker and HT summed squares as they were: 0 at 1e-200, inf (CP: NaN) at 1e200;
+    # HT rounding at 1e200 cut every rank to 1 (its eps * norm was inf)
+    x = _formats(backend)[name]
+    want = float(np_of(x.norm()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        big = x * scale
+        got = big.norm()
+        assert_like(got, x.norm())
+        assert abs(float(np_of(got)) / scale / want - 1) < 1e-13
+        if name == "HTTensor":
+            assert abs(float(np_of(big.round(1e-10).norm())) / scale / want - 1) < 1e-9

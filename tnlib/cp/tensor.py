@@ -215,9 +215,17 @@ class CPTensor(TensorFormat, EntryIndexed):
         return xp.sum(xp.conj(self._weights)[:, None] * self.gram(other) * other.weights[None, :])
 
     def norm(self) -> Any:
-        """Frobenius norm without forming the tensor."""
+        """Frobenius norm without forming the tensor, computed on the parts brought to
+        unit size by powers of two (each enters every entry once): tensors of 1e-200 or
+        1e200 keep their norm."""
+        from .._validation import times_pow2
+        from ..tt._gram import squares
+        from ..tt._scale import balanced
+
         xp = self.backend
-        return xp.sqrt(xp.abs(xp.real(self.dot(self))))
+        parts, exponent = balanced([self._weights, *self._factors], xp, always=True)
+        unit = CPTensor._from(parts[0], parts[1:], xp)
+        return times_pow2(xp.sqrt(squares(unit.dot(unit), xp, parts)), exponent, xp)
 
     def evaluate(self, idx: Any) -> Any:
         """Entries at integer multi-indices ``idx`` of shape ``(N, d)``."""

@@ -15,6 +15,7 @@ from .._validation import (
     honour_eps,
     rng_of,
     scaled_back,
+    times_pow2,
     traced_eps,
     unit_data,
 )
@@ -22,6 +23,7 @@ from ..backends import Backend, backend_of, resolve
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import mode_svd_abs, truncation_rank
+from ..tt._scale import balanced
 from .tensor import HTTensor
 from .tree import DimensionTree, Node
 
@@ -161,6 +163,10 @@ def _truncate(x: HTTensor, eps: Any, max_rank: Any, where: str) -> HTTensor:
     xp = x.backend
     tree = x.tree
     x = x.orthogonalize()
+    # the norm sits at the root: truncated at unit size (the Gramians of node_svd and the
+    # norm square it: a tensor of 1e200 overflowed, and was cut to rank 1)
+    (root,), exponent = balanced([x.array(tree.root)], xp, always=True)
+    x = HTTensor._from(tree, {**{n: x.array(n) for n in tree.nodes}, tree.root: root}, xp)
     svds = x.node_svd()
     norm = float(xp.item(xp.norm(x.array(tree.root))))
     delta = eps * norm / math.sqrt(2 * tree.d - 3) if eps > 0 else 0.0
@@ -187,6 +193,7 @@ def _truncate(x: HTTensor, eps: Any, max_rank: Any, where: str) -> HTTensor:
         if node != tree.root:
             b = xp.einsum("kab,kK->Kab", b, xp.conj(keep[node]))
         arrays[node] = b
+    arrays[tree.root] = times_pow2(arrays[tree.root], exponent, xp)
     return HTTensor._from(tree, arrays, xp)
 
 

@@ -241,7 +241,19 @@ class HTTensor(TensorFormat, EntryIndexed):
 
     def norm(self) -> Any:
         """Frobenius norm by Gramians; where their sum of squares cancels (the difference
-        of close tensors), from the orthogonalized root instead (accurate to ``u ‖x‖``)."""
+        of close tensors), from the orthogonalized root instead (accurate to ``u ‖x‖``).
+        Computed on the arrays brought to unit size by powers of two (each enters every
+        entry once), so tensors of 1e-200 or 1e200 keep their norm."""
+        from .._validation import times_pow2
+        from ..tt._scale import balanced
+
+        xp = self.backend
+        nodes = list(self._arrays)
+        arrays, exponent = balanced([self._arrays[n] for n in nodes], xp, always=True)
+        unit = HTTensor._from(self._tree, dict(zip(nodes, arrays)), xp)
+        return times_pow2(unit._unit_norm(), exponent, xp)
+
+    def _unit_norm(self) -> Any:
         from ..tt._gram import _CANCELLED, squares
 
         xp = self.backend

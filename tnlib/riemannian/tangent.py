@@ -357,7 +357,10 @@ def _tangent_cores(frame: Frame, deltas: Sequence[Any]) -> list:
     if d == 1:
         return [deltas[0]]
     peak = xp.max(xp.stack([xp.max(xp.abs(dk)) for dk in deltas]))
-    scale = xp.stop_gradient(xp.where(peak > 0, peak, xp.ones_like(peak)))
+    # (zero deltas, or inf ones -- a step past the range, reported by the rounding -- as
+    # they are)
+    usable = xp.isfinite(peak) & (peak > 0)
+    scale = xp.stop_gradient(xp.where(usable, peak, xp.ones_like(peak)))
     scale = xp.astype(scale, xp.dtype(deltas[0]))
     deltas = [dk / scale for dk in deltas]
     cores = [xp.concatenate([deltas[0], frame.left[0]], axis=2) * scale]

@@ -137,9 +137,17 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         return times_pow2(multi_mode_product(core, factors), exponent, xp)
 
     def norm(self) -> Any:
-        """Frobenius norm from the core and the factor Grams (no dense tensor)."""
+        """Frobenius norm from the core and the factor Grams (no dense tensor), computed
+        on the parts brought to unit size by powers of two (each enters every entry once):
+        tensors of 1e-200 or 1e200 keep their norm."""
+        from .._validation import times_pow2
+        from ..tt._gram import squares
+        from ..tt._scale import balanced
+
         xp = self.backend
-        return xp.sqrt(xp.abs(xp.real(self.dot(self))))
+        parts, exponent = balanced([self._core, *self._factors], xp, always=True)
+        unit = TuckerTensor._from(parts[0], parts[1:], xp)
+        return times_pow2(xp.sqrt(squares(unit.dot(unit), xp, parts)), exponent, xp)
 
     def dot(self, other: TuckerTensor) -> Any:
         """``sum(conj(self) * other)`` via ``core_x ×_k (U_k^H V_k)``."""
