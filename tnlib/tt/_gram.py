@@ -109,9 +109,10 @@ def squares(v: Any, xp: Any, arrays: list, log_scale: Any = None) -> Any:
 
 def _qr_gram(x: TTTensor, xp: Any) -> tuple[Any, Any, int]:
     """``<x, x>`` as :func:`gram` returns it, from a left-to-right QR sweep: ``R`` of each
-    core's unfolding carried into the next, divided by its norm (its logarithm summed), on
-    cores balanced by powers of two first. Backward stable: accurate to ``u ‖x‖`` however
-    much the train's parts cancel, and nothing is squared until the last ``1 x 1`` factor."""
+    core's unfolding carried into the next, divided by its largest entry (the logarithms
+    summed), on cores balanced by powers of two first. Backward stable: accurate to
+    ``u ‖x‖`` however much the train's parts cancel, and nothing is squared until the last
+    ``1 x 1`` factor."""
     cores, exponent = balanced(x.cores, xp, always=True)
     r, norms = None, []
     for core in cores:
@@ -169,11 +170,10 @@ def _gram_sweep(xcores: list, ycores: list, xp: Any) -> tuple[Any, Any, Any, Any
     """The interface sweep, its matrix divided by its norm after every core.
 
     Also returns the smallest of those norms (below ~1e-290 a product went subnormal and
-    lost digits before the rescaling could act) and the last one. Five array operations per
-    core (two
-    products, the norm, its floor at the smallest normal number, the division); the
-    logarithms and the minimum are taken once, over all norms stacked, at the end: on a
-    GPU every operation is a kernel launch.
+    lost digits before the rescaling could act) and the last one. Five array operations
+    per core (two products, the norm, its floor at the smallest normal number, the
+    division); the logarithms and the minimum are taken once, over all norms stacked, at
+    the end: on a GPU every operation is a kernel launch.
     """
     v = None
     norms = []
