@@ -26,6 +26,7 @@ high-dimensional tensor completion", SISC 38 (2016), Sec. 3.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -305,11 +306,8 @@ class TangentVector(TTTensor):
         """``sqrt(<self, self>)``, summed at unit scale: vectors of 1e-200 or 1e200 (whose
         squares leave the float range) keep their norm."""
         xp = self.backend
-        peak = xp.max(xp.stack([xp.max(xp.abs(a)) for a in self.deltas]))
-        # the norm does not depend on the divisor: no derivative through it
-        scale = xp.stop_gradient(xp.where(peak > 0, peak, xp.ones_like(peak)))
-        unit = [a / xp.astype(scale, xp.dtype(a)) for a in self.deltas]
-        return scale * xp.sqrt(sum(xp.sum(xp.real(xp.conj(a) * a)) for a in unit))
+        unit, scale = _unit_flat(xp, self.deltas)
+        return xp.real(scale) * xp.sqrt(xp.sum(xp.real(xp.conj(unit) * unit)))
 
     def _combine(self, other: TangentVector, sign: float) -> TangentVector:
         return TangentVector(self.frame, [a + sign * b for a, b in zip(self.deltas, other.deltas)])
@@ -356,13 +354,11 @@ def _tangent_cores(frame: Frame, deltas: Sequence[Any]) -> list:
     d = len(deltas)
     if d == 1:
         return [deltas[0]]
-    peak = xp.max(xp.stack([xp.max(xp.abs(dk)) for dk in deltas]))
-    # (zero deltas, or inf ones -- a step past the range, reported by the rounding -- as
-    # they are)
-    usable = xp.isfinite(peak) & (peak > 0)
-    scale = xp.stop_gradient(xp.where(usable, peak, xp.ones_like(peak)))
-    scale = xp.astype(scale, xp.dtype(deltas[0]))
-    deltas = [dk / scale for dk in deltas]
+    unit, scale = _unit_flat(xp, deltas)
+    sizes = [math.prod(xp.shape(dk)) for dk in deltas]
+    starts = [sum(sizes[:k]) for k in range(d)]
+    deltas = [xp.reshape(unit[a:a + n], xp.shape(dk))
+              for a, n, dk in zip(starts, sizes, deltas)]
     cores = [xp.concatenate([deltas[0], frame.left[0]], axis=2) * scale]
     for k in range(1, d - 1):
         v, u, dk = frame.right[k], frame.left[k], deltas[k]
@@ -371,6 +367,19 @@ def _tangent_cores(frame: Frame, deltas: Sequence[Any]) -> list:
         cores.append(xp.concatenate([top, bottom], axis=0))
     cores.append(xp.concatenate([frame.right[d - 1], deltas[d - 1]], axis=0))
     return cores
+
+
+def _unit_flat(xp: Any, deltas: Sequence[Any]) -> tuple[Any, Any]:
+    """The deltas flattened into one vector divided by its largest magnitude, and that
+    divisor (1 for zero deltas, and for inf ones -- a step past the range, which the
+    rounding reports -- as they are): a few kernels whatever the number of cores. No
+    derivative flows through the divisor (what it scales does not depend on it)."""
+    flat = xp.concatenate([xp.reshape(dk, (-1,)) for dk in deltas])
+    peak = xp.max(xp.abs(flat))
+    usable = xp.isfinite(peak) & (peak > 0)
+    scale = xp.stop_gradient(xp.astype(xp.where(usable, peak, xp.ones_like(peak)),
+                                       xp.dtype(flat)))
+    return flat / scale, scale
 
 
 def zero_deltas(frame: Frame) -> list:
@@ -393,5 +402,5 @@ def check_point(x: Any, where: str, name: str = "x") -> None:
 def frame_norm_scale(frame: Frame) -> float:
     """``‖x‖`` of the frame's point as a Python float (the norm lives in ``X_d``)."""
     xp = frame.backend
-    peak = float(xp.item(xp.max(xp.abs(frame.last))))  # at unit scale: 1e200 has a norm
-    return peak * float(xp.item(xp.norm(frame.last / peak))) if peak > 0 else 0.0
+    unit, scale = _unit_flat(xp, [frame.last])  # at unit scale: 1e200 has a norm
+    return float(xp.item(xp.real(scale) * xp.norm(unit)))
