@@ -309,8 +309,11 @@ def times_pow2(a: Any, exponent: int, xp: Any) -> Any:
     limit = maxexp(a, xp) - 2
     while exponent:
         step = max(-limit, min(limit, exponent))
-        a = a * xp.astype(xp.asarray(float(np.ldexp(1.0, step)), device=xp.device(a)),
-                          xp.dtype(a))
+        if xp.free_reads:  # NumPy: a Python float keeps the array's dtype (NEP 50)
+            a = a * math.ldexp(1.0, step)
+        else:
+            a = a * xp.astype(xp.asarray(float(np.ldexp(1.0, step)), device=xp.device(a)),
+                              xp.dtype(a))
         exponent -= step
     return a
 

@@ -87,8 +87,12 @@ def matched(xcores: list, ycores: list, xp: Any) -> tuple[list, list]:
     parted = np.cumsum(ex - ey)  # log2 of the ratio of the running products
     if np.max(np.abs(parted - parted[-1] * np.arange(1, d + 1) / d)) <= _PARTED:
         return xcores, ycores
-    return tuple(spread_pow2([times_pow2(c, -int(e), xp) for c, e in zip(cores, es)],
-                             int(np.sum(es)), xp) for cores, es in ((xcores, ex), (ycores, ey)))
+    out = []
+    for cores, es in ((xcores, ex), (ycores, ey)):  # one exact multiplication per core
+        share, extra = divmod(int(np.sum(es)), d)  # each core's even part of the scale
+        out.append([times_pow2(c, share + (k < extra) - int(e), xp)
+                    for k, (c, e) in enumerate(zip(cores, es))])
+    return out[0], out[1]
 
 
 def spread_pow2(cores: list, exponent: int, xp: Any) -> list:
