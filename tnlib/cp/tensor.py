@@ -218,14 +218,16 @@ class CPTensor(TensorFormat, EntryIndexed):
         """Frobenius norm without forming the tensor, computed on the parts brought to
         unit size by powers of two (each enters every entry once): tensors of 1e-200 or
         1e200 keep their norm."""
-        from .._validation import times_pow2
         from ..tt._gram import squares
-        from ..tt._scale import balanced
+        from ..tt._scale import norm_at_unit_scale
 
         xp = self.backend
-        parts, exponent = balanced([self._weights, *self._factors], xp, always=True)
-        unit = CPTensor._from(parts[0], parts[1:], xp)
-        return times_pow2(xp.sqrt(squares(unit.dot(unit), xp, parts)), exponent, xp)
+
+        def norm_of(parts: list) -> Any:
+            unit = CPTensor._from(parts[0], parts[1:], xp)
+            return xp.sqrt(squares(unit.dot(unit), xp, parts))
+
+        return norm_at_unit_scale([self._weights, *self._factors], norm_of, xp)
 
     def evaluate(self, idx: Any) -> Any:
         """Entries at integer multi-indices ``idx`` of shape ``(N, d)``."""

@@ -244,14 +244,13 @@ class HTTensor(TensorFormat, EntryIndexed):
         of close tensors), from the orthogonalized root instead (accurate to ``u ‖x‖``).
         Computed on the arrays brought to unit size by powers of two (each enters every
         entry once), so tensors of 1e-200 or 1e200 keep their norm."""
-        from .._validation import times_pow2
-        from ..tt._scale import balanced
+        from ..tt._scale import norm_at_unit_scale
 
-        xp = self.backend
         nodes = list(self._arrays)
-        arrays, exponent = balanced([self._arrays[n] for n in nodes], xp, always=True)
-        unit = HTTensor._from(self._tree, dict(zip(nodes, arrays)), xp)
-        return times_pow2(unit._unit_norm(), exponent, xp)
+        return norm_at_unit_scale(
+            [self._arrays[n] for n in nodes],
+            lambda arrays: HTTensor._from(self._tree, dict(zip(nodes, arrays)),
+                                          self.backend)._unit_norm(), self.backend)
 
     def _unit_norm(self) -> Any:
         from ..tt._gram import _CANCELLED, squares

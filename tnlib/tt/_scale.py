@@ -13,6 +13,7 @@ are used as they are.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -40,19 +41,31 @@ def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
         return cores, 0
     # 870 for float64, 108 for float32
     safe = int(0.85 * _maxexp(cores[0], xp)) if limit is None else limit
-    values = [xp.max(xp.abs(c)) for c in cores]
-    if flag is not None:
-        values.append(xp.astype(flag, xp.real_dtype(cores[0])))
-    peaks = np.asarray(to_numpy(xp.stack(values)), dtype=float)
-    if flag is not None:
-        if peaks[-1]:
-            return cores, None
-        peaks = peaks[:-1]
-    usable = np.isfinite(peaks) & (peaks > 0)  # NaN/inf cores stay as they are: NaN/inf out
-    exps = np.round(np.log2(np.where(usable, peaks, 1.0)))
+    exps, flagged = peak_exponents(cores, xp, flag)
+    if flagged:
+        return cores, None
     if not always and np.max(np.abs(np.cumsum(exps))) <= safe:
         return cores, 0
     return [times_pow2(c, -int(e), xp) for c, e in zip(cores, exps)], int(np.sum(exps))
+
+
+def peak_exponents(arrays: list, xp: Any, flag: Any = None) -> tuple[np.ndarray, bool]:
+    """The base-2 exponents nearest the arrays' largest magnitudes (0 for a zero or
+    non-finite array: NaN/inf stay as they are), in one read; `flag`, a 0-d boolean array,
+    read along with them, and whether it is set. On NumPy the arrays are reduced directly,
+    without the wrappers' per-call cost."""
+    if xp.free_reads and flag is None:
+        peaks = np.array([np.abs(a).max() for a in arrays], dtype=float)
+    else:
+        values = [xp.astype(xp.max(xp.abs(a)), xp.real_dtype(arrays[0])) for a in arrays]
+        if flag is not None:
+            values.append(xp.astype(flag, xp.real_dtype(arrays[0])))
+        peaks = np.asarray(to_numpy(xp.stack(values)), dtype=float)
+    flagged = flag is not None and bool(peaks[-1])
+    if flag is not None:
+        peaks = peaks[:-1]
+    usable = np.isfinite(peaks) & (peaks > 0)
+    return np.round(np.log2(np.where(usable, peaks, 1.0))).astype(int), flagged
 
 
 #: how far (in powers of two) two summed trains' running scales may part from an even
@@ -75,13 +88,7 @@ def matched(xcores: list, ycores: list, xp: Any) -> tuple[list, list]:
     """
     if xp.is_traced(xcores[0]) or xp.is_traced(ycores[0]) or len(xcores) < 2:
         return xcores, ycores
-    if xp.free_reads:  # NumPy: the cores themselves, without the wrappers' per-call cost
-        peaks = np.array([np.abs(c).max() for c in (*xcores, *ycores)], dtype=float)
-    else:
-        peaks = np.asarray(to_numpy(xp.stack([xp.astype(xp.max(xp.abs(c)), xp.real_dtype(
-            xcores[0])) for c in (*xcores, *ycores)])), dtype=float)
-    usable = np.isfinite(peaks) & (peaks > 0)
-    exps = np.round(np.log2(np.where(usable, peaks, 1.0))).astype(int)
+    exps, _ = peak_exponents([*xcores, *ycores], xp)
     d = len(xcores)
     ex, ey = exps[:d], exps[d:]
     parted = np.cumsum(ex - ey)  # log2 of the ratio of the running products
@@ -93,6 +100,15 @@ def matched(xcores: list, ycores: list, xp: Any) -> tuple[list, list]:
         out.append([times_pow2(c, share + (k < extra) - int(e), xp)
                     for k, (c, e) in enumerate(zip(cores, es))])
     return out[0], out[1]
+
+
+def norm_at_unit_scale(parts: list, norm_of: Callable[[list], Any], xp: Any) -> Any:
+    """``norm_of(parts)`` for a format each of whose `parts` enters every entry once
+    (CP weights and factors, a Tucker core and factors, HT node arrays), computed on the
+    parts divided by powers of two nearest their peaks and multiplied back: formats of
+    1e-200 or 1e200, whose squares leave the range, keep their norm. One read."""
+    unit, exponent = balanced(parts, xp, always=True)
+    return times_pow2(norm_of(unit), exponent, xp)
 
 
 def spread_pow2(cores: list, exponent: int, xp: Any) -> list:

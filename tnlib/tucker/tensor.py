@@ -140,14 +140,16 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         """Frobenius norm from the core and the factor Grams (no dense tensor), computed
         on the parts brought to unit size by powers of two (each enters every entry once):
         tensors of 1e-200 or 1e200 keep their norm."""
-        from .._validation import times_pow2
         from ..tt._gram import squares
-        from ..tt._scale import balanced
+        from ..tt._scale import norm_at_unit_scale
 
         xp = self.backend
-        parts, exponent = balanced([self._core, *self._factors], xp, always=True)
-        unit = TuckerTensor._from(parts[0], parts[1:], xp)
-        return times_pow2(xp.sqrt(squares(unit.dot(unit), xp, parts)), exponent, xp)
+
+        def norm_of(parts: list) -> Any:
+            unit = TuckerTensor._from(parts[0], parts[1:], xp)
+            return xp.sqrt(squares(unit.dot(unit), xp, parts))
+
+        return norm_at_unit_scale([self._core, *self._factors], norm_of, xp)
 
     def dot(self, other: TuckerTensor) -> Any:
         """``sum(conj(self) * other)`` via ``core_x ×_k (U_k^H V_k)``."""
