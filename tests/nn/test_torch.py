@@ -273,6 +273,26 @@ def test_tt_gru_equals_nn_gru_and_handles_unbatched_input():
         gru(x, torch.zeros(1, 2, 16, dtype=F64))
 
 
+@pytest.mark.parametrize("cls, ref_cls", [(TTLSTM, nn.LSTM), (TTGRU, nn.GRU)])
+def test_recurrent_layers_take_an_empty_batch_and_name_an_empty_sequence(cls, ref_cls):
+    # an empty batch or sequence reached torch's reshape ("cannot reshape tensor of 0
+    # elements into shape [0, -1]"); nn.LSTM/nn.GRU return an empty batch and refuse an
+    # empty sequence
+    layer = cls((2, 2), (2, 3), 2, num_layers=2, bidirectional=True, dtype=F64)
+    out = layer(torch.ones(3, 0, 4, dtype=F64))[0]
+    want = ref_cls(4, 6, num_layers=2, bidirectional=True, dtype=F64)(
+        torch.ones(3, 0, 4, dtype=F64))[0]
+    assert out.shape == want.shape == (3, 0, 12)
+    for x in (torch.ones(0, 3, 4), torch.ones(0, 4)):
+        with pytest.raises(ShapeError, match=rf"{cls.__name__}: input has shape "
+                                             rf"\({x.shape[0]}, .*an empty sequence"):
+            layer(x.double())
+    batch_first = cls((2, 2), (2, 3), 2, batch_first=True, dtype=F64)
+    assert batch_first(torch.ones(0, 3, 4, dtype=F64))[0].shape == (0, 3, 6)
+    with pytest.raises(ShapeError, match="an empty sequence"):
+        batch_first(torch.ones(3, 0, 4, dtype=F64))
+
+
 def test_cells_match_the_nn_cells():
     cell = TTLSTMCell((4, 8), (4, 4), 3, dtype=F64)
     ref = nn.LSTMCell(32, 16, dtype=F64)

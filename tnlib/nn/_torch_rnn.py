@@ -181,6 +181,9 @@ class _TTRecurrent(nn.Module):
                              f"{self.input_size}) (batch first if batch_first) or unbatched "
                              f"(seq, {self.input_size})")
         batched = x.dim() == 3
+        if x.shape[1 if batched and self.batch_first else 0] == 0:
+            raise ShapeError(f"{where}: input has shape {tuple(x.shape)}, an empty sequence; "
+                             f"the sequence length must be >= 1")
         if not batched:
             x = x[:, None]
         elif self.batch_first:
@@ -229,7 +232,8 @@ class _TTRecurrent(nn.Module):
     def _run(self, cell: _TTCellBase, seq: torch.Tensor, h: torch.Tensor,
              c: torch.Tensor | None) -> tuple:
         steps, batch = seq.shape[:2]
-        gi = cell.ih(seq.reshape(steps * batch, -1)).reshape(steps, batch, -1)
+        gi = cell.ih(seq.reshape(steps * batch, seq.shape[-1]))
+        gi = gi.reshape(steps, batch, gi.shape[-1])
         outs = []
         for t in range(steps):
             if c is None:
