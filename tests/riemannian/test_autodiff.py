@@ -88,3 +88,22 @@ def test_numpy_has_no_autodiff_and_says_what_to_do():
         rm.grad(lambda y: tt.dot(y, y), x)
     with pytest.raises(ArgumentError, match="automatic"):
         rm.hessian_vector_product(lambda y: tt.dot(y, y), x, x)
+
+
+def test_f_must_return_a_real_scalar_and_a_one_element_array_is_one(ad_backend):
+    # a TTTensor or Python float reached the framework's autograd ("'TTTensor' object is
+    # not iterable"), and minimize passed it on; a (1,) array is taken as the scalar
+    x, a = _problem(ad_backend)
+    xp = x.backend
+    for f, what in ((lambda y: y, "got TTTensor"), (lambda y: 1.0, "got float"),
+                    (lambda y: xp.reshape(y.cores[0], (-1,)), r"got an array of shape \(6,\)")):
+        with pytest.raises(ArgumentError, match=rf"^grad: f must return a real scalar.*{what}"):
+            rm.grad(f, x)
+        with pytest.raises(ArgumentError, match=rf"^grad: f must return a real scalar.*{what}"):
+            rm.minimize(f, x, max_iter=2)
+        with pytest.raises(ArgumentError, match=rf"^hessian_vector_product: f must .*{what}"):
+            rm.hessian_vector_product(f, x, x)
+    g = rm.grad(lambda y: xp.reshape(0.5 * tt.norm(y - a) ** 2, (1,)), x)
+    assert rel_error(g, rm.project(x, x - a)) < 1e-10
+    with pytest.raises(ArgumentError, match="got a complex value"):
+        rm.grad(lambda y: xp.astype(tt.dot(y, y), "complex128"), x)

@@ -151,6 +151,10 @@ def test_bad_input():
         rm.minimize(lambda y: float("nan"), a, grad=_egrad(a))
     with pytest.raises(ArgumentError, match="manifold"):
         rm.minimize(f, a, grad=_egrad(a), manifold="grassmann")
+    # a gradient of the wrong shape was named by project ("project: shape (3, 4) differs")
+    with pytest.raises(ShapeError, match=r"minimize: grad\(x\) returned shape \(3, 4\); "
+                                         r"expected the Euclidean gradient of shape"):
+        rm.minimize(f, a, grad=lambda y: np.ones((3, 4)))
 
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._info import compiled
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ShapeError
 from ..tt.algebra import dot as tt_dot
 from ..tt.tensor import TTTensor
 from .project import as_tangent, project
@@ -35,6 +35,8 @@ from .tangent import (
 )
 
 __all__ = ["grad", "value_and_grad", "hessian_vector_product"]
+
+_HVP = "hessian_vector_product"
 
 
 def grad(f: Callable[[TTTensor], Any], x: TTTensor) -> TangentVector:
@@ -110,16 +112,18 @@ def value_and_grad(f: Callable[[TTTensor], Any], x: TTTensor) -> tuple[Any, Tang
 def _grad_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
     """Through the rank-2r tangent parametrization: no inverses."""
     def through_tangent(deltas: list) -> Any:
-        return f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp))
+        return _scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)), xp)
 
     value, egrads = xp.value_and_grad(through_tangent)(point_deltas(frame))
     return value, [frame.gauge(k, g) for k, g in enumerate(egrads)]
 
 
-def _fast_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
+def _fast_deltas(f: Callable, frame: Frame, xp: Any, where: str = "grad"
+                 ) -> tuple[Any, list]:
     """Through the rank-r cores ``U_1 .. U_{d-1} X_d``: ``d f / d U_k = D_k R_k^H``."""
     base = list(frame.left) + [frame.last]
-    value, g = xp.value_and_grad(lambda cores: f(TTTensor._from_cores(cores, xp)))(base)
+    value, g = xp.value_and_grad(
+        lambda cores: _scalar(f(TTTensor._from_cores(cores, xp)), xp, where))(base)
     deltas = [frame.gauge(k, _right_solve(xp, gk, xp.conj(xp.transpose(frame.bonds[k]))))
               for k, gk in enumerate(g[:-1])]
     return value, deltas + [g[-1]]
@@ -168,6 +172,11 @@ def riemannian_grad(f: Callable, x: TTTensor | Frame, egrad: Callable | None = N
         raise ArgumentError(f"minimize: grad(x) returned {type(g).__name__}; expected the "
                             f"Euclidean gradient as a TTTensor or an array of shape "
                             f"{tuple(frame.shape)}")
+    g_shape = tuple(g.shape) if isinstance(g, (TTTensor, TangentVector)) else \
+        tuple(frame.backend.shape(g))
+    if g_shape != tuple(frame.shape):
+        raise ShapeError(f"minimize: grad(x) returned shape {g_shape}; expected the Euclidean "
+                         f"gradient of shape {tuple(frame.shape)}")
     return f(point), as_tangent(frame, g)
 
 
@@ -235,18 +244,19 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
     d = frame.ndim
     if not curvature or d == 1:
         def through_tangent(deltas: list) -> Any:
-            return f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp))
+            return _scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)),
+                           xp, _HVP)
 
         _, _, hv = xp.hvp(through_tangent, point_deltas(frame), v_deltas)
         return [frame.gauge(k, h) for k, h in enumerate(hv)]
-    _, g_deltas = _fast_deltas(f, frame, xp)  # this branch solves with R_k anyway
+    _, g_deltas = _fast_deltas(f, frame, xp, _HVP)  # this branch solves with R_k anyway
     g = TangentVector(frame, g_deltas)
     g_tt = TTTensor._from_cores([xp.stop_gradient(c) for c in g.cores], xp)
     base = list(frame.left) + [frame.last]
 
     def along_curve(theta: list) -> Any:
         y = TTTensor._from_cores([b + t for b, t in zip(base, theta)], xp)
-        return f(y) - tt_dot(g_tt, y)
+        return _scalar(f(y), xp, _HVP) - tt_dot(g_tt, y)
 
     # theta-direction whose image under dphi(0) is v: A_k = dU_k R_k^{-1}
     direction = [_right_solve(xp, dk, frame.bonds[k]) for k, dk in enumerate(v_deltas[:-1])]
@@ -258,6 +268,24 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
               for k, hk in enumerate(hv[:-1])]
     deltas.append(hv[-1])
     return deltas
+
+
+def _scalar(value: Any, xp: Any, where: str = "grad") -> Any:
+    """`value` as the 0-d real array autodiff differentiates, or a named error.
+
+    A TTTensor, a Python number (no path back to the cores) or a complex value reached
+    the framework's autograd as a TypeError or RuntimeError.
+    """
+    if not xp.is_array(value):
+        raise ArgumentError(f"{where}: f must return a real scalar computed from its argument "
+                            f"(a 0-d {xp.name} array), got {type(value).__name__}")
+    if xp.size(value) != 1:
+        raise ArgumentError(f"{where}: f must return a real scalar, got an array of shape "
+                            f"{tuple(xp.shape(value))}")
+    if xp.is_complex(value):
+        raise ArgumentError(f"{where}: f must return a real scalar, got a complex value "
+                            "(minimize the squared modulus or the real part)")
+    return xp.reshape(value, ()) if xp.ndim(value) else value
 
 
 def _right_solve(xp: Any, core: Any, r: Any) -> Any:
