@@ -792,8 +792,10 @@ class Backend:
         """Function returning the gradient of scalar `f` with respect to argument `argnums`.
 
         The argument may be an array or any tnlib container (``TTTensor``, ...);
-        the gradient has the same structure. For complex inputs the result is
-        the conjugate Wirtinger gradient as each framework defines it.
+        the gradient has the same structure. For a real `f` of complex inputs
+        the result is the steepest-ascent direction ``g`` with
+        ``f(z + dz) ≈ f(z) + Re <g, dz>`` (``2 df/d conj(z)``) on every backend:
+        torch's and TensorFlow's convention; JAX's own gradient is its conjugate.
         """
         raise self._missing("grad", "the framework has no automatic differentiation")
 
@@ -807,7 +809,9 @@ class Backend:
         `primal` and `tangent` are arrays or matching nests of arrays (lists,
         tuples, tnlib containers). Returns ``(f(primal), grad, H @ tangent)``,
         the last two with the structure of `primal`, by second-order autodiff
-        (forward-over-reverse where the framework has it).
+        (forward-over-reverse where the framework has it). For complex inputs,
+        the gradient as in :meth:`grad` and ``H @ tangent`` its derivative along
+        `tangent` (the real Hessian of `f` on ``C^n = R^2n``).
         """
         raise self._missing("hvp", "the framework has no automatic differentiation")
 

@@ -142,17 +142,32 @@ class JaxBackend(NumpyLikeBackend):
     def expm(self, a: Any) -> Any:
         return self._scipy_linalg.expm(a)
 
+    def _ascent(self, tree: Any) -> Any:
+        """JAX's gradient of a real function of complex leaves is the conjugate of the
+        steepest-ascent direction (the contract's, torch's and TensorFlow's); real leaves
+        are unchanged."""
+        jnp = self.jax.numpy
+        return self.jax.tree_util.tree_map(
+            lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, tree)
+
     def grad(self, f: Callable, argnums: int = 0) -> Callable:
-        return self.jax.grad(f, argnums=argnums)
+        g = self.jax.grad(f, argnums=argnums)
+        return lambda *args, **kwargs: self._ascent(g(*args, **kwargs))
 
     def value_and_grad(self, f: Callable, argnums: int = 0) -> Callable:
-        return self.jax.value_and_grad(f, argnums=argnums)
+        vg = self.jax.value_and_grad(f, argnums=argnums)
+
+        def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            value, g = vg(*args, **kwargs)
+            return value, self._ascent(g)
+
+        return wrapped
 
     def hvp(self, f: Callable, primal: Any, tangent: Any) -> tuple[Any, Any, Any]:
         jax = self.jax
         # forward-over-reverse: one linearized pass of value_and_grad
         (value, grads), (_, hv) = jax.jvp(jax.value_and_grad(f), (primal,), (tangent,))
-        return value, grads, hv
+        return value, self._ascent(grads), self._ascent(hv)
 
     def segment_sum(self, data: Any, segment_ids: Any, num_segments: int) -> Any:
         return self.jax.ops.segment_sum(data, segment_ids, num_segments=num_segments)

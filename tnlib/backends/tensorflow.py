@@ -55,7 +55,7 @@ class TensorflowBackend(Backend):
         if isinstance(data, self._types):
             with self._where(device):
                 out = tf.identity(data) if device is not None else tf.convert_to_tensor(data)
-                return out if dt is None or dt == out.dtype else tf.cast(out, dt)
+                return out if dt is None or dt == out.dtype else self._cast(out, dt)
         if not isinstance(data, (np.ndarray, np.generic, int, float, complex, bool, list, tuple)):
             from ._dispatch import backend_of
 
@@ -78,7 +78,18 @@ class TensorflowBackend(Backend):
         return a.device
 
     def astype(self, a: Any, dtype: Any) -> Any:
-        return self.tf.cast(a, self.resolve_dtype(dtype))
+        return self._cast(a, self.resolve_dtype(dtype))
+
+    def _cast(self, a: Any, dtype: Any) -> Any:
+        """``tf.cast``, but real to complex as ``tf.complex(a, 0)``: the gradient of a cast
+        casts back and TF logs "casting complex128 to float64 discards the imaginary part"
+        at every backward pass through it (the discarding is right: `a` is real)."""
+        tf = self.tf
+        a = tf.convert_to_tensor(a)
+        if dtype.is_complex and not a.dtype.is_complex:
+            re = tf.cast(a, dtype.real_dtype)
+            return tf.complex(re, tf.zeros_like(re))
+        return tf.cast(a, dtype)
 
     def shape(self, a: Any) -> tuple[int, ...]:
         return tuple(a.shape.as_list())
@@ -349,7 +360,7 @@ class TensorflowBackend(Backend):
     def _diag_phase(self, r: Any) -> Any:
         tf = self.tf
         d = tf.linalg.diag_part(r)
-        mag = tf.cast(tf.abs(d), d.dtype)
+        mag = self._cast(tf.abs(d), d.dtype)
         ones = tf.ones_like(d)
         return tf.where(tf.equal(mag, 0), ones, d / tf.where(tf.equal(mag, 0), ones, mag))
 
@@ -359,8 +370,8 @@ class TensorflowBackend(Backend):
         # (one reduction) and scale R back, per matrix of a batch.
         peak = tf.reduce_max(tf.abs(a), axis=(-2, -1), keepdims=True)
         peak = tf.where(peak > 0, peak, tf.ones_like(peak))
-        q, r = tf.linalg.qr(a / tf.cast(peak, a.dtype), full_matrices=False)
-        r = r * tf.cast(peak, r.dtype)
+        q, r = tf.linalg.qr(a / self._cast(peak, a.dtype), full_matrices=False)
+        r = r * self._cast(peak, r.dtype)
         s = self._diag_phase(r)  # diag(R) >= 0 on every backend
         r = self.tf.math.conj(s)[..., :, None] * r
         if mode == "r":
@@ -415,8 +426,10 @@ class TensorflowBackend(Backend):
         dirs, _ = _pytree.flatten(tangent)
         leaves = [tf.convert_to_tensor(leaf) for leaf in leaves]
         zero = tf.UnconnectedGradients.ZERO
-        # forward-over-reverse: the JVP of the gradient along `tangent`
-        with tf.autodiff.ForwardAccumulator(leaves, [tf.convert_to_tensor(t) for t in dirs]) \
+        # forward-over-reverse: the JVP of the gradient along `tangent`; TF logs that a
+        # complex primal "must be floating" but differentiates it correctly
+        with _quiet_tf_log("dtype of the watched primal"), \
+                tf.autodiff.ForwardAccumulator(leaves, [tf.convert_to_tensor(t) for t in dirs]) \
                 as acc:
             with tf.GradientTape() as tape:
                 for leaf in leaves:
@@ -443,3 +456,19 @@ class TensorflowBackend(Backend):
 
     def stop_gradient(self, a: Any) -> Any:
         return self.tf.stop_gradient(a)
+
+
+@contextlib.contextmanager
+def _quiet_tf_log(fragment: str) -> Any:
+    """Drop TensorFlow log records containing `fragment` while the block runs."""
+    import logging
+
+    def keep(record: logging.LogRecord) -> bool:
+        return fragment not in record.getMessage()
+
+    logger = logging.getLogger("tensorflow")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)

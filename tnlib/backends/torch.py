@@ -429,7 +429,9 @@ class TorchBackend(Backend):
             value = f(rebuild(leaves))
             grads = torch.autograd.grad(value, leaves, create_graph=True, allow_unused=True)
             grads = [torch.zeros_like(x) if g is None else g for x, g in zip(leaves, grads)]
-            inner = sum((g * t).sum() for g, t in zip(grads, dirs) if g.requires_grad)
+            # H t is the gradient of Re <g, t> (a real scalar for complex leaves too)
+            inner = sum(torch.real((torch.conj(g) * t).sum()) if g.is_complex() else
+                        (g * t).sum() for g, t in zip(grads, dirs) if g.requires_grad)
             if isinstance(inner, torch.Tensor) and inner.requires_grad:
                 hv = torch.autograd.grad(inner, leaves, allow_unused=True)
             else:  # f is linear: its Hessian vanishes

@@ -112,7 +112,7 @@ def value_and_grad(f: Callable[[TTTensor], Any], x: TTTensor) -> tuple[Any, Tang
 def _grad_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
     """Through the rank-2r tangent parametrization: no inverses."""
     def through_tangent(deltas: list) -> Any:
-        return _scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)), xp)
+        return checked_scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)), xp)
 
     value, egrads = xp.value_and_grad(through_tangent)(point_deltas(frame))
     return value, [frame.gauge(k, g) for k, g in enumerate(egrads)]
@@ -123,7 +123,7 @@ def _fast_deltas(f: Callable, frame: Frame, xp: Any, where: str = "grad"
     """Through the rank-r cores ``U_1 .. U_{d-1} X_d``: ``d f / d U_k = D_k R_k^H``."""
     base = list(frame.left) + [frame.last]
     value, g = xp.value_and_grad(
-        lambda cores: _scalar(f(TTTensor._from_cores(cores, xp)), xp, where))(base)
+        lambda cores: checked_scalar(f(TTTensor._from_cores(cores, xp)), xp, where))(base)
     deltas = [frame.gauge(k, _right_solve(xp, gk, xp.conj(xp.transpose(frame.bonds[k]))))
               for k, gk in enumerate(g[:-1])]
     return value, deltas + [g[-1]]
@@ -244,7 +244,7 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
     d = frame.ndim
     if not curvature or d == 1:
         def through_tangent(deltas: list) -> Any:
-            return _scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)),
+            return checked_scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)),
                            xp, _HVP)
 
         _, _, hv = xp.hvp(through_tangent, point_deltas(frame), v_deltas)
@@ -256,7 +256,7 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
 
     def along_curve(theta: list) -> Any:
         y = TTTensor._from_cores([b + t for b, t in zip(base, theta)], xp)
-        return _scalar(f(y), xp, _HVP) - tt_dot(g_tt, y)
+        return checked_scalar(f(y), xp, _HVP) - xp.real(tt_dot(g_tt, y))  # Re <g, y>
 
     # theta-direction whose image under dphi(0) is v: A_k = dU_k R_k^{-1}
     direction = [_right_solve(xp, dk, frame.bonds[k]) for k, dk in enumerate(v_deltas[:-1])]
@@ -270,7 +270,7 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
     return deltas
 
 
-def _scalar(value: Any, xp: Any, where: str = "grad") -> Any:
+def checked_scalar(value: Any, xp: Any, where: str = "grad") -> Any:
     """`value` as the 0-d real array autodiff differentiates, or a named error.
 
     A TTTensor, a Python number (no path back to the cores) or a complex value reached
