@@ -136,6 +136,35 @@ def test_matrix_complete_recovers_low_rank(backend, manifold):
 
 
 
+def test_complex_completion_and_sparse_projection(backend):
+    # project_sparse ignored the conjugation (off by the size of the result at a complex
+    # point), tt_complete and matrix_complete failed with "float() argument must be ... not
+    # 'complex'", and the desingularized solver mixed V^T and V^H
+    shape = (5, 6, 7)
+    a = tt.random(shape, 2, seed=0, dtype="complex128", backend=backend)
+    idx = _samples(shape, 150, seed=1)
+    vals = a.evaluate(backend.asarray(idx))
+    dense = np.zeros(shape, complex)
+    dense[tuple(idx.T)] = np_of(vals)
+    got = rm.project_sparse(a, backend.asarray(idx), vals)
+    want = rm.project(a, backend.asarray(dense))
+    assert np.abs(np_of(got.full()) - np_of(want.full())).max() < 1e-13 * np.abs(dense).max()
+    for method in ("rcg", "rtr"):
+        x = rm.tt_complete(idx, vals, shape, 2, seed=1, method=method, max_iter=300)
+        assert_like(x, vals)
+        assert np_of((x - a).norm()) < 1e-9 * np_of(a.norm())
+    rng = np.random.default_rng(2)
+    m = (rng.standard_normal((30, 3)) + 1j * rng.standard_normal((30, 3))) @ \
+        (rng.standard_normal((3, 20)) + 1j * rng.standard_normal((3, 20)))
+    rows, cols = np.unravel_index(rng.choice(600, 300, replace=False), m.shape)
+    for manifold in ("fixed-rank", "desingularized"):
+        u, s, vh = rm.matrix_complete(rows, cols, backend.asarray(m[rows, cols]), m.shape, 3,
+                                      seed=0, manifold=manifold, tol=1e-12)
+        assert_like(u, backend.asarray(m))
+        x = (np_of(u) * np_of(s)) @ np_of(vh)
+        assert np.linalg.norm(x - m) < 1e-9 * np.linalg.norm(m)
+
+
 @pytest.mark.parametrize("manifold, per_iteration", [("fixed-rank", 5.5), ("desingularized", 3.5)])
 def test_matrix_complete_on_an_accelerator_reads_a_few_times_per_iteration(backend, one_read,
                                                                          manifold,

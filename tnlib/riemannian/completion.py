@@ -81,7 +81,7 @@ class CompletionProblem(Problem):
         c = self._at(x)
         if c[5] is None:  # once per point: the line search's accepted trial is the next point
             xp = self.samples.xp
-            c[5] = 0.5 * float(xp.item(xp.sum(c[3] * c[3])))
+            c[5] = 0.5 * float(xp.item(_sum_sq(xp, c[3])))
         return c[5]
 
     def value_grad(self, x: TTTensor) -> tuple[float, TangentVector]:
@@ -96,7 +96,8 @@ class CompletionProblem(Problem):
             return None
         xp = self.samples.xp
         ev = self.samples.tangent_values(lefts, rights, eta)
-        den, num = read_floats(xp, xp.sum(ev * ev), xp.sum(res * ev))
+        # the real step t minimizing ‖res + t ev‖²: -Re<ev, res> / ‖ev‖²
+        den, num = read_floats(xp, _sum_sq(xp, ev), xp.real(xp.sum(xp.conj(ev) * res)))
         if den <= 0.0:
             return None
         return -num / den
@@ -287,6 +288,11 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
         u, s, vh = tt_to_svd(x)
     out = (u, times_pow2(s, exponent, xp), vh)
     return (out, info) if return_info else out
+
+
+def _sum_sq(xp: Any, a: Any) -> Any:
+    """``sum |a|^2`` as a real 0-d array."""
+    return xp.sum(a * a) if not xp.is_complex(a) else xp.sum(xp.real(a) ** 2 + xp.imag(a) ** 2)
 
 
 # --------------------------------------------------------------------- stages
@@ -505,13 +511,16 @@ def _scaled_random(samples: SampleSet, a: Any, shape: tuple, ranks: list, seed: 
         rest = [max(r - 1, 1) for r in ranks[1:-1]]
         parts = [mean, tt_random(shape, rest, seed=seed, dtype=dt, backend=xp)]
     vals = [samples.left_sweep(frame_of(p, "tt_complete"))[1] for p in parts]
-    gram = np.array([[float(xp.item(xp.sum(u * v))) for v in vals] for u in vals])
-    rhs = np.array([float(xp.item(xp.sum(u * a))) for u in vals])
+    # least-squares coefficients of the parts on the samples (complex for complex data)
+    gram = np.array([[xp.item(xp.sum(xp.conj(u) * v)) for v in vals] for u in vals])
+    rhs = np.array([xp.item(xp.sum(xp.conj(u) * a)) for u in vals])
     coef = np.linalg.lstsq(gram, rhs, rcond=None)[0]
-    coef = np.where(np.abs(coef) > 0, coef, 1.0)
-    x = parts[0] * float(coef[0])
+    coef = np.where(np.abs(coef) > 0, coef, 1.0).tolist()
+    if not xp.is_complex(a):
+        coef = [c.real for c in coef]
+    x = parts[0] * coef[0]
     if len(parts) > 1:
-        x = x + parts[1] * float(coef[1])
+        x = x + parts[1] * coef[1]
     return _pad_ranks(x, ranks) if tuple(x.ranks) != tuple(ranks) else x
 
 
@@ -529,8 +538,10 @@ def sparse_svd_start(samples: SampleSet, a: Any, shape: tuple, rank: int, seed: 
     def times(b: Any) -> Any:  # A_Omega @ b
         return xp.segment_sum(w[:, None] * xp.take(b, cols, axis=0), rows, m)
 
-    def times_t(b: Any) -> Any:  # A_Omega^T @ b
-        return xp.segment_sum(w[:, None] * xp.take(b, rows, axis=0), cols, n)
+    wh = xp.conj(w) if xp.is_complex(w) else w
+
+    def times_t(b: Any) -> Any:  # A_Omega^H @ b
+        return xp.segment_sum(wh[:, None] * xp.take(b, rows, axis=0), cols, n)
 
     k = min(rank + 10, m, n)
     g = xp.random_normal((n, k), seed=seed, dtype=xp.dtype_name(a), device=xp.device(a))
@@ -538,7 +549,7 @@ def sparse_svd_start(samples: SampleSet, a: Any, shape: tuple, rank: int, seed: 
     for _ in range(2):
         q, _ = xp.qr(times_t(q))
         q, _ = xp.qr(times(q))
-    bt = times_t(q)  # (n, k) = (Q^T A)^T
+    bt = times_t(q)  # (n, k) = (Q^H A)^H
     u, s, vh = xp.svd(xp.conj(xp.transpose(bt)))
     u = q @ u[:, :rank]
     left = u * xp.astype(s[:rank], xp.dtype(u))[None, :]

@@ -5,18 +5,19 @@ lower rank are singular points, where fixed-rank methods meet inverses of
 vanishing singular values and stall. Khrulkov and Oseledets replace it by the
 smooth manifold of pairs ``(X, Y)`` with ``X Y = 0`` and ``Y`` an orthonormal
 basis of an ``(n - r)``-dimensional subspace. Writing ``Y = V_perp`` for an
-orthonormal ``V`` (n, r), the pairs are ``(K, V)`` with ``X = K V^T``, up to
-``(K Q, V Q)`` for orthogonal ``Q``; ``K`` may have any rank.
+orthonormal ``V`` (n, r), the pairs are ``(K, V)`` with ``X = K V^H``, up to
+``(K Q, V Q)`` for unitary ``Q``; ``K`` may have any rank.
 
-Metric: ``‖dX‖^2 + ‖dY‖^2`` on horizontal directions (``V^T dV = 0``), which is
-``‖dK‖^2 + tr(dV (K^T K + I) dV^T)``. The Riemannian gradient of
-``f(K V^T)`` with Euclidean gradient ``G`` is therefore
+Metric: ``‖dX‖^2 + ‖dY‖^2`` on horizontal directions (``V^H dV = 0``), which is
+``‖dK‖^2 + tr(dV (K^H K + I) dV^H)`` (real parts of inner products for complex
+matrices). The Riemannian gradient of ``f(K V^H)`` with Euclidean gradient
+``G`` (``df = Re <G, dX>``) is therefore
 
-    ``grad_K = G V``,   ``grad_V = (I - V V^T) G^T K (K^T K + I)^{-1}``,
+    ``grad_K = G V``,   ``grad_V = (I - V V^H) G^H K (K^H K + I)^{-1}``,
 
 bounded functions of the singular values only -- nothing blows up when the
-optimum has rank below ``r``. The retraction is ``K' = (K + t dK) R^T``,
-``V' = Q`` from ``V + t dV = Q R``, so that ``X' = (K + t dK)(V + t dV)^T``.
+optimum has rank below ``r``. The retraction is ``K' = (K + t dK) R^H``,
+``V' = Q`` from ``V + t dV = Q R``, so that ``X' = (K + t dK)(V + t dV)^H``.
 
 References
 ----------
@@ -45,7 +46,7 @@ __all__ = ["desingularized_complete", "desingularized_minimize"]
 
 
 class _Point:
-    """``(K, V)`` with ``V^T V = I``; ``X = K V^T``. Caches ``(K^T K + I)``."""
+    """``(K, V)`` with ``V^H V = I``; ``X = K V^H``. Caches ``(K^H K + I)``."""
 
     __slots__ = ("k", "v", "gram")
 
@@ -57,7 +58,7 @@ class _Point:
 
 
 class _Tangent:
-    """A horizontal tangent vector ``(dK, dV)``, ``V^T dV = 0``."""
+    """A horizontal tangent vector ``(dK, dV)``, ``V^H dV = 0``."""
 
     __slots__ = ("dk", "dv")
 
@@ -88,7 +89,7 @@ class _Geometry:
     def inners(self, p: _Point, *pairs: tuple[_Tangent, _Tangent]) -> list[float]:
         """``Re <a, b>`` of each pair at `p`, in one read on an accelerator."""
         xp = self.xp
-        return read_floats(xp, *(xp.real(xp.sum(a.dk * b.dk) + xp.sum((a.dv @ p.gram) * b.dv))
+        return read_floats(xp, *(_re_inner(xp, a.dk, b.dk) + _re_inner(xp, a.dv @ p.gram, b.dv)
                                  for a, b in pairs))
 
     def horizontal(self, p: _Point, dv: Any) -> Any:
@@ -96,15 +97,16 @@ class _Geometry:
         return dv - p.v @ (xp.conj(xp.transpose(p.v)) @ dv)
 
     def gradient(self, p: _Point, gv: Any, gtk: Any) -> _Tangent:
-        """From ``G V`` and ``G^T K`` (the Euclidean partial derivatives)."""
+        """From ``G V`` and ``G^H K`` (the Euclidean partial derivatives)."""
         xp = self.xp
-        dv = xp.transpose(xp.solve(p.gram, xp.transpose(self.horizontal(p, gtk))))
+        # H M^{-1} as (M^T \ H^T)^T; M = K^H K + I is Hermitian
+        dv = xp.transpose(xp.solve(xp.transpose(p.gram), xp.transpose(self.horizontal(p, gtk))))
         return _Tangent(gv, dv)
 
     def retract(self, p: _Point, eta: _Tangent, t: float) -> _Point:
         xp = self.xp
         q, r = xp.qr(p.v + t * eta.dv)
-        return _Point((p.k + t * eta.dk) @ xp.transpose(r), q, xp)
+        return _Point((p.k + t * eta.dk) @ xp.conj(xp.transpose(r)), q, xp)
 
     def transport(self, p: _Point, eta: _Tangent) -> _Tangent:
         return _Tangent(eta.dk, self.horizontal(p, eta.dv))
@@ -202,13 +204,13 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
     rows, cols = samples.modes
     start = sparse_svd_start(samples, a, shape, rank, seed, xp)
     k0 = start.cores[0][0]
-    v0 = xp.transpose(start.cores[1][:, :, 0])  # orthonormal columns (from an SVD)
+    v0 = xp.conj(xp.transpose(start.cores[1][:, :, 0]))  # orthonormal columns (an SVD's)
     p = _Point(k0, v0, xp)
     a_norm = float(xp.item(xp.norm(a))) or 1.0
 
     def residual(p: _Point) -> Any:
         kr, vc = xp.take(p.k, rows, axis=0), xp.take(p.v, cols, axis=0)
-        return xp.einsum("sa,sa->s", kr, vc) - a
+        return xp.einsum("sa,sa->s", kr, xp.conj(vc)) - a
 
     cache: dict = {}
 
@@ -217,7 +219,7 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
         if hit is not None and hit[0] is p:  # the line search's accepted trial point
             return hit[2]
         res = residual(p)
-        f = 0.5 * float(xp.item(xp.sum(res * res)))
+        f = 0.5 * float(xp.item(_re_inner(xp, res, res)))
         cache.clear()
         cache[id(p)] = (p, res, f)
         return f
@@ -226,18 +228,19 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
         f = value(p)
         res = cache[id(p)][1]
         gv = xp.segment_sum(res[:, None] * xp.take(p.v, cols, axis=0), rows, m)
-        gtk = xp.segment_sum(res[:, None] * xp.take(p.k, rows, axis=0), cols, n)
+        gtk = xp.segment_sum(xp.conj(res)[:, None] * xp.take(p.k, rows, axis=0), cols, n)
         return f, (gv, gtk)
 
     def step(p: _Point, eta: _Tangent) -> float | None:
-        # f along X(t) = (K + t dK)(V + t dV)^T is the quartic 0.5 ‖e0 + t e1 + t^2 e2‖^2
+        # f along X(t) = (K + t dK)(V + t dV)^H is the quartic 0.5 ‖e0 + t e1 + t^2 e2‖^2
         hit = cache.get(id(p))
         e0 = hit[1] if hit is not None and hit[0] is p else residual(p)
         kr, vc = xp.take(p.k, rows, axis=0), xp.take(p.v, cols, axis=0)
         dkr, dvc = xp.take(eta.dk, rows, axis=0), xp.take(eta.dv, cols, axis=0)
+        vc, dvc = xp.conj(vc), xp.conj(dvc)
         e1 = xp.einsum("sa,sa->s", dkr, vc) + xp.einsum("sa,sa->s", kr, dvc)
         e2 = xp.einsum("sa,sa->s", dkr, dvc)
-        e01, e11, e02, e12, e22 = read_floats(xp, *(xp.sum(u * w) for u, w in (
+        e01, e11, e02, e12, e22 = read_floats(xp, *(_re_inner(xp, u, w) for u, w in (
             (e0, e1), (e1, e1), (e0, e2), (e1, e2), (e2, e2))))
         # d/dt: 2 e22 t^3 + 3 e12 t^2 + (e11 + 2 e02) t + e01 = 0
         roots = np.roots([2 * e22, 3 * e12, e11 + 2 * e02, e01])
@@ -275,12 +278,13 @@ def desingularized_minimize(f: Callable, x0: TTTensor, grad: Callable | None = N
                             return_info: bool = False) -> Any:
     """Minimize ``f`` over matrices of rank ``<= x0.ranks[1]`` (a 2-mode TT ``x0``).
 
-    `f` receives a 2-mode TTTensor ``y`` with ``y.full() = K V^T`` (cores
-    ``K[None]`` and ``V^T[..., None]``). Its Euclidean partial derivatives
+    `f` receives a 2-mode TTTensor ``y`` with ``y.full() = K V^H`` (cores
+    ``K[None]`` and ``V^H[..., None]``). Its Euclidean partial derivatives
     come from autodiff, or from `grad` (the Euclidean gradient matrix ``G``,
     dense or a 2-mode TTTensor). Returns a 2-mode TTTensor.
     """
-    from .optimize import MinimizeInfo
+    from .autodiff import checked_scalar
+    from .optimize import MinimizeInfo, _real_float
 
     where = "minimize"
     if not isinstance(x0, TTTensor) or x0.ndim != 2:
@@ -294,24 +298,30 @@ def desingularized_minimize(f: Callable, x0: TTTensor, grad: Callable | None = N
                             "differentiation; pass grad= (the Euclidean gradient of f)")
     k = x0.cores[0][0]
     w = x0.cores[1][:, :, 0]  # (r, n)
-    q, rr = xp.qr(xp.transpose(w))  # W^T = Q R: X = K R^T Q^T
-    p = _Point(k @ xp.transpose(rr), q, xp)
+    q, rr = xp.qr(xp.conj(xp.transpose(w)))  # W^H = Q R: X = K R^H Q^H
+    p = _Point(k @ xp.conj(xp.transpose(rr)), q, xp)
 
     def as_tt(p: _Point) -> TTTensor:
-        return TTTensor._from_cores([p.k[None], xp.transpose(p.v)[:, :, None]], xp)
+        return TTTensor._from_cores([p.k[None], xp.conj(xp.transpose(p.v))[:, :, None]], xp)
 
     def value(p: _Point) -> float:
-        return float(xp.item(f(as_tt(p))))
+        return _real_float(x0, f(as_tt(p)))
 
     def value_grad(p: _Point) -> tuple[float, tuple]:
         if grad is None:
-            val, g = xp.value_and_grad(lambda cores: f(TTTensor._from_cores(cores, xp)))(
+            val, g = xp.value_and_grad(
+                lambda cores: checked_scalar(f(TTTensor._from_cores(cores, xp)), xp))(
                 list(as_tt(p).cores))
-            return float(xp.item(val)), (g[0][0], xp.transpose(g[1][:, :, 0]))
+            # the second core is V^H: d/dV is the conjugate transpose of d/d(V^H)
+            return float(xp.item(val)), (g[0][0], xp.conj(xp.transpose(g[1][:, :, 0])))
         gm = grad(as_tt(p))
         if isinstance(gm, TTTensor):
             gm = gm.full()
-        return value(p), (gm @ p.v, xp.transpose(gm) @ p.k)
+        if not xp.is_array(gm) or tuple(xp.shape(gm)) != tuple(x0.shape):
+            raise ShapeError(f"{where}: grad(x) returned "
+                             f"{tuple(xp.shape(gm)) if xp.is_array(gm) else type(gm).__name__}; "
+                             f"expected the Euclidean gradient of shape {tuple(x0.shape)}")
+        return value(p), (gm @ p.v, xp.conj(xp.transpose(gm)) @ p.k)
 
     info = MinimizeInfo(method="rcg (desingularized)")
     timer = Timer()
@@ -326,6 +336,11 @@ def desingularized_minimize(f: Callable, x0: TTTensor, grad: Callable | None = N
 
 
 def _svd_of(p: _Point, xp: Backend) -> tuple[Any, Any, Any]:
-    """``(u, s, vh)`` of ``K V^T``."""
+    """``(u, s, vh)`` of ``K V^H``."""
     u, s, wh = xp.svd(p.k)
     return u, s, xp.conj(xp.transpose(p.v @ xp.conj(xp.transpose(wh))))
+
+
+def _re_inner(xp: Backend, a: Any, b: Any) -> Any:
+    """``Re <a, b> = Re sum(conj(a) b)`` as a real 0-d array."""
+    return xp.sum(a * b) if not xp.is_complex(a) else xp.real(xp.sum(xp.conj(a) * b))

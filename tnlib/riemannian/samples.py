@@ -163,10 +163,12 @@ class SampleSet:
         """``P_x (sum_s w_s e_{i(s)})`` from the interfaces; `weights` in natural order."""
         xp = self.xp
         deltas = []
+        # U_<k^H e_s V_>k^H: the interfaces enter conjugated (a no-op for real points)
+        conj = xp.conj if xp.is_complex(frame.last) else (lambda a: a)
         for k in range(frame.ndim):
             lay = self._layout(k)
             w = self._reorder(weights[:, None], None, k, pad_zero=True)
-            left, right = lefts[k] * w, rights[k]
+            left, right = conj(lefts[k]) * w, conj(rights[k])
             r, rr = xp.shape(left)[1], xp.shape(right)[1]
             if lay is None:
                 outer = left[:, :, None] * right[:, None, :]  # (N, r, r')
