@@ -136,6 +136,30 @@ def test_round_meets_eps(backend, eps):
     assert all(y.ranks[n] <= z.ranks[n] for n in z.tree.nodes)
 
 
+@pytest.mark.parametrize("tree", ["balanced", "linear"])
+def test_complex_round_and_node_singular_values(backend, tree):
+    # node_svd passed S W^H where S W^T belongs, and the truncation conjugated the node's
+    # own basis change instead of its children's: complex rounding returned a tensor 139 %
+    # off (round(1e-12) of an exact HT included)
+    shape = (4, 5, 3, 4, 3)
+    t = TREES[tree](len(shape))
+    x = ht.random(shape, 3, seed=0, tree=t, dtype="complex128", backend=backend)
+    z = x + ht.random(shape, 2, seed=1, tree=t, dtype="complex128", backend=backend) * 1e-3
+    a = np_of(z)
+    for eps in (1e-2, 1e-12):
+        y = z.round(eps)
+        assert_like(y, z)
+        assert rel_error(y.full(), a) <= eps * (1 + 1e-6)
+    assert rel_error((x + x).round(1e-10).full(), 2 * np_of(x)) < 1e-9
+    for node, (w, s) in z.orthogonalize().node_svd().items():
+        modes = [node] if isinstance(node, int) else list(node)
+        rest = [k for k in range(len(shape)) if k not in modes]
+        m = np.transpose(a, modes + rest).reshape(int(np.prod([shape[k] for k in modes])), -1)
+        s_ref = np.linalg.svd(m, compute_uv=False)
+        s = tnlib.to_numpy(s)
+        np.testing.assert_allclose(s, s_ref[: s.size], rtol=1e-10, atol=1e-12 * s_ref[0])
+
+
 def test_round_removes_redundancy(backend):
     x = ht.random((4,) * 6, 3, seed=2, backend=backend)
     y = (x + x).round(1e-10)

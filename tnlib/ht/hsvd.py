@@ -189,9 +189,11 @@ def _truncate(x: HTTensor, eps: Any, max_rank: Any, where: str) -> HTTensor:
             arrays[node] = a @ keep[node]
             continue
         t1, t2 = tree.children(node)
-        b = xp.einsum("kab,aA,bB->kAB", a, keep[t1], keep[t2])
+        # children's coefficients in their new bases U W: W^H B; the node's new basis
+        # vectors U_t W_t combine the old ones with W_t itself
+        b = xp.einsum("kab,aA,bB->kAB", a, xp.conj(keep[t1]), xp.conj(keep[t2]))
         if node != tree.root:
-            b = xp.einsum("kab,kK->Kab", b, xp.conj(keep[node]))
+            b = xp.einsum("kab,kK->Kab", b, keep[node])
         arrays[node] = b
     arrays[tree.root] = times_pow2(arrays[tree.root], exponent, xp)
     return HTTensor._from(tree, arrays, xp)

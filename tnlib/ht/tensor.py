@@ -375,7 +375,7 @@ class HTTensor(TensorFormat, EntryIndexed):
         xp = self.backend
         tree = self._tree
         out: dict[Node, tuple[Any, Any]] = {}
-        half: dict[Node, Any] = {tree.root: None}  # S_t W_t^H, the square root of G_t
+        half: dict[Node, Any] = {tree.root: None}  # S_t W_t^T: M_t up to a unitary factor
         for level in tree.levels:
             for node in level:
                 if tree.is_leaf(node):
@@ -389,7 +389,9 @@ class HTTensor(TensorFormat, EntryIndexed):
                         xp.reshape(xp.transpose(b, (2, 0, 1)), (r2, rt * r1))
                     w, s, _ = xp.svd(m)
                     out[child] = (w, s)
-                    half[child] = xp.astype(s, xp.dtype(w))[:, None] * xp.conj(xp.transpose(w))
+                    # M_child M_child^H depends on M_t through W_t S_t: the next level
+                    # contracts b with (W_t S_t)^T = S_t W_t^T (no conjugate)
+                    half[child] = xp.astype(s, xp.dtype(w))[:, None] * xp.transpose(w)
         return out
 
     def gramians(self) -> dict[Node, Any]:
