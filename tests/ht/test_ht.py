@@ -151,7 +151,7 @@ def test_complex_round_and_node_singular_values(backend, tree):
         assert_like(y, z)
         assert rel_error(y.full(), a) <= eps * (1 + 1e-6)
     assert rel_error((x + x).round(1e-10).full(), 2 * np_of(x)) < 1e-9
-    for node, (w, s) in z.orthogonalize().node_svd().items():
+    for node, (_, s) in z.orthogonalize().node_svd().items():
         modes = [node] if isinstance(node, int) else list(node)
         rest = [k for k in range(len(shape)) if k not in modes]
         m = np.transpose(a, modes + rest).reshape(int(np.prod([shape[k] for k in modes])), -1)

@@ -53,6 +53,16 @@ def test_dot_norm_sum(pair, backend):
     assert backend.dtype_name(x.norm()) == "float64"
 
 
+def test_conj_conjugates_every_entry(backend):
+    x = tt.random((3, 4, 2), 2, seed=0, dtype="complex128", backend=backend)
+    y = x.conj()
+    assert_like(y, x)
+    np.testing.assert_allclose(np_of(y), np.conj(np_of(x)), atol=1e-14)
+    assert complex(np_of(tt.dot(y, x))) == pytest.approx(np.sum(np_of(x) ** 2), rel=1e-12)
+    real = tt.random((3, 4, 2), 2, seed=0, backend=backend)
+    assert real.conj() is real
+
+
 def test_complex_dot_conjugates_first_argument(backend):
     x = tt.random((3, 3), 2, seed=0, dtype="complex128", backend=backend)
     y = tt.random((3, 3), 2, seed=1, dtype="complex128", backend=backend)

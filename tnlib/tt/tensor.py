@@ -211,6 +211,21 @@ class TTTensor(_CoreTrain):
         return full(self)
 
     # ------------------------------------------------------------- operations
+    def conj(self) -> TTTensor:
+        """Entrywise complex conjugate (the conjugated cores; a real train is returned as is).
+
+        Examples
+        --------
+        >>> from tnlib import tt
+        >>> x = tt.random((2, 3), 2, seed=0, dtype="complex128")
+        >>> bool(abs(x.conj()[1, 2] - x[1, 2].conjugate()) < 1e-14)
+        True
+        """
+        xp = self.backend
+        if not xp.is_complex(self._cores[0]):
+            return self
+        return TTTensor._from_cores([xp.conj(c) for c in self._cores], xp)
+
     def norm(self) -> Any:
         """Frobenius norm, a 0-d real array of the backend."""
         from .algebra import norm
