@@ -134,3 +134,45 @@ def test_to_changes_backend_dtype_and_device(backend):
     assert rel_error(z * 1j, 1j * np_of(x)) < 1e-6
     with pytest.raises(tnlib.BackendError, match=r"to: device 'cuda:7'"):
         x.to(backend=backend, device="cuda:7")
+
+
+def test_sum_difference_and_round(backend):
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((5, 6, 7)), rng.standard_normal((5, 6, 7))
+    x = tucker.hosvd(backend.asarray(a), ranks=(2, 3, 2))
+    y = tucker.hosvd(backend.asarray(b), ranks=(3, 2, 4))
+    xa, ya = np_of(x), np_of(y)
+    s = x + y
+    assert_like(s.core, x.core)
+    assert s.ranks == (5, 5, 6)
+    assert rel_error(s.full(), xa + ya) < 1e-14
+    assert rel_error((x - y).full(), xa - ya) < 1e-14
+    z = (x + x).round(1e-10)  # the rank of the sum of a tensor and itself is its own
+    assert_like(z.core, x.core)
+    assert z.ranks == x.ranks and rel_error(z.full(), 2 * xa) < 1e-12
+    for eps in (0.5, 0.1, 1e-3):
+        r = s.round(eps)
+        assert rel_error(r.full(), xa + ya) <= eps
+        assert all(p <= q for p, q in zip(r.ranks, s.ranks))
+    assert s.round(max_rank=2).ranks == (2, 2, 2)
+    assert s.round(max_rank=(1, 5, 3)).ranks == (1, 5, 3)
+    # the factors of a rounded tensor are orthonormal
+    u = np_of(s.round(0.1).factors[1])
+    np.testing.assert_allclose(u.T @ u, np.eye(u.shape[1]), atol=1e-12)
+    # complex and far from unit scale
+    c = tucker.hosvd(backend.asarray(a + 1j * b), ranks=2)
+    assert rel_error((c + c).round(1e-10).full(), 2 * np_of(c)) < 1e-12
+    big = (x * 1e300 + y * 1e300).round(1e-10)
+    assert rel_error(big.full() / 1e300, xa + ya) < 1e-12
+
+
+def test_sum_and_round_refuse_bad_input(backend):
+    x = tucker.hosvd(backend.asarray(np.ones((3, 4, 5))), ranks=1)
+    with pytest.raises(tnlib.ArgumentError, match="TuckerTensor \\+: expected a TuckerTensor"):
+        x + 1.0
+    with pytest.raises(tnlib.ShapeError, match=r"shapes differ, \(3, 4, 5\) and \(3, 4, 6\)"):
+        x - tucker.hosvd(backend.asarray(np.ones((3, 4, 6))), ranks=1)
+    with pytest.raises(tnlib.ArgumentError, match="dtypes differ, float64 and complex128"):
+        x + x.to(dtype="complex128")
+    with pytest.raises(tnlib.ArgumentError, match="TuckerTensor.round: eps=2 .* max_rank="):
+        x.round(2)

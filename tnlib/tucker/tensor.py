@@ -9,7 +9,7 @@ from typing import Any
 from .._pytree import register_container
 from .._validation import EntryIndexed, TensorFormat, check_float_dtype, scalar_factor
 from ..backends import Backend, backend_of
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import multi_mode_product
 
 __all__ = ["TuckerTensor"]
@@ -222,3 +222,75 @@ class TuckerTensor(TensorFormat, EntryIndexed):
 
     def __neg__(self) -> TuckerTensor:
         return self * -1.0
+
+    def __add__(self, other: Any) -> TuckerTensor:
+        """Exact sum: the cores on the block diagonal, the factors side by side (ranks
+        add); :meth:`round` brings the ranks back down."""
+        if not isinstance(other, TuckerTensor):
+            raise ArgumentError(f"TuckerTensor +: expected a TuckerTensor, got "
+                                f"{type(other).__name__}")
+        xp = backend_of(self, other)
+        if other.shape != self.shape:
+            raise ShapeError(f"TuckerTensor +: shapes differ, {self.shape} and {other.shape}")
+        dx, dy = xp.dtype_name(self._core), xp.dtype_name(other.core)
+        if dx != dy:
+            raise ArgumentError(f"TuckerTensor +: dtypes differ, {dx} and {dy}; convert one "
+                                f"with .to(dtype=...)")
+        core = _block_diagonal(self._core, other.core, xp)
+        factors = [xp.concatenate([u, v], axis=1) for u, v in zip(self._factors, other.factors)]
+        return TuckerTensor._from(core, factors, xp)
+
+    def __sub__(self, other: Any) -> TuckerTensor:
+        if not isinstance(other, TuckerTensor):
+            raise ArgumentError(f"TuckerTensor -: expected a TuckerTensor, got "
+                                f"{type(other).__name__}")
+        return self + (-other)
+
+    def round(self, eps: float = 0.0, max_rank: Any = None) -> TuckerTensor:
+        """Recompression to accuracy `eps` and/or at most `max_rank` per mode.
+
+        Each factor is orthonormalized by a QR factorization (``U_k = Q_k R_k``), the
+        small core ``core ×_k R_k`` is truncated by the sequentially truncated HOSVD
+        (:func:`tnlib.tucker.hosvd`) and its factors are mapped back by ``Q_k``. Since
+        the ``Q_k`` are orthonormal, ``‖x - y‖_F <= eps ‖x‖_F`` as for the HOSVD. Cost
+        ``O(sum_k n_k r_k^2 + r^(d+1))``: the dense tensor is never formed.
+
+        Parameters
+        ----------
+        eps : float
+            Relative accuracy in the Frobenius norm (0: only `max_rank` truncates).
+        max_rank : int or sequence of int, optional
+            Upper bounds on the multilinear ranks.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tnlib import tucker
+        >>> x = tucker.hosvd(np.random.default_rng(0).standard_normal((5, 6, 7)), ranks=2)
+        >>> y = (x + x).round(1e-10)
+        >>> y.ranks, bool(np.allclose(y.full(), 2 * x.full()))
+        ((2, 2, 2), True)
+        """
+        from .._validation import check_eps
+        from .hosvd import hosvd
+
+        eps = check_eps(eps, "TuckerTensor.round", ranks="max_rank")
+        xp = self.backend
+        qs, rs = zip(*(xp.qr(u) for u in self._factors))
+        small = hosvd(multi_mode_product(self._core, list(rs)), eps=eps, ranks=max_rank)
+        return TuckerTensor._from(small.core, [q @ w for q, w in zip(qs, small.factors)], xp)
+
+
+def _block_diagonal(a: Any, b: Any, xp: Backend) -> Any:
+    """The tensor with `a` in its leading block, `b` in its trailing one, zeros elsewhere."""
+    sa, sb = xp.shape(a), xp.shape(b)
+    dt, dev = xp.dtype(a), xp.device(a)
+    for k in range(len(sa)):
+        # after mode k, both blocks span sa[k] + sb[k] along it
+        pad_a = tuple(sa[j] + sb[j] if j < k else (sb[j] if j == k else sa[j])
+                      for j in range(len(sa)))
+        pad_b = tuple(sa[j] + sb[j] if j < k else (sa[j] if j == k else sb[j])
+                      for j in range(len(sa)))
+        a = xp.concatenate([a, xp.zeros(pad_a, dtype=dt, device=dev)], axis=k)
+        b = xp.concatenate([xp.zeros(pad_b, dtype=dt, device=dev), b], axis=k)
+    return a + b
