@@ -210,3 +210,24 @@ def test_to_changes_backend_dtype_and_device(backend):
     assert rel_error(z * 1j, 1j * np_of(x)) < 1e-6  # complex now: the scalar is taken
     with pytest.raises(tnlib.BackendError, match=r"to: device 'cuda:7'"):
         x.to(backend=backend, device="cuda:7")
+
+
+def test_float32_fits_report_their_true_error(backend):
+    # the error formula ‖a‖² - 2 Re<a, x> + ‖x‖² cancels below sqrt(eps): float32 fits of
+    # 6e-4 reported errors from 0.0 to 8e-4 and stopped on a zero change of the noise. An
+    # error² the formula cannot resolve is recomputed from the residual
+    rng = np.random.default_rng(0)
+    full = np.einsum("ir,jr,kr->ijk", *[rng.standard_normal((n, 3)) for n in (10, 11, 12)])
+    full = full + 1e-3 * np.linalg.norm(full) / np.sqrt(full.size) * \
+        rng.standard_normal(full.shape)
+    for linesearch in (False, True):
+        y, info = cp.cp_als(backend.asarray(full.astype(np.float32)), 3, seed=0,
+                            return_info=True, linesearch=linesearch)
+        assert_like(y.weights, backend.asarray(full.astype(np.float32)))
+        true = np.linalg.norm(np_of(y.full()).astype(np.float64) - full) / np.linalg.norm(full)
+        assert info.converged
+        assert info.errors[-1] == pytest.approx(true, rel=1e-3)
+        assert all(e > 0.9 * true for e in info.errors)  # no sweep reads below the optimum
+    with pytest.warns(tnlib.PrecisionWarning, match=r"cp_als: tol=1e-09 is below the "
+                                                    r"resolution of float32"):
+        cp.cp_als(backend.asarray(full.astype(np.float32)), 3, seed=0, tol=1e-9)

@@ -28,10 +28,12 @@ import numpy as np
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
+    DefaultTol,
     as_array,
     check_eps,
     check_positive_int,
     float_data,
+    honour_eps,
     rng_of,
     scaled_back,
     unit_data,
@@ -74,7 +76,8 @@ class CPInfo(IterationInfo):
 
 
 @host_eager
-def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any = "svd",
+def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8),
+           init: Any = "svd",
            seed: Any = None, return_info: bool = False, l2_reg: float = 0.0,
            linesearch: bool = False, callback: Callable | None = None,
            verbose: bool = False, progress: bool = False) -> Any:
@@ -88,7 +91,9 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
         Maximum number of sweeps.
     tol : float, optional
         Stop when the relative error changes by less than `tol` between sweeps
-        (0: run all `max_iter` sweeps).
+        (0: run all `max_iter` sweeps). At least four machine epsilons of the data's
+        dtype (the default is raised silently; a smaller explicit `tol` with a
+        :class:`~tnlib.errors.PrecisionWarning`): changes below that are rounding.
     init : {"svd", "random"} or CPTensor, optional
         ``"svd"``: leading left singular vectors of each unfolding, from its Gram
         matrix (never a full SVD of a wide unfolding); random columns fill in
@@ -144,7 +149,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
             init = cast_cp(init, "float32", xp, "cp_als")
     rank = check_positive_int(rank, "cp_als", "rank")
     max_iter = check_positive_int(max_iter, "cp_als", "max_iter")
-    tol = check_eps(tol, "cp_als", "tol")
+    tol = honour_eps(check_eps(tol, "cp_als", "tol"), xp, a, "cp_als", name="tol")
     l2_reg = check_eps(l2_reg, "cp_als", "l2_reg")
     # Grams and normal equations of data near the float limits overflow: fit at unit scale
     a, scale, norm_a = unit_data(a, xp, "cp_als")
@@ -168,6 +173,13 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
     fuse = math.prod(shape) >= _FUSE_SIZE and not xp.is_complex(a)
     sweep = compiled(xp, _sweep, fuse=fuse, h=h, shape=shape, l2_reg=l2_reg)
     errfn = compiled(xp, _error_sq, fuse=fuse, h=h, shape=shape)
+    # the error formula ‖a‖² - 2 Re<a, x> + ‖x‖² cancels for close fits: below _RESOLVED
+    # epsilons of ‖a‖² its value is rounding noise (float32 fits of 6e-4 read 0 to 8e-4)
+    floor_sq = _RESOLVED * xp.finfo_eps(a) * norm_a ** 2
+
+    def unresolved(err_sq: float) -> bool:
+        return math.isfinite(err_sq) and err_sq < floor_sq
+
     info = CPInfo()
     timer = Timer()
     report = Reporter("cp_als", max_iter, verbose, progress, callback)
@@ -185,6 +197,8 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
             raise
         except Exception as exc:  # noqa: BLE001 - each framework names a singular solve its way
             singular, err_sq = exc, math.nan
+        if singular is None and unresolved(err_sq):
+            err_sq = _residual_sq(x_mat, new_factors, new_weights, h, xp)
         err = math.sqrt(max(err_sq, 0.0)) / norm_a if math.isfinite(err_sq) else math.nan
         if not math.isfinite(err) and isinstance(init, str) and init == "svd" and not restarted:
             # ties among singular vectors can pick a start whose components miss the data
@@ -206,7 +220,10 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = 1e-8, init: Any 
         if linesearch and prev_full is not None and it > 2:
             step = it ** (1.0 / 3.0)
             trial = [f + step * (f - p) for f, p in zip(full, prev_full)]
-            trial_err = math.sqrt(max(float(xp.item(errfn(x_mat, trial, norm_sq))), 0.0))
+            trial_sq = float(xp.item(errfn(x_mat, trial, norm_sq)))
+            if unresolved(trial_sq):
+                trial_sq = _residual_sq(x_mat, trial, None, h, xp)
+            trial_err = math.sqrt(max(trial_sq, 0.0))
             if trial_err / norm_a < err:
                 full, err = trial, trial_err / norm_a
                 new_factors, new_weights = trial, xp.ones_like(new_weights)
@@ -464,6 +481,28 @@ def _error_sq(x_mat: Any, factors: list, norm_sq: Any, h: int, shape: tuple, xp:
         g = _gram(f, xp)
         gram = g if gram is None else gram * g
     return norm_sq - 2 * xp.real(inner) + xp.real(xp.sum(gram))
+
+
+#: an error² from the cancelling formula below this many machine epsilons of ‖a‖² is
+#: recomputed from the residual itself (the formula's terms are each about ‖a‖²)
+_RESOLVED = 64.0
+
+
+def _residual_sq(x_mat: Any, factors: list, weights: Any, h: int, xp: Any) -> float:
+    """``‖a - x‖²`` from the residual, accurate where the formula cancels: about the
+    cost of one sweep's product, in row blocks of ~2^22 entries (no second copy of `a`).
+    `weights` None: they are inside the factors."""
+    left = khatri_rao(factors[:h])
+    if weights is not None:
+        left = left * weights[None, :]
+    right_t = xp.transpose(khatri_rao(factors[h:]))
+    rows, cols = xp.shape(x_mat)
+    step = max(1, (1 << 22) // max(cols, 1))
+    total = None
+    for i in range(0, rows, step):
+        part = xp.norm(x_mat[i:i + step] - left[i:i + step] @ right_t) ** 2
+        total = part if total is None else total + part
+    return float(xp.item(total))
 
 
 def _congruence(x: CPTensor, xp: Any) -> float:

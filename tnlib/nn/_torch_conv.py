@@ -16,13 +16,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._validation import DefaultTol
 from ..cp import cp_als
 from ..errors import ArgumentError
 from ..tucker import hooi
 from ._torch_linear import to_factorize
 
 
-def cp_conv2d(conv: nn.Conv2d, rank: int, *, max_iter: int = 500, tol: float = 1e-10,
+def cp_conv2d(conv: nn.Conv2d, rank: int, *, max_iter: int = 500, tol: float = DefaultTol(1e-10),
               seed: Any = 0) -> nn.Sequential:
     """A ``Conv2d`` as four thin convolutions from a rank-`rank` CP decomposition of its kernel.
 
