@@ -279,3 +279,38 @@ def test_gradient_of_a_vanishing_difference_is_finite(ad_backend):
         want = shift * np.ones((1, 4, 3)) @ (rest @ rest.T)  # (c - a_0) M M^T
         assert np.isfinite(g).all()
         np.testing.assert_allclose(g, want, rtol=1e-4, atol=1e-12 * np.abs(rest @ rest.T).max())
+
+
+@pytest.mark.parametrize("device_path", [False, True])
+def test_sum_beyond_the_float_range(backend, monkeypatch, device_path):
+    # sum of 2^2000 was inf with NumPy's "overflow encountered" (on a device the running
+    # product overflowed too), 1e-1200 a silent 0: now as dot, a PrecisionWarning and log=
+    from tnlib.backends import host_execution
+
+    if device_path:
+        monkeypatch.setattr(backend, "reads_synchronize", lambda a: True)
+    x = tt.random((3, 4, 5), 2, seed=0, backend=backend)
+    big = -tt.ones((16,) * 260, backend=backend)  # -2^1040
+    tiny = tt.TTTensor([c * 1e-3 for c in tt.ones((2,) * 120, backend=backend).cores])
+    cplx = tt.TTTensor([c * (1 + 1j) for c in tt.ones((16,) * 240, dtype="complex128",
+                                                     backend=backend).cores])
+    with host_execution(not device_path):
+        s = x.sum()
+        assert_like(s, x.cores[0])
+        assert float(tnlib.to_numpy(s)) == pytest.approx(np_of(x).sum(), rel=1e-12)
+        sign, logabs = tt.sum(big, log=True)
+        assert float(tnlib.to_numpy(sign)) == -1.0
+        assert float(tnlib.to_numpy(logabs)) == pytest.approx(1040 * np.log(2), rel=1e-12)
+        sign, logabs = tiny.sum(log=True)
+        assert float(tnlib.to_numpy(logabs)) == pytest.approx(120 * np.log(2e-3), rel=1e-12)
+        sign, logabs = tt.sum(cplx, log=True)  # (16 + 16j)^240 = 2^1080 e^{i 60 pi}
+        assert complex(tnlib.to_numpy(sign)) == pytest.approx(1.0, abs=1e-9)
+        assert float(tnlib.to_numpy(logabs)) == pytest.approx(1080 * np.log(2), rel=1e-12)
+        if backend.free_reads:  # the warning reads the value: eager host arrays only
+            with pytest.warns(tnlib.PrecisionWarning, match=r"sum: the value exceeds the "
+                                                            r"range of float64; tt.sum"):
+                assert np.isinf(float(tnlib.to_numpy(big.sum())))
+            with pytest.warns(tnlib.PrecisionWarning, match="below the range of float64"):
+                assert float(tnlib.to_numpy(tiny.sum())) == 0.0
+    with pytest.raises(tnlib.ArgumentError, match="sum: log must be True or False"):
+        x.sum(log="yes")

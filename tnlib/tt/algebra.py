@@ -110,6 +110,14 @@ def dot(x: TTTensor, y: TTTensor, log: bool = False) -> Any:
     if not isinstance(log, (bool, np.bool_)):
         raise ArgumentError(f"dot: log must be True or False, got {log!r}")
     v, log_scale, exponent = _gram(x, y, xp)
+    return _value(v, log_scale, exponent, xp, log, "dot",
+                  "tt.dot(x, y, log=True) returns (sign, log|dot|)")
+
+
+def _value(v: Any, log_scale: Any, exponent: int, xp: Any, log: bool, where: str,
+           hint: str) -> Any:
+    """``v exp(log_scale) 2^exponent``, or ``(sign, log|.|)`` with `log`; a value past
+    the float range is inf (or 0) with a :class:`PrecisionWarning` giving `hint`."""
     if log:
         a = xp.abs(v)
         sign = v / xp.astype(xp.where(a > 0, a, xp.ones_like(a)), xp.dtype(v))
@@ -117,7 +125,7 @@ def dot(x: TTTensor, y: TTTensor, log: bool = False) -> Any:
             return sign, xp.log(a) + log_scale + exponent * math.log(2.0)
     with np.errstate(over="ignore", under="ignore"):
         out = times_pow2(v * xp.astype(xp.exp(log_scale), xp.dtype(v)), exponent, xp)
-    _warn_overflow(out, xp, "dot", "tt.dot(x, y, log=True) returns (sign, log|dot|)", v)
+    _warn_overflow(out, xp, where, hint, v)
     return out
 
 
@@ -180,26 +188,41 @@ def log_norm(x: TTTensor) -> Any:
 
 
 @host_eager
-def tt_sum(x: TTTensor) -> Any:
+def tt_sum(x: TTTensor, log: bool = False) -> Any:
     """Sum of all entries (0-d array).
+
+    Parameters
+    ----------
+    x : TTTensor
+    log : bool, optional
+        Return ``(sign, log|sum|)`` instead, for sums beyond the float range (as
+        :func:`dot` does). A sum beyond the range of the dtype is ``inf`` (or ``0``
+        below it) with a :class:`~tnlib.PrecisionWarning` pointing here.
 
     Examples
     --------
     >>> from tnlib import tt
     >>> float(tt.ones((2, 5)).sum())
     10.0
+    >>> sign, logabs = tt.sum(tt.ones((2,) * 2000), log=True)   # 2^2000
+    >>> float(sign), round(float(logabs) / 0.6931471805599453, 6)
+    (1.0, 2000.0)
     """
     xp = _train(x, "sum").backend
+    if not isinstance(log, (bool, np.bool_)):
+        raise ArgumentError(f"sum: log must be True or False, got {log!r}")
+    hint = "tt.sum(x, log=True) returns (sign, log|sum|)"
     if xp.free_reads:  # the running row kept in range as it goes, no peaks to read
         chained = chain_host([xp.sum(c, axis=1) for c in x.cores])
         if chained is not None:
-            return times_pow2(chained[0][0, 0], chained[1], xp)
-    v = None
-    cores, exponent = balanced(x.cores, xp)
-    for c in cores:
-        m = xp.sum(c, axis=1)
-        v = m if v is None else v @ m
-    return times_pow2(v[0, 0], exponent, xp)
+            return _value(chained[0][0, 0], 0.0, chained[1], xp, log, "sum", hint)
+    # <1, x> by the Gram sweep, which keeps its running product in range (a device, or a
+    # core whose product left the range on its own)
+    c0 = x.cores[0]
+    ones = TTTensor._from_cores([xp.ones((1, n, 1), dtype=xp.dtype(c0), device=xp.device(c0))
+                                 for n in x.shape], xp)
+    v, log_scale, exponent = _gram(ones, x, xp)
+    return _value(v, log_scale, exponent, xp, log, "sum", hint)
 
 
 def scale(x: TTTensor, c: Any) -> TTTensor:
