@@ -214,10 +214,15 @@ def tt_sum(x: TTTensor, log: bool = False) -> Any:
     hint = "tt.sum(x, log=True) returns (sign, log|sum|)"
     if xp.free_reads:  # the running row kept in range as it goes, no peaks to read
         chained = chain_host([xp.sum(c, axis=1) for c in x.cores])
-        if chained is not None:
+        if chained is None:  # a product left the range on its own: cores at unit size
+            cores, exponent = balanced(x.cores, xp, always=True)
+            chained = chain_host([xp.sum(c, axis=1) for c in cores])
+            if chained is not None:
+                chained = chained[0], chained[1] + exponent
+        if chained is not None:  # exact powers of two: integer sums stay exact
             return _value(chained[0][0, 0], 0.0, chained[1], xp, log, "sum", hint)
-    # <1, x> by the Gram sweep, which keeps its running product in range (a device, or a
-    # core whose product left the range on its own)
+    # <1, x> by the Gram sweep, which keeps its running product in range (on a device,
+    # where each peak would be a read, or where even unit-size cores left the range)
     c0 = x.cores[0]
     ones = TTTensor._from_cores([xp.ones((1, n, 1), dtype=xp.dtype(c0), device=xp.device(c0))
                                  for n in x.shape], xp)
