@@ -176,3 +176,19 @@ def test_sum_and_round_refuse_bad_input(backend):
         x + x.to(dtype="complex128")
     with pytest.raises(tnlib.ArgumentError, match="TuckerTensor.round: eps=2 .* max_rank="):
         x.round(2)
+
+
+def test_round_of_wide_sums_and_of_factors_far_from_unit_scale(backend):
+    # ranks past the mode sizes (a sum of two rank-4 tensors of a mode of size 5: wide
+    # QR factors), and a core of 1e-250 with factors of 1e100 (entries of 1e50)
+    rng = np.random.default_rng(6)
+    a = backend.asarray(rng.standard_normal((5, 6, 7)))
+    x = tucker.hosvd(a, ranks=4)
+    s = x + 0.5 * x
+    assert s.ranks == (8, 8, 8)
+    y = s.round(1e-10)
+    assert y.ranks == x.ranks and rel_error(y.full(), 1.5 * np_of(x)) < 1e-12
+    far = tucker.TuckerTensor(x.core * 1e-250, [f * 1e100 for f in x.factors])
+    z = (far + far).round(1e-10)
+    assert z.ranks == x.ranks
+    assert rel_error(z.full() / 1e50, 2 * np_of(x)) < 1e-12

@@ -28,7 +28,7 @@ from ..tt.construct import _ranks
 from ..tt.construct import random as tt_random
 from ..tt.tensor import TTTensor
 from .optimize import MinimizeInfo, Problem, run
-from .samples import SampleSet, check_values, host_indices, sample_data
+from .samples import SampleSet, check_values, host_indices, re_dot, sample_data
 from .tangent import TangentVector, frame_of
 
 __all__ = ["CompletionInfo", "matrix_complete", "tt_complete"]
@@ -81,7 +81,7 @@ class CompletionProblem(Problem):
         c = self._at(x)
         if c[5] is None:  # once per point: the line search's accepted trial is the next point
             xp = self.samples.xp
-            c[5] = 0.5 * float(xp.item(_sum_sq(xp, c[3])))
+            c[5] = 0.5 * float(xp.item(re_dot(xp, c[3], c[3])))
         return c[5]
 
     def value_grad(self, x: TTTensor) -> tuple[float, TangentVector]:
@@ -97,7 +97,7 @@ class CompletionProblem(Problem):
         xp = self.samples.xp
         ev = self.samples.tangent_values(lefts, rights, eta)
         # the real step t minimizing ‖res + t ev‖²: -Re<ev, res> / ‖ev‖²
-        den, num = read_floats(xp, _sum_sq(xp, ev), xp.real(xp.sum(xp.conj(ev) * res)))
+        den, num = read_floats(xp, re_dot(xp, ev, ev), re_dot(xp, ev, res))
         if den <= 0.0:
             return None
         return -num / den
@@ -288,11 +288,6 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
         u, s, vh = tt_to_svd(x)
     out = (u, times_pow2(s, exponent, xp), vh)
     return (out, info) if return_info else out
-
-
-def _sum_sq(xp: Any, a: Any) -> Any:
-    """``sum |a|^2`` as a real 0-d array."""
-    return xp.sum(a * a) if not xp.is_complex(a) else xp.sum(xp.real(a) ** 2 + xp.imag(a) ** 2)
 
 
 # --------------------------------------------------------------------- stages

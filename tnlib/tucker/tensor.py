@@ -272,13 +272,18 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         ((2, 2, 2), True)
         """
         from .._validation import check_eps
+        from ..tt._scale import balanced, times_pow2
         from .hosvd import hosvd
 
         eps = check_eps(eps, "TuckerTensor.round", ranks="max_rank")
         xp = self.backend
         qs, rs = zip(*(xp.qr(u) for u in self._factors))
-        small = hosvd(multi_mode_product(self._core, list(rs)), eps=eps, ranks=max_rank)
-        return TuckerTensor._from(small.core, [q @ w for q, w in zip(qs, small.factors)], xp)
+        # the core and the R factors at unit size (their product cannot leave the range
+        # where the tensor's entries do not), the scale put back on the new core
+        (core, *rs), exponent = balanced([self._core, *rs], xp, always=True)
+        small = hosvd(multi_mode_product(core, rs), eps=eps, ranks=max_rank)
+        return TuckerTensor._from(times_pow2(small.core, exponent, xp),
+                                  [q @ w for q, w in zip(qs, small.factors)], xp)
 
 
 def _block_diagonal(a: Any, b: Any, xp: Backend) -> Any:
