@@ -503,3 +503,20 @@ def check_finite_cores(x: Any, where: str, name: str) -> None:
     for k, c in enumerate(cores):
         if not flags[k]:
             check_finite(c, xp, where, f"{name}.cores[{k}]")
+
+
+def checked_scalar(value: Any, xp: Any, where: str, name: str = "f") -> Any:
+    """`value`, what the user's function `name` returned, as the 0-d real array autodiff
+    differentiates, or a named error: a tensor-network object, a Python number (no path
+    back to the arguments), a vector or a complex value reached the framework's autograd
+    as a TypeError or RuntimeError. A one-element array counts as the scalar."""
+    if not xp.is_array(value):
+        raise ArgumentError(f"{where}: {name} must return a real scalar computed from its "
+                            f"argument (a 0-d {xp.name} array), got {type(value).__name__}")
+    if xp.size(value) != 1:
+        raise ArgumentError(f"{where}: {name} must return a real scalar, got an array of "
+                            f"shape {tuple(xp.shape(value))}")
+    if xp.is_complex(value):
+        raise ArgumentError(f"{where}: {name} must return a real scalar, got a complex value "
+                            "(minimize the squared modulus or the real part)")
+    return xp.reshape(value, ()) if xp.ndim(value) else value

@@ -141,3 +141,35 @@ def test_cp_gradient_reads_once_per_trial_point_on_an_accelerator(backend, one_r
     assert_like(y.weights, full)
     assert info.iterations == 60 and info.errors[-1] < 0.02
     assert reads <= 1.25 * info.iterations + 8  # one per trial (a few backtrack), + set-up
+
+
+def test_missing_entries_may_hold_nan_and_the_mask_is_checked(backend):
+    # NaN in the missing entries (the usual encoding) was refused as "non-finite data";
+    # a mask of 0/2 was taken as weights, an all-false mask returned the random start
+    x, full, mask = _data(backend)
+    m = np_of(mask)
+    a = backend.asarray(np.where(m, np_of(full), np.nan))
+    y = cp.cp_gradient(a, 3, mask=mask, seed=0, tol=1e-15, max_iter=3000)
+    assert_like(y.factors[0], full)
+    assert rel_error(y.full(), full) < 1e-8
+    with pytest.raises(tnlib.ArgumentError, match="cp_gradient: a holds non-finite values"):
+        cp.cp_gradient(backend.asarray(np.where(m, np.inf, np_of(full))), 3, mask=mask)
+    with pytest.raises(tnlib.ArgumentError, match=r"mask must hold 0 \(missing\) and 1 "
+                                                  r"\(observed\), got \d+ other values"):
+        cp.cp_gradient(full, 3, mask=backend.asarray(2.0 * m))
+    with pytest.raises(tnlib.ArgumentError, match="mask marks no entry as observed"):
+        cp.cp_gradient(full, 3, mask=backend.asarray(np.zeros(m.shape, bool)))
+    with pytest.raises(tnlib.ShapeError, match=r"^cp_gradient: init has shape"):
+        cp.cp_gradient(full, 3, init=cp.random(m.shape, 2, seed=0, backend=backend))
+
+
+def test_a_custom_loss_must_give_a_finite_real_scalar(ad_backend):
+    # a vector loss reached the framework ("grad can be implicitly created only for scalar
+    # outputs"), a NaN loss ended in a ConvergenceWarning and the random start
+    _, full, _ = _data(ad_backend)
+    xp = ad_backend
+    with pytest.raises(tnlib.ArgumentError, match=r"cp_gradient: loss must return a real "
+                                                  r"scalar, got an array of shape \(9, 10, 11\)"):
+        cp.cp_gradient(full, 3, loss=lambda t: t - full, seed=0)
+    with pytest.raises(tnlib.EvaluationError, match="cp_gradient: the loss at the start is nan"):
+        cp.cp_gradient(full, 3, loss=lambda t: xp.sum(t) * float("nan"), seed=0)

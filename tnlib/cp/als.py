@@ -345,24 +345,23 @@ def _split(shape: tuple) -> int:
     return int(np.argmin(np.abs(2 * logs[:-1] - total))) + 1
 
 
-def _initialize(a: Any, rank: int, init: Any, seed: Any, xp: Any) -> list:
+def _initialize(a: Any, rank: int, init: Any, seed: Any, xp: Any, where: str = "cp_als"
+                ) -> list:
     shape = xp.shape(a)
     dt, dev = xp.dtype(a), xp.device(a)
-    rng = rng_of(seed, "cp_als")
+    rng = rng_of(seed, where)
     if isinstance(init, CPTensor):
         if init.shape != shape or init.rank != rank:
-            raise ShapeError(f"cp_als: init has shape {init.shape} and rank {init.rank}, "
+            raise ShapeError(f"{where}: init has shape {init.shape} and rank {init.rank}, "
                              f"expected {shape} and {rank}")
         backend_of(a, init)
         first = init.factors[0] * xp.astype(init.weights, dt)[None, :]
         return [first, *init.factors[1:]]
     if not isinstance(init, str) or init not in ("svd", "random"):
-        raise ArgumentError(f"cp_als: init must be 'svd', 'random' or a CPTensor, got "
+        raise ArgumentError(f"{where}: init must be 'svd', 'random' or a CPTensor, got "
                             f"{type(init).__name__ if not isinstance(init, str) else repr(init)}")
     if init == "random":
         return [xp.random_normal((n, rank), seed=rng, dtype=dt, device=dev) for n in shape]
-    if init != "svd":
-        raise ArgumentError(f"cp_als: init must be 'svd', 'random' or a CPTensor, got {init!r}")
     factors = []
     for k, n in enumerate(shape):
         others = [j for j in range(len(shape)) if j != k]

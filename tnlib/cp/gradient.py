@@ -30,12 +30,13 @@ from .._validation import (
     check_eps,
     check_finite,
     check_positive_int,
+    checked_scalar,
     float_data,
     times_pow2,
     unit_data,
 )
 from ..backends import backend_of
-from ..errors import ArgumentError, BackendError, ShapeError
+from ..errors import ArgumentError, BackendError, EvaluationError, ShapeError
 from .als import CPInfo, _initialize, cast_cp
 from .tensor import CPTensor
 
@@ -138,6 +139,8 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
                                 "can apply its own mask)")
         mask = xp.astype(mask, xp.dtype(a))
         check_finite(mask, xp, "cp_gradient", "mask")
+        # entries that are not observed may hold anything (NaN for missing, typically)
+        a = xp.where(mask != 0, a, xp.zeros_like(a))
     if loss is not None:
         if not callable(loss):
             raise ArgumentError(f"cp_gradient: loss must be callable, got {type(loss).__name__}")
@@ -159,7 +162,7 @@ def cp_gradient(a: Any, rank: int, mask: Any = None, loss: Callable | None = Non
             init = CPTensor._from(init.weights / scale, list(init.factors), xp)
         objective = _least_squares_objective(a, mask, rank, norm, xp)  # None: all zero
 
-    factors = _initialize(a, rank, init, seed, xp)
+    factors = _initialize(a, rank, init, seed, xp, "cp_gradient")
     if objective is None:  # fitted exactly by zero weights, as cp_als does for the zero tensor
         zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
                               factors, xp).normalize()
@@ -201,6 +204,11 @@ def _lbfgs(objective: _Objective, theta: Any, max_iter: int, tol: float, memory:
     f, g = fg(theta)
     f, gg = _scalars(xp, f, _rdot(g, g, xp))
     f = value(f)
+    if not (math.isfinite(f) and math.isfinite(gg)):  # a custom loss: nothing to descend
+        what = "loss" if not relative else "fit"
+        raise EvaluationError(f"cp_gradient: the {what} at the start is "
+                              f"{f if not math.isfinite(f) else 'finite, its gradient not'}; "
+                              f"expected finite values")
     s_mem = y_mem = None  # correction pairs stacked as rows, oldest first
     pairs = 0
     gnorm0 = math.sqrt(max(gg, 0.0))
@@ -296,8 +304,16 @@ def _unit_rms(a: Any, mask: Any, xp: Any) -> tuple[Any, float, float]:
     data = a if mask is None else a * mask
     if mask is None:
         count, nrm = math.prod(xp.shape(a)), float(xp.item(xp.norm(data)))
-    else:
-        count, nrm = read_floats(xp, xp.real(xp.sum(mask)), xp.norm(data))
+    else:  # with the number of entries that are neither 0 nor 1 (one read)
+        m = xp.real(mask)
+        count, nrm, other = read_floats(xp, xp.sum(m), xp.norm(data),
+                                        xp.sum(xp.astype((m != 0) & (m != 1), xp.dtype(m))))
+        if other:
+            raise ArgumentError(f"cp_gradient: mask must hold 0 (missing) and 1 (observed), "
+                                f"got {int(other)} other values")
+        if count == 0:
+            raise ArgumentError("cp_gradient: mask marks no entry as observed; there is "
+                                "nothing to fit")
     if nrm == 0 or count == 0:  # all zero: the objective says so
         return a, 1.0 if peak is None else peak, 0.0
     exponent = round(math.log2(nrm / math.sqrt(count)))
@@ -327,7 +343,7 @@ def _least_squares_objective(a: Any, mask: Any, rank: int, norm: float,
 
 def _autodiff_objective(loss: Callable, shape: tuple, rank: int, xp: Any) -> _Objective:
     def objective(x: CPTensor) -> Any:
-        return loss(_model(list(x.factors), xp))
+        return checked_scalar(loss(_model(list(x.factors), xp)), xp, "cp_gradient", "loss")
 
     vg = xp.value_and_grad(objective)
 

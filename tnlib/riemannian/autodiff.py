@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._info import compiled
+from .._validation import checked_scalar
 from ..errors import ArgumentError, ShapeError
 from ..tt.algebra import dot as tt_dot
 from ..tt.tensor import TTTensor
@@ -112,7 +113,8 @@ def value_and_grad(f: Callable[[TTTensor], Any], x: TTTensor) -> tuple[Any, Tang
 def _grad_deltas(f: Callable, frame: Frame, xp: Any) -> tuple[Any, list]:
     """Through the rank-2r tangent parametrization: no inverses."""
     def through_tangent(deltas: list) -> Any:
-        return checked_scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)), xp)
+        return checked_scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)),
+                              xp, "grad")
 
     value, egrads = xp.value_and_grad(through_tangent)(point_deltas(frame))
     return value, [frame.gauge(k, g) for k, g in enumerate(egrads)]
@@ -245,7 +247,7 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
     if not curvature or d == 1:
         def through_tangent(deltas: list) -> Any:
             return checked_scalar(f(TTTensor._from_cores(TangentVector(frame, deltas).cores, xp)),
-                           xp, _HVP)
+                                  xp, _HVP)
 
         _, _, hv = xp.hvp(through_tangent, point_deltas(frame), v_deltas)
         return [frame.gauge(k, h) for k, h in enumerate(hv)]
@@ -268,24 +270,6 @@ def _hvp_deltas(f: Callable, frame: Frame, v_deltas: list, curvature: bool, xp: 
               for k, hk in enumerate(hv[:-1])]
     deltas.append(hv[-1])
     return deltas
-
-
-def checked_scalar(value: Any, xp: Any, where: str = "grad") -> Any:
-    """`value` as the 0-d real array autodiff differentiates, or a named error.
-
-    A TTTensor, a Python number (no path back to the cores) or a complex value reached
-    the framework's autograd as a TypeError or RuntimeError.
-    """
-    if not xp.is_array(value):
-        raise ArgumentError(f"{where}: f must return a real scalar computed from its argument "
-                            f"(a 0-d {xp.name} array), got {type(value).__name__}")
-    if xp.size(value) != 1:
-        raise ArgumentError(f"{where}: f must return a real scalar, got an array of shape "
-                            f"{tuple(xp.shape(value))}")
-    if xp.is_complex(value):
-        raise ArgumentError(f"{where}: f must return a real scalar, got a complex value "
-                            "(minimize the squared modulus or the real part)")
-    return xp.reshape(value, ()) if xp.ndim(value) else value
 
 
 def _right_solve(xp: Any, core: Any, r: Any) -> Any:

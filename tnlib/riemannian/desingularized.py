@@ -283,7 +283,7 @@ def desingularized_minimize(f: Callable, x0: TTTensor, grad: Callable | None = N
     come from autodiff, or from `grad` (the Euclidean gradient matrix ``G``,
     dense or a 2-mode TTTensor). Returns a 2-mode TTTensor.
     """
-    from .autodiff import checked_scalar
+    from .._validation import checked_scalar
     from .optimize import MinimizeInfo, _real_float
 
     where = "minimize"
@@ -310,7 +310,7 @@ def desingularized_minimize(f: Callable, x0: TTTensor, grad: Callable | None = N
     def value_grad(p: _Point) -> tuple[float, tuple]:
         if grad is None:
             val, g = xp.value_and_grad(
-                lambda cores: checked_scalar(f(TTTensor._from_cores(cores, xp)), xp))(
+                lambda cores: checked_scalar(f(TTTensor._from_cores(cores, xp)), xp, where))(
                 list(as_tt(p).cores))
             # the second core is V^H: d/dV is the conjugate transpose of d/d(V^H)
             return float(xp.item(val)), (g[0][0], xp.conj(xp.transpose(g[1][:, :, 0])))
