@@ -81,8 +81,7 @@ class CPInfo(IterationInfo):
 
 @host_eager
 def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8),
-           init: Any = "svd",
-           seed: Any = None, return_info: bool = False, l2_reg: float = 0.0,
+           init: Any = "svd", seed: Any = None, return_info: bool = False, l2_reg: float = 0.0,
            linesearch: bool = False, callback: Callable | None = None,
            verbose: bool = False, progress: bool = False) -> Any:
     """Fit a rank-`rank` CP decomposition by alternating least squares.

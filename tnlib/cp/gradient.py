@@ -205,10 +205,9 @@ def _lbfgs(objective: _Objective, theta: Any, max_iter: int, tol: float, memory:
     f, gg = _scalars(xp, f, _rdot(g, g, xp))
     f = value(f)
     if not (math.isfinite(f) and math.isfinite(gg)):  # a custom loss: nothing to descend
-        what = "loss" if not relative else "fit"
-        raise EvaluationError(f"cp_gradient: the {what} at the start is "
-                              f"{f if not math.isfinite(f) else 'finite, its gradient not'}; "
-                              f"expected finite values")
+        what = "the loss at the start is" if not math.isfinite(f) else \
+            "the gradient of the loss at the start has non-finite entries; the loss is"
+        raise EvaluationError(f"cp_gradient: {what} {f}; expected finite values")
     s_mem = y_mem = None  # correction pairs stacked as rows, oldest first
     pairs = 0
     gnorm0 = math.sqrt(max(gg, 0.0))
