@@ -795,3 +795,24 @@ def test_every_format_keeps_its_norm_near_the_float_limits(backend, name, scale)
         assert abs(float(np_of(got)) / scale / want - 1) < 1e-13
         if name == "HTTensor":
             assert abs(float(np_of(big.round(1e-10).norm())) / scale / want - 1) < 1e-9
+
+
+@pytest.mark.parametrize("name", ["CPTensor", "TuckerTensor", "HTTensor"])
+def test_format_dots_near_the_float_limits(backend, name):
+    # a dot of 1e160-scale CP tensors was NaN (inf - inf of its terms), Tucker and HT gave
+    # inf with NumPy's overflow warning; a product of 1e300 and 1e-300 tensors is exact
+    x = _formats(backend)[name]
+    want = complex(np_of(x.dot(x)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        got = (x * 1e300).dot(x * 1e-300)
+        assert_like(got, x.dot(x))
+        assert abs(complex(np_of(got)) / want - 1) < 1e-13
+    if backend.free_reads:  # the warning reads the value: eager host arrays only
+        with pytest.warns(tnlib.PrecisionWarning, match=rf"{name}.dot: the value exceeds the "
+                                                        r"range of float64"):
+            assert np.isinf(float(np_of((x * 1e160).dot(x * 1e160))))
+        with pytest.warns(tnlib.PrecisionWarning, match="below the range of float64"):
+            assert float(np_of((x * 1e-170).dot(x * 1e-170))) == 0.0
+    else:  # no NaN from finite parts
+        assert np.isinf(float(np_of((x * 1e160).dot(x * 1e160))))

@@ -208,10 +208,22 @@ class CPTensor(TensorFormat, EntryIndexed):
         return out
 
     def dot(self, other: CPTensor) -> Any:
-        """Scalar product ``sum(conj(self) * other)`` from factor Grams, ``O(d n R^2)``."""
+        """Scalar product ``sum(conj(self) * other)`` from factor Grams, ``O(d n R^2)``,
+        on the parts brought to unit size by powers of two (one read)."""
+        from ..tt._scale import dot_at_unit_scale
+
         xp = backend_of(self, other)
         if not isinstance(other, CPTensor) or other.shape != self.shape:
             raise ShapeError(f"CPTensor.dot: needs a CPTensor of shape {self.shape}")
+
+        def dot_of(xs: list, ys: list) -> Any:
+            return CPTensor._from(xs[0], xs[1:], xp)._dot(CPTensor._from(ys[0], ys[1:], xp))
+
+        return dot_at_unit_scale([self._weights, *self._factors],
+                                 [other.weights, *other.factors], dot_of, xp, "CPTensor.dot")
+
+    def _dot(self, other: CPTensor) -> Any:
+        xp = self.backend
         return xp.sum(xp.conj(self._weights)[:, None] * self.gram(other) * other.weights[None, :])
 
     def norm(self) -> Any:
@@ -225,7 +237,7 @@ class CPTensor(TensorFormat, EntryIndexed):
 
         def norm_of(parts: list) -> Any:
             unit = CPTensor._from(parts[0], parts[1:], xp)
-            return xp.sqrt(squares(unit.dot(unit), xp, parts))
+            return xp.sqrt(squares(unit._dot(unit), xp, parts))
 
         return norm_at_unit_scale([self._weights, *self._factors], norm_of, xp)
 

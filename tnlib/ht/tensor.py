@@ -235,9 +235,20 @@ class HTTensor(TensorFormat, EntryIndexed):
             raise ArgumentError(f"{where}: dtypes differ, {da} and {db}")
 
     def dot(self, other: HTTensor) -> Any:
-        """``sum(conj(self) * other)``, O(d r^4) by Gramians."""
+        """``sum(conj(self) * other)``, O(d r^4) by Gramians, on the node arrays brought to
+        unit size by powers of two (one read)."""
+        from ..tt._scale import dot_at_unit_scale
+
         self._check_same(other, "HTTensor.dot")
-        return self._gram(other)
+        xp = backend_of(self, other)
+        nodes = list(self._arrays)
+
+        def dot_of(xs: list, ys: list) -> Any:
+            return HTTensor._from(self._tree, dict(zip(nodes, xs)), xp)._gram(
+                HTTensor._from(self._tree, dict(zip(nodes, ys)), xp))
+
+        return dot_at_unit_scale([self._arrays[n] for n in nodes],
+                                 [other._arrays[n] for n in nodes], dot_of, xp, "HTTensor.dot")
 
     def norm(self) -> Any:
         """Frobenius norm by Gramians; where their sum of squares cancels (the difference

@@ -13,15 +13,17 @@ are used as they are.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._info import user_stacklevel
 from .._validation import maxexp as _maxexp
 from .._validation import times_pow2
 from ..backends import to_numpy
-from ..errors import NonFiniteError
+from ..errors import NonFiniteError, PrecisionWarning
 
 __all__ = ["balanced", "chain_host", "not_finite", "times_pow2", "times_scale"]
 
@@ -109,6 +111,37 @@ def norm_at_unit_scale(parts: list, norm_of: Callable[[list], Any], xp: Any) -> 
     1e-200 or 1e200, whose squares leave the range, keep their norm. One read."""
     unit, exponent = balanced(parts, xp, always=True)
     return times_pow2(norm_of(unit), exponent, xp)
+
+
+def dot_at_unit_scale(x_parts: list, y_parts: list, dot_of: Callable[[list, list], Any],
+                      xp: Any, where: str) -> Any:
+    """``dot_of(x_parts, y_parts)`` for formats each of whose parts enters every term once
+    (CP weights and factors, a Tucker core and factors, HT node arrays), computed on the
+    parts divided by powers of two nearest their peaks and multiplied back (one read): a
+    product of 1e200 and 1e-200 tensors is exact, one beyond the range is inf (or 0) with
+    a :class:`~tnlib.PrecisionWarning` -- not NaN from ``inf - inf`` of the terms."""
+    k = len(x_parts)
+    unit, exponent = balanced(list(x_parts) + list(y_parts), xp, always=True)
+    v = dot_of(unit[:k], unit[k:])
+    with np.errstate(over="ignore", under="ignore"):
+        out = times_pow2(v, exponent, xp)
+    warn_out_of_range(out, xp, where, "scale one of the tensors first", v)
+    return out
+
+
+def warn_out_of_range(out: Any, xp: Any, where: str, hint: str, unit: Any = None) -> None:
+    """A :class:`PrecisionWarning` when an eager NumPy result overflowed its dtype, or
+    (given its nonzero `unit` part) underflowed to zero."""
+    if not xp.free_reads:
+        return
+    value = abs(complex(out))
+    if not math.isfinite(value):
+        warnings.warn(f"{where}: the value exceeds the range of {xp.dtype_name(out)}; {hint}",
+                      PrecisionWarning, stacklevel=user_stacklevel())
+    elif value == 0 and unit is not None and complex(unit) != 0:
+        warnings.warn(f"{where}: the value is nonzero but below the range of "
+                      f"{xp.dtype_name(out)}, so it reads 0; {hint}", PrecisionWarning,
+                      stacklevel=user_stacklevel())
 
 
 def spread_pow2(cores: list, exponent: int, xp: Any) -> list:

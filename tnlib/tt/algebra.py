@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
 
-from .._info import user_stacklevel
 from .._validation import check_scalar_kind
 from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
-from ..errors import ArgumentError, PrecisionWarning, ShapeError
+from ..errors import ArgumentError, ShapeError
 from ._gram import gram as _gram
 from ._gram import squares
-from ._scale import balanced, chain_host, matched, times_pow2
+from ._scale import balanced, chain_host, matched, times_pow2, warn_out_of_range
 from .tensor import TTTensor
 
 __all__ = ["add", "dot", "evaluate", "full", "getitem", "hadamard", "kron", "log_norm", "norm",
@@ -125,23 +123,8 @@ def _value(v: Any, log_scale: Any, exponent: int, xp: Any, log: bool, where: str
             return sign, xp.log(a) + log_scale + exponent * math.log(2.0)
     with np.errstate(over="ignore", under="ignore"):
         out = times_pow2(v * xp.astype(xp.exp(log_scale), xp.dtype(v)), exponent, xp)
-    _warn_overflow(out, xp, where, hint, v)
+    warn_out_of_range(out, xp, where, hint, v)
     return out
-
-
-def _warn_overflow(out: Any, xp: Any, where: str, hint: str, unit: Any = None) -> None:
-    """A :class:`PrecisionWarning` when an eager NumPy result overflowed its dtype, or
-    (given its nonzero `unit` part) underflowed to zero."""
-    if not xp.free_reads:
-        return
-    value = abs(complex(out))
-    if not math.isfinite(value):
-        warnings.warn(f"{where}: the value exceeds the range of {xp.dtype_name(out)}; {hint}",
-                      PrecisionWarning, stacklevel=user_stacklevel())
-    elif value == 0 and unit is not None and complex(unit) != 0:
-        warnings.warn(f"{where}: the value is nonzero but below the range of "
-                      f"{xp.dtype_name(out)}, so it reads 0; {hint}", PrecisionWarning,
-                      stacklevel=user_stacklevel())
 
 
 @host_eager
@@ -164,7 +147,7 @@ def norm(x: TTTensor) -> Any:
     with np.errstate(over="ignore"):
         mag, log_scale = squares(v, xp, x.cores, log_scale)
         out = times_pow2(xp.sqrt(mag) * xp.exp(0.5 * log_scale), exponent // 2, xp)
-    _warn_overflow(out, xp, "norm", "tt.log_norm(x) returns its logarithm")
+    warn_out_of_range(out, xp, "norm", "tt.log_norm(x) returns its logarithm")
     return out
 
 

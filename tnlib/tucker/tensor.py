@@ -147,15 +147,28 @@ class TuckerTensor(TensorFormat, EntryIndexed):
 
         def norm_of(parts: list) -> Any:
             unit = TuckerTensor._from(parts[0], parts[1:], xp)
-            return xp.sqrt(squares(unit.dot(unit), xp, parts))
+            return xp.sqrt(squares(unit._dot(unit), xp, parts))
 
         return norm_at_unit_scale([self._core, *self._factors], norm_of, xp)
 
     def dot(self, other: TuckerTensor) -> Any:
-        """``sum(conj(self) * other)`` via ``core_x ×_k (U_k^H V_k)``."""
+        """``sum(conj(self) * other)`` via ``core_x ×_k (U_k^H V_k)``, on the parts
+        brought to unit size by powers of two (one read)."""
+        from ..tt._scale import dot_at_unit_scale
+
         if not isinstance(other, TuckerTensor) or other.shape != self.shape:
             raise ShapeError(f"TuckerTensor.dot: needs a TuckerTensor of shape {self.shape}")
         xp = backend_of(self, other)
+
+        def dot_of(xs: list, ys: list) -> Any:
+            return TuckerTensor._from(xs[0], xs[1:], xp)._dot(
+                TuckerTensor._from(ys[0], ys[1:], xp))
+
+        return dot_at_unit_scale([self._core, *self._factors], [other.core, *other.factors],
+                                 dot_of, xp, "TuckerTensor.dot")
+
+    def _dot(self, other: TuckerTensor) -> Any:
+        xp = self.backend
         grams = [xp.conj(xp.transpose(u)) @ v for u, v in zip(self._factors, other.factors)]
         projected = multi_mode_product(other.core, grams)
         return xp.sum(xp.conj(self._core) * projected)
