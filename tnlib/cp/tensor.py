@@ -220,7 +220,8 @@ class CPTensor(TensorFormat, EntryIndexed):
             return CPTensor._from(xs[0], xs[1:], xp)._dot(CPTensor._from(ys[0], ys[1:], xp))
 
         return dot_at_unit_scale([self._weights, *self._factors],
-                                 [other.weights, *other.factors], dot_of, xp, "CPTensor.dot")
+                                 [other.weights, *other.factors], dot_of, xp, "CPTensor.dot",
+                                 lambda: self._dot(other))
 
     def _dot(self, other: CPTensor) -> Any:
         xp = self.backend

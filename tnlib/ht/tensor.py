@@ -248,7 +248,8 @@ class HTTensor(TensorFormat, EntryIndexed):
                 HTTensor._from(self._tree, dict(zip(nodes, ys)), xp))
 
         return dot_at_unit_scale([self._arrays[n] for n in nodes],
-                                 [other._arrays[n] for n in nodes], dot_of, xp, "HTTensor.dot")
+                                 [other._arrays[n] for n in nodes], dot_of, xp, "HTTensor.dot",
+                                 lambda: self._gram(other))
 
     def norm(self) -> Any:
         """Frobenius norm by Gramians; where their sum of squares cancels (the difference

@@ -114,14 +114,22 @@ def norm_at_unit_scale(parts: list, norm_of: Callable[[list], Any], xp: Any) -> 
 
 
 def dot_at_unit_scale(x_parts: list, y_parts: list, dot_of: Callable[[list, list], Any],
-                      xp: Any, where: str) -> Any:
+                      xp: Any, where: str, plain: Callable[[], Any]) -> Any:
     """``dot_of(x_parts, y_parts)`` for formats each of whose parts enters every term once
     (CP weights and factors, a Tucker core and factors, HT node arrays), computed on the
     parts divided by powers of two nearest their peaks and multiplied back (one read): a
     product of 1e200 and 1e-200 tensors is exact, one beyond the range is inf (or 0) with
-    a :class:`~tnlib.PrecisionWarning` -- not NaN from ``inf - inf`` of the terms."""
+    a :class:`~tnlib.PrecisionWarning` -- not NaN from ``inf - inf`` of the terms. Where
+    reads are free, `plain` (the same dot on the parts as they are) is tried first and
+    kept when its value is well inside the range."""
     k = len(x_parts)
-    unit, exponent = balanced(list(x_parts) + list(y_parts), xp, always=True)
+    if xp.free_reads and not xp.is_traced(x_parts[0]):  # reads are free: try as they are
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            v = plain()
+        if 2.0 ** -960 < abs(complex(v)) < math.inf:
+            return v
+    # divided only where a running product of the peaks could leave the range
+    unit, exponent = balanced(list(x_parts) + list(y_parts), xp)
     v = dot_of(unit[:k], unit[k:])
     with np.errstate(over="ignore", under="ignore"):
         out = times_pow2(v, exponent, xp)

@@ -165,7 +165,7 @@ class TuckerTensor(TensorFormat, EntryIndexed):
                 TuckerTensor._from(ys[0], ys[1:], xp))
 
         return dot_at_unit_scale([self._core, *self._factors], [other.core, *other.factors],
-                                 dot_of, xp, "TuckerTensor.dot")
+                                 dot_of, xp, "TuckerTensor.dot", lambda: self._dot(other))
 
     def _dot(self, other: TuckerTensor) -> Any:
         xp = self.backend
