@@ -12,6 +12,7 @@ are used as they are.
 
 from __future__ import annotations
 
+import cmath
 import math
 import warnings
 from collections.abc import Callable
@@ -139,10 +140,13 @@ def dot_at_unit_scale(x_parts: list, y_parts: list, dot_of: Callable[[list, list
 
 def warn_out_of_range(out: Any, xp: Any, where: str, hint: str, unit: Any = None) -> None:
     """A :class:`PrecisionWarning` when an eager NumPy result overflowed its dtype, or
-    (given its nonzero `unit` part) underflowed to zero."""
+    (given its nonzero `unit` part) underflowed to zero. A non-finite `unit` part came from
+    non-finite input, not from the range: no warning."""
     if not xp.free_reads:
         return
     value = abs(complex(out))
+    if unit is not None and not cmath.isfinite(complex(unit)):
+        return
     if not math.isfinite(value):
         warnings.warn(f"{where}: the value exceeds the range of {xp.dtype_name(out)}; {hint}",
                       PrecisionWarning, stacklevel=user_stacklevel())
