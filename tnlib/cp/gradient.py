@@ -37,6 +37,7 @@ from .._validation import (
 )
 from ..backends import backend_of
 from ..errors import ArgumentError, BackendError, EvaluationError, ShapeError
+from ..linalg.tensor_ops import real_dot
 from .als import CPInfo, _initialize, cast_cp
 from .tensor import CPTensor
 
@@ -202,7 +203,7 @@ def _lbfgs(objective: _Objective, theta: Any, max_iter: int, tol: float, memory:
     iteration when the full step is taken, as it nearly always is."""
     fg, value = objective
     f, g = fg(theta)
-    f, gg = _scalars(xp, f, _rdot(g, g, xp))
+    f, gg = _scalars(xp, f, real_dot(xp, g, g))
     f = value(f)
     if not (math.isfinite(f) and math.isfinite(gg)):  # a custom loss: nothing to descend
         what = "the loss at the start is" if not math.isfinite(f) else \
@@ -221,8 +222,8 @@ def _lbfgs(objective: _Objective, theta: Any, max_iter: int, tol: float, memory:
             f_new, g_new = fg(trial)
             s, y = t * d, g_new - g
             f_new, slope, sy, ss, yy, gg = _scalars(
-                xp, f_new, _rdot(g, d, xp), _rdot(s, y, xp), _rdot(s, s, xp), _rdot(y, y, xp),
-                _rdot(g_new, g_new, xp))
+                xp, f_new, real_dot(xp, g, d), real_dot(xp, s, y), real_dot(xp, s, s),
+                real_dot(xp, y, y), real_dot(xp, g_new, g_new))
             f_new = value(f_new)
             if pairs and not slope < 0:  # lost descent (rounding): restart from the gradient
                 s_mem = y_mem = None
@@ -370,23 +371,19 @@ def _scalars(xp: Any, f: Any, *values: Any) -> list[float]:
     return read_floats(xp, xp.astype(xp.real(f), xp.dtype(values[0])), *values)
 
 
-def _rdot(u: Any, v: Any, xp: Any) -> Any:
-    return xp.real(xp.sum(xp.conj(u) * v))
-
-
 def _two_loop(g: Any, s_mem: Any, y_mem: Any, pairs: int, xp: Any) -> Any:
     """``-H g`` by the L-BFGS two-loop recursion over the stacked pairs (oldest first)."""
     q = g
     if pairs == 0:
         return -q
-    rhos = [1.0 / _rdot(s_mem[i], y_mem[i], xp) for i in range(pairs)]
+    rhos = [1.0 / real_dot(xp, s_mem[i], y_mem[i]) for i in range(pairs)]
     alphas = [None] * pairs
     for i in reversed(range(pairs)):
-        alphas[i] = rhos[i] * _rdot(s_mem[i], q, xp)
+        alphas[i] = rhos[i] * real_dot(xp, s_mem[i], q)
         q = q - xp.astype(alphas[i], xp.dtype(q)) * y_mem[i]
-    gamma = _rdot(s_mem[-1], y_mem[-1], xp) / _rdot(y_mem[-1], y_mem[-1], xp)
+    gamma = real_dot(xp, s_mem[-1], y_mem[-1]) / real_dot(xp, y_mem[-1], y_mem[-1])
     q = xp.astype(gamma, xp.dtype(q)) * q
     for i in range(pairs):
-        beta = rhos[i] * _rdot(y_mem[i], q, xp)
+        beta = rhos[i] * real_dot(xp, y_mem[i], q)
         q = q + xp.astype(alphas[i] - beta, xp.dtype(q)) * s_mem[i]
     return -q

@@ -149,6 +149,12 @@ def khatri_rao(matrices: Sequence[Any]) -> Any:
     return out
 
 
+def real_dot(xp: Any, a: Any, b: Any) -> Any:
+    """``Re sum(conj(a) * b)``, a real 0-d array: the real inner product of two arrays of
+    one shape (``xp.conj`` leaves real arrays as they are)."""
+    return xp.real(xp.sum(xp.conj(a) * b))
+
+
 def _matrix_list(matrices: Any, where: str) -> tuple:
     """`matrices` as a tuple; one array (whose rows would pass for matrices) is refused."""
     if hasattr(matrices, "shape"):

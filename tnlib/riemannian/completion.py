@@ -23,12 +23,13 @@ from .._info import read_floats
 from .._validation import check_positive_int, check_shape, pow2_scaled, rng_of, times_pow2
 from ..backends import Backend, backend_of, resolve
 from ..errors import ArgumentError, ShapeError
+from ..linalg.tensor_ops import real_dot
 from ..tt._scale import spread_pow2
 from ..tt.construct import _ranks
 from ..tt.construct import random as tt_random
 from ..tt.tensor import TTTensor
 from .optimize import MinimizeInfo, Problem, run
-from .samples import SampleSet, check_values, host_indices, re_dot, sample_data
+from .samples import SampleSet, check_values, host_indices, sample_data
 from .tangent import TangentVector, frame_of
 
 __all__ = ["CompletionInfo", "matrix_complete", "tt_complete"]
@@ -81,7 +82,7 @@ class CompletionProblem(Problem):
         c = self._at(x)
         if c[5] is None:  # once per point: the line search's accepted trial is the next point
             xp = self.samples.xp
-            c[5] = 0.5 * float(xp.item(re_dot(xp, c[3], c[3])))
+            c[5] = 0.5 * float(xp.item(real_dot(xp, c[3], c[3])))
         return c[5]
 
     def value_grad(self, x: TTTensor) -> tuple[float, TangentVector]:
@@ -97,7 +98,7 @@ class CompletionProblem(Problem):
         xp = self.samples.xp
         ev = self.samples.tangent_values(lefts, rights, eta)
         # the real step t minimizing ‖res + t ev‖²: -Re<ev, res> / ‖ev‖²
-        den, num = read_floats(xp, re_dot(xp, ev, ev), re_dot(xp, ev, res))
+        den, num = read_floats(xp, real_dot(xp, ev, ev), real_dot(xp, ev, res))
         if den <= 0.0:
             return None
         return -num / den
@@ -533,7 +534,7 @@ def sparse_svd_start(samples: SampleSet, a: Any, shape: tuple, rank: int, seed: 
     def times(b: Any) -> Any:  # A_Omega @ b
         return xp.segment_sum(w[:, None] * xp.take(b, cols, axis=0), rows, m)
 
-    wh = xp.conj(w) if xp.is_complex(w) else w
+    wh = xp.conj(w)
 
     def times_t(b: Any) -> Any:  # A_Omega^H @ b
         return xp.segment_sum(wh[:, None] * xp.take(b, rows, axis=0), cols, n)

@@ -39,8 +39,9 @@ from .._info import Timer, read_floats, warn_not_converged
 from .._validation import check_positive_int
 from ..backends import Backend
 from ..errors import ArgumentError, ShapeError
+from ..linalg.tensor_ops import real_dot
 from ..tt.tensor import TTTensor
-from .samples import conj_of, re_dot, sample_data
+from .samples import sample_data
 
 __all__ = ["desingularized_complete", "desingularized_minimize"]
 
@@ -89,7 +90,7 @@ class _Geometry:
     def inners(self, p: _Point, *pairs: tuple[_Tangent, _Tangent]) -> list[float]:
         """``Re <a, b>`` of each pair at `p`, in one read on an accelerator."""
         xp = self.xp
-        return read_floats(xp, *(re_dot(xp, a.dk, b.dk) + re_dot(xp, a.dv @ p.gram, b.dv)
+        return read_floats(xp, *(real_dot(xp, a.dk, b.dk) + real_dot(xp, a.dv @ p.gram, b.dv)
                                  for a, b in pairs))
 
     def horizontal(self, p: _Point, dv: Any) -> Any:
@@ -210,7 +211,7 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
 
     def residual(p: _Point) -> Any:
         kr, vc = xp.take(p.k, rows, axis=0), xp.take(p.v, cols, axis=0)
-        return xp.einsum("sa,sa->s", kr, conj_of(xp, vc)) - a
+        return xp.einsum("sa,sa->s", kr, xp.conj(vc)) - a
 
     cache: dict = {}
 
@@ -219,7 +220,7 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
         if hit is not None and hit[0] is p:  # the line search's accepted trial point
             return hit[2]
         res = residual(p)
-        f = 0.5 * float(xp.item(re_dot(xp, res, res)))
+        f = 0.5 * float(xp.item(real_dot(xp, res, res)))
         cache.clear()
         cache[id(p)] = (p, res, f)
         return f
@@ -228,7 +229,7 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
         f = value(p)
         res = cache[id(p)][1]
         gv = xp.segment_sum(res[:, None] * xp.take(p.v, cols, axis=0), rows, m)
-        gtk = xp.segment_sum(conj_of(xp, res)[:, None] * xp.take(p.k, rows, axis=0), cols, n)
+        gtk = xp.segment_sum(xp.conj(res)[:, None] * xp.take(p.k, rows, axis=0), cols, n)
         return f, (gv, gtk)
 
     def step(p: _Point, eta: _Tangent) -> float | None:
@@ -237,10 +238,10 @@ def desingularized_complete(idx: np.ndarray, values: Any, shape: tuple, rank: in
         e0 = hit[1] if hit is not None and hit[0] is p else residual(p)
         kr, vc = xp.take(p.k, rows, axis=0), xp.take(p.v, cols, axis=0)
         dkr, dvc = xp.take(eta.dk, rows, axis=0), xp.take(eta.dv, cols, axis=0)
-        vc, dvc = conj_of(xp, vc), conj_of(xp, dvc)
+        vc, dvc = xp.conj(vc), xp.conj(dvc)
         e1 = xp.einsum("sa,sa->s", dkr, vc) + xp.einsum("sa,sa->s", kr, dvc)
         e2 = xp.einsum("sa,sa->s", dkr, dvc)
-        e01, e11, e02, e12, e22 = read_floats(xp, *(re_dot(xp, u, w) for u, w in (
+        e01, e11, e02, e12, e22 = read_floats(xp, *(real_dot(xp, u, w) for u, w in (
             (e0, e1), (e1, e1), (e0, e2), (e1, e2), (e2, e2))))
         # d/dt: 2 e22 t^3 + 3 e12 t^2 + (e11 + 2 e02) t + e01 = 0
         roots = np.roots([2 * e22, 3 * e12, e11 + 2 * e02, e01])

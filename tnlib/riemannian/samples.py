@@ -163,11 +163,11 @@ class SampleSet:
         """``P_x (sum_s w_s e_{i(s)})`` from the interfaces; `weights` in natural order."""
         xp = self.xp
         deltas = []
-        # U_<k^H e_s V_>k^H: the interfaces enter conjugated (a no-op for real points)
+        # U_<k^H e_s V_>k^H: the interfaces enter conjugated
         for k in range(frame.ndim):
             lay = self._layout(k)
             w = self._reorder(weights[:, None], None, k, pad_zero=True)
-            left, right = conj_of(xp, lefts[k]) * w, conj_of(xp, rights[k])
+            left, right = xp.conj(lefts[k]) * w, xp.conj(rights[k])
             r, rr = xp.shape(left)[1], xp.shape(right)[1]
             if lay is None:
                 outer = left[:, :, None] * right[:, None, :]  # (N, r, r')
@@ -323,12 +323,3 @@ def _first_duplicate(host: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | N
         return None
     return host[order[same[0]]]
 
-
-def conj_of(xp: Backend, a: Any) -> Any:
-    """``conj(a)``; real arrays as they are (NumPy's conj copies them)."""
-    return xp.conj(a) if xp.is_complex(a) else a
-
-
-def re_dot(xp: Backend, a: Any, b: Any) -> Any:
-    """``Re sum(conj(a) b)`` as a real 0-d array (no conjugate copied for real data)."""
-    return xp.sum(a * b) if not xp.is_complex(a) else xp.real(xp.sum(xp.conj(a) * b))
