@@ -176,6 +176,13 @@ def test_sum_and_round_refuse_bad_input(backend):
         x + x.to(dtype="complex128")
     with pytest.raises(tnlib.ArgumentError, match="TuckerTensor.round: eps=2 .* max_rank="):
         x.round(2)
+    # a non-finite part was named by the inner HOSVD ("hosvd: a holds non-finite values")
+    core = np_of(x.core).copy()
+    core[0, 0, 0] = np.nan
+    bad = tucker.TuckerTensor(backend.asarray(core), list(x.factors))
+    with pytest.raises(tnlib.ArgumentError, match=r"^TuckerTensor.round: the core holds "
+                                                  r"non-finite values \(nan"):
+        (bad + bad).round(max_rank=1)
 
 
 def test_round_of_wide_sums_and_of_factors_far_from_unit_scale(backend):

@@ -284,13 +284,16 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         >>> y.ranks, bool(np.allclose(y.full(), 2 * x.full()))
         ((2, 2, 2), True)
         """
-        from .._validation import check_eps, honour_eps
+        from .._validation import check_eps, check_finite, honour_eps
         from ..tt._scale import balanced, times_pow2
         from .hosvd import hosvd
 
         xp = self.backend
         where = "TuckerTensor.round"
         eps = honour_eps(check_eps(eps, where, ranks="max_rank"), xp, self._core, where)
+        check_finite(self._core, xp, where, "the core")  # not the inner hosvd's "a"
+        for k, u in enumerate(self._factors):
+            check_finite(u, xp, where, f"factor {k}")
         qs, rs = zip(*(xp.qr(u) for u in self._factors))
         # the core and the R factors at unit size (their product cannot leave the range
         # where the tensor's entries do not), the scale put back on the new core
