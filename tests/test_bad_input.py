@@ -20,6 +20,7 @@ from tnlib.errors import (
     BackendError,
     BackendMismatchError,
     ConvergenceWarning,
+    ShapeError,
 )
 
 from .helpers import assert_like, np_of, on, rel_error
@@ -816,3 +817,28 @@ def test_format_dots_near_the_float_limits(backend, name):
             assert float(np_of((x * 1e-170).dot(x * 1e-170))) == 0.0
     else:  # no NaN from finite parts
         assert np.isinf(float(np_of((x * 1e160).dot(x * 1e160))))
+
+
+def test_ranks_and_accuracies_computed_with_numpy_are_taken_as_python_numbers(backend):
+    """Ranks as a 1-d NumPy integer array (``np.minimum(r, n)``) and a 0-d array for an
+    int or an `eps` give what the list and the Python number give (each was an
+    ArgumentError "must be ... a sequence of ints"); a float array is still refused."""
+    a = on(backend, np.random.default_rng(0).standard_normal((4, 5, 6)))
+    bonds, modes = np.array([2, 3]), np.array([2, 3, 2])
+    same = {
+        "random": lambda r: tt.random((4, 5, 6), r, seed=0, backend=backend).ranks,
+        "tt_svd": lambda r: tt.tt_svd(a, max_rank=r).ranks,
+        "round": lambda r: tt.random((4, 5, 6), 4, seed=0, backend=backend).round(
+            max_rank=r).ranks,
+        "tt_sketch": lambda r: tt.tt_sketch(a, r, seed=0).ranks,
+    }
+    for name, call in same.items():
+        assert call(bonds) == call([2, 3]) == (1, 2, 3, 1), name
+    assert tucker.hosvd(a, ranks=modes).ranks == (2, 3, 2)
+    assert tucker.hooi(a, modes).ranks == (2, 3, 2)
+    assert tt.tt_svd(a, eps=np.array(0.5)).ranks == tt.tt_svd(a, eps=0.5).ranks
+    assert cp.cp_als(a, np.array(2), max_iter=3, tol=0).rank == 2
+    with pytest.raises(ArgumentError, match=r"tt_svd: max_rank must be an integer >= 1"):
+        tt.tt_svd(a, max_rank=np.array([2.0, 3.0]))
+    with pytest.raises(ShapeError, match=r"random: ranks must be an int, d-1 = 2"):
+        tt.random((4, 5, 6), np.array([2, 3, 4]), backend=backend)

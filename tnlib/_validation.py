@@ -84,6 +84,17 @@ class DefaultTol(float):
     __slots__ = ()
 
 
+def plain(value: Any) -> Any:
+    """A NumPy array given where a number or a sequence of numbers is expected, as Python's:
+    a 0-d array as its scalar, a 1-d one as a list (ranks computed with NumPy, such as
+    ``np.minimum(r, n)``, are accepted as a list of the same ints would be). Anything else
+    is returned unchanged: a framework's tensor is not read, which would synchronize a
+    device."""
+    if isinstance(value, np.ndarray) and value.ndim <= 1:
+        return value[()] if value.ndim == 0 else value.tolist()
+    return value
+
+
 def check_eps(eps: Any, where: str, name: str = "eps", ranks: str | None = None) -> float:
     """`eps` as a float >= 0 (a :class:`DefaultTol` kept as one), or an
     :class:`ArgumentError` naming it.
@@ -92,6 +103,7 @@ def check_eps(eps: Any, where: str, name: str = "eps", ranks: str | None = None)
     accuracy and must be below 1: 1 or more would allow an error as large as the data
     (anything of rank 1 does), and ``hosvd(a, 3)``, read as ``eps=3``, meant ranks.
     """
+    eps = plain(eps)
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps) \
             or eps < 0:
         raise ArgumentError(f"{where}: {name} must be a finite real number >= 0, got {eps!r}")
@@ -150,6 +162,7 @@ def traced_eps(eps: float, xp: Any, a: Any, where: str, bound: str) -> float:
 def check_count(value: Any, where: str, name: str, low: int = 0, high: int | None = None
                 ) -> int:
     """`value` as an int in ``[low, high]`` (a bool or a float such as 1.5 is refused)."""
+    value = plain(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (
             high is not None and value > high):
         span = f">= {low}" if high is None else f"in [{low}, {high}]"
@@ -159,6 +172,7 @@ def check_count(value: Any, where: str, name: str, low: int = 0, high: int | Non
 
 def check_positive_int(value: Any, where: str, name: str) -> int:
     """`value` as an int >= 1."""
+    value = plain(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ArgumentError(f"{where}: {name} must be an integer >= 1, got {value!r}")
     return int(value)
@@ -169,6 +183,7 @@ def check_max_rank(max_rank: Any, n_bonds: int, where: str, name: str = "max_ran
     """`max_rank` (None, an int, or one int per bond) as a list of `n_bonds` ints, or None."""
     if max_rank is None:
         return None
+    max_rank = plain(max_rank)
     if isinstance(max_rank, numbers.Integral) and not isinstance(max_rank, bool):
         return [check_positive_int(max_rank, where, name)] * n_bonds
     if isinstance(max_rank, Sequence) and not isinstance(max_rank, str):
@@ -436,6 +451,7 @@ def as_sequence(items: Any, where: str, name: str, what: str) -> tuple:
 
 def check_real(value: Any, where: str, name: str) -> float:
     """`value` as a finite Python float (a bool, a string or a complex number is refused)."""
+    value = plain(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
             value):
         raise ArgumentError(f"{where}: {name} must be a finite real number, got {value!r}")

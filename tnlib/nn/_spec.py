@@ -24,7 +24,7 @@ from typing import Any
 
 import opt_einsum
 
-from .._validation import check_shape
+from .._validation import check_shape, plain
 from ..errors import ArgumentError, ShapeError
 
 # One framework call costs about this many flops of launch and bookkeeping overhead
@@ -294,6 +294,7 @@ def _parse_ranks(ranks: Any, d: int, where: str) -> tuple[int, ...]:
             raise ArgumentError(f"{where}: ranks must be integers >= 1, got {ranks!r}")
         return int(r)
 
+    ranks = plain(ranks)
     if isinstance(ranks, numbers.Integral) and not isinstance(ranks, bool):
         return (1,) + (one(ranks),) * (d - 1) + (1,)
     if isinstance(ranks, Sequence) and not isinstance(ranks, str):

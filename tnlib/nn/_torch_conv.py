@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._validation import DefaultTol
+from .._validation import DefaultTol, plain
 from ..cp import cp_als
 from ..errors import ArgumentError
 from ..tucker import hooi
@@ -126,6 +126,7 @@ def tucker_conv2d(conv: nn.Conv2d, ranks: Any, *, max_iter: int = 50) -> nn.Sequ
     torch.Size([1, 32, 4, 4])
     """
     _check_conv(conv, "tucker_conv2d")
+    ranks = plain(ranks)
     if isinstance(ranks, numbers.Integral) and not isinstance(ranks, bool):
         ranks = (ranks, ranks)
     if not isinstance(ranks, (tuple, list)) or len(ranks) != 2:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_int, check_shape, rng_of
+from .._validation import check_positive_int, check_shape, plain, rng_of
 from ..backends import Backend, resolve
 from ..errors import ArgumentError, ShapeError
 from .matrix import TTMatrix
@@ -18,6 +18,7 @@ __all__ = ["diag", "eye", "laplacian", "ones", "random", "zeros"]
 
 def _ranks(ranks: Any, d: int, where: str) -> list[int]:
     """Internal ranks (1, r_1, ..., r_{d-1}, 1) from an int or a sequence."""
+    ranks = plain(ranks)
     if isinstance(ranks, Sequence) and not isinstance(ranks, str):
         r = list(ranks)
         if len(r) == d - 1:

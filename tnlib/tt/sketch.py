@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_nonempty
+from .._validation import check_nonempty, plain
 from ..backends import Backend, backend_of, get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -146,6 +146,7 @@ def _shape_and_backend(a: Any) -> tuple[tuple[int, ...], Backend]:
 
 def _left_ranks(ranks: Any, shape: tuple) -> list[int]:
     d = len(shape)
+    ranks = plain(ranks)
     if isinstance(ranks, numbers.Integral) and not isinstance(ranks, bool):
         values = [int(ranks)] * (d - 1)
     elif isinstance(ranks, Sequence) and not isinstance(ranks, str):

@@ -14,6 +14,7 @@ from .._validation import (
     check_max_rank,
     float_data,
     honour_eps,
+    plain,
     scaled_back,
     traced_eps,
     unit_data,
@@ -32,6 +33,7 @@ def mode_ranks(ranks: Any, d: int, where: str) -> list[int] | None:
     """`ranks` (None, an int, or one int per mode) as a list of `d` ints, or None."""
     if ranks is None:
         return None
+    ranks = plain(ranks)
     if isinstance(ranks, numbers.Integral) or not isinstance(ranks, Sequence) or isinstance(
             ranks, str):
         return check_max_rank(ranks, d, where, "ranks")  # an int, or the error for the rest
