@@ -82,6 +82,10 @@ class TTDense(keras.layers.Layer):
         spec = self.spec
         if not hasattr(x, "shape"):
             raise ArgumentError(f"TTDense: input must be a tensor, got {type(x).__name__}")
+        if tuple(x.shape[-1:]) not in ((spec.in_features,), (None,)):  # a built layer
+            # meets a new input size in call only: say so before the reshape fails
+            raise ShapeError(f"TTDense: input has shape {tuple(x.shape)}, expected (..., "
+                             f"{spec.in_features}) for in_shape {spec.in_shape}")
         lead = tuple(x.shape[1:-1])
         x2 = ops.reshape(x, (-1, spec.in_features))
         plan = spec.plan(x2.shape[0], self.contraction)
