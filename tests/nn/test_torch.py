@@ -148,6 +148,17 @@ def test_tucker_conv2d_reproduces_a_low_multilinear_rank_kernel():
     torch.testing.assert_close(fast(x), conv(x), rtol=1e-9, atol=1e-9)
 
 
+def test_tucker_conv2d_of_a_pointwise_convolution_keeps_the_ranks_the_kernel_has():
+    """A 1x1 convolution from 5 to 8 channels has Tucker ranks at most (5, 5) (a rank is
+    at most the product of the others): asking (8, 5) gave a core of 5 output channels
+    for a middle layer built with 8, a RuntimeError of torch's copy."""
+    conv = nn.Conv2d(5, 8, 1, dtype=F64)
+    fast = tucker_conv2d(conv, (8, 5))
+    assert [m.out_channels for m in fast] == [5, 5, 8]
+    x = torch.randn(2, 5, 7, 7, dtype=F64)
+    torch.testing.assert_close(fast(x), conv(x), rtol=1e-9, atol=1e-9)
+
+
 def test_bad_inputs_name_the_argument():
     with pytest.raises(ShapeError, match="in_shape"):
         TTLinear((2, 3), (2, 3, 4), 2)

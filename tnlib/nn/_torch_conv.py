@@ -141,6 +141,9 @@ def tucker_conv2d(conv: nn.Conv2d, ranks: Any, *, max_iter: int = 50) -> nn.Sequ
     tol = max(1e-6, 4.0 * torch.finfo(conv.weight.dtype).eps)
     x = hooi(w, (r_out, r_in, kh, kw), max_iter=max_iter, tol=tol)
     u_out, u_in, u_h, u_w = x.factors
+    # a Tucker rank is at most the product of the others: a 1x1 convolution from 8 to 16
+    # channels has R_out <= R_in <= 8, whatever was asked
+    r_out, r_in = x.core.shape[:2]
     core = torch.einsum("abcd,ic,jd->abij", x.core, u_h, u_w)
     kw_ = {"device": conv.weight.device, "dtype": conv.weight.dtype}
     first = nn.Conv2d(c_in, r_in, 1, bias=False, **kw_)
