@@ -284,6 +284,38 @@ def test_tt_gru_equals_nn_gru_and_handles_unbatched_input():
         gru(x, torch.zeros(1, 2, 16, dtype=F64))
 
 
+@pytest.mark.parametrize("enforce_sorted", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("cls, ref_cls", [(TTLSTM, nn.LSTM), (TTGRU, nn.GRU)])
+def test_recurrent_layers_take_packed_sequences_as_nn_lstm_does(cls, ref_cls, batch_first,
+                                                               enforce_sorted):
+    """A PackedSequence of several lengths (was an ArgumentError): the packed output, its
+    batch sizes and orders, and the final states (each sequence's last step, the reverse
+    direction run within each length) equal nn.LSTM's / nn.GRU's with the dense weights."""
+    layer = cls((4, 8), (4, 4), 3, num_layers=2, bidirectional=True, batch_first=batch_first,
+                dtype=F64)
+    ref = _dense_twin(layer, ref_cls, batch_first=batch_first)
+    lengths = [4, 7, 1, 5] if not enforce_sorted else [7, 5, 4, 1]
+    x = torch.randn(4, 7, 32, dtype=F64) if batch_first else torch.randn(7, 4, 32, dtype=F64)
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=batch_first,
+                                               enforce_sorted=enforce_sorted)
+    h0 = torch.randn(4, 4, 16, dtype=F64)
+    hx = (h0, torch.randn(4, 4, 16, dtype=F64)) if cls is TTLSTM else h0
+    out, state = layer(packed, hx)
+    want, want_state = ref(packed, hx)
+    assert isinstance(out, nn.utils.rnn.PackedSequence)
+    assert torch.equal(out.batch_sizes, want.batch_sizes)
+    for a, b in [(out.sorted_indices, want.sorted_indices),
+                 (out.unsorted_indices, want.unsorted_indices)]:
+        assert (a is None and b is None) or torch.equal(a, b)
+    torch.testing.assert_close(out.data, want.data, rtol=1e-12, atol=1e-12)
+    for a, b in zip(torch.utils._pytree.tree_leaves(state),
+                    torch.utils._pytree.tree_leaves(want_state)):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    out.data.sum().backward()
+    assert all(p.grad is not None for p in layer.parameters())
+
+
 @pytest.mark.parametrize("cls, ref_cls", [(TTLSTM, nn.LSTM), (TTGRU, nn.GRU)])
 def test_recurrent_layers_take_an_empty_batch_and_name_an_empty_sequence(cls, ref_cls):
     # an empty batch or sequence reached torch's reshape ("cannot reshape tensor of 0

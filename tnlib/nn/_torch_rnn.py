@@ -172,40 +172,64 @@ class _TTRecurrent(nn.Module):
             cell(in_shape if layer == 0 else upper, hidden_shape, ranks, bias, **kw)
             for layer in range(self.num_layers) for _ in range(dirs))
 
-    def forward(self, x: torch.Tensor, hx: Any = None) -> tuple:
+    def forward(self, x: Any, hx: Any = None) -> tuple:
+        if isinstance(x, nn.utils.rnn.PackedSequence):
+            return self._forward_packed(x, hx)
+        return self._forward(x, hx)
+
+    def _forward_packed(self, x: nn.utils.rnn.PackedSequence, hx: Any) -> tuple:
+        """A packed batch of sequences of several lengths, as ``nn.LSTM`` takes it: run
+        padded, each sequence's state frozen past its end (so ``h_n`` is its last step's),
+        its reverse direction reversed within its own length, and the output packed as the
+        input was."""
+        padded, lengths = nn.utils.rnn.pad_packed_sequence(x)  # the batch's own order
+        out, state = self._forward(padded, hx, lengths.to(padded.device), time_first=True)
+        order = x.sorted_indices
+        data = nn.utils.rnn.pack_padded_sequence(
+            out if order is None else out[:, order],
+            lengths if order is None else lengths[order.cpu()]).data
+        return nn.utils.rnn.PackedSequence(data, x.batch_sizes, x.sorted_indices,
+                                           x.unsorted_indices), state
+
+    def _forward(self, x: torch.Tensor, hx: Any, lengths: torch.Tensor | None = None,
+                 time_first: bool = False) -> tuple:
         where = type(self).__name__
+        batch_first = self.batch_first and not time_first
         if not isinstance(x, torch.Tensor):
-            raise ArgumentError(f"{where}: input must be a torch.Tensor, got {type(x).__name__}")
+            raise ArgumentError(f"{where}: input must be a torch.Tensor or a PackedSequence, got "
+                                f"{type(x).__name__}")
         if x.dim() not in (2, 3) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{where}: input has shape {tuple(x.shape)}, expected (seq, batch, "
                              f"{self.input_size}) (batch first if batch_first) or unbatched "
                              f"(seq, {self.input_size})")
         batched = x.dim() == 3
-        if x.shape[1 if batched and self.batch_first else 0] == 0:
+        if x.shape[1 if batched and batch_first else 0] == 0:
             raise ShapeError(f"{where}: input has shape {tuple(x.shape)}, an empty sequence; "
                              f"the sequence length must be >= 1")
         if not batched:
             x = x[:, None]
-        elif self.batch_first:
+        elif batch_first:
             x = x.transpose(0, 1)
         dirs = 2 if self.bidirectional else 1
         n_states = self.num_layers * dirs
         h0, c0 = self._initial_state(hx, x, n_states, batched)
         h_n, c_n = [], []
+        back = _reversal(x.shape[0], lengths, x.device) if dirs == 2 else None
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
                 i = layer * dirs + d
-                seq = x if d == 0 else x.flip(0)
-                out, h, c = self._run(self.cells[i], seq, h0[i], None if c0 is None else c0[i])
-                outs.append(out if d == 0 else out.flip(0))
+                seq = x if d == 0 else _reverse(x, back)
+                out, h, c = self._run(self.cells[i], seq, h0[i], None if c0 is None else c0[i],
+                                      lengths)
+                outs.append(out if d == 0 else _reverse(out, back))
                 h_n.append(h)
                 c_n.append(c)
             x = torch.cat(outs, dim=-1) if dirs == 2 else outs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = nn.functional.dropout(x, self.dropout, training=True)
         h_n = torch.stack(h_n)
-        out = x if not self.batch_first or not batched else x.transpose(0, 1)
+        out = x if not batch_first or not batched else x.transpose(0, 1)
         if not batched:
             out, h_n = out[:, 0], h_n[:, 0]
         if self.kind == "gru":
@@ -230,18 +254,42 @@ class _TTRecurrent(nn.Module):
         return states[0], (states[1] if self.kind == "lstm" else None)
 
     def _run(self, cell: _TTCellBase, seq: torch.Tensor, h: torch.Tensor,
-             c: torch.Tensor | None) -> tuple:
+             c: torch.Tensor | None, lengths: torch.Tensor | None = None) -> tuple:
+        """`cell` over the time steps of `seq`; with `lengths`, sequence ``b`` ends at step
+        ``lengths[b]``: its state is kept from there on (its outputs there are padding)."""
         steps, batch = seq.shape[:2]
         gi = cell.ih(seq.reshape(steps * batch, seq.shape[-1]))
         gi = gi.reshape(steps, batch, gi.shape[-1])
         outs = []
         for t in range(steps):
             if c is None:
-                h = _gru_step(gi[t], h, cell.weight_hh, cell.bias_hh)
+                new = _gru_step(gi[t], h, cell.weight_hh, cell.bias_hh), None
             else:
-                h, c = _lstm_step(gi[t], h, c, cell.weight_hh, cell.bias_hh)
+                new = _lstm_step(gi[t], h, c, cell.weight_hh, cell.bias_hh)
+            if lengths is None:
+                h, c = new
+            else:
+                live = (lengths > t)[:, None]
+                h = torch.where(live, new[0], h)
+                c = None if c is None else torch.where(live, new[1], c)
             outs.append(h)
         return torch.stack(outs), h, c
+
+
+def _reversal(steps: int, lengths: torch.Tensor | None, device: Any) -> torch.Tensor | None:
+    """Time indices ``(steps, batch)`` that reverse each sequence within its own length
+    (padding stays behind it): None for sequences of one length, reversed whole."""
+    if lengths is None:
+        return None
+    t = torch.arange(steps, device=device)[:, None]
+    return torch.where(t < lengths, lengths - 1 - t, t)
+
+
+def _reverse(x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
+    """`x` ``(steps, batch, features)`` reversed in time by :func:`_reversal`'s index."""
+    if index is None:
+        return x.flip(0)
+    return torch.gather(x, 0, index[:, :, None].expand(x.shape))
 
 
 class TTLSTM(_TTRecurrent):
@@ -259,7 +307,9 @@ class TTLSTM(_TTRecurrent):
     Notes
     -----
     ``forward(input, hx=None)`` returns ``output, (h_n, c_n)`` with the shapes
-    of ``nn.LSTM``.
+    of ``nn.LSTM``. ``input`` may be a ``PackedSequence`` of sequences of several
+    lengths (``nn.utils.rnn.pack_padded_sequence``): the output is packed alike and
+    ``h_n``, ``c_n`` are each sequence's last step.
 
     References
     ----------
@@ -282,7 +332,8 @@ class TTLSTM(_TTRecurrent):
 class TTGRU(_TTRecurrent):
     """GRU whose input-to-hidden weights are TT layers; called like ``nn.GRU``.
 
-    Returns ``output, h_n`` with the shapes of ``nn.GRU``.
+    Returns ``output, h_n`` with the shapes of ``nn.GRU``; takes a ``PackedSequence``
+    as :class:`TTLSTM` does.
 
     Examples
     --------
