@@ -5,7 +5,7 @@ from .algebra import tt_sum as sum  # noqa: A004 - the name users expect, tt.sum
 from .amen import AmenInfo, amen_mv, amen_solve
 from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
-from .dmrg import DmrgInfo, dmrg_eig
+from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
 from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
 from .qtt import dequantize, qtt_function, quantize
@@ -32,6 +32,7 @@ __all__ = [
     "cross",
     "diag",
     "dmrg_eig",
+    "dmrg_eigs",
     "dot",
     "evaluate",
     "eye",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from .._info import IterationInfo, Timer, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
     DefaultTol,
+    as_sequence,
     check_count,
     check_eps,
     check_finite_cores,
@@ -24,11 +27,12 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, NonFiniteError, ShapeError
 from ..linalg.krylov import lanczos_run
 from . import _env as env
+from ._deflate import Deflation
 from ._scale import balanced, not_finite
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
-__all__ = ["DmrgInfo", "dmrg_eig"]
+__all__ = ["DmrgInfo", "dmrg_eig", "dmrg_eigs"]
 
 
 @dataclass
@@ -71,7 +75,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
              eps: float = DefaultTol(1e-8), max_sweeps: int = 20, return_info: bool = False,
              tol: float | None = None, krylov_dim: int = 20, check_symmetry: bool = True,
              callback: Callable | None = None, verbose: bool = False, seed: Any = 0,
-             progress: bool = False) -> Any:
+             progress: bool = False, orthogonal_to: Sequence[TTTensor] | None = None) -> Any:
     """Lowest eigenpair ``(value, x)`` of a symmetric TTMatrix by two-site DMRG.
 
     Each step merges two neighbouring cores, finds the lowest eigenvector of
@@ -111,6 +115,12 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
         For the random start.
     progress : bool, optional
         A progress bar over the sweeps (needs tqdm).
+    orthogonal_to : sequence of TTTensor, optional
+        States the eigenvector must be orthogonal to: the lowest eigenpair of `H` on
+        their orthogonal complement, an excited state when they are the lower
+        eigenvectors (each local eigenproblem is solved on the complement of the
+        states' local projections, which keeps the train orthogonal to them up to
+        truncation). :func:`dmrg_eigs` finds several lowest eigenpairs this way.
 
     Returns
     -------
@@ -165,15 +175,16 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
             x0 = TTTensor._from_cores([xp.astype(c, want) for c in x0.cores], xp)
     for name, t in (("H", H), ("x0", x0)):
         check_finite_cores(t, "dmrg_eig", name)
+    states = _states(orthogonal_to, x0, xp)
     # what the working dtype (x0's, promoted) resolves: a warning and its floor, not
     # ranks of rounding noise or sweeps to max_sweeps
     eps = honour_eps(eps, xp, x0.cores[0], "dmrg_eig")
     tol = eps if tol is None else honour_eps(tol, xp, x0.cores[0], "dmrg_eig", name="tol")
     if d == 1:
-        w, v = xp.eigh(H.full())
-        x = TTTensor._from_cores([xp.reshape(v[:, 0], (1, -1, 1))], xp)
+        w, v = _dense_lowest(H, states, xp)
+        x = TTTensor._from_cores([xp.reshape(v, (1, -1, 1))], xp)
         info = DmrgInfo(iterations=1, converged=True, stop_reason="dense eigh (d = 1)")
-        return (w[0], x, info) if return_info else (w[0], x)
+        return (w, x, info) if return_info else (w, x)
     info = DmrgInfo()
     timer = Timer()
     report = Reporter("dmrg_eig", max_sweeps, verbose, progress, callback)
@@ -187,6 +198,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     for k in range(d - 1, 0, -1):
         right[k] = env.right3(xp, right[k + 1], cores[k], ops[k], cores[k], opts[k])
     left = [one] + [None] * d
+    deflate = Deflation(xp, states, cores, "dmrg_eig") if states else None
     value = float("nan")
     previous = None
     fused = [env.two_site_operator(xp, ops[k], ops[k + 1]) for k in range(d - 1)]
@@ -209,15 +221,20 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
 
                 # flat vectors: one Krylov program per length where operations compile
                 apply = env.two_site(xp, left[k], fused[k], right[k + 2], shape2)
+                start, shift = xp.reshape(w, (-1,)), 0.0
+                if deflate is not None:  # on the complement of the states' projections
+                    u = deflate.basis(k, xp.size(start))
+                    start = deflate.start(u, start, k)
+                    apply, shift = deflate.operator(apply, u, start)
                 # the Ritz estimate as the residual (the basis is fully reorthogonalized);
                 # on an accelerator the first run of steps is the last problem's count
                 try:
-                    value, vec, _, steps = lanczos_run(apply, xp.reshape(w, (-1,)), local_tol,
-                                                       krylov_dim, 4, explicit=False,
-                                                       ahead=steps)
+                    value, vec, _, steps = lanczos_run(apply, start, local_tol, krylov_dim, 4,
+                                                       explicit=False, ahead=steps)
                 except NonFiniteError as err:  # finite, balanced input (checked): overflow
                     raise not_finite("dmrg_eig", f"eigenproblem of sites {k} and {k + 1}",
                                      sweep) from err
+                value += shift
                 r0, n0, n1, r1 = shape2
                 mat = xp.reshape(vec, (r0 * n0, n1 * r1))
                 part = env.split(xp, mat, eps, cap, "left" if forward else "right",
@@ -232,11 +249,15 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                     cores[k] = xp.reshape(part.ortho, (r0, n0, rk))
                     cores[k + 1] = xp.reshape(other, (rk, n1, r1))
                     left[k + 1] = env.left3(xp, left[k], cores[k], ops[k], cores[k], opts[k])
+                    if deflate is not None:
+                        deflate.moved_right(k, cores[k])
                 else:
                     cores[k + 1] = xp.reshape(part.ortho, (rk, n1, r1))
                     cores[k] = xp.reshape(other, (r0, n0, rk))
                     right[k + 1] = env.right3(xp, right[k + 2], cores[k + 1], ops[k + 1],
                                               cores[k + 1], opts[k + 1])
+                    if deflate is not None:
+                        deflate.moved_left(k + 1, cores[k + 1])
         ranks = (1,) + tuple(xp.shape(c)[2] for c in cores)
         info.iterations = sweep
         info.energies.append(math.ldexp(value, h_exp))
@@ -270,3 +291,105 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     if not math.isfinite(value):  # pragma: no cover - defensive
         raise ArgumentError("dmrg_eig: the local eigensolver returned a non-finite value")
     return (val, x, info) if return_info else (val, x)
+
+
+def _states(orthogonal_to: Any, x0: TTTensor, xp: Any) -> list[list]:
+    """The cores of the states of `orthogonal_to` (None: none), checked against the start
+    `x0` (shape, backend, finite) and in its dtype."""
+    if orthogonal_to is None:
+        return []
+    states = as_sequence(orthogonal_to, "dmrg_eig", "orthogonal_to", "TTTensors")
+    out = []
+    for j, s in enumerate(states):
+        name = f"orthogonal_to[{j}]"
+        if not isinstance(s, TTTensor):
+            raise ArgumentError(f"dmrg_eig: {name} must be a TTTensor, got {type(s).__name__}")
+        if s.shape != x0.shape:
+            raise ShapeError(f"dmrg_eig: {name} has shape {s.shape}, expected {x0.shape}")
+        backend_of(x0, s)
+        if xp.is_complex(s.cores[0]) and not xp.is_complex(x0.cores[0]):
+            raise ArgumentError(f"dmrg_eig: {name} is complex for a real eigenproblem; pass a "
+                                "complex H or x0")
+        check_finite_cores(s, "dmrg_eig", name)
+        out.append([xp.astype(c, xp.dtype(x0.cores[0])) for c in s.cores])
+    return out
+
+
+def _dense_lowest(H: TTMatrix, states: list[list], xp: Any) -> tuple[Any, Any]:
+    """Lowest eigenpair of a one-mode `H`, on the orthogonal complement of `states`."""
+    a = H.full()
+    if not states:
+        w, v = xp.eigh(a)
+        return w[0], v[:, 0]
+    n = xp.shape(a)[0]
+    cols = [xp.reshape(s[0], (n,)) for s in states]
+    cols = [c / xp.astype(xp.norm(c), xp.dtype(c)) for c in cols]
+    u, sv, _ = xp.svd(xp.stack(cols, axis=1))
+    keep = int((xp.to_numpy(sv) > 1e4 * xp.finfo_eps(a)).sum())
+    if keep >= n:
+        raise ArgumentError(f"dmrg_eig: the {len(states)} states of orthogonal_to span the "
+                            f"whole {n}-dimensional space; no vector is orthogonal to them")
+    u = xp.astype(u[:, :keep], xp.dtype(a))
+    eye = xp.eye(n, dtype=xp.dtype(a), device=xp.device(a))
+    _, basis = xp.eigh(eye - u @ xp.transpose(xp.conj(u)))  # eigenvalues 0 (span), then 1
+    c = basis[:, keep:]
+    w, y = xp.eigh(xp.transpose(xp.conj(c)) @ a @ c)
+    return w[0], xp.matmul(c, y[:, 0])
+
+
+def dmrg_eigs(H: TTMatrix, k: int, return_info: bool = False, **kwargs: Any) -> Any:
+    """The `k` lowest eigenpairs of a symmetric TTMatrix by two-site DMRG, one after
+    another: eigenvector ``j`` is the lowest on the orthogonal complement of the ``j``
+    found before (:func:`dmrg_eig` with ``orthogonal_to``), as TeNPy and ITensor compute
+    excited states. Degenerate eigenvalues come out once per independent eigenvector.
+
+    Parameters
+    ----------
+    H : TTMatrix
+        Square and symmetric (Hermitian for complex dtypes).
+    k : int
+        How many eigenpairs (at most the size of `H`).
+    return_info : bool, optional
+    **kwargs
+        Passed to every :func:`dmrg_eig` call (``max_rank``, ``eps``, ``tol``,
+        ``max_sweeps``, ``x0``, ``seed``, ...).
+
+    Returns
+    -------
+    values : (k,) real array
+        Ascending.
+    states : list of TTTensor
+        Unit norm, in the order of `values`, orthogonal to each other up to the
+        truncation.
+    infos : list of DmrgInfo, if `return_info`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib import tt
+    >>> h = tt.laplacian(5, 3)
+    >>> values, states = tt.dmrg_eigs(h, 3, max_rank=10)
+    >>> exact = np.linalg.eigvalsh(h.full())[:3]
+    >>> bool(np.allclose(values, exact, rtol=1e-6))
+    True
+    >>> [abs(round(float(tt.dot(states[0], s)), 8)) for s in states]
+    [1.0, 0.0, 0.0]
+    """
+    if not isinstance(H, TTMatrix):
+        raise ArgumentError(f"dmrg_eigs: H must be a TTMatrix, got {type(H).__name__}")
+    if "orthogonal_to" in kwargs:
+        raise ArgumentError("dmrg_eigs: orthogonal_to is not taken (each state is made "
+                            "orthogonal to the ones found before it); call dmrg_eig")
+    size = math.prod(H.row_shape)
+    k = check_count(k, "dmrg_eigs", "k", 1, size)
+    xp = H.backend
+    values, states, infos = [], [], []
+    for _ in range(k):
+        value, x, info = dmrg_eig(H, return_info=True, orthogonal_to=states, **kwargs)
+        values.append(value)
+        states.append(x)
+        infos.append(info)
+    order = np.argsort([float(xp.item(v)) for v in values], kind="stable")
+    values = xp.stack([values[j] for j in order])
+    states, infos = [states[j] for j in order], [infos[j] for j in order]
+    return (values, states, infos) if return_info else (values, states)

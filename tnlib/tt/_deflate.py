@@ -1,0 +1,112 @@
+"""Eigenvectors orthogonal to given states (internal): the local projections that let
+two-site DMRG find excited states.
+
+With the train in mixed canonical form around sites ``k, k+1`` (cores left of them
+left-orthonormal, right of them right-orthonormal), the overlap of the train with a
+state ``φ`` is a linear function of the two-site supercore ``v``: ``<φ|x> = p^H v``,
+``p = conj(L) Φ conj(R)`` with ``Φ`` the state's supercore and ``L``, ``R`` the
+overlap interfaces of its other cores with the train's. Keeping ``v`` orthogonal to
+every such ``p`` keeps the train orthogonal to the states exactly (truncation aside):
+the local eigenproblem is solved on the orthogonal complement (the "orthogonal_to" of
+TeNPy's DMRG), for ``Q (H - σ) Q`` with ``Q`` the projector onto it, started in it.
+The shift ``σ``, above the start's Rayleigh quotient, puts the wanted eigenvalue below
+the zero that ``Q (.) Q`` has on the states' span: rounding leaves components there
+(1e-8 in float32), and Lanczos, which finds extreme eigenvalues from any component,
+would converge to that zero whenever the wanted eigenvalue is positive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArgumentError
+from . import _env as env
+
+
+class Deflation:
+    """The overlap interfaces of the states `states` (lists of cores) with a train whose
+    cores are `cores` (right-orthonormal from core 1, as DMRG starts), kept up to date
+    as a sweep moves (:meth:`moved_right`, :meth:`moved_left`)."""
+
+    def __init__(self, xp: Any, states: list[list], cores: list, where: str) -> None:
+        self.xp, self.where = xp, where
+        d = len(cores)
+        self.states = []
+        for s in states:  # unit norm, right-orthonormal: interfaces of norm <= 1
+            s, _ = env.right_orthogonalize_scaled(xp, list(s))
+            s[0] = s[0] / xp.astype(xp.norm(s[0]), xp.dtype(s[0]))
+            self.states.append(s)
+        one = xp.ones((1, 1), dtype=xp.dtype(cores[0]), device=xp.device(cores[0]))
+        self.left = [[one] + [None] * d for _ in self.states]
+        self.right = []
+        for s in self.states:
+            right = [None] * d + [one]
+            for k in range(d - 1, 0, -1):
+                right[k] = env.right2(xp, right[k + 1], s[k], cores[k])
+            self.right.append(right)
+        self.tiny = 1e4 * xp.finfo_eps(cores[0])  # below: a projection of rounding noise
+
+    def basis(self, k: int, size: int) -> Any:
+        """Orthonormal columns ``(size, m)`` spanning the local projections of the states
+        at sites ``k, k+1`` (None if all vanish); an ArgumentError if they fill the local
+        space, which leaves no vector orthogonal to them."""
+        xp = self.xp
+        cols = []
+        for s, left, right in zip(self.states, self.left, self.right):
+            q = xp.einsum("ab,anc,cmd,de->bnme", left[k], xp.conj(s[k]), xp.conj(s[k + 1]),
+                          right[k + 2])
+            cols.append(xp.reshape(xp.conj(q), (size,)))
+        u, sv, _ = xp.svd(xp.stack(cols, axis=1))
+        keep = int(np.sum(xp.to_numpy(sv) > self.tiny))
+        if keep >= size:
+            raise ArgumentError(
+                f"{self.where}: the {len(cols)} states of orthogonal_to fill the whole "
+                f"{size}-dimensional local space of sites {k} and {k + 1}; no vector there "
+                "is orthogonal to them (start from an x0 of higher ranks, or raise max_rank)")
+        return u[:, :keep] if keep else None
+
+    def project(self, u: Any, v: Any) -> Any:
+        """`v` minus its part in the span of `u`'s columns."""
+        if u is None:
+            return v
+        xp = self.xp
+        return v - xp.matmul(u, xp.matmul(xp.transpose(xp.conj(u)), v))
+
+    def operator(self, apply: Callable, u: Any, start: Any) -> tuple[Callable, float]:
+        """``Q (apply - σ) Q`` for the projector ``Q`` off the span of `u`, and the shift
+        ``σ``: the Rayleigh quotient of `start` (in the complement) plus a tenth of
+        ``‖apply start‖ / ‖start‖`` (one product), so that the lowest eigenvalue on the
+        complement is below zero by at least that much."""
+        if u is None:
+            return apply, 0.0
+        xp = self.xp
+        product = self.project(u, apply(start))
+        nums = xp.stack([xp.real(xp.sum(xp.conj(start) * product)), xp.norm(start) ** 2,
+                         xp.norm(product)])
+        quotient, square, size = (float(t) for t in xp.to_numpy(nums))
+        shift = quotient / square + 0.1 * size / square ** 0.5
+        sigma = xp.asarray(shift, dtype=xp.dtype(start), device=xp.device(start))
+        return lambda v: self.project(u, apply(self.project(u, v)) - sigma * v), shift
+
+    def start(self, u: Any, w: Any, seed: int) -> Any:
+        """The start vector `w` projected off the span of `u`; a random one projected if
+        `w` lies (nearly) in it (a start equal to one of the states)."""
+        xp = self.xp
+        v = self.project(u, w)
+        if u is None or float(xp.item(xp.norm(v))) > 1e-6 * float(xp.item(xp.norm(w))):
+            return v
+        noise = np.random.default_rng(seed).standard_normal(xp.shape(w))
+        return self.project(u, xp.asarray(noise, dtype=xp.dtype(w), device=xp.device(w)))
+
+    def moved_right(self, k: int, core: Any) -> None:
+        """Core `k` of the train is now left-orthonormal: the left interfaces at k+1."""
+        for s, left in zip(self.states, self.left):
+            left[k + 1] = env.left2(self.xp, left[k], s[k], core)
+
+    def moved_left(self, k: int, core: Any) -> None:
+        """Core `k` of the train is now right-orthonormal: the right interfaces at k."""
+        for s, right in zip(self.states, self.right):
+            right[k] = env.right2(self.xp, right[k + 1], s[k], core)
