@@ -32,6 +32,8 @@ def load(name: str) -> Any:
                 import tensorly as mod
             elif name == "quimb":
                 import quimb.tensor as mod
+            elif name == "tenpy":
+                import tenpy as mod
             else:
                 raise ValueError(name)
     except Exception:  # noqa: BLE001 - any failure means "peer unavailable"
