@@ -15,7 +15,7 @@ from ..backends import Backend, backend_of, get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..scale.blocks import is_dask, iter_terms
-from ..scale.sketch import SketchMaps, accumulate
+from ..scale.sketch import SketchMaps, _nbytes, accumulate
 from .tensor import TTTensor
 
 __all__ = ["SketchInfo", "tt_sketch"]
@@ -57,10 +57,13 @@ def tt_sketch(a: Any, ranks: Any, oversample: Any = None, seed: Any = None,
 
     Parameters
     ----------
-    a : array, dask.array.Array, or list of arrays
+    a : array, dask.array.Array, TTTensor, or list of them
         The tensor; a Dask array is read block by block (zarr, HDF5 and memmaps
         through ``dask.array.from_zarr`` / ``from_array``) on the active Dask
-        scheduler or client; a list is a sum of tensors, each sketched once.
+        scheduler or client; a TTTensor is sketched from its cores (never formed);
+        a list is a sum of tensors, each sketched once: a sum of many trains is
+        recompressed without the QR factorizations of its summed ranks that
+        rounding needs (randomized rounding).
     ranks : int or sequence of int
         TT-ranks of the result (one for every bond, or ``d - 1`` of them),
         lowered where the shape allows less.
@@ -97,17 +100,24 @@ def tt_sketch(a: Any, ranks: Any, oversample: Any = None, seed: Any = None,
     """
     first = next(iter_terms(a, "tt_sketch"))
     shape, xp = _shape_and_backend(first)
+    trains, others = [], []
     for term in iter_terms(a, "tt_sketch"):
         if tuple(term.shape) != shape:
             raise ShapeError(f"tt_sketch: the terms of a have shapes {shape} and "
                              f"{tuple(term.shape)}; a sum needs one shape")
+        (trains if isinstance(term, TTTensor) else others).append(term)
     d = len(shape)
     if d < 2:
         raise ShapeError(f"tt_sketch: a must have at least 2 axes, got shape {shape}")
     r = _left_ranks(ranks, shape)
     ell = _right_ranks(r, oversample, shape)
     maps = SketchMaps(shape, r, ell, seed)
-    sketches, nbytes = accumulate(a, maps, xp, "tt_sketch")
+    sketches, nbytes = accumulate(others, maps, xp, "tt_sketch") if others else (None, 0)
+    for x in trains:
+        backend_of(first, x)  # one framework for every term
+        part = _sketch_train(x, maps, xp)
+        sketches = part if sketches is None else [p + q for p, q in zip(sketches, part)]
+        nbytes += sum(_nbytes(c, xp) for c in x.cores)
     psi, z = [xp.asarray(p) for p in sketches[:-1]], np.asarray(xp.to_numpy(sketches[-1]))
     if not all(bool(xp.all(xp.isfinite(p))) for p in psi):
         raise ArgumentError("tt_sketch: a holds NaN or inf (the sketches are not finite)")
@@ -125,6 +135,8 @@ def tt_sketch(a: Any, ranks: Any, oversample: Any = None, seed: Any = None,
 
 
 def _shape_and_backend(a: Any) -> tuple[tuple[int, ...], Backend]:
+    if isinstance(a, TTTensor):
+        return tuple(a.shape), a.backend
     if is_dask(a):
         if any(n != n for n in a.shape):  # NaN
             raise ShapeError(f"tt_sketch: the dask array has unknown chunk sizes (shape "
@@ -138,8 +150,8 @@ def _shape_and_backend(a: Any) -> tuple[tuple[int, ...], Backend]:
     except Exception:  # noqa: BLE001 - not an array of any backend
         ok = False
     if not ok:
-        raise ArgumentError(f"tt_sketch: a must be an array, a dask array or a list of them, "
-                            f"got {type(a).__name__}")
+        raise ArgumentError(f"tt_sketch: a must be an array, a dask array, a TTTensor or a "
+                            f"list of them, got {type(a).__name__}")
     check_nonempty(tuple(xp.shape(a)), "tt_sketch")
     return tuple(xp.shape(a)), xp
 
@@ -210,3 +222,32 @@ def _estimate(x: TTTensor, maps: SketchMaps, z: np.ndarray) -> tuple[float, floa
     nrm = math.sqrt(float(np.mean(np.abs(z) ** 2)))
     err = math.sqrt(float(np.mean(np.abs(z - xz) ** 2)))
     return (err / nrm if nrm > 0 else err), nrm
+
+
+def _sketch_train(x: TTTensor, maps: SketchMaps, xp: Backend) -> list:
+    """``[Psi_1 .. Psi_d, probe values]`` of a train, from its cores: the left maps meet
+    the cores before mode k in interfaces ``(r_k, s_k)``, the right maps those after it
+    in ``(s_{k+1}, l_{k+1})``, and ``Psi_k`` is core k between them -- ``O(d n s r l)``
+    for cores of rank ``s``, never the dense tensor."""
+    cores = list(x.cores)
+    d = len(cores)
+
+    def conv(m: np.ndarray, like: Any) -> Any:
+        return xp.asarray(m, dtype=xp.dtype(like), device=xp.device(like))
+
+    one = xp.ones((1, 1), dtype=xp.dtype(cores[0]), device=xp.device(cores[0]))
+    left = [one]
+    for k in range(d - 1):
+        left.append(xp.einsum("ab,anc,bnd->cd", left[k], conv(maps.left[k], cores[k]),
+                              cores[k]))
+    right = [one] * (d + 1)
+    for k in range(d - 1, 0, -1):
+        right[k] = xp.einsum("cnd,lnm,dm->cl", cores[k], conv(maps.right[k], cores[k]),
+                             right[k + 1])
+    out = [xp.einsum("ab,bnd,dl->anl", left[k], cores[k], right[k + 1]) for k in range(d)]
+    v = None
+    for g, c in zip(maps.probes, cores):
+        t = xp.einsum("ji,aib->jab", conv(g, c), c)
+        v = t[:, 0, :] if v is None else xp.einsum("ja,jab->jb", v, t)
+    out.append(v[:, 0])
+    return out
