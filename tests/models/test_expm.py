@@ -91,6 +91,50 @@ def test_classifies_a_planted_interaction_and_reports_probabilities(backend):
     assert model.score(x_test, np.where(f_test > 0, "yes", "no")) > 0.9
 
 
+def test_more_than_two_classes_one_versus_rest(backend):
+    """Three classes (was an ArgumentError "Only binary"): a weight per class on the
+    backend, logits (n, 3), probabilities summing to 1, the class of the largest logit
+    predicted, a planted interaction classified."""
+    _, x, f, x_test, f_test = _planted(6, 300, seed=11, n_test=300)
+    cut = np.quantile(f, [1 / 3, 2 / 3])
+    labels, test_labels = (np.array(["low", "mid", "top"])[np.digitize(g, cut)]
+                           for g in (f, f_test))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ExponentialMachine(rank=2, max_iter=30, backend=backend.name,
+                                   random_state=0).fit(x, labels)
+    assert list(model.classes_) == ["low", "mid", "top"]
+    assert len(model.weight_) == 3
+    assert all(w.backend.name == backend.name for w in model.weight_)
+    logits = model.decision_function(x_test)
+    assert logits.shape == (300, 3)
+    proba = model.predict_proba(x_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(x_test), model.classes_[logits.argmax(1)])
+    np.testing.assert_array_equal(proba.argmax(1), logits.argmax(1))
+    assert model.score(x_test, test_labels) > 0.8
+
+
+def test_sample_weights_weigh_the_loss_as_repeated_rows():
+    """Zero weights on half of the rows fit what the other half alone fits (the weighted
+    objective and start are the same problem), and weights 2 what the rows repeated fit."""
+    _, x, f = _planted(6, 200, seed=13)
+    y = f > np.median(f)
+    kw = dict(rank=2, max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        half = ExponentialMachine(**kw).fit(x[:100], y[:100])
+        weighted = ExponentialMachine(**kw).fit(x, y, sample_weight=np.r_[np.ones(100),
+                                                                          np.zeros(100)])
+        twice = ExponentialMachine(**kw).fit(np.vstack([x, x[:50]]), np.r_[y, y[:50]])
+        doubled = ExponentialMachine(**kw).fit(x, y, sample_weight=np.r_[2 * np.ones(50),
+                                                                         np.ones(150)])
+    for a, b in ((half, weighted), (twice, doubled)):
+        fa, fb = a.decision_function(x), b.decision_function(x)
+        assert np.linalg.norm(fa - fb) <= 1e-6 * np.linalg.norm(fa)
+    assert np.linalg.norm(half.decision_function(x) - twice.decision_function(x)) > 1e-2
+
+
 @pytest.mark.parametrize("solver, lr, drop, r2", [("rsgd", 1.0, 0.2, 0.85),
                                                   ("adam", 0.05, 0.1, 0.95)])
 def test_stochastic_solvers_lower_the_objective(solver, lr, drop, r2):
@@ -103,8 +147,13 @@ def test_stochastic_solvers_lower_the_objective(solver, lr, drop, r2):
 
 def test_bad_input_is_refused_with_the_argument_named():
     x = np.random.default_rng(0).uniform(-1, 1, (30, 4))
-    with pytest.raises(ArgumentError, match="Only binary"):
-        ExponentialMachine().fit(x, np.arange(30) % 3)
+    with pytest.raises(ArgumentError, match="y must hold class labels, one per row"):
+        ExponentialMachine().fit(x, x[:, 0])  # continuous
+    for bad in (-np.ones(30), np.zeros(30), np.full(30, np.nan)):
+        with pytest.raises(ArgumentError, match="ExponentialMachine: sample_weight"):
+            ExponentialMachine().fit(x, np.arange(30) % 2, sample_weight=bad)
+    with pytest.raises(ArgumentError, match="sample_weight"):
+        ExponentialMachine().fit(x, np.arange(30) % 2, sample_weight=np.ones(29))
     with pytest.raises(ArgumentError, match="rank"):
         ExponentialMachine(rank=0).fit(x, np.arange(30) % 2)
     with pytest.raises(ArgumentError, match="solver"):

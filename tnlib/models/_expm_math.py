@@ -79,8 +79,9 @@ def tangent_deltas(left: list, right: list, x: Any, c: Any, xp: Any) -> list:
 
 
 # -------------------------------------------------------------------- losses
-def loss_and_slope(f: Any, y: Any, task: str, xp: Any) -> tuple[Any, Any]:
-    """Mean loss and its derivative with respect to each prediction, ``c_i = dL/df_i``.
+def loss_and_slope(f: Any, y: Any, v: Any, task: str, xp: Any) -> tuple[Any, Any]:
+    """Weighted mean loss and its derivative with respect to each prediction,
+    ``c_i = dL/df_i``; `v` are the sample weights scaled to mean 1.
 
     Classification (labels ±1): the logistic loss ``log(1 + exp(-y f))``, computed
     without overflow; regression: ``(f - y)^2 / 2``.
@@ -89,31 +90,31 @@ def loss_and_slope(f: Any, y: Any, task: str, xp: Any) -> tuple[Any, Any]:
     if task == "classification":
         m = y * f
         e = xp.exp(-xp.abs(m))
-        loss = xp.sum(xp.maximum(-m, 0.0 * m) + xp.log(1.0 + e)) / n
+        loss = xp.sum(v * (xp.maximum(-m, 0.0 * m) + xp.log(1.0 + e))) / n
         sig_neg = xp.where(m >= 0, e / (1.0 + e), 1.0 / (1.0 + e))  # sigma(-m)
-        return loss, -y * sig_neg / n
+        return loss, -v * y * sig_neg / n
     r = f - y
-    return 0.5 * xp.sum(r * r) / n, r / n
+    return 0.5 * xp.sum(v * r * r) / n, v * r / n
 
 
 # ------------------------------------------- array-only entry points (compiled on JAX/TF)
-def loss_arrays(x: Any, y: Any, *cores: Any, task: str, xp: Any) -> Any:
-    """Mean data loss of the weight with these cores."""
-    return loss_and_slope(predict(list(cores), x, xp), y, task, xp)[0]
+def loss_arrays(x: Any, y: Any, v: Any, *cores: Any, task: str, xp: Any) -> Any:
+    """Weighted mean data loss of the weight with these cores."""
+    return loss_and_slope(predict(list(cores), x, xp), y, v, task, xp)[0]
 
 
-def rgrad_arrays(x: Any, y: Any, *arrays: Any, d: int, task: str, xp: Any) -> tuple:
+def rgrad_arrays(x: Any, y: Any, v: Any, *arrays: Any, d: int, task: str, xp: Any) -> tuple:
     """Gauge-fixed deltas of the Riemannian gradient of the data loss.
 
     `arrays` are a frame's ``U_1 .. U_{d-1}, X_d, V_2 .. V_d``.
     """
     left, right = list(arrays[:d]), [None] + list(arrays[d:])
-    _, c = loss_and_slope(predict(left, x, xp), y, task, xp)
+    _, c = loss_and_slope(predict(left, x, xp), y, v, task, xp)
     return tuple(tangent_deltas(left, right, x, c, xp))
 
 
-def core_grad_arrays(x: Any, y: Any, *cores: Any, task: str, xp: Any) -> tuple:
+def core_grad_arrays(x: Any, y: Any, v: Any, *cores: Any, task: str, xp: Any) -> tuple:
     """Euclidean gradients of the data loss with respect to each core."""
     cores = list(cores)
-    _, c = loss_and_slope(predict(cores, x, xp), y, task, xp)
+    _, c = loss_and_slope(predict(cores, x, xp), y, v, task, xp)
     return tuple(sandwich(cores, cores, x, c, xp))

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import tt
 from .._info import compiled
@@ -57,7 +57,8 @@ class ExponentialMachine(BaseEstimator):
     rank : int
         TT-rank of `W`.
     task : {"classification", "regression"}
-        Binary classification or regression.
+        Classification (more than two classes one-vs-rest: a weight per class, the
+        class of the largest logit predicted) or regression.
     solver : {"rcg", "rsgd", "adam"}
     alpha : float
         L2 regularization of `W`.
@@ -80,14 +81,17 @@ class ExponentialMachine(BaseEstimator):
 
     Attributes
     ----------
-    weight_ : TTTensor
-        The trained weight.
+    weight_ : TTTensor or list of TTTensor
+        The trained weight; with more than two classes, one per class (in the order of
+        `classes_`), each separating its class from the rest.
     classes_ : array
         Class labels (classification).
     n_features_in_ : int
     n_iter_ : int
+        Iterations or epochs (the most of any class's fit).
     loss_curve_ : list of float
-        Training objective per iteration / epoch.
+        Training objective per iteration / epoch (a list of them per class with more
+        than two classes).
 
     References
     ----------
@@ -136,40 +140,66 @@ class ExponentialMachine(BaseEstimator):
             from sklearn.utils import ClassifierTags
 
             tags.estimator_type = "classifier"
-            tags.classifier_tags = ClassifierTags(multi_class=False)
+            tags.classifier_tags = ClassifierTags(multi_class=True)
         return tags
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any) -> ExponentialMachine:
-        """Fit the TT weight to ``(X, y)``; returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ExponentialMachine:
+        """Fit the TT weight to ``(X, y)``, row ``i`` weighted by ``sample_weight[i]``
+        (default: all 1); returns self."""
         self._check_params()
         X, y = self._validate(X, y, y_numeric=self.task == "regression")
-        if self.task == "classification":
-            target = type_of_target(y, input_name="y", raise_unknown=True)
-            self.classes_ = np.unique(y)
-            k = len(self.classes_)
-            if k > 2 or target not in ("binary", "multiclass"):
-                raise ArgumentError(f"ExponentialMachine: Only binary classification is "
-                                    f"supported; y has {k} classes ({target} target)")
-            if k < 2:
-                raise ArgumentError("ExponentialMachine: y has 1 class; classification needs "
-                                    "two")
-            y_num = np.where(y == self.classes_[1], 1.0, -1.0)
-        else:
+        v = self._sample_weights(sample_weight, X)
+        targets = self._targets(y)
+        xp = get_backend() if self.backend is None else get(self.backend)
+        dtype = self._dtype(xp)
+        xa, va = xp.asarray(X, dtype=dtype), xp.asarray(v, dtype=dtype)
+        started = time.perf_counter()
+        fit = {"rcg": self._fit_rcg, "rsgd": self._fit_rsgd, "adam": self._fit_adam}
+        weights, iters, curves = [], [], []
+        for t in targets:  # one target, or one per class (one-vs-rest)
+            w0 = self._start(X, t, v, xp, dtype)
+            weights.append(fit[self.solver](w0, xa, xp.asarray(t, dtype=dtype), va, xp))
+            iters.append(self.n_iter_)
+            curves.append(self.loss_curve_)
+        self.weight_ = weights[0] if len(weights) == 1 else weights
+        self.n_iter_ = max(iters)
+        self.loss_curve_ = curves[0] if len(curves) == 1 else curves
+        self.fit_time_ = time.perf_counter() - started
+        return self
+
+    def _targets(self, y: np.ndarray) -> list[np.ndarray]:
+        """The numeric targets: ±1 labels (one array for two classes, one per class for
+        more), or the regression values."""
+        if self.task == "regression":
             try:
-                y_num = np.asarray(y, dtype=np.float64)
+                return [np.asarray(y, dtype=np.float64)]
             except (TypeError, ValueError):
                 raise ArgumentError(f"ExponentialMachine: regression needs numeric targets, "
                                     f"got y of dtype {y.dtype}") from None
-        xp = get_backend() if self.backend is None else get(self.backend)
-        dtype = self._dtype(xp)
-        xa, ya = xp.asarray(X, dtype=dtype), xp.asarray(y_num, dtype=dtype)
-        w0 = self._start(X, y_num, xp, dtype)
-        started = time.perf_counter()
-        fit = {"rcg": self._fit_rcg, "rsgd": self._fit_rsgd, "adam": self._fit_adam}
-        self.weight_ = fit[self.solver](w0, xa, ya, xp)
-        self.fit_time_ = time.perf_counter() - started
-        return self
+        target = type_of_target(y, input_name="y", raise_unknown=True)
+        self.classes_ = np.unique(y)
+        k = len(self.classes_)
+        if target not in ("binary", "multiclass"):
+            raise ArgumentError(f"ExponentialMachine: y must hold class labels, one per row; "
+                                f"got a {target} target")
+        if k < 2:
+            raise ArgumentError("ExponentialMachine: y has 1 class; classification needs two")
+        labels = self.classes_[1:] if k == 2 else self.classes_
+        return [np.where(y == c, 1.0, -1.0) for c in labels]
+
+    @staticmethod
+    def _sample_weights(sample_weight: Any, X: np.ndarray) -> np.ndarray:
+        """The weights as a float array of mean 1 (the loss is their weighted mean); an
+        ArgumentError for a negative, non-finite or all-zero one."""
+        try:
+            w = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ArgumentError(f"ExponentialMachine: sample_weight: {exc}") from exc
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise ArgumentError("ExponentialMachine: sample_weight must be finite, >= 0 and "
+                                "not all zero")
+        return w * (len(w) / w.sum())
 
     def _check_params(self) -> None:
         if self.task not in _TASKS:
@@ -207,12 +237,14 @@ class ExponentialMachine(BaseEstimator):
                                 f"got {self.dtype!r}")
         return dtype
 
-    def _start(self, X: np.ndarray, y: np.ndarray, xp: Any, dtype: Any) -> tt.TTTensor:
-        """Least-squares linear model as an exact rank-2 TT, plus a small random TT."""
+    def _start(self, X: np.ndarray, y: np.ndarray, v: np.ndarray, xp: Any, dtype: Any
+               ) -> tt.TTTensor:
+        """Weighted least-squares linear model as an exact rank-2 TT, plus a small random
+        TT."""
         n, d = X.shape
         design = np.hstack([np.ones((n, 1)), X])
         ridge = 1e-6 * n * np.eye(d + 1)
-        coef = np.linalg.solve(design.T @ design + ridge, design.T @ y)
+        coef = np.linalg.solve(design.T @ (v[:, None] * design) + ridge, design.T @ (v * y))
         cores = _linear_cores(coef[0], coef[1:])
         rank = min(int(self.rank), 2 ** (d // 2)) if d > 1 else 1
         lin = tt.TTTensor([xp.asarray(c, dtype=dtype) for c in cores])
@@ -223,48 +255,48 @@ class ExponentialMachine(BaseEstimator):
         scale = self.init_scale * float(tt.norm(lin)) / max(float(tt.norm(noise)), 1e-300)
         return (lin + scale * noise).round(max_rank=rank)
 
-    def _objective(self, xa: Any, ya: Any, xp: Any) -> tuple:
+    def _objective(self, xa: Any, ya: Any, va: Any, xp: Any) -> tuple:
         alpha = float(self.alpha)
 
         loss = compiled(xp, em.loss_arrays, task=self.task)
 
         def value(w: tt.TTTensor) -> Any:
-            return loss(xa, ya, *w.cores) + 0.5 * alpha * tt.norm(w) ** 2
+            return loss(xa, ya, va, *w.cores) + 0.5 * alpha * tt.norm(w) ** 2
 
         def rgrad(w: tt.TTTensor) -> Any:
-            return self._rgrad(frame_of(w, "ExponentialMachine"), xa, ya, xp)
+            return self._rgrad(frame_of(w, "ExponentialMachine"), xa, ya, va, xp)
 
         return value, rgrad
 
-    def _rgrad(self, frame: Any, xa: Any, ya: Any, xp: Any) -> TangentVector:
+    def _rgrad(self, frame: Any, xa: Any, ya: Any, va: Any, xp: Any) -> TangentVector:
         d = frame.ndim
         fn = compiled(xp, em.rgrad_arrays, d=d, task=self.task)
-        g = TangentVector(frame, fn(xa, ya, *frame.left, frame.last, *frame.right[1:]))
+        g = TangentVector(frame, fn(xa, ya, va, *frame.left, frame.last, *frame.right[1:]))
         return g + float(self.alpha) * point_as_tangent(frame) if self.alpha else g
 
-    def _fit_rcg(self, w0: tt.TTTensor, xa: Any, ya: Any, xp: Any) -> tt.TTTensor:
-        value, rgrad = self._objective(xa, ya, xp)
+    def _fit_rcg(self, w0: tt.TTTensor, xa: Any, ya: Any, va: Any, xp: Any) -> tt.TTTensor:
+        value, rgrad = self._objective(xa, ya, va, xp)
         w, info = minimize(value, w0, method="rcg", grad=rgrad, max_iter=int(self.max_iter),
                            tol=float(self.tol), verbose=bool(self.verbose), return_info=True)
         self.n_iter_, self.loss_curve_ = info.iterations, list(info.losses)
         return w
 
-    def _fit_rsgd(self, w: tt.TTTensor, xa: Any, ya: Any, xp: Any) -> tt.TTTensor:
-        value, _ = self._objective(xa, ya, xp)
+    def _fit_rsgd(self, w: tt.TTTensor, xa: Any, ya: Any, va: Any, xp: Any) -> tt.TTTensor:
+        value, _ = self._objective(xa, ya, va, xp)
         n, lr = xp.shape(xa)[0], float(self.learning_rate)
         rng = np.random.default_rng(self.random_state)
         self.loss_curve_ = []
         for epoch in range(int(self.max_iter)):
             for batch in _batches(rng, n, int(self.batch_size), xp):
-                xb, yb = xp.take(xa, batch, axis=0), xp.take(ya, batch, axis=0)
-                g = self._rgrad(frame_of(w, "ExponentialMachine"), xb, yb, xp)
+                xb, yb, vb = (xp.take(a, batch, axis=0) for a in (xa, ya, va))
+                g = self._rgrad(frame_of(w, "ExponentialMachine"), xb, yb, vb, xp)
                 w = retract(w, g, -lr)
             self._record(float(value(w)), epoch)
         self.n_iter_ = int(self.max_iter)
         return w
 
-    def _fit_adam(self, w: tt.TTTensor, xa: Any, ya: Any, xp: Any) -> tt.TTTensor:
-        value, _ = self._objective(xa, ya, xp)
+    def _fit_adam(self, w: tt.TTTensor, xa: Any, ya: Any, va: Any, xp: Any) -> tt.TTTensor:
+        value, _ = self._objective(xa, ya, va, xp)
         cores = list(w.cores)
         n, lr, alpha = xp.shape(xa)[0], float(self.learning_rate), float(self.alpha)
         m = [0.0 * c for c in cores]
@@ -275,8 +307,8 @@ class ExponentialMachine(BaseEstimator):
         self.loss_curve_ = []
         for epoch in range(int(self.max_iter)):
             for batch in _batches(rng, n, int(self.batch_size), xp):
-                xb, yb = xp.take(xa, batch, axis=0), xp.take(ya, batch, axis=0)
-                grads = core_grads(xb, yb, *cores)
+                xb, yb, vb = (xp.take(a, batch, axis=0) for a in (xa, ya, va))
+                grads = core_grads(xb, yb, vb, *cores)
                 if alpha:  # d/dG_k of alpha/2 ‖W‖^2, through the TT gradient of the norm
                     grads = [g + alpha * h for g, h in zip(grads, _norm_grads(cores, xp))]
                 step += 1
@@ -320,28 +352,38 @@ class ExponentialMachine(BaseEstimator):
     # -------------------------------------------------------------- predict
     @available_if(_is_classifier)
     def decision_function(self, X: Any) -> np.ndarray:
-        """``f(x)`` for each row: the logit of the second class (classification only)."""
+        """``f(x)`` for each row: the logit of the second class, or with more than two
+        classes one logit per class, ``(n, n_classes)`` (classification only)."""
         return self._raw(X)
 
     def _raw(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "weight_")
         X = self._validate(X, reset=False)
-        xp = self.weight_.backend
-        xa = xp.asarray(X, dtype=self.weight_.dtype)
-        return xp.to_numpy(em.predict(list(self.weight_.cores), xa, xp)).astype(np.float64)
+        weights = self.weight_ if isinstance(self.weight_, list) else [self.weight_]
+        xp = weights[0].backend
+        xa = xp.asarray(X, dtype=weights[0].dtype)
+        f = [xp.to_numpy(em.predict(list(w.cores), xa, xp)).astype(np.float64)
+             for w in weights]
+        return f[0] if len(f) == 1 else np.stack(f, axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (classification) or values (regression)."""
         f = self._raw(X)
         if self.task == "regression":
             return f
+        if f.ndim == 2:  # one-vs-rest: the class of the largest logit
+            return self.classes_[np.argmax(f, axis=1)]
         return self.classes_[(f > 0).astype(int)]
 
     @available_if(_is_classifier)
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(1 - p, p)`` with ``p = sigmoid(f)`` (classification only)."""
+        """Class probabilities: ``(1 - p, p)`` with ``p = sigmoid(f)``; with more than two
+        classes each class's ``sigmoid(f_c)``, normalized to sum 1 over the classes (as
+        one-vs-rest classifiers do) (classification only)."""
         f = self._raw(X)
         p = 0.5 * (1.0 + np.tanh(0.5 * f))
+        if f.ndim == 2:
+            return p / np.sum(p, axis=1, keepdims=True)
         return np.stack([1.0 - p, p], axis=1)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
