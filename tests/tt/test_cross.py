@@ -114,6 +114,13 @@ def test_apply_elementwise_functions(backend):
     np.testing.assert_allclose(np_of(prod), np_of(x) * np_of(y), rtol=1e-9, atol=1e-9)
     with pytest.raises(tnlib.ShapeError, match="shapes differ"):
         tt.apply(lambda a, b: a, x, tt.ones((4, 5), backend=backend))
+    # the cross it runs reports in apply's names (was "cross: f returned nan ...")
+    with pytest.raises(tnlib.EvaluationError, match=r"^apply: fun returned nan at index "):
+        tt.apply(lambda a: a * float("nan"), x)
+    with pytest.raises(tnlib.EvaluationError, match=r"^apply: fun must return an array of "):
+        tt.apply(lambda a: a[:1], x)
+    with pytest.raises(tnlib.ArgumentError, match=r"^apply: max_rank must be an integer"):
+        tt.apply(lambda a: a, x, max_rank=0)
 
 
 def test_black_box_errors_name_the_index(backend):

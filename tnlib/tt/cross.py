@@ -68,7 +68,13 @@ from .._validation import (
 )
 from ..backends import Backend, resolve
 from ..backends._host import host_eager
-from ..errors import ArgumentError, BackendMismatchError, EvaluationError, ShapeError
+from ..errors import (
+    ArgumentError,
+    BackendMismatchError,
+    EvaluationError,
+    ShapeError,
+    TnlibError,
+)
 from ..linalg.maxvol import maxvol_host
 from ..scale.executor import check_executor
 from ._cross_cache import _NUMPY, _BudgetExceeded, _Cache
@@ -571,7 +577,17 @@ def apply(fun: Callable, *tensors: TTTensor, eps: float = 1e-6, **kwargs: Any) -
             raise ShapeError(f"apply: shapes differ, {shape} and {t.shape}")
     xp = tensors[0].backend
     kwargs.setdefault("seed", 0)
-    return cross(_Applied(fun, tensors), shape, eps=eps, backend=xp, **kwargs)
+    try:
+        return cross(_Applied(fun, tensors), shape, eps=eps, backend=xp, **kwargs)
+    except TnlibError as err:  # cross's messages, in apply's names (`fun`, not cross's `f`)
+        text = str(err)
+        if not text.startswith("cross: "):
+            raise
+        text = text[len("cross: "):]
+        for said, meant in (("f returned", "fun returned"), ("f must return", "fun must return")):
+            if text.startswith(said):
+                text = meant + text[len(said):]
+        raise type(err)(f"apply: {text}") from err
 
 
 class _Applied:
