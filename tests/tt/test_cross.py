@@ -121,6 +121,8 @@ def test_apply_elementwise_functions(backend):
         tt.apply(lambda a: a[:1], x)
     with pytest.raises(tnlib.ArgumentError, match=r"^apply: max_rank must be an integer"):
         tt.apply(lambda a: a, x, max_rank=0)
+    with pytest.raises(tnlib.EvaluationError, match=r"^qtt_function: f returned nan at index"):
+        tt.qtt_function(lambda t: t * float("nan"), 0.0, 1.0, 8, backend=backend)
 
 
 def test_black_box_errors_name_the_index(backend):

@@ -48,7 +48,8 @@ TTTensor on that backend, rounded to ``eps``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -577,17 +578,25 @@ def apply(fun: Callable, *tensors: TTTensor, eps: float = 1e-6, **kwargs: Any) -
             raise ShapeError(f"apply: shapes differ, {shape} and {t.shape}")
     xp = tensors[0].backend
     kwargs.setdefault("seed", 0)
-    try:
+    with named_as("apply", "fun"):
         return cross(_Applied(fun, tensors), shape, eps=eps, backend=xp, **kwargs)
-    except TnlibError as err:  # cross's messages, in apply's names (`fun`, not cross's `f`)
+
+
+@contextlib.contextmanager
+def named_as(where: str, name: str) -> Iterator[None]:
+    """Errors of a :func:`cross` run inside the block in the caller's names: ``where``
+    for ``cross``, `name` for its function ``f`` (``apply: fun returned nan at ...``)."""
+    try:
+        yield
+    except TnlibError as err:
         text = str(err)
         if not text.startswith("cross: "):
             raise
         text = text[len("cross: "):]
-        for said, meant in (("f returned", "fun returned"), ("f must return", "fun must return")):
+        for said in ("f returned", "f must return"):
             if text.startswith(said):
-                text = meant + text[len(said):]
-        raise type(err)(f"apply: {text}") from err
+                text = name + text[1:]
+        raise type(err)(f"{where}: {text}") from err
 
 
 class _Applied:

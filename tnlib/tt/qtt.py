@@ -90,7 +90,7 @@ def qtt_function(f: Any, a: float, b: float, d: int, eps: float = DefaultTol(1e-
     2
     """
     from ..backends import resolve
-    from .cross import cross
+    from .cross import cross, named_as
 
     d = check_positive_int(d, "qtt_function", "d")
     if d > 52:
@@ -103,8 +103,9 @@ def qtt_function(f: Any, a: float, b: float, d: int, eps: float = DefaultTol(1e-
     h = (b - a) / 2.0**d
     weights = xp.asarray(2.0 ** np.arange(d - 1, -1, -1, dtype=np.float64)[:, None])
     kwargs.setdefault("seed", 0)
-    return cross(_OnGrid(f, a, h, weights), (2,) * d, eps=eps, max_rank=max_rank, backend=xp,
-                 **kwargs)
+    with named_as("qtt_function", "f"):
+        return cross(_OnGrid(f, a, h, weights), (2,) * d, eps=eps, max_rank=max_rank,
+                     backend=xp, **kwargs)
 
 
 class _OnGrid:
