@@ -6,6 +6,7 @@ from .amen import AmenInfo, amen_mv, amen_solve
 from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
+from .marginal import trace
 from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
 from .qtt import dequantize, qtt_function, quantize
@@ -54,6 +55,7 @@ __all__ = [
     "scale",
     "sum",
     "tdvp",
+    "trace",
     "tt_matrix",
     "tt_sketch",
     "tt_svd",

@@ -171,8 +171,8 @@ def log_norm(x: TTTensor) -> Any:
 
 
 @host_eager
-def tt_sum(x: TTTensor, log: bool = False) -> Any:
-    """Sum of all entries (0-d array).
+def tt_sum(x: TTTensor, log: bool = False, *, axis: Any = None) -> Any:
+    """Sum of all entries (0-d array), or over the modes `axis` (a TTTensor).
 
     Parameters
     ----------
@@ -181,6 +181,9 @@ def tt_sum(x: TTTensor, log: bool = False) -> Any:
         Return ``(sign, log|sum|)`` instead, for sums beyond the float range (as
         :func:`dot` does). A sum beyond the range of the dtype is ``inf`` (or ``0``
         below it) with a :class:`~tnlib.PrecisionWarning` pointing here.
+    axis : int or sequence of int, optional
+        Sum over these modes only (negative ones count from the end): the train of the
+        remaining modes, a marginal, in ``O(d n r^2)`` (all modes: the full sum).
 
     Examples
     --------
@@ -190,10 +193,23 @@ def tt_sum(x: TTTensor, log: bool = False) -> Any:
     >>> sign, logabs = tt.sum(tt.ones((2,) * 2000), log=True)   # 2^2000
     >>> float(sign), round(float(logabs) / 0.6931471805599453, 6)
     (1.0, 2000.0)
+    >>> m = tt.ones((2, 3, 4)).sum(axis=(0, 2))                 # shape (3,), entries 8
+    >>> m.shape, m.full().tolist()
+    ((3,), [8.0, 8.0, 8.0])
     """
     xp = _train(x, "sum").backend
     if not isinstance(log, (bool, np.bool_)):
-        raise ArgumentError(f"sum: log must be True or False, got {log!r}")
+        raise ArgumentError(f"sum: log must be True or False, got {log!r}" + (
+            " (to sum over modes, pass axis=)" if isinstance(log, numbers.Integral) else ""))
+    if axis is not None:
+        from .marginal import axes_of, sum_over
+
+        axes = axes_of(axis, x.ndim, "sum")
+        if len(axes) < x.ndim:
+            if log:
+                raise ArgumentError("sum: log=True gives the full sum's logarithm; it does "
+                                    "not apply to a sum over some modes (axis=)")
+            return sum_over(x, axes)
     hint = "tt.sum(x, log=True) returns (sign, log|sum|)"
     if xp.free_reads:  # the running row kept in range as it goes, no peaks to read
         chained = chain_host([xp.sum(c, axis=1) for c in x.cores])

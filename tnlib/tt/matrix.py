@@ -136,6 +136,12 @@ class TTMatrix(_CoreTrain):
         """Frobenius norm."""
         return self.as_tt().norm()
 
+    def trace(self, log: bool = False) -> Any:
+        """Trace (square only; see :func:`tnlib.tt.trace`)."""
+        from .marginal import trace
+
+        return trace(self, log=log)
+
     def diag(self) -> TTTensor:
         """The diagonal as a TTTensor (square cores only)."""
         if self.row_shape != self.col_shape:

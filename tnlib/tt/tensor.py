@@ -238,11 +238,11 @@ class TTTensor(_CoreTrain):
 
         return dot(self, other, log=log)
 
-    def sum(self, log: bool = False) -> Any:
-        """Sum of all entries (see :func:`tnlib.tt.sum`)."""
+    def sum(self, log: bool = False, *, axis: Any = None) -> Any:
+        """Sum of all entries, or over the modes `axis` (see :func:`tnlib.tt.sum`)."""
         from .algebra import tt_sum
 
-        return tt_sum(self, log=log)
+        return tt_sum(self, log=log, axis=axis)
 
     def round(self, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
         """TT-rounding to relative accuracy `eps` and/or `max_rank` (see :func:`tnlib.tt.round`)."""
