@@ -80,6 +80,17 @@ def test_kron(backend):
     z = tt.kron(x, y)
     assert z.shape == (2, 3, 4)
     assert rel_error(z, np.multiply.outer(np_of(x), np_of(y))) < 1e-12
+    # operators: A ⊗ B on the joined modes, NumPy's kron of the dense matrices
+    rng = np.random.default_rng(0)
+    a = tt.TTMatrix([backend.asarray(rng.standard_normal((1, 2, 3, 1)))])
+    b = tt.tt_matrix(backend.asarray(rng.standard_normal((6, 4))), (2, 3), (2, 2))
+    ab = tt.kron(a, b)
+    assert isinstance(ab, tt.TTMatrix) and ab.row_shape == (2, 2, 3)
+    assert ab.col_shape == (3, 2, 2)
+    assert rel_error(ab.full(), np.kron(np_of(a.full()), np_of(b.full()))) < 1e-12
+    with pytest.raises(tnlib.ArgumentError, match="must be TTTensors or both TTMatrices, got "
+                                                  "TTTensor and TTMatrix"):
+        tt.kron(x, a)
 
 
 def test_mismatches_are_rejected(backend):

@@ -307,22 +307,32 @@ def hadamard(x: TTTensor, y: TTTensor) -> TTTensor:
     return TTTensor._from_cores(cores, xp)
 
 
-def kron(x: TTTensor, y: TTTensor) -> TTTensor:
-    """Tensor product joining the modes: shape ``x.shape + y.shape``.
+def kron(x: Any, y: Any) -> Any:
+    """Tensor product joining the modes: shape ``x.shape + y.shape`` for two TTTensors;
+    for two TTMatrices the operator ``x ⊗ y`` on the joined modes (row and column shapes
+    joined), as for an operator on a composite system.
 
     Examples
     --------
     >>> from tnlib import tt
     >>> tt.kron(tt.ones((2,)), tt.ones((3, 4))).shape
     (2, 3, 4)
+    >>> h = tt.kron(tt.laplacian(4, 1), tt.eye((4,)))       # L ⊗ I
+    >>> h.row_shape, float(h.trace())
+    ((4, 4), 32.0)
     """
-    if not isinstance(x, TTTensor) or not isinstance(y, TTTensor):
-        raise ArgumentError("kron: both arguments must be TTTensors")
+    from .matrix import TTMatrix
+
+    both = (isinstance(x, TTTensor) and isinstance(y, TTTensor)) or (
+        isinstance(x, TTMatrix) and isinstance(y, TTMatrix))
+    if not both:
+        raise ArgumentError(f"kron: both arguments must be TTTensors or both TTMatrices, got "
+                            f"{type(x).__name__} and {type(y).__name__}")
     xp = backend_of(x, y)
     if xp.dtype_name(x.cores[0]) != xp.dtype_name(y.cores[0]):
         raise ArgumentError(f"kron: dtypes differ, {xp.dtype_name(x.cores[0])} and "
                             f"{xp.dtype_name(y.cores[0])}")
-    return TTTensor._from_cores(x.cores + y.cores, xp)
+    return type(x)._from_cores(list(x.cores) + list(y.cores), xp)
 
 
 # ----------------------------------------------------------------------- entries
