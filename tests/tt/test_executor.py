@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tnlib import tt
-from tnlib.errors import ArgumentError, EvaluationError
+from tnlib.errors import ArgumentError, EvaluationError, ExecutionError
 
 from ..helpers import np_of
 
@@ -117,6 +117,10 @@ def test_bad_executor_arguments_are_refused():
         tt.cross(smooth, SHAPE, executor=4)
     with ThreadPoolExecutor(1) as pool, pytest.raises(ArgumentError, match="batch_size"):
         tt.cross(smooth, SHAPE, executor=pool, batch_size=0)
+    # a pool already shut down refuses the batches: named (was the pool's RuntimeError)
+    with pytest.raises(ExecutionError, match=r"cross: the executor refused a batch of points "
+                                             r"\(RuntimeError: cannot schedule"):
+        tt.cross(smooth, SHAPE, executor=pool)
 
 
 def test_cross_on_a_dask_cluster_equals_the_serial_run():

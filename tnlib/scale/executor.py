@@ -55,7 +55,16 @@ def evaluate_chunks(f: Callable, points: Any, n: int, executor: Any, batch_size:
     chunk's first point and chaining the worker's exception; nothing is dropped.
     """
     bounds = chunk_bounds(n, executor, batch_size)
-    futures = [executor.submit(f, points[a:b]) for a, b in bounds]
+    futures = []
+    try:
+        for a, b in bounds:
+            futures.append(executor.submit(f, points[a:b]))
+    except Exception as exc:  # noqa: BLE001 - the executor refused work (shut down, broken)
+        for fut in futures:
+            fut.cancel()
+        raise ExecutionError(f"{where}: the executor refused a batch of points "
+                             f"({type(exc).__name__}: {exc}); pass an executor that is "
+                             "running") from exc
     out = []
     try:
         for (a, b), fut in zip(bounds, futures):
