@@ -48,11 +48,43 @@ class Deflation:
                 right[k] = env.right2(xp, right[k + 1], s[k], cores[k])
             self.right.append(right)
         self.tiny = 1e4 * xp.finfo_eps(cores[0])  # below: a projection of rounding noise
+        self.constrained = 0  # local problems solved on a complement (per sweep: reset)
 
-    def basis(self, k: int, size: int) -> Any:
+    def local(self, k: int, apply: Callable, w: Any) -> tuple[Callable | None, Any, float]:
+        """The local eigenproblem at sites ``k, k+1`` on the complement of the states:
+        ``(operator, start, shift)`` for Lanczos (add `shift` to its eigenvalue); or, when
+        the states' projections fill the local space (an edge bond of small dimension,
+        with many states), ``(None, w / ‖w‖, its Rayleigh quotient)``: no vector here is
+        orthogonal to them all, the bonds inside enforce it and this one keeps its
+        vector."""
+        xp = self.xp
+        size = xp.size(w)
+        u = self._basis(k, size)
+        if u is not None and xp.shape(u)[1] >= size:
+            unit = w / xp.astype(xp.norm(w), xp.dtype(w))
+            value = float(xp.item(xp.real(xp.sum(xp.conj(unit) * apply(unit)))))
+            return None, unit, value
+        self.constrained += 1
+        if u is None:
+            return apply, w, 0.0
+        start = self._start(u, w, k)
+        operator, shift = self._operator(apply, u, start)
+        return operator, start, shift
+
+    def check_sweep(self, sweep: int) -> None:
+        """After a sweep: an ArgumentError if the states filled every local space (no
+        local problem could keep the train orthogonal to them); the count restarts."""
+        if not self.constrained:
+            raise ArgumentError(
+                f"{self.where}: the {len(self.states)} states of orthogonal_to fill every "
+                f"two-site local space of sweep {sweep}; no train of these ranks is "
+                "orthogonal to them all (start from an x0 of higher ranks, or raise "
+                "max_rank)")
+        self.constrained = 0
+
+    def _basis(self, k: int, size: int) -> Any:
         """Orthonormal columns ``(size, m)`` spanning the local projections of the states
-        at sites ``k, k+1`` (None if all vanish); an ArgumentError if they fill the local
-        space, which leaves no vector orthogonal to them."""
+        at sites ``k, k+1`` (None if they all vanish)."""
         xp = self.xp
         cols = []
         for s, left, right in zip(self.states, self.left, self.right):
@@ -61,45 +93,36 @@ class Deflation:
             cols.append(xp.reshape(xp.conj(q), (size,)))
         u, sv, _ = xp.svd(xp.stack(cols, axis=1))
         keep = int(np.sum(xp.to_numpy(sv) > self.tiny))
-        if keep >= size:
-            raise ArgumentError(
-                f"{self.where}: the {len(cols)} states of orthogonal_to fill the whole "
-                f"{size}-dimensional local space of sites {k} and {k + 1}; no vector there "
-                "is orthogonal to them (start from an x0 of higher ranks, or raise max_rank)")
         return u[:, :keep] if keep else None
 
-    def project(self, u: Any, v: Any) -> Any:
+    def _project(self, u: Any, v: Any) -> Any:
         """`v` minus its part in the span of `u`'s columns."""
-        if u is None:
-            return v
         xp = self.xp
         return v - xp.matmul(u, xp.matmul(xp.transpose(xp.conj(u)), v))
 
-    def operator(self, apply: Callable, u: Any, start: Any) -> tuple[Callable, float]:
+    def _operator(self, apply: Callable, u: Any, start: Any) -> tuple[Callable, float]:
         """``Q (apply - σ) Q`` for the projector ``Q`` off the span of `u`, and the shift
         ``σ``: the Rayleigh quotient of `start` (in the complement) plus a tenth of
         ``‖apply start‖ / ‖start‖`` (one product), so that the lowest eigenvalue on the
         complement is below zero by at least that much."""
-        if u is None:
-            return apply, 0.0
         xp = self.xp
-        product = self.project(u, apply(start))
+        product = self._project(u, apply(start))
         nums = xp.stack([xp.real(xp.sum(xp.conj(start) * product)), xp.norm(start) ** 2,
                          xp.norm(product)])
         quotient, square, size = (float(t) for t in xp.to_numpy(nums))
         shift = quotient / square + 0.1 * size / square ** 0.5
         sigma = xp.asarray(shift, dtype=xp.dtype(start), device=xp.device(start))
-        return lambda v: self.project(u, apply(self.project(u, v)) - sigma * v), shift
+        return lambda v: self._project(u, apply(self._project(u, v)) - sigma * v), shift
 
-    def start(self, u: Any, w: Any, seed: int) -> Any:
+    def _start(self, u: Any, w: Any, seed: int) -> Any:
         """The start vector `w` projected off the span of `u`; a random one projected if
         `w` lies (nearly) in it (a start equal to one of the states)."""
         xp = self.xp
-        v = self.project(u, w)
-        if u is None or float(xp.item(xp.norm(v))) > 1e-6 * float(xp.item(xp.norm(w))):
+        v = self._project(u, w)
+        if float(xp.item(xp.norm(v))) > 1e-6 * float(xp.item(xp.norm(w))):
             return v
         noise = np.random.default_rng(seed).standard_normal(xp.shape(w))
-        return self.project(u, xp.asarray(noise, dtype=xp.dtype(w), device=xp.device(w)))
+        return self._project(u, xp.asarray(noise, dtype=xp.dtype(w), device=xp.device(w)))
 
     def moved_right(self, k: int, core: Any) -> None:
         """Core `k` of the train is now left-orthonormal: the left interfaces at k+1."""

@@ -223,18 +223,21 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                 apply = env.two_site(xp, left[k], fused[k], right[k + 2], shape2)
                 start, shift = xp.reshape(w, (-1,)), 0.0
                 if deflate is not None:  # on the complement of the states' projections
-                    u = deflate.basis(k, xp.size(start))
-                    start = deflate.start(u, start, k)
-                    apply, shift = deflate.operator(apply, u, start)
-                # the Ritz estimate as the residual (the basis is fully reorthogonalized);
-                # on an accelerator the first run of steps is the last problem's count
-                try:
-                    value, vec, _, steps = lanczos_run(apply, start, local_tol, krylov_dim, 4,
-                                                       explicit=False, ahead=steps)
-                except NonFiniteError as err:  # finite, balanced input (checked): overflow
-                    raise not_finite("dmrg_eig", f"eigenproblem of sites {k} and {k + 1}",
-                                     sweep) from err
-                value += shift
+                    apply, start, shift = deflate.local(k, apply, start)
+                if apply is None:  # the states fill this local space: the vector stays
+                    value, vec = shift, start
+                else:
+                    # the Ritz estimate as the residual (the basis is fully
+                    # reorthogonalized); on an accelerator the first run of steps is the
+                    # last problem's count
+                    try:
+                        value, vec, _, steps = lanczos_run(apply, start, local_tol,
+                                                           krylov_dim, 4, explicit=False,
+                                                           ahead=steps)
+                    except NonFiniteError as err:  # finite, balanced input: overflow
+                        raise not_finite("dmrg_eig", f"eigenproblem of sites {k} and "
+                                                     f"{k + 1}", sweep) from err
+                    value += shift
                 r0, n0, n1, r1 = shape2
                 mat = xp.reshape(vec, (r0 * n0, n1 * r1))
                 part = env.split(xp, mat, eps, cap, "left" if forward else "right",
@@ -258,6 +261,8 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
                                               cores[k + 1], opts[k + 1])
                     if deflate is not None:
                         deflate.moved_left(k + 1, cores[k + 1])
+        if deflate is not None:
+            deflate.check_sweep(sweep)
         ranks = (1,) + tuple(xp.shape(c)[2] for c in cores)
         info.iterations = sweep
         info.energies.append(math.ldexp(value, h_exp))
