@@ -139,35 +139,16 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8)
     >>> bool(np.linalg.norm(y.full() - x.full()) < 1e-6 * np.linalg.norm(x.full()))
     True
     """
-    xp = backend_of(a)
-    a = as_array(a, xp, "cp_als")
-    shape = xp.shape(a)
-    if len(shape) < 2:
-        raise ShapeError(f"cp_als: a must have at least 2 axes, got shape {shape}")
-    a = float_data(a, xp, "cp_als")
-    half = xp.dtype_name(a) == "float16"
-    if half:  # its error formula (a difference of squared norms) resolves only ~3 % in
-        a = xp.astype(a, "float32")  # float16: work in float32, return float16
-        if isinstance(init, CPTensor):
-            init = cast_cp(init, "float32", xp, "cp_als")
+    data = fit_data(a, init, "cp_als")
+    xp, a, shape, init = data.xp, data.a, data.shape, data.init
     rank = check_positive_int(rank, "cp_als", "rank")
     max_iter = check_positive_int(max_iter, "cp_als", "max_iter")
     tol = honour_eps(check_eps(tol, "cp_als", "tol"), xp, a, "cp_als", name="tol")
     l2_reg = check_eps(l2_reg, "cp_als", "l2_reg")
-    # Grams and normal equations of data near the float limits overflow: fit at unit scale
-    a, scale, norm_a = unit_data(a, xp, "cp_als")
-    if scale is not None and isinstance(init, CPTensor):
-        init = CPTensor._from(init.weights / scale, list(init.factors), xp)
-    h = _split(shape)
-    x_mat = xp.reshape(a, (math.prod(shape[:h]), -1))
-    x_mat_t = xp.copy(xp.transpose(x_mat))  # once, so no sweep pays for a transpose
+    norm_a, h, x_mat, x_mat_t = data.norm_a, data.h, data.x_mat, data.x_mat_t
     factors = _initialize(a, rank, init, seed, xp)
     if norm_a == 0:  # exactly the CP with zero weights (a zero-initialized layer, say)
-        zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
-                              factors, xp).normalize()
-        info = CPInfo(iterations=0, errors=[0.0], converged=True,
-                      stop_reason="a is the zero tensor: zero weights are exact")
-        zero = cast_cp(zero, "float16", xp, "cp_als") if half else zero
+        zero, info = zero_fit(data, factors, rank, "cp_als")
         return (zero, info) if return_info else zero
 
     norm_sq = xp.astype(xp.norm(a) ** 2, xp.real_dtype(a))
@@ -236,28 +217,12 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8)
             break
         prev_full = full
         factors, weights = new_factors, new_weights
-        info.iterations = it
-        info.errors.append(err)
-        info.max_weight.append(max_weight)
-        change = abs(prev_err - err) if prev_err is not None else float("inf")
-        info.wall_time = timer()
-        report(info, f"{it:4d}  error {err:.3e}  change {change:.2e}  "
-                     f"max weight {info.max_weight[-1]:.3g}  {timer():.2f} s")
-        if tol > 0 and change < tol:
-            info.converged = True
-            info.stop_reason = f"error changed by {change:.2e} < tol"
+        if record_sweep(info, it, err, max_weight, prev_err, tol, timer, report):
             break
         prev_err = err
     report.close()
-    if weights is None:  # no finite sweep at all
-        weights = xp.ones((rank,), dtype=xp.dtype(a), device=xp.device(a))
     # factors keep unit columns except the last sweep's; move all norms into weights
-    result = CPTensor._from(weights, factors, xp).normalize()
-    if scale is not None:
-        result = CPTensor._from(scaled_back(result.weights, scale, xp, "cp_als"),
-                                result.factors, xp)
-    if half:
-        result = cast_cp(result, "float16", xp, "cp_als")
+    result = fit_result(data, weights, factors, rank, "cp_als")
     info.wall_time = timer()
     info.congruence = _congruence(result, xp)
     if not info.converged:
@@ -269,6 +234,90 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8)
 
 
 _FUSE_SIZE = 2**16
+
+
+@dataclass
+class FitData:
+    """The data of a CP fit, prepared once (:func:`fit_data`)."""
+
+    xp: Any
+    a: Any            # at unit scale, float32 for float16 data
+    shape: tuple
+    init: Any         # a CPTensor start rescaled (and cast) as `a` was
+    half: bool        # float16 data: fitted in float32, returned in float16
+    scale: Any        # what unit_data took out (None: nothing)
+    norm_a: Any
+    h: int            # the mode split of the two partial MTTKRPs
+    x_mat: Any        # a as (prod shape[:h], prod shape[h:]) ...
+    x_mat_t: Any      # ... and its transpose, copied once
+
+
+def fit_data(a: Any, init: Any, where: str) -> FitData:
+    """The checks and preparation CP-ALS and HALS share: an array of at least two axes,
+    as floats; float16 fitted in float32 (the error formula, a difference of squared
+    norms, resolves only ~3 % in float16); data near the float limits at unit scale
+    (Grams and normal equations would overflow), a CPTensor start rescaled alike; the
+    balanced matricization and its transpose (so no sweep pays for a transpose)."""
+    xp = backend_of(a)
+    a = as_array(a, xp, where)
+    shape = xp.shape(a)
+    if len(shape) < 2:
+        raise ShapeError(f"{where}: a must have at least 2 axes, got shape {shape}")
+    a = float_data(a, xp, where)
+    half = xp.dtype_name(a) == "float16"
+    if half:
+        a = xp.astype(a, "float32")
+        if isinstance(init, CPTensor):
+            init = cast_cp(init, "float32", xp, where)
+    a, scale, norm_a = unit_data(a, xp, where)
+    if scale is not None and isinstance(init, CPTensor):
+        init = CPTensor._from(init.weights / scale, list(init.factors), xp)
+    h = _split(shape)
+    x_mat = xp.reshape(a, (math.prod(shape[:h]), -1))
+    return FitData(xp, a, shape, init, half, scale, norm_a, h, x_mat,
+                   xp.copy(xp.transpose(x_mat)))
+
+
+def zero_fit(data: FitData, factors: list, rank: int, where: str) -> tuple:
+    """The exact fit of the zero tensor: zero weights on the start's factors."""
+    xp, a = data.xp, data.a
+    zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
+                          factors, xp).normalize()
+    info = CPInfo(iterations=0, errors=[0.0], converged=True,
+                  stop_reason="a is the zero tensor: zero weights are exact")
+    return (cast_cp(zero, "float16", xp, where) if data.half else zero), info
+
+
+def fit_result(data: FitData, weights: Any, factors: list, rank: int, where: str
+               ) -> CPTensor:
+    """The fitted CPTensor: unit columns, the norms in the weights (ones if no sweep was
+    finite), at the data's scale and dtype."""
+    xp, a = data.xp, data.a
+    if weights is None:
+        weights = xp.ones((rank,), dtype=xp.dtype(a), device=xp.device(a))
+    result = CPTensor._from(weights, factors, xp).normalize()
+    if data.scale is not None:
+        result = CPTensor._from(scaled_back(result.weights, data.scale, xp, where),
+                                result.factors, xp)
+    return cast_cp(result, "float16", xp, where) if data.half else result
+
+
+def record_sweep(info: CPInfo, it: int, err: float, max_weight: float, prev_err: Any,
+                 tol: float, timer: Timer, report: Reporter) -> bool:
+    """Record sweep `it` in `info` and report it; True when the error changed by less
+    than `tol` (converged)."""
+    info.iterations = it
+    info.errors.append(err)
+    info.max_weight.append(max_weight)
+    change = abs(prev_err - err) if prev_err is not None else float("inf")
+    info.wall_time = timer()
+    report(info, f"{it:4d}  error {err:.3e}  change {change:.2e}  "
+                 f"max weight {max_weight:.3g}  {timer():.2f} s")
+    if tol > 0 and change < tol:
+        info.converged = True
+        info.stop_reason = f"error changed by {change:.2e} < tol"
+        return True
+    return False
 
 
 class _Ahead:
@@ -515,7 +564,9 @@ def _congruence(x: CPTensor, xp: Any) -> float:
     return float(c.min())
 
 
-def _warn(info: CPInfo, tol: float, rank: int) -> None:
+def _warn(info: CPInfo, tol: float, rank: int, where: str = "cp_als") -> None:
+    """The ConvergenceWarning of a CP fit that stopped short; with the degeneracy hint
+    when the components cancel while their weights grow (a NaN congruence never does)."""
     msg = f"stopped without converging ({info.stop_reason}; tol={tol:g})"
     if info.errors:
         msg += f", relative error {info.errors[-1]:.3e}"
@@ -525,4 +576,4 @@ def _warn(info: CPInfo, tol: float, rank: int) -> None:
                 f"their weights grow (max {w[-1]:.3g}, from {w[len(w) // 2]:.3g} halfway): "
                 f"the tensor may have no best rank-{rank} "
                 f"approximation (CP degeneracy); try l2_reg > 0 or a lower rank")
-    warn_not_converged("cp_als", msg)
+    warn_not_converged(where, msg)

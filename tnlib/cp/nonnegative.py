@@ -20,22 +20,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .._info import Timer, compiled, warn_not_converged
+from .._info import Timer, compiled
 from .._progress import Reporter
-from .._validation import (
-    DefaultTol,
-    as_array,
-    check_eps,
-    check_positive_int,
-    float_data,
-    honour_eps,
-    rng_of,
-    scaled_back,
-    unit_data,
-)
-from ..backends import backend_of
+from .._validation import DefaultTol, check_eps, check_positive_int, honour_eps
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError
 from .als import (
     _RESOLVED,
     CPInfo,
@@ -45,10 +34,12 @@ from .als import (
     _khatri_rao_h,
     _normalize_columns,
     _residual_sq,
-    _split,
-    cast_cp,
+    _warn,
+    fit_data,
+    fit_result,
+    record_sweep,
+    zero_fit,
 )
-from .tensor import CPTensor
 
 __all__ = ["cp_hals"]
 
@@ -109,42 +100,24 @@ def cp_hals(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8
     >>> bool(np.linalg.norm(x.full() - a) < 1e-3 * np.linalg.norm(a))
     True
     """
-    xp = backend_of(a)
-    a = as_array(a, xp, "cp_hals")
-    shape = xp.shape(a)
-    if len(shape) < 2:
-        raise ShapeError(f"cp_hals: a must have at least 2 axes, got shape {shape}")
-    a = float_data(a, xp, "cp_hals")
+    data = fit_data(a, init, "cp_hals")
+    xp, a, shape = data.xp, data.a, data.shape
     if xp.is_complex(a):
         raise ArgumentError(f"cp_hals: a is complex ({xp.dtype_name(a)}); non-negative "
                             "factors need real data")
-    half = xp.dtype_name(a) == "float16"
-    if half:  # the error formula needs more than float16 resolves, as in cp_als
-        a = xp.astype(a, "float32")
-        if isinstance(init, CPTensor):
-            init = cast_cp(init, "float32", xp, "cp_hals")
     rank = check_positive_int(rank, "cp_hals", "rank")
     max_iter = check_positive_int(max_iter, "cp_hals", "max_iter")
     inner = check_positive_int(inner, "cp_hals", "inner")
     tol = honour_eps(check_eps(tol, "cp_hals", "tol"), xp, a, "cp_hals", name="tol")
-    rng_of(seed, "cp_hals")  # checked before any work
-    a, scale, norm_a = unit_data(a, xp, "cp_hals")
-    if scale is not None and isinstance(init, CPTensor):
-        init = CPTensor._from(init.weights / scale, list(init.factors), xp)
-    factors = [xp.abs(f) for f in _initialize(a, rank, init, seed, xp, "cp_hals")]
-    if norm_a == 0:
-        zero = CPTensor._from(xp.zeros((rank,), dtype=xp.dtype(a), device=xp.device(a)),
-                              factors, xp).normalize()
-        info = CPInfo(iterations=0, errors=[0.0], converged=True,
-                      stop_reason="a is the zero tensor: zero weights are exact")
-        zero = cast_cp(zero, "float16", xp, "cp_hals") if half else zero
+    factors = [xp.abs(f) for f in _initialize(a, rank, data.init, seed, xp, "cp_hals")]
+    if data.norm_a == 0:
+        zero, info = zero_fit(data, factors, rank, "cp_hals")
         return (zero, info) if return_info else zero
-    h = _split(shape)
-    x_mat = xp.reshape(a, (math.prod(shape[:h]), -1))
-    x_mat_t = xp.copy(xp.transpose(x_mat))
+    h, x_mat = data.h, data.x_mat
     norm_sq = xp.astype(xp.norm(a) ** 2, xp.real_dtype(a))
-    sweep = partial(compiled(xp, _hals_sweep, h=h, shape=shape, passes=inner), x_mat, x_mat_t)
-    floor_sq = _RESOLVED * xp.finfo_eps(a) * norm_a ** 2
+    sweep = partial(compiled(xp, _hals_sweep, h=h, shape=shape, passes=inner), x_mat,
+                    data.x_mat_t)
+    floor_sq = _RESOLVED * xp.finfo_eps(a) * data.norm_a ** 2
     info, timer = CPInfo(), Timer()
     report = Reporter("cp_hals", max_iter, verbose, progress, callback)
     weights, prev_err = None, None
@@ -155,39 +128,22 @@ def cp_hals(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8
         err_sq, max_weight = (float(v) for v in xp.to_numpy(stats))
         if math.isfinite(err_sq) and err_sq < floor_sq:  # the formula's rounding: recompute
             err_sq = _residual_sq(x_mat, new_factors, new_weights, h, xp)
-        err = math.sqrt(max(err_sq, 0.0)) / norm_a
+        err = math.sqrt(max(err_sq, 0.0)) / data.norm_a
         if not math.isfinite(err):
             info.stop_reason = "non-finite values; returning the last finite iterate"
             break
         factors, weights = new_factors, new_weights
-        info.iterations = it
-        info.errors.append(err)
-        info.max_weight.append(max_weight)
-        change = abs(prev_err - err) if prev_err is not None else float("inf")
-        info.wall_time = timer()
-        report(info, f"{it:4d}  error {err:.3e}  change {change:.2e}  {timer():.2f} s")
-        if tol > 0 and change < tol:
-            info.converged = True
-            info.stop_reason = f"error changed by {change:.2e} < tol"
+        if record_sweep(info, it, err, max_weight, prev_err, tol, timer, report):
             break
         prev_err = err
     report.close()
-    if weights is None:
-        weights = xp.ones((rank,), dtype=xp.dtype(a), device=xp.device(a))
-    result = CPTensor._from(weights, factors, xp).normalize()
-    if scale is not None:
-        result = CPTensor._from(scaled_back(result.weights, scale, xp, "cp_hals"),
-                                result.factors, xp)
-    if half:
-        result = cast_cp(result, "float16", xp, "cp_hals")
+    result = fit_result(data, weights, factors, rank, "cp_hals")
     info.wall_time = timer()
     if not info.converged:
         if not info.stop_reason:
             info.stop_reason = f"max_iter={max_iter} sweeps reached"
         if tol > 0 or info.stop_reason.startswith("non-finite"):
-            last = f", relative error {info.errors[-1]:.3e}" if info.errors else ""
-            warn_not_converged("cp_hals", f"stopped without converging ({info.stop_reason}; "
-                                          f"tol={tol:g}){last}")
+            _warn(info, tol, rank, "cp_hals")
     return (result, info) if return_info else result
 
 
