@@ -167,3 +167,17 @@ def test_a_sum_of_many_trains_recompressed_by_sketching_meets_its_estimate():
     err = float(np_of((x - total).norm()) / np_of(total.norm()))
     assert err < 1e-4
     assert info.error_estimate / 3 <= err <= 3 * info.error_estimate
+
+
+def test_data_near_the_float_limits_is_sketched_at_unit_scale(backend):
+    """Dense data at 1e±300 and subnormal 1e-310 (the sketch of 1e-310 data was NaN, the
+    error estimate of 1e300 data NaN and of 1e-300 data 0): the same relative accuracy,
+    an estimate that tracks it, the norm estimate at the data's scale."""
+    a = _low_rank()
+    ref = np.linalg.norm(a)
+    for scale in (1e300, 1e-300, 1e-310):
+        x, info = tt.tt_sketch(backend.asarray(scale * a), 3, seed=1, return_info=True)
+        err = float(np.linalg.norm(np_of(x) / scale - a) / ref)
+        assert err < (1e-12 if scale != 1e-310 else 1e-10)
+        assert info.error_estimate < 10 * max(err, 1e-15)
+        assert abs(info.norm_estimate / scale / ref - 1) < 0.5

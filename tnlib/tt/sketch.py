@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_nonempty, plain
+from .._validation import _divided, check_nonempty, plain
 from ..backends import Backend, backend_of, get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..scale.blocks import is_dask, iter_terms
 from ..scale.sketch import SketchMaps, _nbytes, accumulate
+from ._scale import times_scale
 from .tensor import TTTensor
 
 __all__ = ["SketchInfo", "tt_sketch"]
@@ -112,9 +113,11 @@ def tt_sketch(a: Any, ranks: Any, oversample: Any = None, seed: Any = None,
     r = _left_ranks(ranks, shape)
     ell = _right_ranks(r, oversample, shape)
     maps = SketchMaps(shape, r, ell, seed)
-    sketches, nbytes = accumulate(others, maps, xp, "tt_sketch") if others else (None, 0)
     for x in trains:
         backend_of(first, x)  # one framework for every term
+    others, trains, scale = _at_unit_scale(others, trains, xp)
+    sketches, nbytes = accumulate(others, maps, xp, "tt_sketch") if others else (None, 0)
+    for x in trains:
         part = _sketch_train(x, maps, xp)
         sketches = part if sketches is None else [p + q for p, q in zip(sketches, part)]
         nbytes += sum(_nbytes(c, xp) for c in x.cores)
@@ -123,15 +126,38 @@ def tt_sketch(a: Any, ranks: Any, oversample: Any = None, seed: Any = None,
         raise ArgumentError("tt_sketch: a holds NaN or inf (the sketches are not finite)")
     cores = [_nystrom(psi[k], xp.asarray(maps.left[k], dtype=xp.dtype(psi[k])), xp)
              for k in range(d - 1)] + [psi[-1]]
-    x = TTTensor._from_cores(cores, xp)
+    unit = TTTensor._from_cores(cores, xp)
+    x = TTTensor._from_cores(times_scale(cores, scale, xp), xp) if scale else unit
     if backend is not None:
         x = x.to(backend=get(backend) if isinstance(backend, str) else backend)
     if not return_info:
         return x
-    err, nrm = _estimate(x, maps, z)
+    err, nrm = _estimate(unit, maps, z)
     info = SketchInfo(ranks=x.ranks, sketch_ranks=tuple(ell), error_estimate=err,
-                      norm_estimate=nrm, bytes_read=nbytes, probes=len(z))
+                      norm_estimate=nrm * scale if scale else nrm, bytes_read=nbytes,
+                      probes=len(z))
     return x, info
+
+
+def _at_unit_scale(arrays: list, trains: list, xp: Backend) -> tuple[list, list, Any]:
+    """The terms divided by the largest magnitude of the in-memory arrays when that lies
+    outside ``2^(±maxexp/3)`` (the sketches' products of data near the float limits over-
+    or underflow), and the divisor (None: unchanged). Dask arrays are not read for it:
+    one pass is the point of the sketch."""
+    dense = [t for t in arrays if not is_dask(t)]
+    if not dense:
+        return arrays, trains, None
+    with np.errstate(invalid="ignore"):  # NaN data: refused by the sketches' check
+        peak = max(float(xp.item(xp.max(xp.abs(t)))) for t in dense)
+    _, scale = _divided(dense[0], peak, xp)
+    if scale is None:
+        return arrays, trains, None
+    # divided, not times 1/scale: the inverse of subnormal data's peak is inf
+    arrays = [t if is_dask(t) else t / scale for t in arrays]
+    with np.errstate(over="ignore", under="ignore"):  # a train beside such data: its part
+        trains = [TTTensor._from_cores([t.cores[0] / scale] + list(t.cores[1:]), xp)
+                  for t in trains]
+    return arrays, trains, scale
 
 
 def _shape_and_backend(a: Any) -> tuple[tuple[int, ...], Backend]:
