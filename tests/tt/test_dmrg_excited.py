@@ -53,6 +53,20 @@ def test_excited_states_of_an_operator_with_a_positive_spectrum_in_float32(backe
     assert np.abs(_gram(states) - np.eye(4)).max() <= 1e-5
 
 
+def test_excited_states_of_operators_and_states_near_the_float_limits(backend):
+    """H at 1e±200 (solved at unit scale) and states of norm 1e±300 (normalized): the
+    same levels, relative to the scale."""
+    h = heisenberg(8, backend)
+    exact = np.linalg.eigvalsh(np_of(h.full()))[:3]
+    for scale in (1e200, 1e-200):
+        values, _ = tt.dmrg_eigs(scale * h, 3, max_rank=16, eps=1e-10)
+        assert np.abs(np_of(values) / scale - exact).max() <= 1e-9
+    _, ground = tt.dmrg_eig(h, max_rank=16, eps=1e-10)
+    for scale in (1e300, 1e-300):
+        e1, _ = tt.dmrg_eig(h, max_rank=16, eps=1e-10, orthogonal_to=[scale * ground])
+        assert abs(float(np_of(e1)) - exact[1]) <= 1e-9
+
+
 def test_more_states_than_an_edge_bond_holds(backend):
     """20 levels of the L=6 chain: the two-site space at each end (2 x 2 times a right
     basis of 4) has 16 dimensions, which 16 or more states fill (was an ArgumentError);
@@ -105,6 +119,11 @@ def test_excited_state_arguments_are_checked(backend):
         tt.dmrg_eigs(h, 17)
     with pytest.raises(tnlib.ArgumentError, match="dmrg_eigs: orthogonal_to is not taken"):
         tt.dmrg_eigs(h, 2, orthogonal_to=[x])
+    # a zero state has no direction (it was a LinAlgError of the SVD of 0/0)
+    for op, zero in ((h, 0.0 * x), (tt.eye((4,), backend=backend), tt.zeros((4,),
+                                                                          backend=backend))):
+        with pytest.raises(tnlib.ArgumentError, match=r"orthogonal_to\[0\] is the zero "):
+            tt.dmrg_eig(op, orthogonal_to=[zero])
     # states that fill a local space leave nothing orthogonal to them: named, not a NaN
     basis = [tt.tt_svd(backend.asarray(np.eye(4)[j].reshape(2, 2))) for j in range(4)]
     with pytest.raises(tnlib.ArgumentError, match="the 4 states of orthogonal_to fill every "

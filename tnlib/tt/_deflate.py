@@ -35,9 +35,13 @@ class Deflation:
         self.xp, self.where = xp, where
         d = len(cores)
         self.states = []
-        for s in states:  # unit norm, right-orthonormal: interfaces of norm <= 1
+        for j, s in enumerate(states):  # unit norm, right-orthonormal: interfaces <= 1
             s, _ = env.right_orthogonalize_scaled(xp, list(s))
-            s[0] = s[0] / xp.astype(xp.norm(s[0]), xp.dtype(s[0]))
+            nrm = xp.norm(s[0])
+            if float(xp.item(nrm)) == 0:
+                raise ArgumentError(f"{where}: orthogonal_to[{j}] is the zero tensor; it has "
+                                    "no direction to be orthogonal to")
+            s[0] = s[0] / xp.astype(nrm, xp.dtype(s[0]))
             self.states.append(s)
         one = xp.ones((1, 1), dtype=xp.dtype(cores[0]), device=xp.device(cores[0]))
         self.left = [[one] + [None] * d for _ in self.states]

@@ -327,8 +327,14 @@ def _dense_lowest(H: TTMatrix, states: list[list], xp: Any) -> tuple[Any, Any]:
         w, v = xp.eigh(a)
         return w[0], v[:, 0]
     n = xp.shape(a)[0]
-    cols = [xp.reshape(s[0], (n,)) for s in states]
-    cols = [c / xp.astype(xp.norm(c), xp.dtype(c)) for c in cols]
+    cols = []
+    for j, s in enumerate(states):
+        c = xp.reshape(s[0], (n,))
+        nrm = xp.norm(c)
+        if float(xp.item(nrm)) == 0:
+            raise ArgumentError(f"dmrg_eig: orthogonal_to[{j}] is the zero tensor; it has no "
+                                "direction to be orthogonal to")
+        cols.append(c / xp.astype(nrm, xp.dtype(c)))
     u, sv, _ = xp.svd(xp.stack(cols, axis=1))
     keep = int((xp.to_numpy(sv) > 1e4 * xp.finfo_eps(a)).sum())
     if keep >= n:
