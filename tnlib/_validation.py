@@ -355,10 +355,10 @@ def unit_scale(a: Any, xp: Any) -> tuple[Any, float | None]:
     """
     if xp.is_traced(a):
         return a, None
-    return _divided(a, float(xp.item(xp.max(xp.abs(a)))), xp)
+    return divided_by_peak(a, float(xp.item(xp.max(xp.abs(a)))), xp)
 
 
-def _divided(a: Any, peak: float, xp: Any) -> tuple[Any, float | None]:
+def divided_by_peak(a: Any, peak: float, xp: Any) -> tuple[Any, float | None]:
     """:func:`unit_scale` given the largest magnitude `peak` of `a`."""
     limit = 2.0 ** safe_exponent(a, xp)
     if peak > 0 and not 1.0 / limit < peak < limit:
@@ -389,7 +389,7 @@ def unit_data(a: Any, xp: Any, where: str, name: str = "a", norm: bool = True
         finite, top, *nrm = read_floats(xp, *values, *([xp.norm(a)] if norm else []))
     if not finite:
         _refuse_non_finite(a, xp, where, name)
-    a, scale = _divided(a, top, xp)
+    a, scale = divided_by_peak(a, top, xp)
     if not norm:
         return a, scale, None
     return a, scale, float(xp.item(xp.norm(a))) if scale is not None else nrm[0]

@@ -106,7 +106,7 @@ def accumulate(a: Any, maps: SketchMaps, xp: Any, where: str) -> tuple[list, int
                                                    maps, host), _add, where)
         else:
             part = sketch_block(as_float(term, xp, where), full, maps, xp)
-            read = _nbytes(term, xp)
+            read = nbytes_of(term, xp)
         total = part if total is None else _add(total, part)
         nbytes += read
     return total, nbytes
@@ -116,5 +116,5 @@ def _add(u: list, v: list) -> list:
     return [p + q for p, q in zip(u, v)]
 
 
-def _nbytes(a: Any, xp: Any) -> int:
+def nbytes_of(a: Any, xp: Any) -> int:
     return int(np.prod(xp.shape(a))) * int(np.dtype(xp.dtype_name(a)).itemsize)

@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _divided, check_nonempty, plain
+from .._validation import check_nonempty, divided_by_peak, plain
 from ..backends import Backend, backend_of, get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..scale.blocks import is_dask, iter_terms
-from ..scale.sketch import SketchMaps, _nbytes, accumulate
+from ..scale.sketch import SketchMaps, accumulate, nbytes_of
 from ._scale import times_scale
 from .tensor import TTTensor
 
@@ -120,7 +120,7 @@ def tt_sketch(a: Any, ranks: Any, oversample: Any = None, seed: Any = None,
     for x in trains:
         part = _sketch_train(x, maps, xp)
         sketches = part if sketches is None else [p + q for p, q in zip(sketches, part)]
-        nbytes += sum(_nbytes(c, xp) for c in x.cores)
+        nbytes += sum(nbytes_of(c, xp) for c in x.cores)
     psi, z = [xp.asarray(p) for p in sketches[:-1]], np.asarray(xp.to_numpy(sketches[-1]))
     if not all(bool(xp.all(xp.isfinite(p))) for p in psi):
         raise ArgumentError("tt_sketch: a holds NaN or inf (the sketches are not finite)")
@@ -149,7 +149,7 @@ def _at_unit_scale(arrays: list, trains: list, xp: Backend) -> tuple[list, list,
         return arrays, trains, None
     with np.errstate(invalid="ignore"):  # NaN data: refused by the sketches' check
         peak = max(float(xp.item(xp.max(xp.abs(t)))) for t in dense)
-    _, scale = _divided(dense[0], peak, xp)
+    _, scale = divided_by_peak(dense[0], peak, xp)
     if scale is None:
         return arrays, trains, None
     # divided, not times 1/scale: the inverse of subnormal data's peak is inf
