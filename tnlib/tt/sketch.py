@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_nonempty, divided_by_peak, plain
+from .._validation import as_float, check_nonempty, divided_by_peak, plain
 from ..backends import Backend, backend_of, get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -144,6 +144,7 @@ def _at_unit_scale(arrays: list, trains: list, xp: Backend) -> tuple[list, list,
     outside ``2^(±maxexp/3)`` (the sketches' products of data near the float limits over-
     or underflow), and the divisor (None: unchanged). Dask arrays are not read for it:
     one pass is the point of the sketch."""
+    arrays = [t if is_dask(t) else as_float(t, xp, "tt_sketch") for t in arrays]
     dense = [t for t in arrays if not is_dask(t)]
     if not dense:
         return arrays, trains, None
