@@ -225,11 +225,7 @@ def cp_als(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8)
     result = fit_result(data, weights, factors, rank, "cp_als")
     info.wall_time = timer()
     info.congruence = _congruence(result, xp)
-    if not info.converged:
-        if not info.stop_reason:
-            info.stop_reason = f"max_iter={max_iter} sweeps reached"
-        if tol > 0 or info.stop_reason.startswith("non-finite"):
-            _warn(info, tol, rank)
+    stopped_short(info, max_iter, tol, rank, "cp_als")
     return (result, info) if return_info else result
 
 
@@ -562,6 +558,17 @@ def _congruence(x: CPTensor, xp: Any) -> float:
     c = np.array(xp.to_numpy(x.gram()).real)  # unit columns: products of cosines
     np.fill_diagonal(c, np.inf)
     return float(c.min())
+
+
+def stopped_short(info: CPInfo, max_iter: int, tol: float, rank: int, where: str) -> None:
+    """The stop reason of a CP fit that did not converge, and its warning (not for
+    ``tol=0``, which asks for every sweep, unless the sweeps turned non-finite)."""
+    if info.converged:
+        return
+    if not info.stop_reason:
+        info.stop_reason = f"max_iter={max_iter} sweeps reached"
+    if tol > 0 or info.stop_reason.startswith("non-finite"):
+        _warn(info, tol, rank, where)
 
 
 def _warn(info: CPInfo, tol: float, rank: int, where: str = "cp_als") -> None:

@@ -34,10 +34,10 @@ from .als import (
     _khatri_rao_h,
     _normalize_columns,
     _residual_sq,
-    _warn,
     fit_data,
     fit_result,
     record_sweep,
+    stopped_short,
     zero_fit,
 )
 
@@ -139,11 +139,7 @@ def cp_hals(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8
     report.close()
     result = fit_result(data, weights, factors, rank, "cp_hals")
     info.wall_time = timer()
-    if not info.converged:
-        if not info.stop_reason:
-            info.stop_reason = f"max_iter={max_iter} sweeps reached"
-        if tol > 0 or info.stop_reason.startswith("non-finite"):
-            _warn(info, tol, rank, "cp_hals")
+    stopped_short(info, max_iter, tol, rank, "cp_hals")
     return (result, info) if return_info else result
 
 

@@ -16,6 +16,7 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..scale.blocks import is_dask, iter_terms
 from ..scale.sketch import SketchMaps, accumulate, nbytes_of
+from . import _env as env
 from ._scale import times_scale
 from .tensor import TTTensor
 
@@ -254,7 +255,7 @@ def _estimate(x: TTTensor, maps: SketchMaps, z: np.ndarray) -> tuple[float, floa
 def _sketch_train(x: TTTensor, maps: SketchMaps, xp: Backend) -> list:
     """``[Psi_1 .. Psi_d, probe values]`` of a train, from its cores: the left maps meet
     the cores before mode k in interfaces ``(r_k, s_k)``, the right maps those after it
-    in ``(s_{k+1}, l_{k+1})``, and ``Psi_k`` is core k between them -- ``O(d n s r l)``
+    in ``(l_{k+1}, s_{k+1})``, and ``Psi_k`` is core k between them -- ``O(d n s r l)``
     for cores of rank ``s``, never the dense tensor."""
     cores = list(x.cores)
     d = len(cores)
@@ -263,15 +264,14 @@ def _sketch_train(x: TTTensor, maps: SketchMaps, xp: Backend) -> list:
         return xp.asarray(m, dtype=xp.dtype(like), device=xp.device(like))
 
     one = xp.ones((1, 1), dtype=xp.dtype(cores[0]), device=xp.device(cores[0]))
+    # the solvers' two-index interfaces <map | core> (the maps are real: no conjugate)
     left = [one]
     for k in range(d - 1):
-        left.append(xp.einsum("ab,anc,bnd->cd", left[k], conv(maps.left[k], cores[k]),
-                              cores[k]))
+        left.append(env.left2(xp, left[k], conv(maps.left[k], cores[k]), cores[k]))
     right = [one] * (d + 1)
     for k in range(d - 1, 0, -1):
-        right[k] = xp.einsum("cnd,lnm,dm->cl", cores[k], conv(maps.right[k], cores[k]),
-                             right[k + 1])
-    out = [xp.einsum("ab,bnd,dl->anl", left[k], cores[k], right[k + 1]) for k in range(d)]
+        right[k] = env.right2(xp, right[k + 1], conv(maps.right[k], cores[k]), cores[k])
+    out = [env.project2(xp, left[k], cores[k], right[k + 1]) for k in range(d)]
     v = None
     for g, c in zip(maps.probes, cores):
         t = xp.einsum("ji,aib->jab", conv(g, c), c)
