@@ -252,6 +252,16 @@ def float_data(a: Any, xp: Any, where: str, name: str = "a") -> Any:
     return as_float(a, xp, where, name)
 
 
+def multiway_data(a: Any, xp: Any, where: str) -> Any:
+    """`a` as a float array of `xp` with at least two axes (the data of a CP or Tucker
+    fit), or the ShapeError naming it."""
+    a = as_array(a, xp, where)
+    shape = xp.shape(a)
+    if len(shape) < 2:
+        raise ShapeError(f"{where}: a must have at least 2 axes, got shape {shape}")
+    return float_data(a, xp, where)
+
+
 def check_nonempty(shape: tuple, where: str, name: str = "a") -> None:
     """A ShapeError naming `name` if `shape` has an axis of size 0 (nothing to factorize)."""
     if 0 in shape:

@@ -29,11 +29,10 @@ from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
     DefaultTol,
-    as_array,
     check_eps,
     check_positive_int,
-    float_data,
     honour_eps,
+    multiway_data,
     rng_of,
     scaled_back,
     unit_data,
@@ -42,6 +41,7 @@ from .._validation import (
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError, TnlibError
+from ..linalg.nnls import unit_columns
 from ..linalg.tensor_ops import khatri_rao
 from .tensor import CPTensor
 
@@ -255,11 +255,8 @@ def fit_data(a: Any, init: Any, where: str) -> FitData:
     (Grams and normal equations would overflow), a CPTensor start rescaled alike; the
     balanced matricization and its transpose (so no sweep pays for a transpose)."""
     xp = backend_of(a)
-    a = as_array(a, xp, where)
+    a = multiway_data(a, xp, where)
     shape = xp.shape(a)
-    if len(shape) < 2:
-        raise ShapeError(f"{where}: a must have at least 2 axes, got shape {shape}")
-    a = float_data(a, xp, where)
     half = xp.dtype_name(a) == "float16"
     if half:
         a = xp.astype(a, "float32")
@@ -474,13 +471,6 @@ def _shifts(r: int, l2_reg: float, like: Any, xp: Any) -> tuple[Any, Any]:
     return rel, (eye * l2_reg if l2_reg else None)
 
 
-def _normalize_columns(f: Any, xp: Any) -> tuple[Any, Any]:
-    """`f` with unit columns, and the columns' norms (a zero column stays zero: divided by
-    the smallest normal number)."""
-    n = xp.astype(xp.maximum(xp.norm(f, axis=0), xp.finfo_tiny(f)), xp.dtype(f))
-    return f / n[None, :], n
-
-
 def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape: tuple,
            l2_reg: float, xp: Any) -> tuple[list, Any, Any]:
     """One ALS sweep over all modes; returns factors, weights and ``[‖a - x‖², max |w|]``."""
@@ -499,7 +489,7 @@ def _sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int, shape:
                        [r] + [shape[j] for j in group])
         for k in group:
             mttkrp = _group_mttkrp(p, factors, group, k, xp)
-            f, weights = _normalize_columns(_solve_mode(mttkrp, grams, k, shifts, xp), xp)
+            f, weights = unit_columns(_solve_mode(mttkrp, grams, k, shifts, xp), xp)
             factors[k], grams[k] = f, _gram(f, xp)
     # error from the last mode's MTTKRP: ‖a‖² - 2 Re<a, x> + ‖x‖²
     last = factors[-1]

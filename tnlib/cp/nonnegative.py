@@ -25,6 +25,7 @@ from .._progress import Reporter
 from .._validation import DefaultTol, check_eps, check_positive_int, honour_eps
 from ..backends._host import host_eager
 from ..errors import ArgumentError
+from ..linalg.nnls import hals_columns, unit_columns
 from .als import (
     _RESOLVED,
     CPInfo,
@@ -32,7 +33,6 @@ from .als import (
     _group_mttkrp,
     _initialize,
     _khatri_rao_h,
-    _normalize_columns,
     _residual_sq,
     fit_data,
     fit_result,
@@ -143,20 +143,6 @@ def cp_hals(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8
     return (result, info) if return_info else result
 
 
-def _hals_columns(f: Any, m: Any, v: Any, xp: Any) -> Any:
-    """One HALS pass over the columns of `f` ``(n, R)``: each set to its non-negative
-    least-squares optimum given the others (`m` the MTTKRP, `v` the Hadamard product of
-    the other factors' Grams)."""
-    r = xp.shape(f)[1]
-    ft = xp.transpose(f)  # columns as rows: each update replaces one row
-    tiny = xp.finfo_tiny(f)
-    for c in range(r):
-        step = (m[:, c] - xp.matmul(v[c], ft)) / xp.maximum(v[c, c], tiny)
-        ft = xp.index_update(ft, c, xp.maximum(ft[c] + step, xp.zeros_like(step)),
-                             reuse=True)
-    return xp.transpose(ft)
-
-
 def _hals_sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int,
                 shape: tuple, passes: int, xp: Any) -> tuple[list, Any, Any]:
     """One HALS sweep; returns the factors (unit columns but the last), the last factor's
@@ -178,9 +164,9 @@ def _hals_sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int,
                     v = g if v is None else v * g
             f = factors[k]
             for _ in range(passes):  # the MTTKRP is the cost; more passes over it are cheap
-                f = _hals_columns(f, m, v, xp)
+                f = hals_columns(f, m, v, xp)
             if k < d - 1:  # the scale moves on: the model is unchanged between updates
-                f, norms = _normalize_columns(f, xp)
+                f, norms = unit_columns(f, xp)
                 factors[k + 1] = factors[k + 1] * norms[None, :]
                 grams[k + 1] = grams[k + 1] * (norms[:, None] * norms[None, :])
             factors[k], grams[k] = f, _gram(f, xp)
@@ -189,6 +175,6 @@ def _hals_sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int,
     for g in grams:
         gram = g if gram is None else gram * g
     err_sq = norm_sq - 2 * inner + xp.sum(gram)
-    last, weights = _normalize_columns(factors[-1], xp)
+    last, weights = unit_columns(factors[-1], xp)
     factors[-1] = last
     return factors, weights, xp.stack([err_sq, xp.max(weights)])

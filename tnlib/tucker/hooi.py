@@ -12,13 +12,13 @@ import numpy as np
 from .._info import IterationInfo, Timer, compiled, warn_not_converged
 from .._progress import Reporter
 from .._validation import (
-    as_array,
     check_eps,
     check_positive_int,
-    float_data,
     honour_eps,
+    multiway_data,
     scaled_back,
     unit_data,
+    within_range,
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
@@ -82,17 +82,8 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
     >>> bool(np.linalg.norm(a - x.full()) <= np.linalg.norm(a - y.full()) + 1e-12)
     True
     """
-    xp = backend_of(a)
-    a = as_array(a, xp, "hooi")
-    shape = xp.shape(a)
-    d = len(shape)
-    if d < 2:
-        raise ShapeError(f"hooi: a must have at least 2 axes, got shape {shape}")
-    a = float_data(a, xp, "hooi")
-    r = mode_ranks(ranks, d, "hooi")
-    if r is None:
-        raise ArgumentError("hooi: ranks is required")
-    r = [min(rk, n) for rk, n in zip(r, shape)]
+    xp, a, r = fit_data(a, ranks, "hooi")
+    shape, d = xp.shape(a), len(r)
     max_iter = check_positive_int(max_iter, "hooi", "max_iter")
     if tol is None:
         tol = max(1e-10, 4.0 * xp.finfo_eps(a))
@@ -124,23 +115,61 @@ def hooi(a: Any, ranks: Any, max_iter: int = 50, tol: float | None = None, init:
         factors, core, core_norm = sweep(a, factors)
         cn = float(xp.item(core_norm))
         err = _relative_error(a, core, factors, norm_a, cn, xp)
-        info.iterations = it
-        info.errors.append(err)
-        info.wall_time = timer()
-        change = abs(prev - err) if prev is not None else float("inf")
-        report(info, f"{it:4d}  error {err:.6e}  change {change:.2e}  {timer():.2f} s")
-        if tol > 0 and change < tol:
-            info.converged = True
-            info.stop_reason = f"error changed by {change:.2e} < tol"
+        if record(info, it, err, prev, tol, timer, report):
             break
         prev = err
     report.close()
+    return finish(core, factors, info, xp, "hooi", scale=scale, max_iter=max_iter, tol=tol,
+                  return_info=return_info)
+
+
+def fit_data(a: Any, ranks: Any, where: str) -> tuple[Any, Any, list[int]]:
+    """The checks HOOI and non-negative Tucker share: the backend, `a` as a float array of
+    at least two axes, and the required `ranks` as one int per mode (each at most its
+    mode's size)."""
+    xp = backend_of(a)
+    a = multiway_data(a, xp, where)
+    shape = xp.shape(a)
+    r = mode_ranks(ranks, len(shape), where)
+    if r is None:
+        raise ArgumentError(f"{where}: ranks is required")
+    return xp, a, [min(rk, n) for rk, n in zip(r, shape)]
+
+
+def record(info: TuckerInfo, it: int, err: float, prev: float | None, tol: float,
+           timer: Timer, report: Reporter) -> bool:
+    """Record sweep `it` of a Tucker fit in `info` and report it; True when the error
+    changed by less than `tol` (converged)."""
+    info.iterations = it
+    info.errors.append(err)
+    info.wall_time = timer()
+    change = abs(prev - err) if prev is not None else float("inf")
+    report(info, f"{it:4d}  error {err:.6e}  change {change:.2e}  {timer():.2f} s")
+    if tol > 0 and change < tol:
+        info.converged = True
+        info.stop_reason = f"error changed by {change:.2e} < tol"
+        return True
+    return False
+
+
+def finish(core: Any, factors: list, info: TuckerInfo, xp: Any, where: str, *,
+           scale: float | None, half: bool = False, max_iter: int = 0, tol: float = 0.0,
+           return_info: bool = False) -> Any:
+    """The end of a Tucker fit: the stop reason and :class:`~tnlib.ConvergenceWarning` of
+    one that stopped short (not for ``tol=0``, which asks for every sweep, unless the
+    sweeps turned non-finite), the core at the data's scale, float16 data's result cast
+    back."""
     if not info.converged:
-        info.stop_reason = f"max_iter={max_iter} sweeps reached"
-        if tol > 0:
-            warn_not_converged("hooi", f"stopped after {max_iter} sweeps without the error "
-                               f"settling to tol={tol:g} (relative error {info.errors[-1]:.3e})")
-    core = scaled_back(core, scale, xp, "hooi")
+        info.stop_reason = info.stop_reason or f"max_iter={max_iter} sweeps reached"
+        if tol > 0 or info.stop_reason.startswith("non-finite"):
+            last = f", relative error {info.errors[-1]:.3e}" if info.errors else ""
+            warn_not_converged(where, f"stopped without converging ({info.stop_reason}; "
+                               f"tol={tol:g}){last}")
+    core = scaled_back(core, scale, xp, where)
+    if half:  # a core entry past float16's range is a NonFiniteError, not inf
+        with np.errstate(over="ignore"):
+            core = within_range(xp.astype(core, "float16"), xp, where, "a core entry")
+        factors = [xp.astype(f, "float16") for f in factors]
     result = TuckerTensor._from(core, factors, xp)
     return (result, info) if return_info else result
 
