@@ -122,6 +122,9 @@ def test_bad_arguments_name_themselves(backend):
             tucker.tucker_hals(a, 2, **{name: 0})
     with pytest.raises(tnlib.ShapeError, match="tucker_hals: init has shape"):
         tucker.tucker_hals(a, 2, init=tucker.tucker_hals(a, 1, max_iter=1, tol=0))
+    if backend.name != "numpy":
+        with pytest.raises(tnlib.BackendMismatchError, match="different backends"):
+            tucker.tucker_hals(a, 2, init=tucker.hosvd(_nonnegative()[0], ranks=2))
     with pytest.raises(tnlib.ArgumentError, match="tucker_hals: init must be 'svd', 'random'"):
         tucker.tucker_hals(a, 2, init="nndsvd")
     with pytest.raises(tnlib.ArgumentError, match="tucker_hals: seed must be"):

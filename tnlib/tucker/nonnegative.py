@@ -37,6 +37,7 @@ from .._validation import (
     rng_of,
     unit_data,
 )
+from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.nnls import hals_columns
@@ -92,8 +93,8 @@ def tucker_hals(a: Any, ranks: Any, max_iter: int = 100, tol: float = DefaultTol
     Returns
     -------
     TuckerTensor, or (TuckerTensor, TuckerInfo)
-        Non-negative core and factors with unit columns (the scale is in the core), on
-        the backend, dtype and device of `a`.
+        Non-negative core and factors with unit columns (the scale is in the core; a
+        column that fits nothing stays zero), on the backend, dtype and device of `a`.
 
     Raises
     ------
@@ -175,6 +176,7 @@ def _initialize(a: Any, r: list[int], init: Any, seed: Any, scale: Any, xp: Any
     unit-scaled data `a`."""
     shape = xp.shape(a)
     if isinstance(init, TuckerTensor):
+        backend_of(a, init)  # a BackendMismatchError for a start on another backend
         if init.shape != shape or list(init.ranks) != r:
             raise ShapeError(f"tucker_hals: init has shape {init.shape} and ranks "
                              f"{init.ranks}, expected {shape} and {tuple(r)}")
