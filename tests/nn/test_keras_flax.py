@@ -47,8 +47,13 @@ x = np.asarray(data["x"], "float32")
 layer.build((None, x.shape[1]))
 layer.set_weights([np.asarray(c, "float32") for c in data["cores"]] +
                   [np.asarray(data["bias"], "float32")])
+from tnlib.nn.keras import TTEmbedding
+emb = TTEmbedding(24, 6, data["ranks"], voc_shape=data["out"], emb_shape=[2, 1, 3])
+emb.set_weights([np.asarray(c, "float32") for c in data["emb_cores"]])
+rows = emb(np.asarray(data["idx"]))
 print(json.dumps({"backend": keras.backend.backend(),
-                  "y": np.asarray(keras.ops.convert_to_numpy(layer(x))).tolist()}))
+                  "y": np.asarray(keras.ops.convert_to_numpy(layer(x))).tolist(),
+                  "rows": np.asarray(keras.ops.convert_to_numpy(rows)).tolist()}))
 """
 
 
@@ -96,8 +101,15 @@ def test_keras_layer_on_other_keras_backends_matches_torch(keras_backend):
     pytest.importorskip(keras_backend)
     cores, bias, x = _cores_and_input()
     want = _torch_reference(cores, bias, x)
+    # and the embedding: a 24 x 6 table of voc_shape OUT, the same ranks
+    rng = np.random.default_rng(1)
+    emb_cores = [rng.standard_normal((RANKS[k], OUT[k], e, RANKS[k + 1])).astype(np.float32)
+                 for k, e in enumerate((2, 1, 3))]
+    idx = np.array([[0, 23, 5], [7, 7, 12]])
     payload = json.dumps({"in": IN, "out": OUT, "ranks": RANKS, "x": x.tolist(),
-                          "cores": [c.tolist() for c in cores], "bias": bias.tolist()})
+                          "cores": [c.tolist() for c in cores], "bias": bias.tolist(),
+                          "emb_cores": [c.tolist() for c in emb_cores],
+                          "idx": idx.tolist()})
     env = dict(os.environ, KERAS_BACKEND=keras_backend, TF_CPP_MIN_LOG_LEVEL="3",
                JAX_PLATFORMS="cpu")
     run = subprocess.run([sys.executable, "-c", _KERAS_SCRIPT], input=payload, env=env,
@@ -106,6 +118,8 @@ def test_keras_layer_on_other_keras_backends_matches_torch(keras_backend):
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["backend"] == keras_backend
     np.testing.assert_allclose(np.asarray(out["y"]), want, rtol=2e-5, atol=2e-5)
+    table = np.einsum("aipb,bjqc,ckrd->ijkpqr", *emb_cores).reshape(24, 6)
+    np.testing.assert_allclose(np.asarray(out["rows"]), table[idx], rtol=2e-5, atol=2e-5)
 
 
 def test_flax_nnx_and_linen_layers_match_torch_and_differentiate():

@@ -1,4 +1,4 @@
-"""Flax layers :class:`TTDense` (NNX) and :class:`TTDenseLinen` (Linen).
+"""Flax layers :class:`TTDense` and :class:`TTEmbed` (NNX), :class:`TTDenseLinen` (Linen).
 
 Importing this module imports flax and jax.
 """
@@ -12,9 +12,10 @@ import jax.numpy as jnp
 from flax import linen, nnx
 
 from ..errors import ArgumentError, ShapeError
+from ._embedding import TTEmbeddingSpec, lookup
 from ._spec import CONTRACTIONS, TTLayerSpec, apply_plan, dense_weight
 
-__all__ = ["TTDense", "TTDenseLinen"]
+__all__ = ["TTDense", "TTDenseLinen", "TTEmbed"]
 
 
 def _apply(spec: TTLayerSpec, contraction: str, x: Any, cores: list, bias: Any,
@@ -42,14 +43,25 @@ def _check_contraction(contraction: str) -> str:
     return contraction
 
 
-def _check_param_dtype(param_dtype: Any, name: str = "param_dtype") -> None:
+def _check_param_dtype(param_dtype: Any, name: str = "param_dtype",
+                       where: str = "TTDense") -> None:
     try:
         ok = jnp.issubdtype(jnp.dtype(param_dtype), jnp.inexact)
     except TypeError:
         ok = False
     if not ok:
-        raise ArgumentError(f"TTDense: {name} must be a floating-point or complex dtype, "
+        raise ArgumentError(f"{where}: {name} must be a floating-point or complex dtype, "
                             f"got {param_dtype!r}")
+
+
+def _check_nnx(rngs: Any, param_dtype: Any, dtype: Any, where: str) -> None:
+    """The arguments every NNX layer takes: an ``nnx.Rngs``, a floating-point or complex
+    parameter dtype and computation dtype (None: promoted)."""
+    if not isinstance(rngs, nnx.Rngs):
+        raise ArgumentError(f"{where}: rngs must be an nnx.Rngs, got {type(rngs).__name__}")
+    _check_param_dtype(param_dtype, where=where)
+    if dtype is not None:
+        _check_param_dtype(dtype, "dtype", where)
 
 
 class TTDense(nnx.Module):
@@ -87,11 +99,7 @@ class TTDense(nnx.Module):
                  dtype: Any = None, param_dtype: Any = jnp.float32, rngs: nnx.Rngs) -> None:
         self.spec = TTLayerSpec(in_shape, out_shape, ranks, "TTDense")
         self.contraction = _check_contraction(contraction)
-        if not isinstance(rngs, nnx.Rngs):
-            raise ArgumentError(f"TTDense: rngs must be an nnx.Rngs, got {type(rngs).__name__}")
-        _check_param_dtype(param_dtype)
-        if dtype is not None:
-            _check_param_dtype(dtype, "dtype")
+        _check_nnx(rngs, param_dtype, dtype, "TTDense")
         self.dtype = dtype
         std = self.spec.core_std(init)
         self.cores = nnx.List([nnx.Param(std * jax.random.normal(rngs.params(), s, param_dtype))
@@ -143,3 +151,71 @@ class TTDenseLinen(linen.Module):
         bias = self.param("bias", linen.initializers.zeros, (spec.out_features,),
                           self.param_dtype) if self.use_bias else None
         return _apply(spec, _check_contraction(self.contraction), x, cores, bias, self.dtype)
+
+
+class TTEmbed(nnx.Module):
+    """Flax NNX embedding whose ``(num_embeddings, features)`` table is a TT-matrix.
+
+    The same layer as :class:`tnlib.nn.torch.TTEmbedding` (each index gathers one slice
+    per core and contracts them; the table is never formed), called like ``nnx.Embed``:
+    integer indices of any shape give ``(..., features)``; indices out of range give NaN
+    rows, as ``nnx.Embed``'s do. Parameters: ``cores``.
+
+    Parameters
+    ----------
+    num_embeddings, features : int
+    ranks : int or sequence of int
+    voc_shape, emb_shape : sequence of int, optional
+        Factorizations of the rows (product ``>= num_embeddings``) and of `features`.
+    std : float, optional
+        Standard deviation of the table's entries at initialization; default
+        ``features ** -0.5``, ``nnx.Embed``'s.
+    dtype : dtype, optional
+        The dtype of the computation (the cores are cast to it).
+    param_dtype : dtype
+    rngs : nnx.Rngs
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from flax import nnx
+    >>> from tnlib.nn.flax import TTEmbed
+    >>> layer = TTEmbed(10000, 64, ranks=16, rngs=nnx.Rngs(0))
+    >>> layer(jnp.array([[1, 2, 3], [9999, 0, 5]])).shape
+    (2, 3, 64)
+    """
+
+    def __init__(self, num_embeddings: int, features: int, ranks: Any, *,
+                 voc_shape: Any = None, emb_shape: Any = None, std: float | None = None,
+                 dtype: Any = None, param_dtype: Any = jnp.float32, rngs: nnx.Rngs) -> None:
+        self.spec = TTEmbeddingSpec(num_embeddings, features, ranks, voc_shape, emb_shape,
+                                    "TTEmbed")
+        _check_nnx(rngs, param_dtype, dtype, "TTEmbed")
+        self.dtype = dtype
+        scale = self.spec.core_std(self.spec.embedding_dim ** -0.5 if std is None else std)
+        self.cores = nnx.List([nnx.Param(scale * jax.random.normal(rngs.params(), s,
+                                                                   param_dtype))
+                               for s in self.spec.core_shapes])
+
+    def __call__(self, idx: Any) -> Any:
+        spec = self.spec
+        idx = jnp.asarray(idx)
+        if not jnp.issubdtype(idx.dtype, jnp.integer):
+            raise ArgumentError(f"TTEmbed: indices must be integers, got dtype {idx.dtype}")
+        cores = [c[...] for c in self.cores]
+        if self.dtype is not None:
+            cores = [jnp.asarray(c, self.dtype) for c in cores]
+        flat = jnp.reshape(idx, (-1,))
+        inside = (flat >= 0) & (flat < spec.num_embeddings)
+        rows = lookup(spec, jnp.where(inside, flat, 0), cores, _take_rows, jnp.einsum,
+                      jnp.reshape)
+        rows = jnp.where(inside[:, None], rows, jnp.nan)
+        return jnp.reshape(rows, idx.shape + (spec.embedding_dim,))
+
+    def weight(self) -> Any:
+        """The dense ``(num_embeddings, features)`` table."""
+        return self(jnp.arange(self.spec.num_embeddings))
+
+
+def _take_rows(core: Any, digits: Any) -> Any:
+    return jnp.take(jnp.transpose(core, (1, 0, 2, 3)), digits, axis=0)

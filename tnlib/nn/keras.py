@@ -1,5 +1,6 @@
-"""Keras 3 layer :class:`TTDense`, written with ``keras.ops`` only: it runs on every Keras
-backend (TensorFlow, JAX, PyTorch). Importing this module imports keras.
+"""Keras 3 layers :class:`TTDense` and :class:`TTEmbedding`, written with ``keras.ops``
+only: they run on every Keras backend (TensorFlow, JAX, PyTorch). Importing this module
+imports keras.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import keras
 from keras import ops
 
 from ..errors import ArgumentError, ShapeError
+from ._embedding import TTEmbeddingSpec, lookup
 from ._spec import CONTRACTIONS, TTLayerSpec, apply_plan, dense_weight
 
-__all__ = ["TTDense"]
+__all__ = ["TTDense", "TTEmbedding"]
 
 
 @keras.saving.register_keras_serializable(package="tnlib")
@@ -115,3 +117,93 @@ class TTDense(keras.layers.Layer):
                        "activation": keras.activations.serialize(self.activation),
                        "init": self.init, "contraction": self.contraction})
         return config
+
+
+@keras.saving.register_keras_serializable(package="tnlib")
+class TTEmbedding(keras.layers.Layer):
+    """Embedding layer whose ``(input_dim, output_dim)`` table is a TT-matrix.
+
+    The same layer as :class:`tnlib.nn.torch.TTEmbedding` (cores
+    ``(r_{k-1}, voc_shape[k], emb_shape[k], r_k)``; each index gathers one slice per core
+    and contracts them, the table is never formed), called like
+    ``keras.layers.Embedding``: integer indices of any shape give ``(..., output_dim)``.
+    Indices out of range give NaN rows (checking them would need their values, which a
+    traced ``fit`` step does not have).
+
+    Parameters
+    ----------
+    input_dim, output_dim : int
+        The vocabulary size and the embedding width.
+    ranks : int or sequence of int
+    voc_shape, emb_shape : sequence of int, optional
+        Factorizations of the rows (product ``>= input_dim``) and of `output_dim`.
+    mask_zero : bool
+        As for ``keras.layers.Embedding``: index 0 is padding, masked downstream.
+    std : float
+        The standard deviation of the table's entries at initialization (the default is
+        that of ``keras.layers.Embedding``'s ``uniform(-0.05, 0.05)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib.nn.keras import TTEmbedding
+    >>> layer = TTEmbedding(10000, 64, ranks=16)
+    >>> tuple(layer(np.array([[1, 2, 3], [9999, 0, 5]])).shape)
+    (2, 3, 64)
+    >>> layer.count_params()
+    25280
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, ranks: Any, voc_shape: Any = None,
+                 emb_shape: Any = None, mask_zero: bool = False, std: float = 0.029,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not keras.backend.is_float_dtype(self.variable_dtype):
+            raise ArgumentError(f"TTEmbedding: dtype must be a floating-point dtype or "
+                                f"policy, got {self.dtype_policy.name!r}")
+        self.spec = TTEmbeddingSpec(input_dim, output_dim, ranks, voc_shape, emb_shape)
+        self.core_std, self.std = self.spec.core_std(std), float(std)
+        self.mask_zero = bool(mask_zero)
+        init = keras.initializers.RandomNormal(stddev=self.core_std)
+        self.cores = [self.add_weight(shape=s, initializer=init, name=f"core_{k}")
+                      for k, s in enumerate(self.spec.core_shapes)]
+        self.built = True
+
+    def call(self, idx: Any) -> Any:
+        spec = self.spec
+        if not hasattr(idx, "shape"):
+            idx = ops.convert_to_tensor(idx)
+        if not keras.backend.is_int_dtype(keras.backend.standardize_dtype(idx.dtype)):
+            raise ArgumentError(f"TTEmbedding: indices must be integers, got dtype "
+                                f"{keras.backend.standardize_dtype(idx.dtype)}")
+        flat = ops.reshape(ops.cast(idx, "int32"), (-1,))
+        inside = ops.logical_and(flat >= 0, flat < spec.num_embeddings)
+        safe = ops.where(inside, flat, ops.zeros_like(flat))
+        rows = lookup(spec, safe, [ops.convert_to_tensor(c) for c in self.cores], _take_rows,
+                      ops.einsum, ops.reshape)
+        rows = ops.where(ops.expand_dims(inside, 1), rows, ops.full_like(rows, float("nan")))
+        return ops.reshape(rows, tuple(-1 if n is None else n for n in idx.shape)
+                           + (spec.embedding_dim,))
+
+    def compute_mask(self, idx: Any, mask: Any = None) -> Any:
+        return ops.not_equal(idx, 0) if self.mask_zero else None
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape) + (self.spec.embedding_dim,)
+
+    def weight(self) -> Any:
+        """The dense ``(input_dim, output_dim)`` table."""
+        return self(ops.arange(self.spec.num_embeddings))
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"input_dim": self.spec.num_embeddings,
+                       "output_dim": self.spec.embedding_dim, "ranks": list(self.spec.ranks),
+                       "voc_shape": list(self.spec.voc_shape),
+                       "emb_shape": list(self.spec.emb_shape), "mask_zero": self.mask_zero,
+                       "std": self.std})
+        return config
+
+
+def _take_rows(core: Any, digits: Any) -> Any:
+    return ops.take(ops.transpose(core, (1, 0, 2, 3)), digits, axis=0)
