@@ -7,7 +7,7 @@ BENCH_VENV  := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tnlib-installed
 # CPU frameworks. torch==2.13.0 is the CPU build (a bare `torch` pulls a multi-GB CUDA build).
 CPU_BACKENDS := torch==2.13.0 tensorflow-cpu jax
-PEERS := tensorly teneva torchtt tntorch quimb tensorly-torch physics-tenpy
+PEERS := tensorly teneva torchtt tntorch quimb tensorly-torch physics-tenpy pyttb
 PYTEST_ARGS ?= -n 2
 
 .PHONY: test demo bench docs lint clean

@@ -34,6 +34,8 @@ def load(name: str) -> Any:
                 import quimb.tensor as mod
             elif name == "tenpy":
                 import tenpy as mod
+            elif name == "pyttb":
+                import pyttb as mod
             else:
                 raise ValueError(name)
     except Exception:  # noqa: BLE001 - any failure means "peer unavailable"

@@ -546,3 +546,33 @@ def checked_scalar(value: Any, xp: Any, where: str, name: str = "f") -> Any:
         raise ArgumentError(f"{where}: {name} must return a real scalar, got a complex value "
                             "(minimize the squared modulus or the real part)")
     return xp.reshape(value, ()) if xp.ndim(value) else value
+
+
+def host_indices(idx: Any, shape: tuple[int, ...], where: str, name: str = "idx") -> np.ndarray:
+    """`idx` as a checked host int64 (N, d) array."""
+    from .backends import backend_of
+
+    try:
+        host = np.asarray(backend_of(idx).to_numpy(idx)) if not isinstance(
+            idx, (list, tuple, np.ndarray)) else np.asarray(idx)
+    except Exception as exc:
+        raise ShapeError(f"{where}: {name} must be an int array of shape (N, {len(shape)}), "
+                         f"got {type(idx).__name__}") from exc
+    if host.ndim != 2 or host.shape[1] != len(shape):
+        raise ShapeError(f"{where}: {name} must have shape (N, {len(shape)}), got "
+                         f"{host.shape}")
+    if host.size and not np.issubdtype(host.dtype, np.integer):
+        if np.issubdtype(host.dtype, np.floating) and np.all(np.isfinite(host)) and \
+                np.all(host == np.round(host)):
+            raise ShapeError(f"{where}: {name} must be an integer array, got dtype "
+                             f"{host.dtype}; convert with .astype(int)")
+        raise ShapeError(f"{where}: {name} must be an integer array, got dtype {host.dtype}")
+    host = host.astype(np.int64, copy=False)
+    if host.size:
+        lo, hi = host.min(axis=0), host.max(axis=0)
+        bad = np.nonzero((lo < 0) | (hi >= np.asarray(shape)))[0]
+        if bad.size:
+            k = int(bad[0])
+            raise ShapeError(f"{where}: {name}[:, {k}] has values in [{lo[k]}, {hi[k]}] but mode "
+                             f"{k} has size {shape[k]}")
+    return host

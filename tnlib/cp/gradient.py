@@ -38,7 +38,8 @@ from .._validation import (
 from ..backends import backend_of
 from ..errors import ArgumentError, BackendError, EvaluationError, ShapeError
 from ..linalg.tensor_ops import real_dot
-from .als import CPInfo, _initialize, cast_cp
+from ._fit import CPInfo, cast_cp
+from .als import _initialize
 from .tensor import CPTensor
 
 __all__ = ["cp_gradient"]

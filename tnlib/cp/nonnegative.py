@@ -20,26 +20,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .._info import Timer, compiled
-from .._progress import Reporter
+from .._info import compiled
 from .._validation import DefaultTol, check_eps, check_positive_int, honour_eps
 from ..backends._host import host_eager
 from ..errors import ArgumentError
 from ..linalg.nnls import hals_columns, unit_columns
-from .als import (
-    _RESOLVED,
-    CPInfo,
-    _gram,
-    _group_mttkrp,
-    _initialize,
-    _khatri_rao_h,
-    _residual_sq,
-    fit_data,
-    fit_result,
-    record_sweep,
-    stopped_short,
-    zero_fit,
-)
+from ._fit import fit_data, fit_loop, zero_fit
+from .als import _RESOLVED, _gram, _group_mttkrp, _initialize, _khatri_rao_h, _residual_sq
 
 __all__ = ["cp_hals"]
 
@@ -118,29 +105,18 @@ def cp_hals(a: Any, rank: int, max_iter: int = 100, tol: float = DefaultTol(1e-8
     sweep = partial(compiled(xp, _hals_sweep, h=h, shape=shape, passes=inner), x_mat,
                     data.x_mat_t)
     floor_sq = _RESOLVED * xp.finfo_eps(a) * data.norm_a ** 2
-    info, timer = CPInfo(), Timer()
-    report = Reporter("cp_hals", max_iter, verbose, progress, callback)
-    weights, prev_err = None, None
-    for it in range(1, max_iter + 1):
+
+    def step(factors: list, weights: Any) -> tuple:
         # the weights ride in the first factor: each sweep starts from the model itself
         start = factors if weights is None else [factors[0] * weights[None, :]] + factors[1:]
         new_factors, new_weights, stats = sweep(start, norm_sq)
         err_sq, max_weight = (float(v) for v in xp.to_numpy(stats))
         if math.isfinite(err_sq) and err_sq < floor_sq:  # the formula's rounding: recompute
             err_sq = _residual_sq(x_mat, new_factors, new_weights, h, xp)
-        err = math.sqrt(max(err_sq, 0.0)) / data.norm_a
-        if not math.isfinite(err):
-            info.stop_reason = "non-finite values; returning the last finite iterate"
-            break
-        factors, weights = new_factors, new_weights
-        if record_sweep(info, it, err, max_weight, prev_err, tol, timer, report):
-            break
-        prev_err = err
-    report.close()
-    result = fit_result(data, weights, factors, rank, "cp_hals")
-    info.wall_time = timer()
-    stopped_short(info, max_iter, tol, rank, "cp_hals")
-    return (result, info) if return_info else result
+        return new_factors, new_weights, err_sq, max_weight
+
+    return fit_loop(data, factors, step, rank, max_iter, tol, "cp_hals", return_info, verbose,
+                    progress, callback)
 
 
 def _hals_sweep(x_mat: Any, x_mat_t: Any, factors: list, norm_sq: Any, h: int,

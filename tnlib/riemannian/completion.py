@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from .._info import read_floats
-from .._validation import check_positive_int, check_shape, pow2_scaled, rng_of, times_pow2
+from .._validation import (
+    check_positive_int,
+    check_shape,
+    host_indices,
+    pow2_scaled,
+    rng_of,
+    times_pow2,
+)
 from ..backends import Backend, backend_of, resolve
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import real_dot
@@ -29,7 +36,7 @@ from ..tt.construct import _ranks
 from ..tt.construct import random as tt_random
 from ..tt.tensor import TTTensor
 from .optimize import MinimizeInfo, Problem, run
-from .samples import SampleSet, check_values, host_indices, sample_data
+from .samples import SampleSet, check_values, sample_data
 from .tangent import TangentVector, frame_of
 
 __all__ = ["CompletionInfo", "matrix_complete", "tt_complete"]
