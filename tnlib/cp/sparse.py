@@ -24,6 +24,7 @@ from .._info import compiled
 from .._validation import (
     DefaultTol,
     check_eps,
+    check_finite,
     check_positive_int,
     check_shape,
     honour_eps,
@@ -102,14 +103,10 @@ def cp_als_sparse(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 
     True
     """
     where = "cp_als_sparse"
-    shape = check_shape(shape, where)
-    if len(shape) < 2:
-        raise ShapeError(f"{where}: shape must have at least 2 modes, got {shape}")
-    rank = check_positive_int(rank, where, "rank")
-    max_iter = check_positive_int(max_iter, where, "max_iter")
+    shape, rank, max_iter = sparse_args(shape, rank, max_iter, where)
     l2_reg = check_eps(l2_reg, where, "l2_reg")
     rng = rng_of(seed, where)
-    data, modes = _sparse_data(idx, values, shape, init, where)
+    data, modes = sparse_data(idx, values, shape, where, init=init)
     xp, vals = data.xp, data.a
     tol = honour_eps(check_eps(tol, where, "tol"), xp, vals, where, name="tol")
     factors = start_factors(vals, shape, rank, data.init, rng, xp, where)
@@ -127,12 +124,23 @@ def cp_als_sparse(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 
                     progress, callback)
 
 
-def _sparse_data(idx: Any, values: Any, shape: tuple, init: Any, where: str
-                 ) -> tuple[FitData, list]:
+def sparse_args(shape: Any, rank: Any, max_iter: Any, where: str) -> tuple:
+    """The shape (at least two modes), rank and iteration limit of a sparse CP fit,
+    checked."""
+    shape = check_shape(shape, where)
+    if len(shape) < 2:
+        raise ShapeError(f"{where}: shape must have at least 2 modes, got {shape}")
+    return (shape, check_positive_int(rank, where, "rank"),
+            check_positive_int(max_iter, where, "max_iter"))
+
+
+def sparse_data(idx: Any, values: Any, shape: tuple, where: str, init: Any = None,
+                scaled: bool = True) -> tuple[FitData, list]:
     """The nonzeros checked and prepared once: repeated positions summed, the values as
     real floats at unit scale (float16 fitted in float32), and each mode's indices on the
-    values' device. A CPTensor start is not rescaled with the values: ALS's first update
-    replaces the factor that carries its weights."""
+    values' device (`scaled`: at unit scale; else as given, checked finite). A CPTensor
+    start is not rescaled with the values: ALS's first update replaces the factor that
+    carries its weights."""
     try:
         xp = backend_of(values)
     except Exception:
@@ -159,10 +167,13 @@ def _sparse_data(idx: Any, values: Any, shape: tuple, init: Any, where: str
     if half:
         vals = xp.astype(vals, "float32")
     host, vals = _coalesced(host, vals, shape, xp)
-    if xp.shape(vals)[0]:
+    if not xp.shape(vals)[0]:
+        scale, norm = None, 0.0
+    elif scaled:
         vals, scale, norm = unit_data(vals, xp, where, "values")
     else:
-        scale, norm = None, 0.0
+        check_finite(vals, xp, where, "values")
+        scale, norm = None, float(xp.item(xp.norm(vals)))
     data = FitData(xp, vals, shape, init, half, scale, norm, 0, None, None)
     modes = [xp.asarray(np.ascontiguousarray(host[:, k]), dtype="int64")
              for k in range(len(shape))]
