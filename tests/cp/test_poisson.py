@@ -70,6 +70,15 @@ def test_a_start_in_float32_and_the_zero_tensor(backend):
         y = cp.cp_apr(backend.asarray(idx), backend.asarray(vals.astype("float32")), SHAPE,
                       RANK, seed=0, max_iter=30)
     assert_like(y.weights, backend.asarray(vals.astype("float32")))
+    # counts near the float limits (or tiny rates): fitted at unit scale, the means and
+    # the likelihood scaled back (of c x and c m it is c (LL + log(c) sum x))
+    _, base = cp.cp_apr(idx, vals, SHAPE, RANK, seed=0, return_info=True)
+    for c in (1e300, 1e-300):
+        x, info = cp.cp_apr(backend.asarray(idx), backend.asarray(vals * c), SHAPE, RANK,
+                            seed=0, return_info=True)
+        assert info.converged and np.all(np.isfinite(np_of(x.weights)))
+        want = c * (base.log_likelihood[-1] + np.log(c) * vals.sum())
+        assert abs(info.log_likelihood[-1] - want) < 1e-6 * abs(want)
     z, info = cp.cp_apr(backend.asarray(idx[:3]), backend.asarray(np.zeros(3)), SHAPE, 2,
                         return_info=True)
     assert float(np.abs(np_of(z.weights)).max()) == 0 and info.converged

@@ -120,11 +120,18 @@ def cp_apr(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 1000,
     tol, kappa, kappa_tol = (check_eps(v, where, n) for v, n in
                              ((tol, "tol"), (kappa, "kappa"), (kappa_tol, "kappa_tol")))
     rng = rng_of(seed, where)
-    data, modes = sparse_data(idx, values, shape, where, scaled=False)
+    # the maximum-likelihood means scale with the counts: fitted at unit scale (counts
+    # near the float limits, or rates far below 1), the weights and likelihood scaled back
+    data, modes = sparse_data(idx, values, shape, where)
     xp, vals = data.xp, data.a
-    if xp.shape(vals)[0] and float(xp.item(xp.min(vals))) < 0:
+    low, peak = (float(v) for v in xp.to_numpy(xp.stack([xp.min(vals), xp.max(vals)]))) \
+        if xp.shape(vals)[0] else (0.0, 0.0)
+    if low < 0:
         raise ArgumentError(f"{where}: values must be non-negative counts, got a minimum "
-                            f"of {float(xp.item(xp.min(vals)))}")
+                            f"of {low * (data.scale or 1.0):g}")
+    # where the model vanishes at a nonzero, it is read as this much (Chi and Kolda's 1e-10,
+    # relative to the largest count)
+    floor = xp.astype(xp.asarray(1e-10 * peak), xp.dtype(vals))
     weights, factors = _start(init, shape, rank, rng, vals, xp, where)
     info, timer = APRInfo(), Timer()
     if data.norm_a == 0:
@@ -143,7 +150,7 @@ def cp_apr(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 1000,
                     weights[None, :]
             rows = _other_rows(factors, modes, n, xp)
             for _ in range(inner):
-                phi, kkt = phi_of(vals, modes[n], b, rows)
+                phi, kkt = phi_of(vals, modes[n], b, rows, floor)
                 kkt = float(xp.item(kkt))
                 if kkt < tol:
                     break
@@ -154,7 +161,8 @@ def cp_apr(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 1000,
             factors[n] = b / xp.maximum(weights, xp.finfo_tiny(b))[None, :]
         info.iterations = it
         info.errors.append(violation)
-        info.log_likelihood.append(_log_likelihood(vals, modes, factors, weights, xp))
+        info.log_likelihood.append(_log_likelihood(vals, modes, factors, weights, data.scale,
+                                                   xp))
         info.wall_time = timer()
         report(info, f"{it:4d}  KKT {violation:.2e}  log-likelihood "
                      f"{info.log_likelihood[-1]:.8e}  {timer():.2f} s")
@@ -208,19 +216,23 @@ def _other_rows(factors: list, modes: list, n: int, xp: Any) -> Any:
     return rows
 
 
-def _phi(vals: Any, mode: Any, b: Any, rows: Any, shape: tuple, xp: Any) -> tuple[Any, Any]:
+def _phi(vals: Any, mode: Any, b: Any, rows: Any, floor: Any, shape: tuple, xp: Any
+         ) -> tuple[Any, Any]:
     """``Phi = (x / (B Pi^T)) Pi`` from the nonzeros, and the KKT violation
     ``max |min(B, 1 - Phi)|``; the model is floored at 1e-10 of the largest count's
     resolution where it vanishes at a nonzero."""
     model = xp.einsum("sr,sr->s", xp.take(b, mode, axis=0), rows)  # (no (nnz, R) temporary)
-    ratio = vals / xp.maximum(model, 1e-10 * xp.ones_like(model))
+    ratio = vals / xp.maximum(model, floor * xp.ones_like(model))
     phi = xp.segment_sum(ratio[:, None] * rows, mode, xp.shape(b)[0])
     kkt = xp.max(xp.abs(xp.minimum(b, 1 - phi)))
     return phi, kkt
 
 
-def _log_likelihood(vals: Any, modes: list, factors: list, weights: Any, xp: Any) -> float:
-    """``sum x log m - sum m`` (columns summing to one: ``sum m = sum lambda``)."""
+def _log_likelihood(vals: Any, modes: list, factors: list, weights: Any, scale: Any,
+                    xp: Any) -> float:
+    """``sum x log m - sum m`` (columns summing to one: ``sum m = sum lambda``), in the
+    units of the given counts: of counts ``c x`` and means ``c m`` it is
+    ``c (sum x log m - sum m + log(c) sum x)``."""
     rows = None
     for f, m in zip(factors[1:], modes[1:]):
         r = xp.take(f, m, axis=0)
@@ -230,7 +242,9 @@ def _log_likelihood(vals: Any, modes: list, factors: list, weights: Any, xp: Any
     positive = vals > 0
     logs = xp.where(positive, xp.log(xp.where(positive, model, xp.ones_like(model))),
                     xp.zeros_like(model))
-    return float(xp.item(xp.sum(vals * logs) - xp.sum(weights)))
+    value, total = (float(v) for v in xp.to_numpy(xp.stack([
+        xp.sum(vals * logs) - xp.sum(weights), xp.sum(vals)])))
+    return value if scale is None else scale * (value + math.log(scale) * total)
 
 
 def _result(data: Any, weights: Any, factors: list, rank: int, info: APRInfo,

@@ -24,7 +24,6 @@ from .._info import compiled
 from .._validation import (
     DefaultTol,
     check_eps,
-    check_finite,
     check_positive_int,
     check_shape,
     honour_eps,
@@ -134,13 +133,12 @@ def sparse_args(shape: Any, rank: Any, max_iter: Any, where: str) -> tuple:
             check_positive_int(max_iter, where, "max_iter"))
 
 
-def sparse_data(idx: Any, values: Any, shape: tuple, where: str, init: Any = None,
-                scaled: bool = True) -> tuple[FitData, list]:
+def sparse_data(idx: Any, values: Any, shape: tuple, where: str, init: Any = None
+                ) -> tuple[FitData, list]:
     """The nonzeros checked and prepared once: repeated positions summed, the values as
     real floats at unit scale (float16 fitted in float32), and each mode's indices on the
-    values' device (`scaled`: at unit scale; else as given, checked finite). A CPTensor
-    start is not rescaled with the values: ALS's first update replaces the factor that
-    carries its weights."""
+    values' device. A CPTensor start is not rescaled with the values: ALS's first update
+    replaces the factor that carries its weights."""
     try:
         xp = backend_of(values)
     except Exception:
@@ -169,11 +167,8 @@ def sparse_data(idx: Any, values: Any, shape: tuple, where: str, init: Any = Non
     host, vals = _coalesced(host, vals, shape, xp)
     if not xp.shape(vals)[0]:
         scale, norm = None, 0.0
-    elif scaled:
-        vals, scale, norm = unit_data(vals, xp, where, "values")
     else:
-        check_finite(vals, xp, where, "values")
-        scale, norm = None, float(xp.item(xp.norm(vals)))
+        vals, scale, norm = unit_data(vals, xp, where, "values")
     data = FitData(xp, vals, shape, init, half, scale, norm, 0, None, None)
     modes = [xp.asarray(np.ascontiguousarray(host[:, k]), dtype="int64")
              for k in range(len(shape))]
