@@ -4,7 +4,7 @@
 #
 #   bash benchmarks/device_check.sh          # results under $OUT (default /tmp/tnlib-gpu)
 #
-# 1. The GPU test subset: the TT algebra, rounding, solver, CP (dense and sparse),
+# 1. The GPU test subset: the TT algebra, rounding, solver, CP (dense and sparse), sparse HOOI,
 #    backend-contract, local operator and Krylov tests
 #    with torch tensors on the GPU (TNLIB_TEST_DEVICE=cuda) and JAX and CuPy on their GPU,
 #    so the accelerator paths (tree dot, Gram-eigensolver rounding, run-ahead Krylov, dense AMEn
@@ -27,7 +27,8 @@ python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_devic
     | tee "$OUT/device.txt"
 timeout "${TEST_LIMIT:-210}" python3 -m pytest -q -p no:cacheprovider -x \
     tests/tt/test_algebra.py tests/tt/test_round.py tests/tt/test_solvers.py \
-    tests/cp/test_cp.py tests/cp/test_sparse.py tests/backends/test_contract.py tests/tt/test_env.py \
+    tests/cp/test_cp.py tests/cp/test_sparse.py tests/tucker/test_sparse.py \
+    tests/backends/test_contract.py tests/tt/test_env.py \
     tests/linalg/test_krylov.py > "$OUT/tests.log" 2>&1
 echo "tests: exit $? ($(tail -n 1 "$OUT/tests.log"))"
 timeout "${BENCH_LIMIT:-270}" python3 benchmarks/gpu.py > "$OUT/gpu.log" 2>&1

@@ -14,26 +14,22 @@ from the last mode's MTTKRP and the factors' Grams, ``‖a‖² - 2<a, x> + ‖x
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from .._info import compiled
+from .._sparse import coo_entries
 from .._validation import (
     DefaultTol,
     check_eps,
     check_positive_int,
     check_shape,
     honour_eps,
-    host_indices,
     rng_of,
     unit_data,
 )
-from ..backends import backend_of, resolve
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ShapeError
 from ..linalg.nnls import unit_columns
 from ._fit import FitData, fit_loop, start_factors, zero_fit
 from .als import _gram, _shifts, _solve_mode
@@ -135,60 +131,17 @@ def sparse_args(shape: Any, rank: Any, max_iter: Any, where: str) -> tuple:
 
 def sparse_data(idx: Any, values: Any, shape: tuple, where: str, init: Any = None
                 ) -> tuple[FitData, list]:
-    """The nonzeros checked and prepared once: repeated positions summed, the values as
-    real floats at unit scale (float16 fitted in float32), and each mode's indices on the
-    values' device. A CPTensor start is not rescaled with the values: ALS's first update
-    replaces the factor that carries its weights."""
-    try:
-        xp = backend_of(values)
-    except Exception:
-        if not isinstance(values, (list, tuple)):
-            raise ShapeError(f"{where}: values must be a 1-D array, got "
-                             f"{type(values).__name__}") from None
-        xp = resolve(None)
-    vals = xp.asarray(values)
-    if not xp.dtype_name(vals).startswith(("float", "int", "uint", "bool", "complex")):
-        raise ShapeError(f"{where}: values must be a 1-D array of numbers, got "
-                         f"{type(values).__name__} of dtype {xp.dtype_name(vals)}")
-    if xp.ndim(vals) != 1:
-        raise ShapeError(f"{where}: values must be a 1-D array, got shape {xp.shape(vals)}")
-    if xp.is_complex(vals):
-        raise ArgumentError(f"{where}: values are complex ({xp.dtype_name(vals)}); give real "
-                            "values")
-    if xp.dtype_name(vals) not in ("float16", "float32", "float64"):
-        vals = xp.astype(vals, xp.default_float_dtype)
-    host = host_indices(idx, shape, where)
-    if host.shape[0] != xp.shape(vals)[0]:
-        raise ShapeError(f"{where}: idx gives {host.shape[0]} positions but values has "
-                         f"{xp.shape(vals)[0]} entries")
-    half = xp.dtype_name(vals) == "float16"
-    if half:
-        vals = xp.astype(vals, "float32")
-    host, vals = _coalesced(host, vals, shape, xp)
+    """The nonzeros prepared once (:func:`tnlib._sparse.coo_entries`), at unit scale. A
+    CPTensor start is not rescaled with the values: ALS's first update replaces the factor
+    that carries its weights."""
+    entries = coo_entries(idx, values, shape, where)
+    xp, vals = entries.xp, entries.values
     if not xp.shape(vals)[0]:
         scale, norm = None, 0.0
     else:
         vals, scale, norm = unit_data(vals, xp, where, "values")
-    data = FitData(xp, vals, shape, init, half, scale, norm, 0, None, None)
-    modes = [xp.asarray(np.ascontiguousarray(host[:, k]), dtype="int64")
-             for k in range(len(shape))]
-    return data, modes
-
-
-def _coalesced(host: np.ndarray, vals: Any, shape: tuple, xp: Any) -> tuple[np.ndarray, Any]:
-    """Each position once, repeated ones holding the sum of their values."""
-    if host.shape[0] < 2:
-        return host, vals
-    if math.prod(shape) < 2**62:
-        keys = np.ravel_multi_index(tuple(host.T), shape)
-        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    else:  # positions past int64's range: compare the rows themselves
-        unique, first, inverse = np.unique(host, axis=0, return_index=True,
-                                           return_inverse=True)
-    if len(unique) == host.shape[0]:
-        return host, vals
-    summed = xp.segment_sum(vals, xp.asarray(inverse.reshape(-1), dtype="int64"), len(unique))
-    return host[first], summed
+    return FitData(xp, vals, shape, init, entries.half, scale, norm, 0, None, None), \
+        entries.modes
 
 
 def _sweep(vals: Any, modes: list, factors: list, norm_sq: Any, shape: tuple,

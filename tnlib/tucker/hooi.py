@@ -136,6 +136,25 @@ def fit_data(a: Any, ranks: Any, where: str) -> tuple[Any, Any, list[int]]:
     return xp, a, [min(rk, n) for rk, n in zip(r, shape)]
 
 
+def run_sweeps(step: Callable, core: Any, factors: list, info: TuckerInfo, max_iter: int,
+               tol: float, timer: Timer, report: Reporter) -> tuple[Any, list]:
+    """The sweeps of a Tucker fit: ``step(core, factors)`` gives the next factors, core
+    and relative error; stops when the error settles to `tol`, after `max_iter` sweeps or
+    at a non-finite error (keeping the last finite iterate)."""
+    prev = None
+    for it in range(1, max_iter + 1):
+        new_factors, new_core, err = step(core, factors)
+        if not math.isfinite(err):
+            info.stop_reason = "non-finite values; returning the last finite iterate"
+            break
+        factors, core = list(new_factors), new_core
+        if record(info, it, err, prev, tol, timer, report):
+            break
+        prev = err
+    report.close()
+    return core, factors
+
+
 def record(info: TuckerInfo, it: int, err: float, prev: float | None, tol: float,
            timer: Timer, report: Reporter) -> bool:
     """Record sweep `it` of a Tucker fit in `info` and report it; True when the error

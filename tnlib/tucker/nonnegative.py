@@ -42,7 +42,7 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.nnls import hals_columns
 from ..linalg.tensor_ops import mode_product, multi_mode_product, unfold
-from .hooi import TuckerInfo, finish, fit_data, record
+from .hooi import TuckerInfo, finish, fit_data, run_sweeps
 from .hosvd import sequential_hosvd
 from .tensor import TuckerTensor
 
@@ -150,22 +150,16 @@ def tucker_hals(a: Any, ranks: Any, max_iter: int = 100, tol: float = DefaultTol
     sweep = compiled(xp, _sweep, h=max(1, d // 2), passes=inner, steps=core_inner)
     floor_sq = _RESOLVED * xp.finfo_eps(a) * norm_a ** 2
     report = Reporter("tucker_hals", max_iter, verbose, progress, callback)
-    prev = None
-    for it in range(1, max_iter + 1):
+
+    def step(core: Any, factors: list) -> tuple:
         new_factors, new_core, err_sq = sweep(a, core, factors, norm_sq)
         err_sq = float(xp.item(err_sq))
         if math.isfinite(err_sq) and err_sq < floor_sq:  # the formula's rounding
             full = multi_mode_product(new_core, list(new_factors))
             err_sq = float(xp.item(xp.norm(a - full))) ** 2
-        err = math.sqrt(max(err_sq, 0.0)) / norm_a
-        if not math.isfinite(err):
-            info.stop_reason = "non-finite values; returning the last finite iterate"
-            break
-        factors, core = list(new_factors), new_core
-        if record(info, it, err, prev, tol, timer, report):
-            break
-        prev = err
-    report.close()
+        return new_factors, new_core, math.sqrt(max(err_sq, 0.0)) / norm_a
+
+    core, factors = run_sweeps(step, core, factors, info, max_iter, tol, timer, report)
     return finish(core, factors, info, xp, "tucker_hals", scale=scale, half=half,
                   max_iter=max_iter, tol=tol, return_info=return_info)
 
