@@ -51,7 +51,8 @@ def test_iterates_are_those_of_dense_hooi(backend, host):
 
 
 def test_recovery_chunks_scales_and_the_zero_tensor(backend, monkeypatch):
-    """A sparse tensor of ranks (2, 2, 2) is recovered; chunks of 7 nonzeros give the same
+    """A sparse tensor of ranks (2, 2, 2) is recovered, its HOSVD subspaces found by the
+    default start; chunks of 7 nonzeros give the same
     result as one; values at 1e300 / 1e-300 the same errors; ranks above what the other
     modes allow are lowered; no nonzeros is the zero tensor."""
     rng = np.random.default_rng(0)
@@ -62,6 +63,12 @@ def test_recovery_chunks_scales_and_the_zero_tensor(backend, monkeypatch):
     x, info = tucker.hooi_sparse(backend.asarray(idx), backend.asarray(v), a.shape, 2, seed=0,
                                  return_info=True)
     assert np.linalg.norm(np_of(x.full()) - a) < 1e-7 * np.linalg.norm(a) and info.converged
+    # the "svd" start (the default) is the truncated HOSVD's: exact subspaces here
+    start = tucker.hooi_sparse(backend.asarray(idx), backend.asarray(v), a.shape, 2, seed=0,
+                               max_iter=1, tol=0)
+    for u, w in zip(start.factors, tucker.hosvd(a, ranks=2).factors):
+        u = np_of(u)
+        assert np.linalg.norm(u @ u.T - w @ w.T) < 1e-10
     _, nidx, nvals = _sparse()  # (errors of 0.98, not of rounding)
     _, ref = tucker.hooi_sparse(nidx, nvals, SHAPE, RANKS, seed=0, max_iter=4, tol=0,
                                 return_info=True)
@@ -98,8 +105,8 @@ def test_stopping_short_warns_and_bad_input_names_itself(backend):
         tucker.hooi_sparse(idx, v, SHAPE, (2, 2))
     with pytest.raises(tnlib.ShapeError, match="hooi_sparse: init has shape"):
         tucker.hooi_sparse(idx, v, SHAPE, (2, 2, 2), init=_start().to(backend=backend.name))
-    with pytest.raises(tnlib.ArgumentError, match="hooi_sparse: init must be 'random' or a "
-                                                  "TuckerTensor"):
+    with pytest.raises(tnlib.ArgumentError, match="hooi_sparse: init must be 'svd', 'random' "
+                                                  "or a TuckerTensor"):
         tucker.hooi_sparse(idx, v, SHAPE, RANKS, init="hosvd")
     with pytest.raises(tnlib.ShapeError, match="hooi_sparse: idx gives"):
         tucker.hooi_sparse(idx[:-1], v, SHAPE, RANKS)
