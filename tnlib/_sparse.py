@@ -9,10 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import host_indices
+from ._validation import check_shape, host_indices
 from .errors import ArgumentError, ShapeError
 
-__all__ = ["CooEntries", "coo_entries"]
+__all__ = ["CooEntries", "coo_entries", "sparse_shape"]
+
+
+def sparse_shape(shape: Any, where: str) -> tuple[int, ...]:
+    """The shape of a sparse tensor a fit takes: positive sizes, at least two modes."""
+    shape = check_shape(shape, where)
+    if len(shape) < 2:
+        raise ShapeError(f"{where}: shape must have at least 2 modes, got {shape}")
+    return shape
 
 
 @dataclass

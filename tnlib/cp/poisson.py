@@ -140,6 +140,7 @@ def cp_apr(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 1000,
     phi_of = compiled(xp, _phi, shape=shape)
     report = Reporter(where, max_iter, verbose, progress, callback)
     phis: list = [None] * len(shape)
+    first_rows = None
     for it in range(1, max_iter + 1):
         violation, updated = 0.0, False
         for n in range(len(shape)):
@@ -148,7 +149,9 @@ def cp_apr(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 1000,
                 stuck = (factors[n] < kappa_tol) & (phis[n] > 1)
                 b = b + xp.where(stuck, kappa * xp.ones_like(b), xp.zeros_like(b)) * \
                     weights[None, :]
-            rows = _other_rows(factors, modes, n, xp)
+            # (the first mode's rows: those the last likelihood formed, unchanged since)
+            rows = first_rows if n == 0 and first_rows is not None else \
+                _other_rows(factors, modes, n, xp)
             for _ in range(inner):
                 phi, kkt = phi_of(vals, modes[n], b, rows, floor)
                 kkt = float(xp.item(kkt))
@@ -161,8 +164,9 @@ def cp_apr(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 1000,
             factors[n] = b / xp.maximum(weights, xp.finfo_tiny(b))[None, :]
         info.iterations = it
         info.errors.append(violation)
-        info.log_likelihood.append(_log_likelihood(vals, modes, factors, weights, data.scale,
-                                                   xp))
+        first_rows = _other_rows(factors, modes, 0, xp)
+        info.log_likelihood.append(_log_likelihood(vals, modes[0], factors[0], first_rows,
+                                                   weights, data.scale, xp))
         info.wall_time = timer()
         report(info, f"{it:4d}  KKT {violation:.2e}  log-likelihood "
                      f"{info.log_likelihood[-1]:.8e}  {timer():.2f} s")
@@ -228,17 +232,13 @@ def _phi(vals: Any, mode: Any, b: Any, rows: Any, floor: Any, shape: tuple, xp: 
     return phi, kkt
 
 
-def _log_likelihood(vals: Any, modes: list, factors: list, weights: Any, scale: Any,
+def _log_likelihood(vals: Any, mode: Any, first: Any, rows: Any, weights: Any, scale: Any,
                     xp: Any) -> float:
-    """``sum x log m - sum m`` (columns summing to one: ``sum m = sum lambda``), in the
+    """``sum x log m - sum m`` (columns summing to one: ``sum m = sum lambda``), from the
+    first factor and the other factors' row products `rows` at the nonzeros, in the
     units of the given counts: of counts ``c x`` and means ``c m`` it is
     ``c (sum x log m - sum m + log(c) sum x)``."""
-    rows = None
-    for f, m in zip(factors[1:], modes[1:]):
-        r = xp.take(f, m, axis=0)
-        rows = r if rows is None else rows * r
-    model = xp.einsum("sr,sr->s", xp.take(factors[0] * weights[None, :], modes[0], axis=0),
-                      rows)
+    model = xp.einsum("sr,sr->s", xp.take(first * weights[None, :], mode, axis=0), rows)
     positive = vals > 0
     logs = xp.where(positive, xp.log(xp.where(positive, model, xp.ones_like(model))),
                     xp.zeros_like(model))

@@ -18,18 +18,16 @@ from collections.abc import Callable
 from typing import Any
 
 from .._info import compiled
-from .._sparse import coo_entries
+from .._sparse import coo_entries, sparse_shape
 from .._validation import (
     DefaultTol,
     check_eps,
     check_positive_int,
-    check_shape,
     honour_eps,
     rng_of,
     unit_data,
 )
 from ..backends._host import host_eager
-from ..errors import ShapeError
 from ..linalg.nnls import unit_columns
 from ._fit import FitData, fit_loop, start_factors, zero_fit
 from .als import _gram, _shifts, _solve_mode
@@ -122,10 +120,7 @@ def cp_als_sparse(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 
 def sparse_args(shape: Any, rank: Any, max_iter: Any, where: str) -> tuple:
     """The shape (at least two modes), rank and iteration limit of a sparse CP fit,
     checked."""
-    shape = check_shape(shape, where)
-    if len(shape) < 2:
-        raise ShapeError(f"{where}: shape must have at least 2 modes, got {shape}")
-    return (shape, check_positive_int(rank, where, "rank"),
+    return (sparse_shape(shape, where), check_positive_int(rank, where, "rank"),
             check_positive_int(max_iter, where, "max_iter"))
 
 

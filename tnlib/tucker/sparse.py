@@ -19,12 +19,11 @@ import numpy as np
 
 from .._info import Timer, compiled
 from .._progress import Reporter
-from .._sparse import coo_entries
+from .._sparse import coo_entries, sparse_shape
 from .._validation import (
     DefaultTol,
     check_eps,
     check_positive_int,
-    check_shape,
     honour_eps,
     rng_of,
     unit_data,
@@ -106,10 +105,8 @@ def hooi_sparse(idx: Any, values: Any, shape: Any, ranks: Any, max_iter: int = 5
     True
     """
     where = "hooi_sparse"
-    shape = check_shape(shape, where)
+    shape = sparse_shape(shape, where)
     d = len(shape)
-    if d < 2:
-        raise ShapeError(f"{where}: shape must have at least 2 modes, got {shape}")
     r = mode_ranks(ranks, d, where)
     if r is None:
         raise ArgumentError(f"{where}: ranks is required")
