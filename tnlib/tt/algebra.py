@@ -254,9 +254,12 @@ def add(x: TTTensor, y: Any) -> TTTensor:
     """
     if not isinstance(y, TTTensor):
         if isinstance(x, TTTensor) and (isinstance(y, numbers.Number) or x.backend.ndim(y) == 0):
-            from .construct import ones
-
-            y = scale(ones(x.shape, dtype=x.dtype, device=x.device, backend=x.backend), y)
+            # the ones on the cores' own placement (a traced core's device may be a name
+            # the public constructors refuse, such as tf.function's '')
+            xp, c0 = x.backend, x.cores[0]
+            y = scale(TTTensor._from_cores([xp.ones((1, n, 1), dtype=xp.dtype(c0),
+                                                    device=xp.device(c0)) for n in x.shape],
+                                           xp), y)
         else:
             raise ArgumentError(f"add: cannot add a TTTensor and a {type(y).__name__}")
     if not isinstance(x, TTTensor):
