@@ -9,8 +9,10 @@ from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
 from .marginal import trace
 from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
+from .optima import Extrema, extrema, max_abs
 from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
+from .sample import sample
 from .sketch import SketchInfo, tt_sketch
 from .svd import DecompositionInfo, tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
@@ -23,6 +25,7 @@ __all__ = [
     "CrossInfo",
     "DecompositionInfo",
     "DmrgInfo",
+    "Extrema",
     "TdvpInfo",
     "SketchInfo",
     "TTMatrix",
@@ -37,12 +40,14 @@ __all__ = [
     "dot",
     "evaluate",
     "eye",
+    "extrema",
     "full",
     "hadamard",
     "kron",
     "laplacian",
     "nearest_neighbor",
     "log_norm",
+    "max_abs",
     "norm",
     "ones",
     "operator_sum",
@@ -52,6 +57,7 @@ __all__ = [
     "quantize",
     "random",
     "round",
+    "sample",
     "scale",
     "sum",
     "tdvp",
