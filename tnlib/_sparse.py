@@ -12,7 +12,7 @@ import numpy as np
 from ._validation import check_shape, host_indices
 from .errors import ArgumentError, ShapeError
 
-__all__ = ["CooEntries", "coo_entries", "sparse_shape"]
+__all__ = ["CooEntries", "coo_entries", "leading_subspaces", "sparse_shape"]
 
 
 def sparse_shape(shape: Any, where: str) -> tuple[int, ...]:
@@ -87,3 +87,42 @@ def _coalesced(host: np.ndarray, vals: Any, shape: tuple, xp: Any) -> tuple[np.n
         return host, vals
     summed = xp.segment_sum(vals, xp.asarray(inverse.reshape(-1), dtype="int64"), len(unique))
     return host[first], summed
+
+
+def leading_subspaces(vals: Any, host: np.ndarray, modes: list, shape: tuple, r: list,
+                      rng: Any, xp: Any, power: int = 2, extra: int = 5) -> list:
+    """The truncated HOSVD's factors of the sparse tensor: for each mode, the leading
+    `r_k` left singular vectors of the unfolding ``X_(k)``, by randomized subspace
+    iteration (Halko, Martinsson, Tropp) with `extra` more columns and `power` iterations
+    on ``X_(k) X_(k)^T``. A product with it needs only the nonzeros: ``X_(k)^T Q`` sums
+    ``x_s Q[i_k(s)]`` by the nonzeros' other indices (the unfolding's columns that hold
+    any), ``X_(k) Z`` sums ``x_s Z[col(s)]`` by ``i_k(s)``. A Rayleigh-Ritz step orders the
+    basis by singular value. A mode whose rank is None is skipped (None in its place)."""
+    dt, dev = xp.dtype(vals), xp.device(vals)
+    factors = []
+    for k, (n, rk) in enumerate(zip(shape, r)):
+        if rk is None:
+            factors.append(None)
+            continue
+        others = np.delete(host, k, axis=1)
+        sizes = [m for j, m in enumerate(shape) if j != k]
+        if math.prod(sizes) < 2**62:
+            _, col = np.unique(np.ravel_multi_index(tuple(others.T), sizes),
+                               return_inverse=True)
+        else:
+            _, col = np.unique(others, axis=0, return_inverse=True)
+        col = col.reshape(-1)
+        ncols, cols = int(col.max()) + 1, xp.asarray(col, dtype="int64")
+        p = min(rk + extra, n, ncols)
+
+        def gram_times(q: Any, k: int = k, cols: Any = cols, ncols: int = ncols,
+                       n: int = n) -> Any:
+            z = xp.segment_sum(vals[:, None] * xp.take(q, modes[k], axis=0), cols, ncols)
+            return xp.segment_sum(vals[:, None] * xp.take(z, cols, axis=0), modes[k], n)
+
+        q = xp.qr(xp.random_normal((n, p), seed=rng, dtype=dt, device=dev))[0]
+        for _ in range(power + 1):
+            q = xp.qr(gram_times(q))[0]
+        _, w = xp.eigh(xp.matmul(xp.transpose(q), gram_times(q)))
+        factors.append(xp.matmul(q, xp.flip(w, 1)[:, :rk]))
+    return factors

@@ -69,6 +69,37 @@ def test_recovers_a_sparse_low_rank_tensor_and_sums_repeated_positions(backend):
     assert np.linalg.norm(np_of(got.full()) - want.full()) < 1e-10 * np.linalg.norm(b)
 
 
+@pytest.mark.parametrize("host", [True, False])
+def test_the_svd_start_is_the_datas_not_the_seeds(backend, host):
+    """The default start: the leading singular vectors of the unfoldings (but the first),
+    from the nonzeros. On a sparse rank-3 tensor every seed gives the same first sweep
+    (0.32 relative error; random starts 0.44 to 0.55) and the fit converges; ranks past a
+    mode's size are filled by random columns."""
+    rng = np.random.default_rng(0)
+    parts = [rng.uniform(size=(n, 3)) * (rng.random((n, 3)) < 0.3) for n in (40, 30, 20)]
+    a = np.einsum("ir,jr,kr->ijk", *parts)
+    idx = np.argwhere(a)
+    i, v = backend.asarray(idx), backend.asarray(a[tuple(idx.T)])
+    firsts = []
+    for seed in range(3):
+        with host_execution(host):
+            x, info = cp.cp_als_sparse(i, v, a.shape, 3, seed=seed, max_iter=2, tol=0,
+                                       return_info=True)
+        assert_like(x.weights, v)
+        firsts.append(info.errors[0])
+    np.testing.assert_allclose(firsts, firsts[0], rtol=1e-8)
+    for seed in range(3):
+        _, info = cp.cp_als_sparse(i, v, a.shape, 3, init="random", seed=seed, max_iter=1,
+                                   tol=0, return_info=True)
+        assert info.errors[0] > firsts[0] + 0.1
+    x, info = cp.cp_als_sparse(i, v, a.shape, 3, seed=0, tol=1e-13, max_iter=200,
+                               return_info=True)
+    assert info.converged and np.linalg.norm(np_of(x.full()) - a) < 1e-6 * np.linalg.norm(a)
+    wide = cp.cp_als_sparse(i, v, a.shape, 25, seed=0, max_iter=3, tol=0)
+    assert [tuple(backend.shape(f)) for f in wide.factors] == [(40, 25), (30, 25), (20, 25)]
+    assert np.isfinite(np_of(wide.full())).all()
+
+
 def test_precisions_scales_and_the_zero_tensor(backend):
     """float32 values are fitted in float32, float16 in float32 and returned as float16;
     values at 1e300 and 1e-300 give the same relative errors (fitted at unit scale); no
@@ -135,8 +166,8 @@ def test_bad_input_names_itself(backend):
     with pytest.raises(tnlib.ShapeError, match="cp_als_sparse: init has shape"):
         cp.cp_als_sparse(idx, v, SHAPE, 2, init=cp.random((3, 3, 3), 2, seed=0,
                                                           backend=backend))
-    with pytest.raises(tnlib.ArgumentError, match="cp_als_sparse: init must be 'random' or a "
-                                                  "CPTensor, got 'svd'"):
-        cp.cp_als_sparse(idx, v, SHAPE, 2, init="svd")
+    with pytest.raises(tnlib.ArgumentError, match="cp_als_sparse: init must be 'random', "
+                                                  "'svd' or a CPTensor, got 'nvecs'"):
+        cp.cp_als_sparse(idx, v, SHAPE, 2, init="nvecs")
     with pytest.raises(tnlib.ArgumentError, match="cp_als_sparse: seed must be"):
         cp.cp_als_sparse(idx, v, SHAPE, 2, seed=-1)

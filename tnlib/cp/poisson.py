@@ -122,7 +122,8 @@ def cp_apr(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 1000,
     rng = rng_of(seed, where)
     # the maximum-likelihood means scale with the counts: fitted at unit scale (counts
     # near the float limits, or rates far below 1), the weights and likelihood scaled back
-    data, modes = sparse_data(idx, values, shape, where)
+    data, entries = sparse_data(idx, values, shape, where)
+    modes = entries.modes
     xp, vals = data.xp, data.a
     low, peak = (float(v) for v in xp.to_numpy(xp.stack([xp.min(vals), xp.max(vals)]))) \
         if xp.shape(vals)[0] else (0.0, 0.0)

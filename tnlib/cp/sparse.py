@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._info import compiled
-from .._sparse import coo_entries, sparse_shape
+from .._sparse import CooEntries, coo_entries, leading_subspaces, sparse_shape
 from .._validation import (
     DefaultTol,
     check_eps,
@@ -37,7 +37,7 @@ __all__ = ["cp_als_sparse"]
 
 @host_eager
 def cp_als_sparse(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 100,
-                  tol: float = DefaultTol(1e-8), init: Any = "random", seed: Any = None,
+                  tol: float = DefaultTol(1e-8), init: Any = "svd", seed: Any = None,
                   return_info: bool = False, l2_reg: float = 0.0,
                   callback: Callable | None = None, verbose: bool = False,
                   progress: bool = False) -> Any:
@@ -57,8 +57,10 @@ def cp_als_sparse(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 
     tol : float, optional
         Stop when the relative error changes by less than `tol` between sweeps (0: run
         all sweeps); raised to four machine epsilons of the values' dtype.
-    init : {"random"} or CPTensor, optional
-        Seeded Gaussian factors, or a start of this shape and rank.
+    init : {"random", "svd"} or CPTensor, optional
+        Seeded Gaussian factors; the leading left singular vectors of each unfolding
+        (``"svd"``, pyttb's ``"nvecs"``: by randomized subspace iteration on the nonzeros,
+        random columns beyond a mode's size); or a start of this shape and rank.
     seed : int, optional
     return_info : bool, optional
         Also return a :class:`~tnlib.cp.CPInfo` (``errors``: relative error per sweep).
@@ -99,10 +101,14 @@ def cp_als_sparse(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 
     shape, rank, max_iter = sparse_args(shape, rank, max_iter, where)
     l2_reg = check_eps(l2_reg, where, "l2_reg")
     rng = rng_of(seed, where)
-    data, modes = sparse_data(idx, values, shape, where, init=init)
-    xp, vals = data.xp, data.a
+    data, entries = sparse_data(idx, values, shape, where, init=init)
+    xp, vals, modes = data.xp, data.a, entries.modes
     tol = honour_eps(check_eps(tol, where, "tol"), xp, vals, where, name="tol")
-    factors = start_factors(vals, shape, rank, data.init, rng, xp, where)
+    svd = isinstance(init, str) and init == "svd"
+    factors = start_factors(vals, shape, rank, "random" if svd else data.init, rng, xp, where,
+                            choices=("random", "svd"))
+    if svd and data.norm_a != 0:
+        factors = _svd_start(vals, entries.host, modes, shape, rank, factors, rng, xp)
     if data.norm_a == 0:  # (None, not 0, under tracing: the first read names the problem)
         zero, info = zero_fit(data, factors, rank, where)
         return (zero, info) if return_info else zero
@@ -117,6 +123,20 @@ def cp_als_sparse(idx: Any, values: Any, shape: Any, rank: int, max_iter: int = 
                     progress, callback)
 
 
+def _svd_start(vals: Any, host: Any, modes: list, shape: tuple, rank: int, factors: list,
+               rng: Any, xp: Any) -> list:
+    """The leading left singular vectors of each unfolding but the first (ALS's first
+    update replaces the first factor unread), from the nonzeros; beyond a mode's size,
+    the random start's columns fill the rank."""
+    r = [None] + [min(rank, n) for n in shape[1:]]
+    bases = leading_subspaces(vals, host, modes, shape, r, rng, xp)
+    out = [factors[0]]
+    for k in range(1, len(shape)):
+        b = bases[k]
+        out.append(b if r[k] == rank else xp.concatenate([b, factors[k][:, r[k]:]], axis=1))
+    return out
+
+
 def sparse_args(shape: Any, rank: Any, max_iter: Any, where: str) -> tuple:
     """The shape (at least two modes), rank and iteration limit of a sparse CP fit,
     checked."""
@@ -125,18 +145,17 @@ def sparse_args(shape: Any, rank: Any, max_iter: Any, where: str) -> tuple:
 
 
 def sparse_data(idx: Any, values: Any, shape: tuple, where: str, init: Any = None
-                ) -> tuple[FitData, list]:
-    """The nonzeros prepared once (:func:`tnlib._sparse.coo_entries`), at unit scale. A
-    CPTensor start is not rescaled with the values: ALS's first update replaces the factor
-    that carries its weights."""
+                ) -> tuple[FitData, CooEntries]:
+    """The nonzeros prepared once (:func:`tnlib._sparse.coo_entries`), at unit scale (in
+    the FitData; the entries keep the positions). A CPTensor start is not rescaled with
+    the values: ALS's first update replaces the factor that carries its weights."""
     entries = coo_entries(idx, values, shape, where)
     xp, vals = entries.xp, entries.values
     if not xp.shape(vals)[0]:
         scale, norm = None, 0.0
     else:
         vals, scale, norm = unit_data(vals, xp, where, "values")
-    return FitData(xp, vals, shape, init, entries.half, scale, norm, 0, None, None), \
-        entries.modes
+    return FitData(xp, vals, shape, init, entries.half, scale, norm, 0, None, None), entries
 
 
 def _sweep(vals: Any, modes: list, factors: list, norm_sq: Any, shape: tuple,

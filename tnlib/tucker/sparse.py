@@ -15,11 +15,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from .._info import Timer, compiled
 from .._progress import Reporter
-from .._sparse import coo_entries, sparse_shape
+from .._sparse import coo_entries, leading_subspaces, sparse_shape
 from .._validation import (
     DefaultTol,
     check_eps,
@@ -121,7 +119,7 @@ def hooi_sparse(idx: Any, values: Any, shape: Any, ranks: Any, max_iter: int = 5
     else:
         scale, norm = None, 0.0
     svd = isinstance(init, str) and init == "svd" and norm != 0
-    factors = _leading_subspaces(vals, entries.host, modes, shape, r, rng, xp) if svd else \
+    factors = leading_subspaces(vals, entries.host, modes, shape, r, rng, xp) if svd else \
         _start("random" if isinstance(init, str) and init == "svd" else init, shape, r, rng,
                vals, xp, where)
     info, timer = TuckerInfo(), Timer()
@@ -172,42 +170,6 @@ def _start(init: Any, shape: tuple, r: list[int], rng: Any, like: Any, xp: Any,
                             f"{init!r}")
     return [xp.qr(xp.random_normal((n, rk), seed=rng, dtype=dt, device=dev))[0]
             for n, rk in zip(shape, r)]
-
-
-def _leading_subspaces(vals: Any, host: np.ndarray, modes: list, shape: tuple, r: list[int],
-                       rng: Any, xp: Any, power: int = 2, extra: int = 5) -> list:
-    """The truncated HOSVD's factors of the sparse tensor: for each mode, the leading
-    `r_k` left singular vectors of the unfolding ``X_(k)``, by randomized subspace
-    iteration (Halko, Martinsson, Tropp) with `extra` more columns and `power` iterations
-    on ``X_(k) X_(k)^T``. A product with it needs only the nonzeros: ``X_(k)^T Q`` sums
-    ``x_s Q[i_k(s)]`` by the nonzeros' other indices (the unfolding's columns that hold
-    any), ``X_(k) Z`` sums ``x_s Z[col(s)]`` by ``i_k(s)``. A Rayleigh-Ritz step orders the
-    basis by singular value."""
-    dt, dev = xp.dtype(vals), xp.device(vals)
-    factors = []
-    for k, (n, rk) in enumerate(zip(shape, r)):
-        others = np.delete(host, k, axis=1)
-        sizes = [m for j, m in enumerate(shape) if j != k]
-        if math.prod(sizes) < 2**62:
-            _, col = np.unique(np.ravel_multi_index(tuple(others.T), sizes),
-                               return_inverse=True)
-        else:
-            _, col = np.unique(others, axis=0, return_inverse=True)
-        col = col.reshape(-1)
-        ncols, cols = int(col.max()) + 1, xp.asarray(col, dtype="int64")
-        p = min(rk + extra, n, ncols)
-
-        def gram_times(q: Any, k: int = k, cols: Any = cols, ncols: int = ncols,
-                       n: int = n) -> Any:
-            z = xp.segment_sum(vals[:, None] * xp.take(q, modes[k], axis=0), cols, ncols)
-            return xp.segment_sum(vals[:, None] * xp.take(z, cols, axis=0), modes[k], n)
-
-        q = xp.qr(xp.random_normal((n, p), seed=rng, dtype=dt, device=dev))[0]
-        for _ in range(power + 1):
-            q = xp.qr(gram_times(q))[0]
-        _, w = xp.eigh(xp.matmul(xp.transpose(q), gram_times(q)))
-        factors.append(xp.matmul(q, xp.flip(w, 1)[:, :rk]))
-    return factors
 
 
 def _chunks(nnz: int, width: int) -> tuple:
