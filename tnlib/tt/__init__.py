@@ -13,6 +13,7 @@ from .optima import Extrema, extrema, max_abs
 from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
 from .sample import sample
+from .spectrum import entanglement_entropy, singular_values
 from .sketch import SketchInfo, tt_sketch
 from .svd import DecompositionInfo, tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
@@ -38,6 +39,7 @@ __all__ = [
     "dmrg_eig",
     "dmrg_eigs",
     "dot",
+    "entanglement_entropy",
     "evaluate",
     "eye",
     "extrema",
@@ -59,6 +61,7 @@ __all__ = [
     "round",
     "sample",
     "scale",
+    "singular_values",
     "sum",
     "tdvp",
     "trace",
