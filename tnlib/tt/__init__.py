@@ -13,8 +13,8 @@ from .optima import Extrema, extrema, max_abs
 from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
 from .sample import sample
-from .spectrum import entanglement_entropy, singular_values
 from .sketch import SketchInfo, tt_sketch
+from .spectrum import entanglement_entropy, singular_values
 from .svd import DecompositionInfo, tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
 from .tensor import TTTensor

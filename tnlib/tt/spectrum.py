@@ -5,8 +5,9 @@ in the rows: gauge-invariant, they say how far each rank can be cut (the error o
 is the norm of the values dropped) and, for a normalized matrix product state, the
 Schmidt coefficients of the cut, whose squares' entropy is the entanglement entropy.
 All bonds come from one left-orthogonalizing QR sweep and one LQ sweep back, whose
-small ``r x r`` factors hold the bonds' singular values, ``O(d n r³)``, at unit scale (each core balanced, each step normalized) so that long
-trains neither overflow nor underflow on the way.
+small ``r x r`` factors hold the bonds' singular values, ``O(d n r³)``, at unit scale
+(each core balanced, each step normalized) so that long trains neither overflow nor
+underflow on the way.
 """
 
 from __future__ import annotations
