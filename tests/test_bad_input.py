@@ -668,6 +668,7 @@ ITERATIVE = {  # methods that stop, or choose ranks, by values they read as they
                                        (4, 4, 4), 2).full(),
     "hooi_sparse": lambda a, ops: tucker.hooi_sparse(np.repeat(np.arange(4)[:, None], 3, 1),
                                                      a[0, 0], (4, 4, 4), 2).full(),
+    "parafac2": lambda a, ops: cp.parafac2(a, 2).full(),
     "amen_solve": lambda a, ops: tt.amen_solve(ops[0] * a[0, 0, 0], ops[1]).full(),
     "dmrg_eig": lambda a, ops: tt.dmrg_eig(ops[0] * a[0, 0, 0], max_rank=3)[0],
 }

@@ -1,12 +1,13 @@
 """CP (canonical polyadic) format: CPTensor, CP-ALS (dense and sparse data), non-negative
-CP (HALS), Poisson CP of sparse counts (CP-APR) and gradient-based CP."""
+CP (HALS), Poisson CP of sparse counts (CP-APR), gradient-based CP and PARAFAC2."""
 
 from .als import CPInfo, cp_als
 from .gradient import cp_gradient
 from .nonnegative import cp_hals
+from .parafac2 import Parafac2Tensor, parafac2
 from .poisson import APRInfo, cp_apr
 from .sparse import cp_als_sparse
 from .tensor import CPTensor, random
 
-__all__ = ["APRInfo", "CPInfo", "CPTensor", "cp_als", "cp_als_sparse", "cp_apr", "cp_gradient",
-           "cp_hals", "random"]
+__all__ = ["APRInfo", "CPInfo", "CPTensor", "Parafac2Tensor", "cp_als", "cp_als_sparse", "cp_apr",
+           "cp_gradient", "cp_hals", "parafac2", "random"]
