@@ -3,6 +3,7 @@
 from .algebra import add, dot, evaluate, full, hadamard, kron, log_norm, norm, scale
 from .algebra import tt_sum as sum  # noqa: A004 - the name users expect, tt.sum(x)
 from .amen import AmenInfo, amen_mv, amen_solve
+from .chebyshev import ChebyshevInfo, ChebyshevTT, chebyshev
 from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
@@ -23,6 +24,8 @@ __all__ = [
     "AmenInfo",
     "amen_mv",
     "amen_solve",
+    "ChebyshevInfo",
+    "ChebyshevTT",
     "CrossInfo",
     "DecompositionInfo",
     "DmrgInfo",
@@ -34,6 +37,7 @@ __all__ = [
     "add",
     "apply",
     "dequantize",
+    "chebyshev",
     "cross",
     "diag",
     "dmrg_eig",
