@@ -95,6 +95,12 @@ def test_bad_input_is_named(backend):
         tt.extrema(x, beam=1.5)
     with pytest.raises(tnlib.ArgumentError, match="TTTensor"):
         tt.extrema(np_of(x))
+    cores = [np_of(c).copy() for c in x.cores]
+    cores[0][0, 1, 0] = np.nan  # was: NaN values at index (0, 0), as if found
+    y = tt.TTTensor([backend.asarray(c) for c in cores])
+    for name, call in (("max_abs", tt.max_abs), ("extrema", tt.extrema)):
+        with pytest.raises(tnlib.ArgumentError, match=f"{name}: x holds NaN or inf"):
+            call(y)
 
 
 def test_extrema_under_jit_match_eager_ones(backend):

@@ -107,6 +107,13 @@ def test_bad_input_is_named(backend):
         tt.sample(np_of(x), 3)
     empty = tt.sample(x * x, 0)
     assert backend.shape(empty) == (0, 2) and backend.dtype_name(empty).startswith("int")
+    cores = [np_of(c).copy() for c in x.cores]
+    for bad in (np.nan, np.inf):
+        cores[1][0, 0, 0] = bad  # was: indices drawn from NaN weights, or "the zero tensor"
+        y = tt.TTTensor([backend.asarray(c) for c in cores])
+        for squared in (False, True):
+            with pytest.raises(tnlib.ArgumentError, match="sample: x holds NaN or inf"):
+                tt.sample(y, 3, squared=squared)
 
 
 def test_sample_under_jit_matches_eager(backend):

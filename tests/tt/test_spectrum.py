@@ -97,6 +97,13 @@ def test_bad_input_is_named(backend):
             tt.entanglement_entropy(x, alpha=alpha)
     with pytest.raises(tnlib.ArgumentError, match="singular_values: x must be a TTTensor"):
         tt.singular_values(np_of(x))
+    cores = [np_of(c).copy() for c in x.cores]
+    cores[1][0, 0, 0] = np.inf  # was: NumPy's LinAlgError "SVD did not converge"
+    y = tt.TTTensor([backend.asarray(c) for c in cores])
+    for name, call in (("singular_values", tt.singular_values),
+                       ("entanglement_entropy", tt.entanglement_entropy)):
+        with pytest.raises(tnlib.ArgumentError, match=f"{name}: x holds NaN or inf"):
+            call(y)
 
 
 def test_entropies_under_jit_match_eager_ones(backend):

@@ -26,7 +26,7 @@ from .._validation import times_pow2
 from ..backends import to_numpy
 from ..errors import NonFiniteError, PrecisionWarning
 
-__all__ = ["balanced", "chain_host", "not_finite", "times_pow2", "times_scale"]
+__all__ = ["balanced", "balanced_finite", "chain_host", "not_finite", "times_pow2", "times_scale"]
 
 
 def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
@@ -50,6 +50,23 @@ def balanced(cores: list, xp: Any, always: bool = False, flag: Any = None,
     if not always and np.max(np.abs(np.cumsum(exps))) <= safe:
         return cores, 0
     return [times_pow2(c, -int(e), xp) for c, e in zip(cores, exps)], int(np.sum(exps))
+
+
+def balanced_finite(cores: list, xp: Any, where: str) -> tuple[list, int]:
+    """:func:`balanced` with ``always=True`` for reads of a train that mean nothing for
+    NaN or inf entries (sampling, searches, spectra): a core holding one is an
+    ArgumentError naming `where`, found in the same read as the peaks. Traced cores are
+    returned as they are."""
+    if xp.is_traced(cores[0]):
+        return cores, 0
+    bad = ~xp.all(xp.stack([xp.all(xp.isfinite(c)) for c in cores]))
+    out, exponent = balanced(cores, xp, always=True, flag=bad)
+    if exponent is None:
+        from ..errors import ArgumentError
+
+        raise ArgumentError(f"{where}: x holds NaN or inf in its cores; it needs finite "
+                            "cores")
+    return out, exponent
 
 
 def peak_exponents(arrays: list, xp: Any, flag: Any = None) -> tuple[np.ndarray, bool]:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from .._info import grouped
 from .._validation import check_count
 from ..errors import ArgumentError
-from ._scale import balanced
+from ._scale import balanced_finite
 from .round import qr_right
 from .tensor import TTTensor
 
@@ -68,14 +68,20 @@ def max_abs(x: TTTensor, beam: int = 100) -> tuple[Any, Any]:
     >>> bool(abs(float(value)) == np.abs(a).max())             # 20 prefixes < beam: exact
     True
     """
-    beam = _check(x, beam, "max_abs")
+    return _max_abs(x, _check(x, beam, "max_abs"), "max_abs")
+
+
+def _max_abs(x: TTTensor, beam: int, where: str) -> tuple[Any, Any]:
+    """:func:`max_abs` with checked arguments; errors name `where`."""
     xp = x.backend
+    # at unit scale (any positive factor keeps the order); NaN or inf: an error
+    cores = balanced_finite(list(x.cores), xp, where)[0]
     if x.ndim == 1:
         core = xp.reshape(x.cores[0], (-1,))
         idx = xp.reshape(xp.argmax(xp.abs(core)), (1,))
         return idx, xp.take(core, idx, axis=0)[0]
-    candidates = [_search(list(x.cores), beam, xp),
-                  xp.flip(_search(_reversed(x.cores, xp), beam, xp), axis=0)]
+    candidates = [_search(list(cores), beam, xp),
+                  xp.flip(_search(_reversed(cores, xp), beam, xp), axis=0)]
     values = x.evaluate(xp.stack(candidates))
     best = xp.argmax(xp.abs(values))
     return xp.take(xp.stack(candidates), best, axis=0), values[best]
@@ -119,15 +125,15 @@ def extrema(x: TTTensor, beam: int = 100) -> Extrema:
     if xp.is_complex(x.cores[0]):
         raise ArgumentError("extrema: x is complex and complex numbers have no order; "
                             "max_abs(x) finds the entry of largest modulus")
-    i1, y1 = max_abs(x, beam)
-    i2, _ = max_abs(x - y1, beam)
+    i1, y1 = _max_abs(x, beam, "extrema")
+    i2, _ = _max_abs(x - y1, beam, "extrema")
     y2 = x.evaluate(xp.reshape(i2, (1, -1)))[0]
     up = y2 >= y1  # chosen on the device: no read, and the same under jit
     return Extrema(xp.where(up, i1, i2), xp.where(up, y1, y2), xp.where(up, i2, i1),
                    xp.where(up, y2, y1))
 
 
-def _reversed(cores: tuple, xp: Any) -> list:
+def _reversed(cores: list, xp: Any) -> list:
     """The cores of the train with its modes in reverse order."""
     return [xp.transpose(c, (2, 1, 0)) for c in reversed(cores)]
 
@@ -137,8 +143,6 @@ def _search(cores: list, beam: int, xp: Any) -> Any:
     final norm among the kept prefixes. Each mode records its survivors' parents and
     digits (arrays of fixed size: no shape grows mode by mode); the best prefix is traced
     back through them at the end."""
-    if not xp.is_traced(cores[0]):
-        cores = balanced(cores, xp, always=True)[0]  # any positive factor: the same order
     d = len(cores)
     for k in range(d - 1, 0, -1):
         qr_right(cores, k, xp, normalize=True)

@@ -18,7 +18,7 @@ import numpy as np
 from .._info import grouped, user_stacklevel
 from .._validation import check_count, rng_of
 from ..errors import ArgumentError, PrecisionWarning
-from ._scale import balanced
+from ._scale import balanced_finite
 from .round import peak, qr_right
 from .tensor import TTTensor
 
@@ -109,9 +109,7 @@ def _work_cores(x: TTTensor, xp: Any) -> list:
     cores = list(x.cores)
     if xp.dtype_name(cores[0]) in ("float16", "bfloat16"):
         cores = [xp.astype(c, "float32") for c in cores]
-    if xp.is_traced(cores[0]):
-        return cores
-    return balanced(cores, xp, always=True)[0]
+    return balanced_finite(cores, xp, "sample")[0]
 
 
 def _choose(p: Any, u: Any, xp: Any) -> Any:

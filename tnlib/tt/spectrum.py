@@ -18,7 +18,7 @@ from typing import Any
 
 from .._info import grouped
 from ..errors import ArgumentError
-from ._scale import balanced
+from ._scale import balanced_finite
 from .round import _lq, qr_left
 from .tensor import TTTensor
 
@@ -52,7 +52,7 @@ def singular_values(x: TTTensor) -> list:
     >>> [v.shape for v in s]
     [(4,), (6,)]
     """
-    spectra, log_norm = _spectra(_checked(x, "singular_values"))
+    spectra, log_norm = _spectra(_checked(x, "singular_values"), "singular_values")
     xp = x.backend
     scale = xp.exp(log_norm)
     return [s * xp.astype(scale, xp.dtype(s)) for s in spectra]
@@ -94,7 +94,7 @@ def entanglement_entropy(x: TTTensor, alpha: float = 1.0) -> Any:
         raise ArgumentError(f"entanglement_entropy: alpha must be a real number >= 0 "
                             f"(1 for von Neumann, inf for the min-entropy), got {alpha!r}")
     xp = x.backend
-    spectra, _ = _spectra(x)
+    spectra, _ = _spectra(x, "entanglement_entropy")
     if not spectra:
         return xp.zeros((0,), dtype=xp.real_dtype(x.cores[0]), device=x.device)
     return xp.stack([_entropy(s, float(alpha), xp) for s in spectra])
@@ -121,14 +121,12 @@ def _entropy(s: Any, alpha: float, xp: Any) -> Any:
     return xp.log(xp.where(total > 0, total, xp.ones_like(total))) / (1.0 - alpha)
 
 
-def _spectra(x: TTTensor) -> tuple[list, Any]:
+def _spectra(x: TTTensor, where: str) -> tuple[list, Any]:
     """The singular values at each bond, each divided by the norm of `x` (unit norm; zero
     for the zero train), and ``ln ‖x‖`` (a 0-d array; very negative for the zero train)."""
     xp = x.backend
     cores = list(x.cores)
-    exponent = 0
-    if not xp.is_traced(cores[0]):
-        cores, exponent = balanced(cores, xp, always=True)
+    cores, exponent = balanced_finite(cores, xp, where)
     d = len(cores)
     real = xp.real_dtype(cores[0])
     log_scale = xp.zeros((), dtype=real, device=x.device) + exponent * math.log(2.0)
