@@ -64,6 +64,8 @@ def test_bad_input_is_named(backend):
     f = tt.chebyshev(_sin_sum(backend), [(0, 1)] * 2, n=16, backend=backend)
     with pytest.raises(tnlib.ShapeError, match=r"points\[1, 0\] = 1.5 is outside"):
         f(backend.asarray(np.array([[0.5, 0.5], [1.5, 0.2]])))
+    with pytest.raises(tnlib.ArgumentError, match=r"points\[0, 1\] = nan is not a finite"):
+        f(backend.asarray(np.array([[0.5, np.nan]])))
     with pytest.raises(tnlib.ShapeError, match=r"points must have shape \(N, 2\)"):
         f(backend.asarray(np.zeros((3, 3))))
     cases = [

@@ -385,6 +385,11 @@ def _basis(t: Any, n: int, xp: Any) -> Any:
 
 
 def _outside(fn: ChebyshevTT, host: np.ndarray) -> None:
+    """The error for points outside the box (or not finite), naming the first."""
+    if not np.all(np.isfinite(host)):
+        i, k = (int(v) for v in np.argwhere(~np.isfinite(host))[0])
+        raise ArgumentError(f"ChebyshevTT: points[{i}, {k}] = {host[i, k]} is not a "
+                            "finite number")
     lows = np.array([a for a, _ in fn.domain])
     highs = np.array([b for _, b in fn.domain])
     span = highs - lows
