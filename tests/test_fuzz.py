@@ -279,6 +279,7 @@ _X = tt.random((3, 4, 3), 2, seed=0)
 _NAN_X = _X * np.nan  # NaN in, NaN out is allowed
 _INF_X = tt.TTTensor([c * np.inf for c in _X.cores])  # ... and inf in, inf or NaN out
 _OP = tt.laplacian(3, 3)
+_CHEB = tt.ChebyshevTT(tt.random((3, 4, 3), 2, seed=1), [(0, 1), (-1, 1), (2, 3)])
 anything = st.one_of(
     st.none(), st.integers(-3, 5), st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=3), st.lists(st.integers(0, 3), max_size=3),
@@ -334,6 +335,19 @@ _ENTRY_POINTS = {
                                                   max_iter=2),
     "laplacian": lambda v: tt.laplacian(v, 3),
     "random_ranks": lambda v: tt.random((3, 3, 3), v, seed=0),
+    "sample_n": lambda v: tt.sample(_X * _X, v, seed=0),
+    "sample_x": lambda v: tt.sample(v, 3, seed=0, squared=True),
+    "max_abs": lambda v: tt.max_abs(v),
+    "extrema_beam": lambda v: tt.extrema(_X, beam=v),
+    "singular_values": lambda v: tt.singular_values(v),
+    "entropy_alpha": lambda v: tt.entanglement_entropy(_X, alpha=v),
+    "parafac2": lambda v: cp.parafac2(v, 2, max_iter=3),
+    "parafac2_rank": lambda v: cp.parafac2(list(_X.full()), v, max_iter=3),
+    "chebyshev_domain": lambda v: tt.chebyshev(lambda x: np.sin(x.sum(axis=1)), v, n=4,
+                                               max_sweeps=2),
+    "chebyshev_n": lambda v: tt.chebyshev(lambda x: np.sin(x.sum(axis=1)), [(0, 1)] * 2,
+                                          n=v, max_sweeps=2),
+    "chebyshev_points": lambda v: _CHEB(v),
 }
 
 

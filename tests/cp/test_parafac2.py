@@ -119,6 +119,7 @@ def test_bad_input_is_named(backend):
     xs = [backend.asarray(x) for x in _model()]
     cases = [
         (([], R), tnlib.ShapeError, "slices must be a non-empty sequence"),
+        (([0], R), tnlib.ShapeError, r"slice 0 must be a 2-D \(J_0, K\) array, got int"),
         (([xs[0], backend.asarray(np.ones(3))], R), tnlib.ShapeError,
          r"slice 1 must be a non-empty 2-D"),
         (([xs[0], backend.asarray(np.ones((4, 7)))], R), tnlib.ShapeError,

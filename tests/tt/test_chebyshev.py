@@ -66,6 +66,8 @@ def test_bad_input_is_named(backend):
         f(backend.asarray(np.array([[0.5, 0.5], [1.5, 0.2]])))
     with pytest.raises(tnlib.ArgumentError, match=r"points\[0, 1\] = nan is not a finite"):
         f(backend.asarray(np.array([[0.5, np.nan]])))
+    with pytest.raises(tnlib.ShapeError, match=r"points must be an \(N, 2\) array of numbers"):
+        f("")
     with pytest.raises(tnlib.ShapeError, match=r"points must have shape \(N, 2\)"):
         f(backend.asarray(np.zeros((3, 3))))
     cases = [

@@ -338,13 +338,17 @@ def _prepare(slices: Any, rank: int, where: str) -> tuple:
         raise ShapeError(f"{where}: slices must be a non-empty sequence of (J_i, K) matrices "
                          f"or an (I, J, K) array, got {type(slices).__name__}")
     xp = backend_of(*slices)
-    if any(xp.is_array(s) and xp.is_traced(s) for s in slices):
+    for i, s in enumerate(slices):
+        if not xp.is_array(s):
+            raise ShapeError(f"{where}: slice {i} must be a 2-D (J_{i}, K) array, got "
+                             f"{type(s).__name__}")
+    if any(xp.is_traced(s) for s in slices):
         raise traced_read_error(where)  # (the checks and each iteration's stop read values)
     width, kind = None, xp.dtype_name(slices[0])
     for i, s in enumerate(slices):
-        if not xp.is_array(s) or xp.ndim(s) != 2 or 0 in xp.shape(s):
+        if xp.ndim(s) != 2 or 0 in xp.shape(s):
             raise ShapeError(f"{where}: slice {i} must be a non-empty 2-D (J_{i}, K) array, "
-                             f"got shape {xp.shape(s) if xp.is_array(s) else type(s).__name__}")
+                             f"got shape {xp.shape(s)}")
         if width is None:
             width = xp.shape(s)[1]
         elif xp.shape(s)[1] != width:

@@ -174,6 +174,11 @@ class ChebyshevTT:
         """The function at `points`, an ``(N, d)`` array inside the box: ``(N,)`` values."""
         return _evaluate(self, points)
 
+    def full(self) -> Any:
+        """The dense array of the values on the grid of Chebyshev–Lobatto points
+        (``values().full()``; small cases only)."""
+        return self.values().full()
+
     def values(self) -> TTTensor:
         """The TT of the values on the grid of Chebyshev–Lobatto points (the inverse
         transform: ``values()[j] = f(nodes(0)[j_0], …)``)."""
@@ -354,7 +359,16 @@ def _evaluate(fn: ChebyshevTT, points: Any) -> Any:
     xp = fn.backend
     c0 = fn.coefficients.cores[0]
     real = xp.real_dtype(c0)
-    p = points if xp.is_array(points) else xp.asarray(np.asarray(points, dtype=float))
+    if not xp.is_array(points):
+        try:
+            points = xp.asarray(np.asarray(points, dtype=float))
+        except (TypeError, ValueError):
+            raise ShapeError(f"ChebyshevTT: points must be an (N, {fn.ndim}) array of "
+                             f"numbers, got {type(points).__name__}") from None
+    p = points
+    kind = xp.dtype_name(p)
+    if kind.startswith("complex") or not (kind.startswith(("float", "int", "uint", "bfloat"))):
+        raise ArgumentError(f"ChebyshevTT: points must be real numbers, got dtype {kind}")
     if xp.ndim(p) != 2 or xp.shape(p)[1] != fn.ndim:
         raise ShapeError(f"ChebyshevTT: points must have shape (N, {fn.ndim}), got "
                          f"{xp.shape(p)}")
