@@ -219,6 +219,17 @@ def test_gradient_of_the_tree_matches_the_sweep(ad_backend, monkeypatch):
                                atol=1e-12 * np.abs(want).max())
 
 
+@pytest.mark.parametrize("dtype", ["float32", "complex64", "float64", "complex128"])
+def test_norms_have_the_real_dtype_of_the_cores(backend, dtype):
+    """float32 trains had float64 norms on NumPy and torch (the scale's exp of a Python
+    float was float64 and promoted the product)."""
+    x = tt.random((4, 5, 3), 3, seed=0, dtype=dtype, backend=backend)
+    real = {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+    for value in (x.norm(), tt.norm(x), tt.log_norm(x)):
+        assert backend.dtype_name(value) == real
+    assert backend.dtype_name(x.dot(x)) == dtype
+
+
 @pytest.mark.parametrize("gap", [1e-6, 1e-10, 1e-13])
 def test_norm_of_a_difference_of_close_trains_is_accurate(backend, gap):
     # the Gram sweep of x - y cancels: its norm was right only to sqrt(u) ‖x‖ (5x off at a

@@ -146,7 +146,10 @@ def norm(x: TTTensor) -> Any:
         v, exponent = v * 2, exponent - 1
     with np.errstate(over="ignore"):
         mag, log_scale = squares(v, xp, x.cores, log_scale)
-        out = times_pow2(xp.sqrt(mag) * xp.exp(0.5 * log_scale), exponent // 2, xp)
+        # the scale in the norm's own dtype (a Python float's exp is float64 on the host:
+        # float32 norms came back as float64)
+        scale = xp.astype(xp.exp(0.5 * log_scale), xp.dtype(mag))
+        out = times_pow2(xp.sqrt(mag) * scale, exponent // 2, xp)
     warn_out_of_range(out, xp, "norm", "tt.log_norm(x) returns its logarithm")
     return out
 
