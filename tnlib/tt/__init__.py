@@ -15,6 +15,7 @@ from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
 from .sample import sample
 from .sketch import SketchInfo, tt_sketch
+from .sobol import SobolIndices, sobol
 from .spectrum import entanglement_entropy, singular_values
 from .svd import DecompositionInfo, tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
@@ -32,6 +33,7 @@ __all__ = [
     "Extrema",
     "TdvpInfo",
     "SketchInfo",
+    "SobolIndices",
     "TTMatrix",
     "TTTensor",
     "add",
@@ -66,6 +68,7 @@ __all__ = [
     "sample",
     "scale",
     "singular_values",
+    "sobol",
     "sum",
     "tdvp",
     "trace",

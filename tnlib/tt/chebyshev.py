@@ -203,6 +203,14 @@ class ChebyshevTT:
             cores.append(xp.reshape(w @ c, (r, 1, rr)))  # (1, n) @ (r, n, r'): batched
         return tt_sum(TTTensor._from_cores(cores, xp))
 
+    def sobol(self) -> Any:
+        """Sobol indices of the function for inputs uniform on the box
+        (:func:`tnlib.tt.sobol` of the grid values, each mode weighted by its
+        Clenshaw–Curtis weights): spectrally accurate, never a sample."""
+        from .sobol import sobol
+
+        return sobol(self.values(), [_transform(n).T @ _weights(n) / 2.0 for n in self.shape])
+
     def derivative(self, axis: int, order: int = 1) -> ChebyshevTT:
         """``∂^order f / ∂x_axis^order``, with the same number of coefficients (the top
         ones zero)."""

@@ -1,0 +1,61 @@
+"""Sobol sensitivity indices of a train: tnlib's ``tt.sobol`` against tntorch's ``sobol``.
+
+A random train of 10 modes of 20 grid points, rank 10, uniform inputs. tnlib: one call
+for every first-order and total index. tntorch 1.1: ``tn.sobol(t, tn.only(x_k))`` and
+``tn.sobol(t, x_k)`` for each of the 10 inputs (its masks are automata; each call builds
+the ANOVA train; it needs ``torch.set_default_dtype(torch.float64)`` for float64 trains,
+whose masks it builds in the default dtype). ``max_diff``: the largest difference between
+the two libraries' indices.
+"""
+
+from __future__ import annotations
+
+import _harness
+
+_harness.single_thread()
+
+import _peers  # noqa: E402
+import numpy as np  # noqa: E402
+
+import tnlib  # noqa: E402
+from tnlib import tt  # noqa: E402
+
+D, N, R = 10, 20, 10
+
+
+def main(repeats: int = 5) -> _harness.Report:
+    _harness.configure_frameworks()
+    report = _harness.Report("tt_sobol", f"Sobol indices, {D} modes of {N}, rank {R}")
+    x = tt.random((N,) * D, R, seed=0)
+    cands = {"tnlib sobol": lambda: tt.sobol(x)}
+    pack = {"tnlib sobol": lambda s: np.concatenate([tnlib.to_numpy(s.first),
+                                                    tnlib.to_numpy(s.total)])}
+    tn = _peers.load("tntorch")
+    if tn is not None:
+        import torch
+
+        torch.set_default_dtype(torch.float64)  # tntorch builds its masks in the default
+        t = tn.Tensor([torch.tensor(np.asarray(c)) for c in x.cores])
+        symbols = tn.symbols(D)
+
+        def tntorch_indices():
+            first = [float(tn.sobol(t, tn.only(symbols[k]))) for k in range(D)]
+            total = [float(tn.sobol(t, symbols[k])) for k in range(D)]
+            return np.array(first + total)
+
+        cands["tntorch sobol (2 d calls)"] = tntorch_indices
+        pack["tntorch sobol (2 d calls)"] = lambda v: v
+    timing = _harness.interleaved(cands, repeats)
+    ours = pack["tnlib sobol"](cands["tnlib sobol"]())
+    for key, stats in timing.items():
+        got = pack[key](cands[key]())
+        report.add(f"first-order and total indices of {D} inputs", key, stats,
+                   baseline="tntorch sobol (2 d calls)" if tn else None,
+                   max_diff=float(np.abs(got - ours).max()))
+    report.print()
+    report.save()
+    return report
+
+
+if __name__ == "__main__":
+    main()
