@@ -348,6 +348,8 @@ _ENTRY_POINTS = {
     "chebyshev_n": lambda v: tt.chebyshev(lambda x: np.sin(x.sum(axis=1)), [(0, 1)] * 2,
                                           n=v, max_sweeps=2),
     "chebyshev_points": lambda v: _CHEB(v),
+    "sobol_x": lambda v: tt.sobol(v),
+    "sobol_weights": lambda v: tt.sobol(_X, v),
 }
 
 
