@@ -60,6 +60,23 @@ def test_an_unresolved_mode_warns(backend):
                      n=(8, 48), backend=backend)
 
 
+def test_the_number_of_points_is_chosen_per_variable(backend):
+    """n=None: 17 points, then the nested 33, 65, ... for each variable whose top
+    coefficients are not yet below eps; capped by max_n (with the warning)."""
+    def f(x):
+        return backend.cos(20 * x[:, 1]) + x[:, 0]
+
+    g, info = tt.chebyshev(f, [(0, 1), (0, 1)], return_info=True, backend=backend)
+    assert g.shape == (17, 33) and max(info.tail) < 1e-10
+    pts = np.random.default_rng(2).uniform(0, 1, (300, 2))
+    want = np.cos(20 * pts[:, 1]) + pts[:, 0]
+    assert np.abs(np_of(g(backend.asarray(pts))) - want).max() < 1e-12
+    with pytest.warns(tnlib.PrecisionWarning, match="not resolved by n=17 .* pass a larger n "
+                                                   "or max_n"):
+        capped = tt.chebyshev(f, [(0, 1), (0, 1)], max_n=17, backend=backend)
+    assert capped.shape == (17, 17)
+
+
 def test_bad_input_is_named(backend):
     f = tt.chebyshev(_sin_sum(backend), [(0, 1)] * 2, n=16, backend=backend)
     with pytest.raises(tnlib.ShapeError, match=r"points\[1, 0\] = 1.5 is outside"):

@@ -43,12 +43,13 @@ class ChebyshevInfo:
     Attributes
     ----------
     evaluations : int
-        Distinct points at which ``f`` was evaluated.
+        Distinct points at which ``f`` was evaluated (all grids tried, when `n` is
+        chosen).
     tail : list of float
         Per mode, the norm of the coefficients of its two highest degrees relative to
         the norm of all: how far that mode is resolved (below `eps`: resolved).
     cross : CrossInfo
-        The record of the TT-cross on the grid of values.
+        The record of the TT-cross on the (last) grid of values.
     """
 
     evaluations: int
@@ -229,9 +230,9 @@ class ChebyshevTT:
         return ChebyshevTT(self.coefficients.round(eps, max_rank), self.domain)
 
 
-def chebyshev(f: Callable, domain: Sequence[Any], n: Any = 33, eps: float = 1e-10,
+def chebyshev(f: Callable, domain: Sequence[Any], n: Any = None, eps: float = 1e-10,
               max_rank: int | None = None, seed: Any = None, return_info: bool = False,
-              backend: Any = None, **cross_options: Any) -> Any:
+              backend: Any = None, max_n: int = 1025, **cross_options: Any) -> Any:
     """Chebyshev interpolant of a function on a box, as a TT of coefficients.
 
     Parameters
@@ -241,16 +242,22 @@ def chebyshev(f: Callable, domain: Sequence[Any], n: Any = 33, eps: float = 1e-1
         returns ``N`` values.
     domain : sequence of (a, b)
         One interval per variable; ``d = len(domain)``.
-    n : int or sequence of int, optional
-        Chebyshev–Lobatto points per variable (the degree plus one), at least 2.
+    n : int, sequence of int or None, optional
+        Chebyshev–Lobatto points per variable (the degree plus one), at least 2. None
+        (the default) chooses them: 17 per variable, and ``2 n - 1`` (the nested grid)
+        for every variable whose two highest-degree coefficients still hold more than
+        ``eps`` of the norm, until all are resolved or `max_n` is reached.
     eps : float, optional
-        Relative accuracy of the TT-cross on the grid of values (and of the rounding).
+        Relative accuracy of the TT-cross on the grid of values (and of the rounding), and
+        the resolution asked of the coefficients' tails.
     max_rank : int, optional
     seed : int, optional
     return_info : bool, optional
         Also return a :class:`ChebyshevInfo` (evaluations, each mode's coefficient tail).
     backend : optional
         As for :func:`~tnlib.tt.cross`.
+    max_n : int, optional
+        The largest number of points per variable the choice of `n` goes to.
     **cross_options
         Passed to :func:`~tnlib.tt.cross` (``max_sweeps``, ``executor``, ``max_evals``,
         ...).
@@ -263,27 +270,58 @@ def chebyshev(f: Callable, domain: Sequence[Any], n: Any = 33, eps: float = 1e-1
     -----
     PrecisionWarning
         When a mode's two highest-degree coefficients hold more than ``eps`` of the norm
-        (at least ``1e-12`` and 100 rounding units of the dtype): ``n`` points do not
-        resolve ``f`` along it (a larger ``n`` would).
+        (at least ``1e-12`` and 100 rounding units of the dtype): ``n`` points (or
+        `max_n`) do not resolve ``f`` along it.
 
     Examples
     --------
     >>> import numpy as np
     >>> from tnlib import tt
-    >>> g = tt.chebyshev(lambda x: 1.0 / (1.0 + x.sum(axis=1)), [(0, 1)] * 4, n=24)
+    >>> g = tt.chebyshev(lambda x: 1.0 / (1.0 + x.sum(axis=1)), [(0, 1)] * 4)
+    >>> g.shape                                               # chosen: 17 points each
+    (17, 17, 17, 17)
     >>> x = np.array([[0.1, 0.7, 0.3, 0.95]])
-    >>> bool(abs(float(g(x)[0]) - 1 / 3.05) < 1e-9)
+    >>> bool(abs(float(g(x)[0]) - 1 / 3.05) < 1e-10)
     True
     >>> dg = g.derivative(0)                                  # -1 / (1 + Σx)²
-    >>> bool(abs(float(dg(x)[0]) + 1 / 3.05 ** 2) < 1e-6)
+    >>> bool(abs(float(dg(x)[0]) + 1 / 3.05 ** 2) < 1e-8)
     True
     """
-    from .cross import cross
-
     dom = _domain(domain, "chebyshev")
     d = len(dom)
-    sizes = _sizes(n, d)
     eps = check_eps(eps, "chebyshev")
+    max_n = check_count(max_n, "chebyshev", "max_n", low=2)
+    adaptive = n is None
+    sizes = (min(17, max_n),) * d if adaptive else _sizes(n, d)
+    evaluations = 0
+    while True:
+        coeffs, cinfo = _sampled(f, dom, sizes, eps, max_rank, seed, backend, cross_options)
+        evaluations += cinfo.evaluations
+        tail = _tails(coeffs)
+        floor = max(eps, 1e-12, 100 * coeffs.backend.finfo_eps(coeffs.cores[0]))
+        grow = [k for k in range(d) if tail[k] > floor and sizes[k] < max_n]
+        if not adaptive or not grow:
+            break
+        sizes = tuple(min(2 * m - 1, max_n) if k in grow else m for k, m in enumerate(sizes))
+    worst = int(np.argmax(tail))
+    if tail[worst] > floor:
+        warnings.warn(PrecisionWarning(
+            f"chebyshev: mode {worst} is not resolved by n={sizes[worst]} points (its two "
+            f"highest-degree coefficients hold {tail[worst]:.1e} of the norm, above "
+            f"{floor:.1e}); pass a larger n" + (" or max_n" if adaptive else "")),
+            stacklevel=user_stacklevel())
+    out = ChebyshevTT(coeffs, dom)
+    if return_info:
+        return out, ChebyshevInfo(evaluations, tail, cinfo)
+    return out
+
+
+def _sampled(f: Callable, dom: tuple, sizes: tuple, eps: float, max_rank: Any, seed: Any,
+             backend: Any, cross_options: dict) -> tuple[TTTensor, Any]:
+    """The coefficient train of `f` on the grid of `sizes` Chebyshev–Lobatto points, and
+    the cross's record."""
+    from .cross import cross
+
     grids = [0.5 * (b - a) * _nodes(m) + 0.5 * (a + b) for (a, b), m in zip(dom, sizes)]
     cache: dict = {}
 
@@ -298,20 +336,8 @@ def chebyshev(f: Callable, domain: Sequence[Any], n: Any = 33, eps: float = 1e-1
     values, cinfo = cross(on_grid, sizes, eps=eps, max_rank=max_rank, seed=seed,
                           return_info=True, backend=backend, **cross_options)
     xp = values.backend
-    coeffs = TTTensor._from_cores([_mode_map(xp, c, _transform(m))
-                                   for c, m in zip(values.cores, sizes)], xp)
-    tail = _tails(coeffs)
-    worst = int(np.argmax(tail))
-    floor = max(eps, 1e-12, 100 * xp.finfo_eps(coeffs.cores[0]))  # the values' rounding
-    if tail[worst] > floor:
-        warnings.warn(PrecisionWarning(
-            f"chebyshev: mode {worst} is not resolved by n={sizes[worst]} points (its two "
-            f"highest-degree coefficients hold {tail[worst]:.1e} of the norm, above "
-            f"{floor:.1e}); pass a larger n"), stacklevel=user_stacklevel())
-    out = ChebyshevTT(coeffs, dom)
-    if return_info:
-        return out, ChebyshevInfo(cinfo.evaluations, tail, cinfo)
-    return out
+    return TTTensor._from_cores([_mode_map(xp, c, _transform(m))
+                                 for c, m in zip(values.cores, sizes)], xp), cinfo
 
 
 def _tails(coeffs: TTTensor) -> list:
