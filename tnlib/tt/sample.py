@@ -57,8 +57,8 @@ def sample(x: TTTensor, n: int, seed: Any = None, squared: bool = False) -> Any:
     Raises
     ------
     ArgumentError
-        If `x` is complex without ``squared=True``, or sums to zero or less (or is zero,
-        with it): it is no distribution.
+        If `x` is no distribution: complex without ``squared=True``, summing to zero or
+        less (or, with ``squared=True``, the zero train), or holding NaN or inf.
 
     Warns
     -----
