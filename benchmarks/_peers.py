@@ -36,6 +36,8 @@ def load(name: str) -> Any:
                 import tenpy as mod
             elif name == "pyttb":
                 import pyttb as mod
+            elif name == "tltorch":
+                import tltorch as mod
             else:
                 raise ValueError(name)
     except Exception:  # noqa: BLE001 - any failure means "peer unavailable"

@@ -51,9 +51,14 @@ from tnlib.nn.keras import TTEmbedding
 emb = TTEmbedding(24, 6, data["ranks"], voc_shape=data["out"], emb_shape=[2, 1, 3])
 emb.set_weights([np.asarray(c, "float32") for c in data["emb_cores"]])
 rows = emb(np.asarray(data["idx"]))
+from tnlib.nn.keras import TRL
+trl = TRL((3, 4, 5), 2, data["trl_rank"])
+trl.set_weights([np.asarray(f, "float32") for f in data["trl"]])
+z = trl(np.asarray(data["trl_x"], "float32"))
 print(json.dumps({"backend": keras.backend.backend(),
                   "y": np.asarray(keras.ops.convert_to_numpy(layer(x))).tolist(),
-                  "rows": np.asarray(keras.ops.convert_to_numpy(rows)).tolist()}))
+                  "rows": np.asarray(keras.ops.convert_to_numpy(rows)).tolist(),
+                  "trl": np.asarray(keras.ops.convert_to_numpy(z)).tolist()}))
 """
 
 
@@ -106,10 +111,13 @@ def test_keras_layer_on_other_keras_backends_matches_torch(keras_backend):
     emb_cores = [rng.standard_normal((RANKS[k], OUT[k], e, RANKS[k + 1])).astype(np.float32)
                  for k, e in enumerate((2, 1, 3))]
     idx = np.array([[0, 23, 5], [7, 7, 12]])
+    # and the tensor regression layer: (3, 4, 5) -> 2, Tucker ranks (2, 3, 2, 2)
+    trl_params, trl_x, trl_want = _trl_reference()
     payload = json.dumps({"in": IN, "out": OUT, "ranks": RANKS, "x": x.tolist(),
                           "cores": [c.tolist() for c in cores], "bias": bias.tolist(),
                           "emb_cores": [c.tolist() for c in emb_cores],
-                          "idx": idx.tolist()})
+                          "idx": idx.tolist(), "trl_rank": [2, 3, 2, 2],
+                          "trl": [p.tolist() for p in trl_params], "trl_x": trl_x.tolist()})
     env = dict(os.environ, KERAS_BACKEND=keras_backend, TF_CPP_MIN_LOG_LEVEL="3",
                JAX_PLATFORMS="cpu")
     run = subprocess.run([sys.executable, "-c", _KERAS_SCRIPT], input=payload, env=env,
@@ -120,6 +128,24 @@ def test_keras_layer_on_other_keras_backends_matches_torch(keras_backend):
     np.testing.assert_allclose(np.asarray(out["y"]), want, rtol=2e-5, atol=2e-5)
     table = np.einsum("aipb,bjqc,ckrd->ijkpqr", *emb_cores).reshape(24, 6)
     np.testing.assert_allclose(np.asarray(out["rows"]), table[idx], rtol=2e-5, atol=2e-5)
+    np.testing.assert_allclose(np.asarray(out["trl"]), trl_want, rtol=2e-5, atol=2e-5)
+
+
+def _trl_reference():
+    """Factors, core and bias of a Tucker TRL (3, 4, 5) -> 2, an input, and the torch
+    layer's output."""
+    torch = pytest.importorskip("torch")
+    from tnlib.nn.torch import TRL
+
+    rng = np.random.default_rng(5)
+    layer = TRL((3, 4, 5), 2, (2, 3, 2, 2))
+    params = [rng.standard_normal(tuple(p.shape)).astype(np.float32) for p in layer.factors]
+    params.append(rng.standard_normal(2).astype(np.float32))
+    x = rng.standard_normal((4, 3, 4, 5)).astype(np.float32)
+    with torch.no_grad():
+        for p, v in zip(list(layer.factors) + [layer.bias], params):
+            p.copy_(torch.from_numpy(v))
+        return params, x, layer(torch.from_numpy(x)).numpy()
 
 
 def test_flax_nnx_and_linen_layers_match_torch_and_differentiate():

@@ -13,9 +13,10 @@ from flax import linen, nnx
 
 from ..errors import ArgumentError, ShapeError
 from ._embedding import TTEmbeddingSpec, lookup
+from ._regression import TRLSpec
 from ._spec import CONTRACTIONS, TTLayerSpec, apply_plan, dense_weight
 
-__all__ = ["TTDense", "TTDenseLinen", "TTEmbed"]
+__all__ = ["TRL", "TTDense", "TTDenseLinen", "TTEmbed"]
 
 
 def _apply(spec: TTLayerSpec, contraction: str, x: Any, cores: list, bias: Any,
@@ -219,3 +220,63 @@ class TTEmbed(nnx.Module):
 
 def _take_rows(core: Any, digits: Any) -> Any:
     return jnp.take(jnp.transpose(core, (1, 0, 2, 3)), digits, axis=0)
+
+
+class TRL(nnx.Module):
+    """Flax NNX tensor regression layer: ``y = <x, W> + b`` with a low-rank (Tucker, CP or
+    TT) weight ``W`` of shape ``input_shape + output_shape``.
+
+    The same layer as :class:`tnlib.nn.torch.TRL` (the weight as a product of two
+    matrices, or the activation contracted with its factors: whichever costs less).
+    Parameters: ``factors``, then ``bias``.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+    output_shape : int or sequence of int
+    rank : int or sequence of int
+    factorization : {"tucker", "cp", "tt"}
+    use_bias : bool
+    dtype : dtype, optional
+        The dtype of the computation.
+    param_dtype : dtype
+    rngs : nnx.Rngs
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from flax import nnx
+    >>> from tnlib.nn.flax import TRL
+    >>> layer = TRL((64, 8, 8), 10, rank=(16, 4, 4, 10), rngs=nnx.Rngs(0))
+    >>> layer(jnp.zeros((32, 64, 8, 8))).shape
+    (32, 10)
+    """
+
+    def __init__(self, input_shape: Any, output_shape: Any, rank: Any,
+                 factorization: str = "tucker", use_bias: bool = True, *, dtype: Any = None,
+                 param_dtype: Any = jnp.float32, rngs: nnx.Rngs) -> None:
+        self.spec = TRLSpec(input_shape, output_shape, rank, factorization)
+        _check_nnx(rngs, param_dtype, dtype, "TRL")
+        self.dtype = dtype
+        self.factors = nnx.List([
+            nnx.Param(std * jax.random.normal(rngs.params(), s, param_dtype))
+            for s, std in zip(self.spec.parameter_shapes(), self.spec.stds())])
+        self.bias = nnx.Param(jnp.zeros(self.spec.output_shape, param_dtype)) if use_bias \
+            else None
+
+    def __call__(self, x: Any) -> Any:
+        x = jnp.asarray(x)
+        self.spec.check_input(tuple(x.shape))
+        factors = [f[...] for f in self.factors]
+        if self.dtype is not None:
+            x, factors = jnp.asarray(x, self.dtype), [jnp.asarray(f, self.dtype)
+                                                      for f in factors]
+        y = self.spec.forward(x, factors, jnp.einsum, jnp.reshape, jnp.transpose)
+        if self.bias is None:
+            return y
+        return y + (self.bias[...] if self.dtype is None else jnp.asarray(self.bias[...],
+                                                                          self.dtype))
+
+    def full_weight(self) -> Any:
+        """The dense ``input_shape + output_shape`` weight."""
+        return jnp.einsum(self.spec.dense_equation(), *[f[...] for f in self.factors])

@@ -12,9 +12,10 @@ from keras import ops
 
 from ..errors import ArgumentError, ShapeError
 from ._embedding import TTEmbeddingSpec, lookup
+from ._regression import TRLSpec
 from ._spec import CONTRACTIONS, TTLayerSpec, apply_plan, dense_weight
 
-__all__ = ["TTDense", "TTEmbedding"]
+__all__ = ["TRL", "TTDense", "TTEmbedding"]
 
 
 @keras.saving.register_keras_serializable(package="tnlib")
@@ -207,3 +208,67 @@ class TTEmbedding(keras.layers.Layer):
 
 def _take_rows(core: Any, digits: Any) -> Any:
     return ops.take(ops.transpose(core, (1, 0, 2, 3)), digits, axis=0)
+
+
+@keras.saving.register_keras_serializable(package="tnlib")
+class TRL(keras.layers.Layer):
+    """Tensor regression layer: ``y = <x, W> + b`` with a low-rank (Tucker, CP or TT)
+    weight ``W`` of shape ``input_shape + output_shape``, on any Keras backend.
+
+    The same layer as :class:`tnlib.nn.torch.TRL` (the weight as a product of two
+    matrices, or the activation contracted with its factors: whichever costs less).
+    Weights: the factors (or cores), then the bias.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        The activation's shape without the batch.
+    output_shape : int or sequence of int
+    rank : int or sequence of int
+    factorization : {"tucker", "cp", "tt"}
+    use_bias : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib.nn.keras import TRL
+    >>> layer = TRL((64, 8, 8), 10, rank=(16, 4, 4, 10))
+    >>> tuple(layer(np.zeros((32, 64, 8, 8), "float32")).shape), layer.count_params()
+    ((32, 10), 3758)
+    """
+
+    def __init__(self, input_shape: Any, output_shape: Any, rank: Any,
+                 factorization: str = "tucker", use_bias: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = TRLSpec(input_shape, output_shape, rank, factorization)
+        self.use_bias = bool(use_bias)
+        self.factors = [
+            self.add_weight(shape=s, initializer=keras.initializers.RandomNormal(stddev=std),
+                            name=f"factor_{k}")
+            for k, (s, std) in enumerate(zip(self.spec.parameter_shapes(), self.spec.stds()))]
+        self.bias = self.add_weight(shape=self.spec.output_shape, initializer="zeros",
+                                    name="bias") if self.use_bias else None
+        self.built = True
+
+    def call(self, x: Any) -> Any:
+        if not hasattr(x, "shape"):
+            x = ops.convert_to_tensor(x)
+        self.spec.check_input(tuple(x.shape))
+        y = self.spec.forward(x, [ops.convert_to_tensor(f) for f in self.factors], ops.einsum,
+                              ops.reshape, ops.transpose)
+        return y if self.bias is None else y + self.bias
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return (input_shape[0],) + self.spec.output_shape
+
+    def full_weight(self) -> Any:
+        """The dense ``input_shape + output_shape`` weight."""
+        return ops.einsum(self.spec.dense_equation(), *self.factors)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"input_shape": list(self.spec.input_shape),
+                       "output_shape": list(self.spec.output_shape),
+                       "rank": list(self.spec.ranks),
+                       "factorization": self.spec.factorization, "use_bias": self.use_bias})
+        return config

@@ -10,6 +10,7 @@ from ._torch_conv import cp_conv2d, tucker_conv2d
 from ._torch_embedding import TTEmbedding
 from ._torch_linear import TTLinear
 from ._torch_rnn import TTGRU, TTLSTM, TTGRUCell, TTLSTMCell
+from ._torch_trl import TRL
 
-__all__ = ["TTLinear", "TTEmbedding", "cp_conv2d", "tucker_conv2d", "TTLSTM", "TTGRU",
+__all__ = ["TRL", "TTLinear", "TTEmbedding", "cp_conv2d", "tucker_conv2d", "TTLSTM", "TTGRU",
            "TTLSTMCell", "TTGRUCell"]
