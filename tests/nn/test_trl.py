@@ -91,8 +91,10 @@ def test_trains_on_digits():
 
 def test_bad_input_is_named():
     cases = [
-        (dict(input_shape=(4, 0)), tnlib.ShapeError, "input_shape must be positive ints"),
-        (dict(output_shape="a"), tnlib.ShapeError, "output_shape must be positive ints"),
+        (dict(input_shape=(4, 0)), tnlib.ShapeError,
+         "input_shape must be a non-empty sequence of positive ints"),
+        (dict(output_shape="a"), tnlib.ShapeError,
+         "output_shape must be a non-empty sequence of positive ints"),
         (dict(factorization="ht"), tnlib.ArgumentError, "factorization must be one of"),
         (dict(rank=(2, 2)), tnlib.ShapeError, "rank for factorization='tucker' must be one "
                                               "int or 4 ints"),

@@ -18,6 +18,7 @@ import string
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._validation import check_shape
 from ..errors import ArgumentError, ShapeError
 
 __all__ = ["TRLSpec"]
@@ -44,8 +45,8 @@ class TRLSpec:
 
     def __init__(self, input_shape: Any, output_shape: Any, rank: Any,
                  factorization: str = "tucker", where: str = "TRL") -> None:
-        self.input_shape = _shape(input_shape, where, "input_shape")
-        self.output_shape = _shape(output_shape, where, "output_shape")
+        self.input_shape = check_shape(input_shape, where, "input_shape")
+        self.output_shape = check_shape(output_shape, where, "output_shape")
         if factorization not in _FACTORIZATIONS:
             raise ArgumentError(f"{where}: factorization must be one of {_FACTORIZATIONS}, "
                                 f"got {factorization!r}")
@@ -204,19 +205,6 @@ class TRLSpec:
     def __repr__(self) -> str:
         return (f"input_shape={self.input_shape}, output_shape={self.output_shape}, "
                 f"factorization={self.factorization!r}, rank={self.ranks}")
-
-
-def _shape(shape: Any, where: str, name: str) -> tuple[int, ...]:
-    items = (shape,) if isinstance(shape, numbers.Integral) else shape
-    try:
-        items = tuple(items)
-    except TypeError:
-        raise ShapeError(f"{where}: {name} must be an int or a sequence of ints, got "
-                         f"{shape!r}") from None
-    if not items or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
-                        for n in items):
-        raise ShapeError(f"{where}: {name} must be positive ints, got {shape!r}")
-    return tuple(int(n) for n in items)
 
 
 def _ranks(rank: Any, shape: tuple, factorization: str, where: str) -> tuple[int, ...]:
