@@ -164,3 +164,32 @@ def test_flax_trl_matches_torch_and_differentiates():
     core_grad = np.asarray(grads.factors[4][...])
     assert core_grad.shape == (2, 3, 2, 2) and np.abs(core_grad).max() > 0
     assert jax.jit(lambda m, x: m(x))(layer, x).shape == (4, 2)
+
+
+def test_from_linear_reproduces_or_compresses_a_trained_head():
+    """Full ranks give the linear layer's function; a CP-rank-3 weight is recovered by
+    factorization='cp'; ranks bound the result; errors name the function."""
+    torch.manual_seed(3)
+    dense = torch.nn.Linear(4 * 5 * 3, 6, dtype=torch.float64)
+    x = torch.randn(9, 4, 5, 3, dtype=torch.float64)
+    want = dense(x.reshape(9, -1))
+    for fact in ("tucker", "tt"):
+        layer = TRL.from_linear(dense, (4, 5, 3), factorization=fact)
+        assert torch.allclose(layer(x), want, rtol=1e-10, atol=1e-10)
+        assert layer.factors[0].dtype == torch.float64
+    small = TRL.from_linear(dense, (4, 5, 3), rank=(2, 2, 2, 3))
+    assert small.rank == (2, 2, 2, 3)
+    rng = np.random.default_rng(0)
+    parts = [rng.standard_normal((n, 3)) for n in (4, 5, 3, 6)]
+    w = np.einsum("ir,jr,kr,or->ijko", *parts).reshape(60, 6)
+    with torch.no_grad():
+        dense.weight.copy_(torch.from_numpy(w.T))
+    layer = TRL.from_linear(dense, (4, 5, 3), rank=3, factorization="cp")
+    err = (layer(x) - dense(x.reshape(9, -1))).norm() / dense(x.reshape(9, -1)).norm()
+    assert float(err.detach()) < 1e-6
+    with pytest.raises(tnlib.ShapeError, match=r"TRL.from_linear: input_shape \(4, 5\) has 20"):
+        TRL.from_linear(dense, (4, 5))
+    with pytest.raises(tnlib.ArgumentError, match="factorization='cp' needs rank"):
+        TRL.from_linear(dense, (4, 5, 3), factorization="cp")
+    with pytest.raises(tnlib.ArgumentError, match="linear must be a torch.nn.Linear"):
+        TRL.from_linear(torch.nn.Conv2d(1, 1, 1), (4, 5, 3))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 from torch import nn
 
+from .._validation import check_eps, check_shape
+from ..errors import ArgumentError, ShapeError
 from ._regression import TRLSpec
-from ._torch_linear import factory_kwargs
+from ._torch_linear import factory_kwargs, to_factorize
 
 
 def _reshape(a: torch.Tensor, shape: tuple) -> torch.Tensor:
@@ -82,3 +85,72 @@ class TRL(nn.Module):
     def full_weight(self) -> torch.Tensor:
         """The dense ``input_shape + output_shape`` weight (for checks and export)."""
         return torch.einsum(self.spec.dense_equation(), *self.factors)
+
+    @classmethod
+    def from_linear(cls, linear: nn.Linear, input_shape: Any, rank: Any = None,
+                    factorization: str = "tucker", eps: float | None = None) -> TRL:
+        """A TRL from a trained ``nn.Linear`` on the flattened activation, by decomposing
+        its weight reshaped to ``input_shape + (out_features,)``: truncated HOSVD
+        (Tucker), TT-SVD (TT) or CP-ALS (CP, `rank` required).
+
+        Parameters
+        ----------
+        linear : nn.Linear
+            With ``in_features == prod(input_shape)`` (the activation flattened in C order,
+            as ``nn.Flatten`` does).
+        input_shape : sequence of int
+        rank : int or sequence of int, optional
+            Bounds on the ranks (Tucker, TT) or the CP rank.
+        factorization : {"tucker", "cp", "tt"}
+        eps : float, optional
+            Relative accuracy of the weight for Tucker and TT (with `rank`, the stricter
+            wins); with neither, the weight is kept to four units of its dtype's roundoff.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tnlib.nn.torch import TRL
+        >>> head = torch.nn.Linear(64 * 8 * 8, 10)
+        >>> trl = TRL.from_linear(head, (64, 8, 8), rank=(16, 4, 4, 10))
+        >>> trl.rank, trl(torch.randn(2, 64, 8, 8)).shape
+        ((16, 4, 4, 10), torch.Size([2, 10]))
+        """
+        from .. import cp, tt, tucker
+
+        where = "TRL.from_linear"
+        if not isinstance(linear, nn.Linear):
+            raise ArgumentError(f"{where}: linear must be a torch.nn.Linear, got "
+                                f"{type(linear).__name__}")
+        shape = check_shape(input_shape, where, "input_shape")
+        if math.prod(shape) != linear.in_features:
+            raise ShapeError(f"{where}: input_shape {shape} has {math.prod(shape)} entries, "
+                             f"the layer takes {linear.in_features}")
+        w = to_factorize(linear.weight.detach(), where)
+        weight = w.T.reshape(shape + (linear.out_features,))
+        if eps is None:
+            eps = 4 * torch.finfo(w.dtype).eps
+        eps = check_eps(eps, where)
+        spec = TRLSpec(shape, linear.out_features, 1 if rank is None else rank,
+                       factorization, where)
+        bound = None if rank is None else spec.ranks
+        if factorization == "tucker":
+            x = tucker.hosvd(weight, eps=eps, ranks=bound)
+            params, ranks = [*x.factors, x.core], x.ranks
+        elif factorization == "tt":
+            x = tt.tt_svd(weight, eps=eps, max_rank=None if bound is None else list(bound))
+            params, ranks = list(x.cores), x.ranks[1:-1]
+        else:
+            if rank is None:
+                raise ArgumentError(f"{where}: factorization='cp' needs rank")
+            x = cp.cp_als(weight, spec.ranks[0], tol=1e-10, max_iter=500)
+            params = [x.factors[0] * x.weights[None, :], *x.factors[1:]]
+            ranks = spec.ranks[0]
+        layer = cls(shape, linear.out_features, ranks, factorization,
+                    bias=linear.bias is not None, device=w.device,
+                    dtype=linear.weight.dtype)
+        with torch.no_grad():
+            for p, v in zip(layer.factors, params):
+                p.copy_(v)
+            if linear.bias is not None:
+                layer.bias.copy_(linear.bias)
+        return layer
