@@ -193,3 +193,24 @@ def test_from_linear_reproduces_or_compresses_a_trained_head():
         TRL.from_linear(dense, (4, 5, 3), factorization="cp")
     with pytest.raises(tnlib.ArgumentError, match="linear must be a torch.nn.Linear"):
         TRL.from_linear(torch.nn.Conv2d(1, 1, 1), (4, 5, 3))
+
+
+def test_keras_trl_trains_in_fit_and_traces_for_any_batch():
+    keras = pytest.importorskip("keras")
+    tf = pytest.importorskip("tensorflow")
+    from tnlib.nn.keras import TRL as KerasTRL
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 3, 4, 5)).astype("float32")
+    y = (x.reshape(256, -1) @ rng.standard_normal((60, 1)) > 0).astype("float32")
+    keras.utils.set_random_seed(0)
+    layer = KerasTRL((3, 4, 5), 1, (2, 3, 3, 1))
+    model = keras.Sequential([keras.Input((3, 4, 5)), layer])
+    model.compile(optimizer=keras.optimizers.Adam(0.05),
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    hist = model.fit(x, y, epochs=10, batch_size=64, verbose=0)
+    assert hist.history["loss"][-1] < 0.7 * hist.history["loss"][0]
+    if keras.backend.backend() == "tensorflow":  # a graph whose batch is unknown
+        traced = tf.function(layer, input_signature=[tf.TensorSpec([None, 3, 4, 5])])
+        np.testing.assert_allclose(np.asarray(traced(x[:7])), np.asarray(layer(x[:7])),
+                                   rtol=1e-5, atol=1e-6)

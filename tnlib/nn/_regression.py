@@ -26,6 +26,8 @@ __all__ = ["TRLSpec"]
 _FACTORIZATIONS = ("tucker", "cp", "tt")
 # einsum's flops are charged this many times over the matrix path's (see matrix_first)
 _EINSUM_CHARGE = 4.0
+# the batch the plan assumes when a traced graph leaves it unknown
+_NOMINAL_BATCH = 32
 
 
 class TRLSpec:
@@ -86,7 +88,7 @@ class TRLSpec:
 
     def dense_equation(self) -> str:
         """The einsum equation ``*parameters -> W`` (the dense weight, for tests and
-        exports; never formed by the forward pass)."""
+        exports)."""
         return self._equation(with_input=False)
 
     def _equation(self, with_input: bool) -> str:
@@ -114,19 +116,20 @@ class TRLSpec:
         orders (:meth:`matrix_first`): the weight as a product of two matrices ``L R``
         (``ΠI x k`` and ``k x ΠO``; Tucker: the dense weight) applied to the flattened
         activation, or the activation contracted with the factors by einsum."""
-        batch = int(x.shape[0])
+        batch = x.shape[0]  # None in a graph traced for any batch (Keras fit, tf.function)
+        batch = int(batch) if batch is not None else _NOMINAL_BATCH
         if not self.matrix_first(batch):
             return einsum(self.equation(), x, *params)
         left, right = self.matrices(params, reshape, transpose)
         n_in, n_out = math.prod(self.input_shape), math.prod(self.output_shape)
-        flat = reshape(x, (batch, n_in))
+        flat = reshape(x, (-1, n_in))
         if right is None:
             y = flat @ left
         else:  # (X L) R, or X (L R) where the dense weight is the cheaper (k > n_out)
             k = int(left.shape[1])
             y = flat @ (left @ right) if n_out * (k + batch) < batch * k * (1 + n_out / n_in) \
                 else (flat @ left) @ right
-        return reshape(y, (batch,) + self.output_shape)
+        return reshape(y, (-1,) + self.output_shape)
 
     def matrices(self, params: Sequence[Any], reshape: Callable, transpose: Callable
                  ) -> tuple[Any, Any]:
