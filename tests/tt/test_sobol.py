@@ -84,6 +84,21 @@ def test_constant_and_additive_functions(backend):
     np.testing.assert_allclose(np_of(s.total), np_of(s.first), atol=1e-12)
 
 
+def test_values_near_the_float_limits_give_the_same_indices(backend):
+    """Values of 1e±200 and 1e300: the shares are formed relative to the standard
+    deviation (were NaN at 1e200, whose variance overflows, and 0 at 1e-200)."""
+    x = tt.random((4, 5, 3), 2, seed=0, backend=backend)
+    ref = tt.sobol(x)
+    for scale in (1e200, 1e-200, 1e300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            s = tt.sobol(scale * x)
+        np.testing.assert_allclose(np_of(s.first), np_of(ref.first), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(np_of(s.total), np_of(ref.total), rtol=1e-12)
+        assert float(np_of(s.mean)) == pytest.approx(scale * float(np_of(ref.mean)),
+                                                     rel=1e-12)
+
+
 def test_bad_input_is_named(backend):
     x = tt.random((3, 4), 2, seed=0, backend=backend)
     cases = [

@@ -55,7 +55,9 @@ def sobol(x: TTTensor, weights: Sequence[Any] | None = None) -> SobolIndices:
     SobolIndices
         ``first[k] = Var(E[f | x_k]) / Var f``, ``total[k] = E[Var(f | x_{~k})] / Var f``
         (``first <= total``, ``Σ first <= 1 <= Σ total``), the variance and the mean. A
-        constant function has variance 0 and all indices 0.
+        constant function has variance 0 and all indices 0. The indices are formed
+        relative to the standard deviation, so values near the float limits give exact
+        indices (the variance itself is inf past about 1e154 in float64).
 
     Examples
     --------
@@ -79,19 +81,24 @@ def sobol(x: TTTensor, weights: Sequence[Any] | None = None) -> SobolIndices:
     centred = list((x - mean).cores)  # rank + 1; its weighted mean is zero
     roots = [xp.sqrt(v) for v in w]
     scaled = [c * r[None, :, None] for c, r in zip(centred, roots)]
-    variance = TTTensor._from_cores(scaled, xp).norm() ** 2
+    # every share is formed relative to the standard deviation before it is squared: the
+    # squares of values of 1e200 (or 1e-200) would overflow (underflow) on the way
+    spread = TTTensor._from_cores(scaled, xp).norm()
+    positive = spread > 0
+    unit = xp.where(positive, spread, xp.ones_like(spread))
     firsts, totals = [], []
     weighted = [c * v[None, :, None] for c, v in zip(centred, w)]
     for k in range(x.ndim):
-        firsts.append(_first_order(weighted, w[k], k, xp))
+        firsts.append(_first_order(weighted, w[k], k, unit, xp))
         mean_k = xp.sum(weighted[k], axis=1)  # (r, r'): the core's weighted mean slice
         delta = (centred[k] - mean_k[:, None, :]) * roots[k][None, :, None]
         parts = scaled[:k] + [delta] + scaled[k + 1:]
-        totals.append(TTTensor._from_cores(parts, xp).norm() ** 2)
-    safe = xp.where(variance > 0, variance, xp.ones_like(variance))
-    zero = xp.zeros_like(variance)
-    first = xp.stack([xp.where(variance > 0, v / safe, zero) for v in firsts])
-    total = xp.stack([xp.where(variance > 0, v / safe, zero) for v in totals])
+        totals.append((TTTensor._from_cores(parts, xp).norm() / unit) ** 2)
+    zero = xp.zeros_like(spread)
+    first = xp.stack([xp.where(positive, v, zero) for v in firsts])
+    total = xp.stack([xp.where(positive, v, zero) for v in totals])
+    with np.errstate(over="ignore", under="ignore"):
+        variance = spread * spread  # (beyond the float range for values past 1e154)
     return SobolIndices(first, total, variance, mean)
 
 
@@ -130,9 +137,9 @@ def _weighted_sum(cores: list, w: list, xp: Any) -> Any:
     return tt_sum(TTTensor._from_cores([c * v[None, :, None] for c, v in zip(cores, w)], xp))
 
 
-def _first_order(weighted: list, w_k: Any, k: int, xp: Any) -> Any:
-    """``Var(E[f | x_k]) = Σ_i w_k(i) g(i)²`` with ``g(i) = m(i) / w_k(i)``, ``m`` the
-    marginal of the weighted (centred) train on mode ``k``."""
+def _first_order(weighted: list, w_k: Any, k: int, unit: Any, xp: Any) -> Any:
+    """``Var(E[f | x_k]) / unit² = Σ_i w_k(i) g(i)²`` with ``g(i) = m(i) / (w_k(i) unit)``,
+    ``m`` the marginal of the weighted (centred) train on mode ``k``."""
     from .marginal import sum_over
 
     d = len(weighted)
@@ -141,6 +148,7 @@ def _first_order(weighted: list, w_k: Any, k: int, xp: Any) -> Any:
     else:
         train = TTTensor._from_cores(weighted, xp)
         m = xp.reshape(sum_over(train, tuple(j for j in range(d) if j != k)).full(), (-1,))
+    m = m / unit
     positive = w_k > 0
     safe = xp.where(positive, w_k, xp.ones_like(w_k))
     return xp.sum(xp.where(positive, m * m / safe, xp.zeros_like(m)))
