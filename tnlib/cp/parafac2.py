@@ -318,10 +318,11 @@ class _Fit:
         the line search asks twice)."""
         if not (math.isfinite(err_sq) and err_sq < self.floor_sq):
             return err_sq
-        key = id(proj)
-        if self.cached[0] != key:
-            self.cached = (key, float(self.xp.item(self.residual(self.xs, fs, weights,
-                                                                 proj))))
+        # keyed by the projections themselves, held: an id() of a freed list can return
+        # for a later iterate's list and hand back a stale residual
+        if self.cached[0] is not proj:
+            self.cached = (proj, float(self.xp.item(self.residual(self.xs, fs, weights,
+                                                                  proj))))
         return self.cached[1]
 
 
