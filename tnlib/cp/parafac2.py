@@ -240,7 +240,7 @@ def parafac2(slices: Any, rank: int, max_iter: int = 500, tol: float = DefaultTo
         info.errors, info.converged = [0.0], True
         info.stop_reason = "the slices are zero: zero weights are exact"
         zero = xp.zeros((rank,), dtype=xp.dtype(like), device=xp.device(like))
-        projections = _projections(groups, factors, zero + 1, xp)
+        projections = _projections([x for _, x in groups], factors, zero + 1, xp)
         return _result(zero, factors, projections, data, info, return_info)
     fit = _Fit(xp, [x for _, x in groups], norm_sq, inner, l2_reg, linesearch)
     report = Reporter(where, max_iter, verbose, progress, callback)
@@ -258,7 +258,7 @@ def parafac2(slices: Any, rank: int, max_iter: int = 500, tol: float = DefaultTo
     report.close()
     if projections is None:  # no finite iteration: the start
         weights = xp.ones((rank,), dtype=xp.dtype(like), device=xp.device(like))
-        projections = _projections(groups, factors, weights, xp)
+        projections = _projections([x for _, x in groups], factors, weights, xp)
     info.wall_time = timer()
     stopped_short(info, max_iter, tol, rank, where)
     return _result(weights, factors, projections, data, info, return_info)
@@ -450,15 +450,16 @@ def _start(groups: list, n_slices: int, width: int, rank: int, init: Any, rng: A
     return [a, xp.eye(rank, dtype=dt, device=dev), c]
 
 
-def _projections(groups: list, factors: list, weights: Any, xp: Any) -> list:
-    """Per group, the (m, J, R) stack of the slices' Procrustes projections: the polar
-    factor of ``Z_i = X_i C diag(w ∘ a_i) B^T``, as ``Q polar(R)`` from the QR of ``Z_i``
-    (whose zero rows, the padding, stay zero in ``Q``) and an SVD of the small ``R``."""
+def _projections(xs: list, factors: list, weights: Any, xp: Any) -> list:
+    """Per stack of slices (`xs`, the groups' (m, J, K) arrays), the (m, J, R) stack of
+    their Procrustes projections: the polar factor of ``Z_i = X_i C diag(w ∘ a_i) B^T``, as
+    ``Q polar(R)`` from the QR of ``Z_i`` (whose zero rows, the padding, stay zero in
+    ``Q``) and an SVD of the small ``R``."""
     a, b, c = factors
     r = xp.shape(b)[0]
     out, start = [], 0
-    for members, x in groups:
-        m = len(members)
+    for x in xs:
+        m = xp.shape(x)[0]
         rows = a[start:start + m] * weights[None, :]
         start += m
         z = ((x @ c) * rows[:, None, :]) @ xp.transpose(b)
@@ -482,8 +483,7 @@ def _iteration(xs: list, factors: list, weights: Any, norm_sq: Any, inner: int,
                l2_reg: float, xp: Any) -> tuple:
     """New projections, then `inner` ALS sweeps on the projected tensor; returns the
     factors (unit columns), weights, projections and ``[‖X - X̂‖², max |w|]``."""
-    groups = [(range(xp.shape(x)[0]), x) for x in xs]  # (only the stacks' sizes count)
-    projections = _projections(groups, factors, weights, xp)
+    projections = _projections(xs, factors, weights, xp)
     y = _projected(projections, xs, xp)
     a, b, c = factors
     r = xp.shape(b)[0]
@@ -505,9 +505,8 @@ def _iteration(xs: list, factors: list, weights: Any, norm_sq: Any, inner: int,
 def _evaluated(xs: list, factors: list, norm_sq: Any, xp: Any) -> tuple:
     """The projections of given factors (weights inside them) and the error of the model
     they make, without an ALS sweep; the factors returned with unit columns."""
-    groups = [(range(xp.shape(x)[0]), x) for x in xs]
     ones = xp.ones_like(factors[0][0])
-    projections = _projections(groups, factors, ones, xp)
+    projections = _projections(xs, factors, ones, xp)
     y = _projected(projections, xs, xp)
     model = xp.einsum("iq,rq,kq->irk", *factors)
     err_sq = norm_sq - xp.sum(y * y) + xp.sum((y - model) ** 2)

@@ -61,13 +61,19 @@ def _nodes(n: int) -> np.ndarray:
     return np.cos(np.pi * np.arange(n) / (n - 1))
 
 
+def _cosines(n: int) -> np.ndarray:
+    """``T_m(x_j) = cos(π j m / (n - 1))``: the Chebyshev polynomials at the ``n`` points,
+    the map from coefficients to values."""
+    j = np.arange(n)
+    return np.cos(np.pi * np.outer(j, j) / (n - 1))
+
+
 def _transform(n: int) -> np.ndarray:
     """``M`` with ``c = M v``: the coefficients of the interpolant of the values ``v`` at
     the ``n`` Chebyshev–Lobatto points (a DCT-I with halved end terms both ways)."""
-    j = np.arange(n)
     w = np.ones(n)
     w[[0, -1]] = 0.5
-    return (2.0 / (n - 1)) * w[:, None] * np.cos(np.pi * np.outer(j, j) / (n - 1)) * w[None, :]
+    return (2.0 / (n - 1)) * w[:, None] * _cosines(n) * w[None, :]
 
 
 def _derivative(n: int) -> np.ndarray:
@@ -184,8 +190,7 @@ class ChebyshevTT:
         """The TT of the values on the grid of Chebyshev–Lobatto points (the inverse
         transform: ``values()[j] = f(nodes(0)[j_0], …)``)."""
         xp = self.backend
-        cores = [_mode_map(xp, c, np.cos(np.pi * np.outer(np.arange(n), np.arange(n))
-                                         / (n - 1)))
+        cores = [_mode_map(xp, c, _cosines(n))
                  for c, n in zip(self.coefficients.cores, self.shape)]
         return TTTensor._from_cores(cores, xp)
 
