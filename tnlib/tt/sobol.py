@@ -12,8 +12,8 @@ contractions (Ballester-Ripoll, Paredes, Pajarola 2019):
   weighted mean), so ``T_k Var f`` is the squared norm of a train of the same ranks --
   never a difference of two large numbers.
 
-All indices together cost ``O(d² n r²)`` for the first-order ones and ``O(d² n r³)`` for
-the totals.
+All indices together cost one orthogonalization sweep each way, ``O(d n r³)``: in the
+form orthonormal around core ``k`` both shares are read from that core alone.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._info import grouped
 from ..errors import ArgumentError, ShapeError
+from .round import peak, qr_right
 from .tensor import TTTensor
 
 __all__ = ["SobolIndices", "sobol"]
@@ -55,7 +57,8 @@ def sobol(x: TTTensor, weights: Sequence[Any] | None = None) -> SobolIndices:
     SobolIndices
         ``first[k] = Var(E[f | x_k]) / Var f``, ``total[k] = E[Var(f | x_{~k})] / Var f``
         (``first <= total``, ``Σ first <= 1 <= Σ total``), the variance and the mean. A
-        constant function has variance 0 and all indices 0. The indices are formed
+        constant function (a standard deviation within ``d`` roundings of the mean) has
+        variance 0 and all indices 0. The indices are formed
         relative to the standard deviation, so values near the float limits give exact
         indices (the variance itself is inf past about 1e154 in float64).
 
@@ -76,30 +79,90 @@ def sobol(x: TTTensor, weights: Sequence[Any] | None = None) -> SobolIndices:
         raise ArgumentError("sobol: x is complex; Sobol indices split the variance of a real "
                             "function")
     w = _weights(weights, x, xp)
-    cores = list(x.cores)
-    mean = _weighted_sum(cores, w, xp)
-    centred = list((x - mean).cores)  # rank + 1; its weighted mean is zero
+    mean = _weighted_sum(list(x.cores), w, xp)
     roots = [xp.sqrt(v) for v in w]
-    scaled = [c * r[None, :, None] for c, r in zip(centred, roots)]
-    # every share is formed relative to the standard deviation before it is squared: the
-    # squares of values of 1e200 (or 1e-200) would overflow (underflow) on the way
+    # the centred train (rank + 1) with each mode scaled by the root weights: its squared
+    # norm is the variance, and its orthogonal forms give every share at unit scale
+    scaled = [c * r[None, :, None] for c, r in zip((x - mean).cores, roots)]
     spread = TTTensor._from_cores(scaled, xp).norm()
-    positive = spread > 0
-    unit = xp.where(positive, spread, xp.ones_like(spread))
-    firsts, totals = [], []
-    weighted = [c * v[None, :, None] for c, v in zip(centred, w)]
-    for k in range(x.ndim):
-        firsts.append(_first_order(weighted, w[k], k, unit, xp))
-        mean_k = xp.sum(weighted[k], axis=1)  # (r, r'): the core's weighted mean slice
-        delta = (centred[k] - mean_k[:, None, :]) * roots[k][None, :, None]
-        parts = scaled[:k] + [delta] + scaled[k + 1:]
-        totals.append((TTTensor._from_cores(parts, xp).norm() / unit) ** 2)
-    zero = xp.zeros_like(spread)
-    first = xp.stack([xp.where(positive, v, zero) for v in firsts])
-    total = xp.stack([xp.where(positive, v, zero) for v in totals])
+    # a spread within the rounding of the mean (of the values themselves) is no variation:
+    # orthogonal forms would blow that noise up to shares of order 1
+    positive = spread > x.ndim * xp.finfo_eps(spread) * xp.abs(mean)
+    spread = xp.where(positive, spread, xp.zeros_like(spread))
+    first, total = _shares(scaled, roots, xp)
+    zero = xp.zeros_like(first)
+    first, total = xp.where(positive, first, zero), xp.where(positive, total, zero)
     with np.errstate(over="ignore", under="ignore"):
         variance = spread * spread  # (beyond the float range for values past 1e154)
     return SobolIndices(first, total, variance, mean)
+
+
+def _shares(cores: list, roots: list, xp: Any) -> tuple[Any, Any]:
+    """Every first-order and total share of ``‖y‖²`` for the scaled centred train ``y``,
+    in one right-to-left orthogonalization and one left-to-right sweep.
+
+    In the form orthonormal on both sides of core ``k`` (``C``, of unit norm after one
+    division), ``ρ = √w_k``:
+
+    * ``T_k = ‖(I - ρ ρᵀ) C‖²``: ``y`` less its weighted mean over ``x_k`` differs in this
+      core only, by that projection of its mode index;
+    * ``S_k = Σ_i (l C(i) r)²``: ``l`` and ``r`` contract the orthonormal cores on each
+      side with their ``ρ`` (vectors of norm at most 1), so ``l C(i) r / ρ(i)`` is
+      ``E[f | x_k = i]`` relative to the standard deviation.
+    """
+    cores, d = list(cores), len(cores)
+    for k in range(d - 1, 0, -1):
+        qr_right(cores, k, xp, normalize=True)
+    rights = [None] * d
+    r = xp.ones((1, 1), dtype=xp.dtype(cores[0]), device=xp.device(cores[0]))
+    for k in range(d - 1, 0, -1):
+        r = _contract_right(xp, cores[k], roots[k], r)
+        rights[k - 1] = r
+    rights[d - 1] = r if d == 1 else xp.ones_like(rights[d - 2][:1])
+    core = _unit(xp, cores[0])
+    left = xp.ones((1, 1), dtype=xp.dtype(core), device=xp.device(core))
+    firsts, totals = [], []
+    for k in range(d):
+        first, total = _core_shares(xp, left, core, roots[k], rights[k])
+        firsts.append(first)
+        totals.append(total)
+        if k < d - 1:
+            left, core = _step_left(xp, left, core, roots[k], cores[k + 1])
+    return xp.stack(firsts), xp.stack(totals)
+
+
+@grouped
+def _contract_right(xp: Any, core: Any, root: Any, r: Any) -> Any:
+    """``Σ_i ρ(i) core(i) r``: the right contraction with the root weights, ``(r_k, 1)``."""
+    return xp.einsum("anb,n,bc->ac", core, root, r)
+
+
+@grouped
+def _core_shares(xp: Any, left: Any, core: Any, root: Any, right: Any) -> tuple[Any, Any]:
+    marginal = xp.einsum("ab,bnc,cd->n", left, core, right)
+    mean_slice = xp.einsum("anb,n->ab", core, root)
+    rest = core - mean_slice[:, None, :] * root[None, :, None]
+    return xp.sum(marginal * marginal), xp.sum(xp.abs(rest) ** 2)
+
+
+@grouped
+def _step_left(xp: Any, left: Any, core: Any, root: Any, nxt: Any) -> tuple[Any, Any]:
+    """Core ``k`` made left-orthonormal (its R factor into the next core) and the left
+    contraction carried through it."""
+    r, n, rr = xp.shape(core)
+    q, rf = xp.qr(xp.reshape(core, (r * n, rr)), signs=False)
+    q = xp.reshape(q, (r, n, xp.shape(q)[1]))
+    _, n2, r2 = xp.shape(nxt)
+    nxt = xp.reshape(rf @ xp.reshape(nxt, (rr, n2 * r2)), (xp.shape(rf)[0], n2, r2))
+    return xp.einsum("ab,bnc,n->ac", left, q, root), nxt
+
+
+@grouped
+def _unit(xp: Any, core: Any) -> Any:
+    """`core` divided by its norm (a zero core stays zero), safe from overflow."""
+    core = core / xp.astype(peak(core, xp), xp.dtype(core))
+    nrm = xp.norm(core)
+    return core / xp.astype(xp.where(nrm > 0, nrm, xp.ones_like(nrm)), xp.dtype(core))
 
 
 def _weights(weights: Any, x: TTTensor, xp: Any) -> list:
@@ -135,20 +198,3 @@ def _weighted_sum(cores: list, w: list, xp: Any) -> Any:
     from .algebra import tt_sum
 
     return tt_sum(TTTensor._from_cores([c * v[None, :, None] for c, v in zip(cores, w)], xp))
-
-
-def _first_order(weighted: list, w_k: Any, k: int, unit: Any, xp: Any) -> Any:
-    """``Var(E[f | x_k]) / unit² = Σ_i w_k(i) g(i)²`` with ``g(i) = m(i) / (w_k(i) unit)``,
-    ``m`` the marginal of the weighted (centred) train on mode ``k``."""
-    from .marginal import sum_over
-
-    d = len(weighted)
-    if d == 1:
-        m = xp.reshape(weighted[0], (-1,))
-    else:
-        train = TTTensor._from_cores(weighted, xp)
-        m = xp.reshape(sum_over(train, tuple(j for j in range(d) if j != k)).full(), (-1,))
-    m = m / unit
-    positive = w_k > 0
-    safe = xp.where(positive, w_k, xp.ones_like(w_k))
-    return xp.sum(xp.where(positive, m * m / safe, xp.zeros_like(m)))
