@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 from .._info import grouped
 from .._validation import check_count
 from ..errors import ArgumentError
+from ._env import right_orthogonalize_scaled
 from ._scale import balanced_finite
-from .round import qr_right
 from .tensor import TTTensor
 
 __all__ = ["Extrema", "extrema", "max_abs"]
@@ -143,9 +143,7 @@ def _search(cores: list, beam: int, xp: Any) -> Any:
     final norm among the kept prefixes. Each mode records its survivors' parents and
     digits (arrays of fixed size: no shape grows mode by mode); the best prefix is traced
     back through them at the end."""
-    d = len(cores)
-    for k in range(d - 1, 0, -1):
-        qr_right(cores, k, xp, normalize=True)
+    cores, _ = right_orthogonalize_scaled(xp, cores)
     v = xp.ones((1, 1), dtype=xp.dtype(cores[0]), device=xp.device(cores[0]))
     steps = []
     for core in cores:

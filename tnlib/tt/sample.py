@@ -18,8 +18,9 @@ import numpy as np
 from .._info import grouped, user_stacklevel
 from .._validation import check_count, rng_of
 from ..errors import ArgumentError, PrecisionWarning
+from ._env import right_orthogonalize_scaled
 from ._scale import balanced_finite
-from .round import peak, qr_right
+from .round import peak
 from .tensor import TTTensor
 
 __all__ = ["sample"]
@@ -130,8 +131,7 @@ def _pick(w: Any, j: Any, xp: Any) -> Any:
 def _draw_squared(cores: list, uniforms: Any, xp: Any) -> list:
     """Columns of indices drawn from ``|x|²``: with cores ``1 … d-1`` right-orthonormal,
     the squared norm of the prefix row times core k is the marginal of the prefix."""
-    for k in range(len(cores) - 1, 0, -1):
-        qr_right(cores, k, xp, normalize=True)
+    cores, _ = right_orthogonalize_scaled(xp, cores)
     v = xp.ones((xp.shape(uniforms)[0], 1), dtype=xp.dtype(cores[0]),
                 device=xp.device(cores[0]))
     cols = []

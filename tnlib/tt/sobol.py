@@ -25,7 +25,8 @@ import numpy as np
 
 from .._info import grouped
 from ..errors import ArgumentError, ShapeError
-from .round import peak, qr_right
+from ._env import right_orthogonalize_scaled
+from .round import peak
 from .tensor import TTTensor
 
 __all__ = ["SobolIndices", "sobol"]
@@ -110,9 +111,8 @@ def _shares(cores: list, roots: list, xp: Any) -> tuple[Any, Any]:
       side with their ``ρ`` (vectors of norm at most 1), so ``l C(i) r / ρ(i)`` is
       ``E[f | x_k = i]`` relative to the standard deviation.
     """
-    cores, d = list(cores), len(cores)
-    for k in range(d - 1, 0, -1):
-        qr_right(cores, k, xp, normalize=True)
+    cores, _ = right_orthogonalize_scaled(xp, cores)
+    d = len(cores)
     rights = [None] * d
     r = xp.ones((1, 1), dtype=xp.dtype(cores[0]), device=xp.device(cores[0]))
     for k in range(d - 1, 0, -1):
