@@ -167,8 +167,11 @@ class Report:
         except ImportError:
             return
         workloads = list(dict.fromkeys(r["workload"] for r in self.rows))
-        fig, axes = plt.subplots(len(workloads), 1, figsize=(8, 1.2 + 0.45 * len(self.rows)),
-                                 squeeze=False)
+        sizes = [sum(r["workload"] == w for r in self.rows) for w in workloads]
+        # each panel: its bars, a title and an axis label (no panel squeezed below that)
+        fig, axes = plt.subplots(len(workloads), 1, squeeze=False,
+                                 figsize=(9, 0.6 + sum(1.0 + 0.35 * n for n in sizes)),
+                                 gridspec_kw={"height_ratios": [1.0 + 0.35 * n for n in sizes]})
         for ax, w in zip(axes[:, 0], workloads):
             rows = [r for r in self.rows if r["workload"] == w]
             # tnlib's rows stand out; every other candidate is grey

@@ -280,6 +280,7 @@ _NAN_X = _X * np.nan  # NaN in, NaN out is allowed
 _INF_X = tt.TTTensor([c * np.inf for c in _X.cores])  # ... and inf in, inf or NaN out
 _OP = tt.laplacian(3, 3)
 _CP = cp.random((3, 4, 3), 2, seed=2)
+_Q = tt.random((2,) * 5, 2, seed=3)
 _CHEB = tt.ChebyshevTT(tt.random((3, 4, 3), 2, seed=1), [(0, 1), (-1, 1), (2, 3)])
 anything = st.one_of(
     st.none(), st.integers(-3, 5), st.floats(allow_nan=True, allow_infinity=True),
@@ -351,6 +352,10 @@ _ENTRY_POINTS = {
     "chebyshev_points": lambda v: _CHEB(v),
     "sobol_x": lambda v: tt.sobol(v),
     "sobol_weights": lambda v: tt.sobol(_X, v),
+    "qtt_fft": lambda v: tt.qtt_fft(v),
+    "qtt_fft_eps": lambda v: tt.qtt_fft(_Q, eps=v),
+    "qtt_fft_max_rank": lambda v: tt.qtt_fft(_Q, max_rank=v),
+    "qtt_fft_norm": lambda v: tt.qtt_fft(_Q, norm=v, inverse=True),
     "cp_score_estimate": lambda v: cp.score(v, _CP),
     "cp_score_truth": lambda v: cp.score(_CP, v),
     "cp_score_penalty": lambda v: cp.score(_CP, _CP, weight_penalty=v),

@@ -7,6 +7,7 @@ from .chebyshev import ChebyshevInfo, ChebyshevTT, chebyshev
 from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
+from .fft import qtt_fft
 from .marginal import trace
 from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
@@ -60,6 +61,7 @@ __all__ = [
     "ones",
     "operator_sum",
     "orthogonalize",
+    "qtt_fft",
     "qtt_function",
     "qtt_laplacian",
     "quantize",

@@ -1,0 +1,112 @@
+"""The QTT Fourier transform: NumPy's FFT of the dequantized vector, in every direction and
+scaling; and, at 2^40 points, the continuous transform of the sampled function."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.helpers import assert_like, np_of
+from tnlib import tt
+from tnlib.errors import ArgumentError, ShapeError
+
+
+def _vector(n, d, seed=0, cplx=True):
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n**d)
+    return v + 1j * rng.standard_normal(n**d) if cplx else v
+
+
+@pytest.mark.parametrize("n,d", [(2, 8), (3, 5), (2, 1)])
+@pytest.mark.parametrize("inverse", [False, True])
+def test_numpy_fft_of_the_vector(backend, n, d, inverse):
+    """Full-rank input (eps=0 keeps every rank): the transform is exact to rounding, for
+    every scaling, digits most significant first in and out."""
+    v = _vector(n, d)
+    x = tt.quantize(backend.asarray(v), base=n, eps=0.0)
+    for norm in ("backward", "ortho", "forward"):
+        y = tt.qtt_fft(x, eps=0.0, inverse=inverse, norm=norm)
+        ref = (np.fft.ifft if inverse else np.fft.fft)(v, norm=norm)
+        got = np_of(tt.dequantize(y))
+        assert np.linalg.norm(got - ref) < 1e-12 * np.linalg.norm(ref), norm
+        assert y.shape == x.shape
+        assert_like(y.cores[0], x.cores[0])
+
+
+def test_real_and_single_precision_input_give_complex_results(backend):
+    v = _vector(2, 9, seed=1, cplx=False)
+    for dtype, want, tol in (("float64", "complex128", 1e-12), ("float32", "complex64", 1e-5)):
+        x = tt.quantize(backend.asarray(v, dtype=dtype), eps=0.0)
+        y = tt.qtt_fft(x)
+        assert backend.dtype_name(y.cores[0]) == want
+        ref = np.fft.fft(v)
+        assert np.linalg.norm(np_of(tt.dequantize(y)) - ref) < tol * np.linalg.norm(ref)
+
+
+def test_the_inverse_undoes_the_transform_within_eps(backend):
+    t = np.arange(2**14) / 2**14
+    v = np.sin(2 * np.pi * 40 * t) * np.exp(-3 * t) + t**2
+    x = tt.quantize(backend.asarray(v), eps=1e-13)
+    back = tt.qtt_fft(tt.qtt_fft(x, eps=1e-10), eps=1e-10, inverse=True)
+    assert np.linalg.norm(np_of(tt.dequantize(back)).real - v) < 3e-10 * np.linalg.norm(v)
+
+
+def test_two_to_the_forty_points_against_the_continuous_transform(backend):
+    """A Gaussian-modulated cosine sampled at N = 2^40 points of [0, 1): its DFT at
+    frequency k is N times the continuous transform (aliasing and sampling error are
+    far below 1e-10). The dense vector would take 16 TiB."""
+    sigma, f0, d = 0.05, 300.0, 40
+
+    def f(t):
+        return np.exp(-(((t - 0.5) / sigma) ** 2)) * np.cos(2 * np.pi * f0 * t)
+
+    x = tt.qtt_function(f, 0.0, 1.0, d, eps=1e-12).to(backend=backend)
+    y = tt.qtt_fft(x, eps=1e-10)
+    assert max(y.ranks) <= 16
+    k = np.array([0, 250, 290, 300, 301, 320, 400])
+    digits = (k[:, None] >> np.arange(d - 1, -1, -1)[None, :]) & 1   # most significant first
+    got = np_of(y.evaluate(backend.asarray(digits))) / 2.0**d
+
+    def gauss(nu):
+        return sigma * np.sqrt(np.pi) * np.exp(-np.pi * 1j * nu) * np.exp(-(np.pi * sigma * nu)
+                                                                          ** 2)
+
+    want = 0.5 * (gauss(k - f0) + gauss(k + f0))
+    assert np.max(np.abs(got - want)) < 1e-9 * np.max(np.abs(want))
+
+
+def test_bad_arguments_are_named(backend):
+    x = tt.random((2,) * 4, 2, seed=0, backend=backend)
+    with pytest.raises(ArgumentError, match="x must be a TTTensor"):
+        tt.qtt_fft(np_of(x))
+    with pytest.raises(ShapeError, match="one size n >= 2"):
+        tt.qtt_fft(tt.random((2, 3, 2), 2, seed=0, backend=backend))
+    with pytest.raises(ShapeError, match="one size n >= 2"):
+        tt.qtt_fft(tt.random((1, 1), 1, seed=0, backend=backend))
+    with pytest.raises(ArgumentError, match="norm must be one of"):
+        tt.qtt_fft(x, norm="unitary")
+    with pytest.raises(ArgumentError, match="inverse must be a bool"):
+        tt.qtt_fft(x, inverse="yes")
+    with pytest.raises(ArgumentError, match="eps"):
+        tt.qtt_fft(x, eps=-1.0)
+    with pytest.raises(ShapeError, match="max_rank"):
+        tt.qtt_fft(x, max_rank=[2, 2])
+
+
+def test_rank_bounds_per_bond_in_the_output_order(backend):
+    v = _vector(2, 8, seed=3)
+    x = tt.quantize(backend.asarray(v), eps=0.0)
+    for bounds in ([1, 8, 8, 8, 8, 8, 8], [8, 8, 8, 8, 8, 8, 1], [2, 4, 8, 16, 8, 3, 2]):
+        y = tt.qtt_fft(x, eps=0.0, max_rank=bounds)
+        assert all(r <= b for r, b in zip(y.ranks[1:-1], bounds)), (bounds, y.ranks)
+        assert min(y.ranks[1:-1]) == 1 or 1 not in bounds
+
+
+def test_traced_with_a_rank_bound():
+    """Under jax.jit the ranks cannot be chosen from values: eps=0 with max_rank."""
+    jax = pytest.importorskip("jax")
+    v = _vector(2, 8, seed=2)
+    x = tt.quantize(jax.numpy.asarray(v), eps=0.0)
+    run = jax.jit(lambda cores: tt.qtt_fft(tt.TTTensor(cores), eps=0.0, max_rank=16).cores)
+    got = np_of(tt.dequantize(tt.TTTensor(run(list(x.cores)))))
+    assert np.linalg.norm(got - np.fft.fft(v)) < 1e-12 * np.linalg.norm(np.fft.fft(v))
