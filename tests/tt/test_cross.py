@@ -76,6 +76,33 @@ def test_cross_counts_distinct_evaluations(backend):
     assert info.converged and info.ranks == y.ranks
 
 
+def test_black_boxes_behind_the_adapters_see_few_batch_lengths():
+    """qtt_function, apply and chebyshev hand their functions grid points or entries, not
+    the cross's indices; behind them too, a JAX function gets padded batches (a few
+    lengths per octave, each compiled once) instead of a new length per call."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    lengths = {"qtt_function": [], "apply": [], "chebyshev": []}
+
+    def counted(name, fn):
+        def g(*args):
+            lengths[name].append(args[0].shape[0])
+            return fn(*args)
+        return g
+
+    with tnlib.use_backend("jax"):
+        tt.qtt_function(counted("qtt_function", lambda t: jnp.exp(-((t - 0.5) / 0.05) ** 2)
+                                * jnp.cos(600 * t)), 0.0, 1.0, 24, eps=1e-10)
+        x = tt.random((6,) * 6, 2, seed=0) + 3.0
+        tt.apply(counted("apply", lambda a: 1.0 / a), x, eps=1e-10)
+        tt.chebyshev(counted("chebyshev", lambda p: 1.0 / (1.0 + jnp.sum(p**2, axis=1))),
+                     [(-1, 1)] * 4, n=12, eps=1e-10)
+    for name, seen in lengths.items():
+        assert all(m == 16 or m in (2 * 2**k, 3 * 2**k) for m in seen
+                   for k in [max(m.bit_length() - 2, 0)]), (name, sorted(set(seen)))
+        assert len(set(seen)) <= 2 * max(seen).bit_length(), (name, sorted(set(seen)))
+
+
 def test_cross_x0_validation_budget_and_verbose(backend, capsys):
     grid = _grid(backend, 10)
 

@@ -118,7 +118,13 @@ class _OnTarget:
 
 
 def caller_backend(fn: Callable, xp: Any) -> Any:
-    """The backend whose arrays the black box `fn` receives when called with `xp`'s."""
+    """The backend whose arrays the black box `fn` receives when called with `xp`'s.
+
+    An adapter that maps its arguments before calling the user's function (grid points
+    from indices, entries of tensors) names that function as its ``black_box``; the
+    chain is followed to the call that converts arrays, if any."""
+    while not isinstance(fn, _OnTarget) and getattr(fn, "black_box", None) is not None:
+        fn = fn.black_box
     return get(fn.backend) if isinstance(fn, _OnTarget) else xp
 
 

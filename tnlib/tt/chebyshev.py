@@ -338,6 +338,7 @@ def _sampled(f: Callable, dom: tuple, sizes: tuple, eps: float, max_rank: Any, s
         cols = [xp.take(g, idx[:, k], axis=0) for k, g in enumerate(cache[key])]
         return f(xp.stack(cols, axis=1))
 
+    on_grid.black_box = f  # what sees the caller's arrays (backends._host)
     values, cinfo = cross(on_grid, sizes, eps=eps, max_rank=max_rank, seed=seed,
                           return_info=True, backend=backend, **cross_options)
     xp = values.backend
