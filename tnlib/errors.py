@@ -15,6 +15,7 @@ __all__ = [
     "EvaluationError",
     "ExecutionError",
     "NonFiniteError",
+    "FactorizationError",
     "ConvergenceWarning",
 ]
 
@@ -42,6 +43,12 @@ class ArgumentError(TnlibError, ValueError):
 class NonFiniteError(ArgumentError):
     """NaN or inf from finite input: an operator's products (a Krylov method's ``matvec``)
     or a result beyond the float range (``exp(t A) v`` overflowing)."""
+
+
+class FactorizationError(TnlibError, RuntimeError):
+    """A dense factorization of finite input that the backend's LAPACK could not complete:
+    an SVD that did not converge by divide and conquer, on the adjoint either, nor by the
+    one-sided method where there is one (rare, but well-scaled matrices meet it)."""
 
 
 class EvaluationError(TnlibError, ValueError):

@@ -228,10 +228,37 @@ class NumpyLikeBackend(Backend):
 
     # ----------------------------------------------------------- linear algebra
     def svd(self, a: Any) -> tuple[Any, Any, Any]:
-        return self.la.svd(a, full_matrices=False)
+        try:
+            return self.la.svd(a, full_matrices=False)
+        except np.linalg.LinAlgError:
+            pass
+        # LAPACK's divide and conquer (gesdd) fails to converge on rare, well-scaled
+        # matrices; the adjoint's problem takes other rotations
+        try:
+            u, s, vh = self.la.svd(self._adjoint(a), full_matrices=False)
+            return self._adjoint(vh), s, self._adjoint(u)
+        except np.linalg.LinAlgError:
+            return self._svd_last_resort(a, True)
 
     def svdvals(self, a: Any) -> Any:
-        return self.la.svd(a, compute_uv=False)
+        try:
+            return self.la.svd(a, compute_uv=False)
+        except np.linalg.LinAlgError:
+            pass
+        try:
+            return self.la.svd(self._adjoint(a), compute_uv=False)
+        except np.linalg.LinAlgError:
+            return self._svd_last_resort(a, False)
+
+    def _adjoint(self, a: Any) -> Any:
+        return self.np.conj(self.np.swapaxes(a, -1, -2))
+
+    def _svd_last_resort(self, a: Any, vectors: bool) -> Any:
+        """After gesdd failed on `a` and on its adjoint (NumPy overrides: gesvd)."""
+        from ..errors import FactorizationError
+
+        raise FactorizationError(f"svd: the SVD of a {tuple(a.shape)} matrix did not converge "
+                                 f"(on {self.name}, for it and for its adjoint)")
 
     def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
         if mode == "r":

@@ -43,6 +43,30 @@ class JaxBackend(NumpyLikeBackend):
         base = NumpyLikeBackend
         self._qr = jax.jit(lambda a, mode: base.qr(self, a, mode), static_argnums=1)
         self._norm = jax.jit(lambda a, axis: base.norm(self, a, axis), static_argnums=1)
+        self._all_finite = jax.jit(lambda a: jnp.all(jnp.isfinite(a)))
+
+    def _svd(self, a: Any, vectors: bool) -> Any:
+        """LAPACK's divide and conquer (gesdd) fails to converge on rare, well-scaled
+        matrices, and JAX returns NaN for them; the adjoint's problem takes other rotations.
+        Eager arrays are checked on the host (the caller reads the spectrum anyway, to
+        truncate); traced ones choose by ``lax.cond`` (the retry runs only where needed)."""
+        out = self._svd_direct(a, vectors)
+        s = out[1] if vectors else out
+        if self.is_traced(a):  # (NaN input gives NaN either way)
+            return self.jax.lax.cond(self._all_finite(s), lambda m: out,
+                                     lambda m: self._svd_adjoint(m, vectors), a)
+        return out if bool(self._all_finite(s)) else self._svd_adjoint(a, vectors)
+
+    def _svd_direct(self, a: Any, vectors: bool) -> Any:
+        out = self.la.svd(a, full_matrices=False, compute_uv=vectors)
+        return tuple(out) if vectors else out
+
+    def _svd_adjoint(self, a: Any, vectors: bool) -> Any:
+        def adjoint(m: Any) -> Any:
+            return self.np.conj(self.np.swapaxes(m, -1, -2))
+
+        out = self._svd_direct(adjoint(a), vectors)
+        return (adjoint(out[2]), out[1], adjoint(out[0])) if vectors else out
 
     @property
     def default_float_dtype(self) -> str:
@@ -107,6 +131,12 @@ class JaxBackend(NumpyLikeBackend):
             if len(devices) != 1 or next(iter(devices)).platform != "cpu":
                 return False
         return True
+
+    def svd(self, a: Any) -> tuple[Any, Any, Any]:
+        return self._svd(a, True)
+
+    def svdvals(self, a: Any) -> Any:
+        return self._svd(a, False)
 
     def qr(self, a: Any, mode: str = "reduced", signs: bool = True) -> Any:
         return self._qr(a, mode)  # the sign fix is compiled into the factorization: kept

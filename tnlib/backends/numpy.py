@@ -25,6 +25,24 @@ class NumpyBackend(NumpyLikeBackend):
         """Devices this backend can place arrays on."""
         return ["cpu"]
 
+    def _svd_last_resort(self, a: Any, vectors: bool) -> Any:
+        # the one-sided Householder + QR iteration SVD (gesvd), slower, converges where
+        # gesdd does not; SciPy has it, NumPy does not
+        try:
+            from scipy.linalg import LinAlgError, svd
+        except ImportError:
+            return super()._svd_last_resort(a, vectors)
+        try:
+            if a.ndim == 2:
+                return svd(a, full_matrices=False, compute_uv=vectors, lapack_driver="gesvd",
+                           check_finite=False)
+            parts = [self._svd_last_resort(m, vectors) for m in a.reshape(-1, *a.shape[-2:])]
+        except LinAlgError:
+            return super()._svd_last_resort(a, vectors)
+        if not vectors:
+            return np.stack(parts).reshape(*a.shape[:-2], -1)
+        return tuple(np.stack(p).reshape(*a.shape[:-2], *p[0].shape) for p in zip(*parts))
+
     def asarray(self, data: Any, dtype: Any = None, device: Any = None) -> Any:
         if not isinstance(data, (np.ndarray, np.generic, int, float, complex, bool, list, tuple)):
             data = _foreign_to_numpy(data)

@@ -348,10 +348,28 @@ class TorchBackend(Backend):
     # ----------------------------------------------------------- linear algebra
     def svd(self, a: Any) -> tuple[Any, Any, Any]:
         # torch.linalg.svd defaults to full_matrices=True; the contract is reduced
-        return self.torch.linalg.svd(a, full_matrices=False)
+        linalg = self.torch.linalg
+        try:
+            return linalg.svd(a, full_matrices=False)
+        except linalg.LinAlgError:  # gesdd's rare non-convergence: the adjoint's problem
+            u, s, vh = self._svd_of_adjoint(a, linalg.svd, full_matrices=False)
+            return vh.mH, s, u.mH
 
     def svdvals(self, a: Any) -> Any:
-        return self.torch.linalg.svdvals(a)
+        linalg = self.torch.linalg
+        try:
+            return linalg.svdvals(a)
+        except linalg.LinAlgError:
+            return self._svd_of_adjoint(a, linalg.svdvals)
+
+    def _svd_of_adjoint(self, a: Any, method: Any, **kwargs: Any) -> Any:
+        try:
+            return method(a.mH, **kwargs)
+        except self.torch.linalg.LinAlgError:
+            from ..errors import FactorizationError
+
+            raise FactorizationError(f"svd: the SVD of a {tuple(a.shape)} matrix did not "
+                                     "converge (on torch, for it and for its adjoint)") from None
 
     def _diag_phase(self, r: Any) -> Any:
         d = self.torch.diagonal(r, dim1=-2, dim2=-1)
