@@ -64,7 +64,7 @@ def block(result: Any) -> Any:
     for leaf in leaves:
         if hasattr(leaf, "block_until_ready"):
             leaf.block_until_ready()
-        elif type(leaf).__module__.startswith("torch") and getattr(leaf, "is_cuda", False):
+        elif type(leaf).__module__.split(".")[0] == "torch" and getattr(leaf, "is_cuda", False):
             import torch
 
             torch.cuda.synchronize()

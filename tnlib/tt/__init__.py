@@ -12,6 +12,7 @@ from .marginal import trace
 from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
 from .optima import Extrema, extrema, max_abs
+from .permute import permute
 from .qtt import dequantize, qtt_function, quantize
 from .round import orthogonalize, round  # noqa: A004
 from .sample import sample
@@ -61,6 +62,7 @@ __all__ = [
     "ones",
     "operator_sum",
     "orthogonalize",
+    "permute",
     "qtt_fft",
     "qtt_function",
     "qtt_laplacian",
