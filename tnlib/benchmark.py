@@ -205,7 +205,7 @@ def run(workloads: Any = None, backends: Sequence[str] | None = None, device: st
     setups = _workloads(workloads)
     repeat = _positive(repeat, "repeat")
     warmup = _positive(warmup, "warmup", allow_zero=True)
-    if size not in ("small", "medium"):
+    if not isinstance(size, str) or size not in ("small", "medium"):
         raise ArgumentError(f"benchmark.run: size must be 'small' or 'medium', got {size!r}")
     if dtype not in FLOAT_DTYPES:  # (every row would fail the same way)
         raise ArgumentError(f"benchmark.run: dtype must be one of {FLOAT_DTYPES}, got {dtype!r}")

@@ -49,7 +49,7 @@ class TRLSpec:
                  factorization: str = "tucker", where: str = "TRL") -> None:
         self.input_shape = check_shape(input_shape, where, "input_shape")
         self.output_shape = check_shape(output_shape, where, "output_shape")
-        if factorization not in _FACTORIZATIONS:
+        if not isinstance(factorization, str) or factorization not in _FACTORIZATIONS:
             raise ArgumentError(f"{where}: factorization must be one of {_FACTORIZATIONS}, "
                                 f"got {factorization!r}")
         self.factorization = factorization

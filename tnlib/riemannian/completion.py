@@ -273,7 +273,7 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
     rank = check_positive_int(rank, where, "rank")
     if rank > min(shape):
         raise ShapeError(f"{where}: rank {rank} exceeds min(m, n) = {min(shape)}")
-    if manifold not in ("fixed-rank", "desingularized"):
+    if not isinstance(manifold, str) or manifold not in ("fixed-rank", "desingularized"):
         raise ArgumentError(f"{where}: manifold must be 'fixed-rank' or 'desingularized', "
                             f"got {manifold!r}")
     rng_of(seed, where)  # checked here; each draw below starts from it

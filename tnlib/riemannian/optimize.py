@@ -194,7 +194,7 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
     for name, fn in (("f", f), ("grad", grad), ("hess", hess)):
         if fn is not None and not callable(fn):
             raise ArgumentError(f"minimize: {name} must be callable, got {type(fn).__name__}")
-    if manifold not in ("fixed-rank", "desingularized"):
+    if not isinstance(manifold, str) or manifold not in ("fixed-rank", "desingularized"):
         raise ArgumentError(f"minimize: manifold must be 'fixed-rank' or 'desingularized', "
                             f"got {manifold!r}")
     if manifold == "desingularized":
@@ -205,7 +205,7 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
         return desingularized_minimize(f, x0, grad=grad, max_iter=max_iter, tol=tol,
                                        ftol=ftol, callback=callback, verbose=verbose,
                                        return_info=return_info)
-    if method not in ("rcg", "rgd", "rtr"):
+    if not isinstance(method, str) or method not in ("rcg", "rgd", "rtr"):
         raise ArgumentError(f"minimize: method must be 'rcg', 'rgd' or 'rtr', got {method!r}")
     if grad is None and not x0.backend.supports_grad:
         raise ArgumentError(
@@ -434,7 +434,7 @@ def _rgd(state: _State, x: TTTensor, max_iter: int) -> TTTensor:
 
 
 def _rcg(state: _State, x: TTTensor, max_iter: int, beta: str = "pr") -> TTTensor:
-    if beta not in ("pr", "fr"):
+    if not isinstance(beta, str) or beta not in ("pr", "fr"):
         raise ArgumentError(f"{state.where}: beta must be 'pr' or 'fr', got {beta!r}")
     problem = state.problem
     value, g = problem.value_grad(x)

@@ -256,7 +256,8 @@ def add(x: TTTensor, y: Any) -> TTTensor:
     A scalar `y` adds a constant (a rank-1 TT of ones times `y`).
     """
     if not isinstance(y, TTTensor):
-        if isinstance(x, TTTensor) and (isinstance(y, numbers.Number) or x.backend.ndim(y) == 0):
+        if isinstance(x, TTTensor) and (isinstance(y, numbers.Number)
+                                        or getattr(y, "ndim", None) == 0):
             # the ones on the cores' own placement (a traced core's device may be a name
             # the public constructors refuse, such as tf.function's '')
             xp, c0 = x.backend, x.cores[0]

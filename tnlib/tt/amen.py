@@ -146,7 +146,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     kickrank = check_count(kickrank, "amen_solve", "kickrank", 0, 1024)
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "amen_solve", "max_rank")
-    if local_solver not in ("auto", "direct", "gmres"):
+    if not isinstance(local_solver, str) or local_solver not in ("auto", "direct", "gmres"):
         raise ArgumentError(f"amen_solve: local_solver must be 'auto', 'direct' or 'gmres', "
                             f"got {local_solver!r}")
     seed = seed_of(seed, "amen_solve")
@@ -214,7 +214,7 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = DefaultTol(1e-8), y0: TTTenso
     if A.col_shape != x.shape:
         raise ShapeError(f"amen_mv: A has col_shape {A.col_shape} but x has shape {x.shape}")
     xp = backend_of(A, x)
-    eps = honour_eps(check_eps(eps, "amen_mv"), xp, x.cores[0], "amen_mv")
+    eps = honour_eps(check_eps(eps, "amen_mv", ranks="max_rank"), xp, x.cores[0], "amen_mv")
     seed = seed_of(seed, "amen_mv")
     from .construct import eye, random
 

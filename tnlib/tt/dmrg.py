@@ -143,7 +143,7 @@ def dmrg_eig(H: TTMatrix, x0: TTTensor | None = None, max_rank: int | None = Non
     if H.row_shape != H.col_shape:
         raise ShapeError(f"dmrg_eig: H must be square, got row_shape {H.row_shape} and "
                          f"col_shape {H.col_shape}")
-    eps = check_eps(eps, "dmrg_eig")
+    eps = check_eps(eps, "dmrg_eig", ranks="max_rank")
     max_sweeps = check_positive_int(max_sweeps, "dmrg_eig", "max_sweeps")
     cap = None if max_rank is None else check_positive_int(max_rank, "dmrg_eig", "max_rank")
     tol = None if tol is None else check_eps(tol, "dmrg_eig", "tol")

@@ -10,7 +10,7 @@ import numpy as np
 from .._validation import DefaultTol, as_array, check_callable, check_positive_int, check_real
 from ..backends import backend_of
 from ..backends._host import host_eager
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from .svd import tt_svd
 from .tensor import TTTensor
 
@@ -67,6 +67,8 @@ def dequantize(x: TTTensor) -> Any:
     >>> bool(np.allclose(tt.dequantize(tt.quantize(v)), v))
     True
     """
+    if not isinstance(x, TTTensor):
+        raise ArgumentError(f"dequantize: x must be a TTTensor (a QTT), got {type(x).__name__}")
     return x.backend.reshape(x.full(), (-1,))
 
 

@@ -45,7 +45,7 @@ def orthogonalize(x: TTTensor, direction: str = "left") -> TTTensor:
     >>> bool(np.allclose(g.T @ g, np.eye(g.shape[1])))
     True
     """
-    if direction not in ("left", "right"):
+    if not isinstance(direction, str) or direction not in ("left", "right"):
         raise ArgumentError(f"orthogonalize: direction must be 'left' or 'right', "
                             f"got {direction!r}")
     xp = x.backend

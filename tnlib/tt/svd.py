@@ -98,7 +98,7 @@ def tt_svd(a: Any, eps: float = DefaultTol(1e-14), max_rank: Any = None, return_
     ((1, 6, 6, 1), True)
     """
     eps = check_eps(eps, "tt_svd", ranks="max_rank")
-    if method not in ("auto", "gram", "tsqr"):
+    if not isinstance(method, str) or method not in ("auto", "gram", "tsqr"):
         raise ArgumentError(f"tt_svd: method must be 'auto', 'gram' or 'tsqr', got {method!r}")
     if is_dask(a):
         return _tt_svd_dask(a, eps, max_rank, return_info, gram_limit, method)

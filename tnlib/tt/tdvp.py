@@ -145,7 +145,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     t = check_real(t, "tdvp", "t")
     for name, z in (("A", A), ("x0", x0)):
         check_finite_cores(z, "tdvp", name)
-    if method not in ("1site", "2site"):
+    if not isinstance(method, str) or method not in ("1site", "2site"):
         raise ArgumentError(f"tdvp: method must be '1site' or '2site', got {method!r}")
     eps = check_eps(eps, "tdvp")
     krylov_dim = check_count(krylov_dim, "tdvp", "krylov_dim", 2, 1000)
