@@ -14,6 +14,7 @@ from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
 from .optima import Extrema, extrema, max_abs
 from .permute import permute
 from .qtt import dequantize, qtt_function, quantize
+from .reshape import reshape
 from .round import orthogonalize, round  # noqa: A004
 from .sample import sample
 from .sketch import SketchInfo, tt_sketch
@@ -68,6 +69,7 @@ __all__ = [
     "qtt_laplacian",
     "quantize",
     "random",
+    "reshape",
     "round",
     "sample",
     "scale",
