@@ -353,6 +353,8 @@ _ENTRY_POINTS = {
     "chebyshev_points": lambda v: _CHEB(v),
     "sobol_x": lambda v: tt.sobol(v),
     "sobol_weights": lambda v: tt.sobol(_X, v),
+    "sobol_pairs_x": lambda v: tt.sobol_pairs(v),
+    "sobol_pairs_weights": lambda v: tt.sobol_pairs(_X, v),
     "hadamard": lambda v: tt.hadamard(_X, v),
     "add": lambda v: tt.add(_X, v),
     "diag": lambda v: tt.diag(v),

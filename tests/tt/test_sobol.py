@@ -127,3 +127,71 @@ def test_sobol_under_jit_matches_eager(backend):
     jitted = backend.jit(lambda *c: tuple(tt.sobol(tt.TTTensor(list(c)))))(*x.cores)
     for a, b in zip(eager, jitted):
         np.testing.assert_allclose(np_of(b), np_of(a), rtol=1e-12, atol=1e-15)
+
+
+def _dense_pairs(a: np.ndarray, w: list) -> np.ndarray:
+    """Second-order indices from the ANOVA terms of the dense tensor."""
+    d = a.ndim
+
+    def cond(keep):
+        m = a
+        for k in sorted((k for k in range(d) if k not in keep), reverse=True):
+            m = np.moveaxis(m, k, -1) @ w[k]
+        return m
+
+    mean = cond(())
+    grid = np.ones(a.shape)
+    for k, v in enumerate(w):
+        grid = grid * v.reshape([-1 if j == k else 1 for j in range(d)])
+    var = ((a - mean) ** 2 * grid).sum()
+    out = np.zeros((d, d))
+    for i in range(d):
+        for j in range(i + 1, d):
+            h = cond((i, j)) - cond((i,))[:, None] - cond((j,))[None, :] + mean
+            out[i, j] = out[j, i] = (h**2 * np.outer(w[i], w[j])).sum() / var
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_second_order_indices_equal_the_dense_anova_terms(backend, dtype):
+    rng = np.random.default_rng(1)
+    x = tt.random((4, 5, 3, 6), 3, seed=1, dtype=dtype, backend=backend)
+    w = [rng.random(n) for n in x.shape]
+    w[1][3] = 0.0
+    ref = _dense_pairs(np_of(x).astype(float), [v / v.sum() for v in w])
+    got = tt.sobol_pairs(x, [backend.asarray(v) for v in w])
+    assert tnlib.backend_of(got).name == backend.name and backend.dtype_name(got) == dtype
+    tol = 1e-5 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(np_of(got), ref, atol=tol)
+    first = np_of(tt.sobol(x, [backend.asarray(v) for v in w]).first)
+    assert first.sum() + np.triu(np_of(got)).sum() <= 1 + tol
+
+
+def test_ishigami_interactions(backend):
+    """Only x1 and x3 interact, with V13 = b² π⁸ (1/18 - 1/50) in closed form."""
+    a, b = 7.0, 0.1
+
+    def f(x):
+        return (backend.sin(x[:, 0]) + a * backend.sin(x[:, 1]) ** 2
+                + b * x[:, 2] ** 4 * backend.sin(x[:, 0]))
+
+    g = tt.chebyshev(f, [(-np.pi, np.pi)] * 3, n=40, backend=backend)
+    var = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
+    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    want = np.zeros((3, 3))
+    want[0, 2] = want[2, 0] = v13 / var
+    np.testing.assert_allclose(np_of(g.sobol_pairs()), want, atol=1e-12)
+
+
+def test_pairs_of_constants_extremes_and_traced_trains(backend):
+    assert np.all(np_of(tt.sobol_pairs(3.0 * tt.ones((3, 4, 2), backend=backend))) == 0)
+    x = tt.random((4, 5, 3), 2, seed=4, backend=backend)
+    ref = np_of(tt.sobol_pairs(x))
+    for scale in (1e200, 1e-200):
+        np.testing.assert_allclose(np_of(tt.sobol_pairs(scale * x)), ref, atol=1e-14)
+    assert np_of(tt.sobol_pairs(tt.random((5,), 1, seed=0, backend=backend))).shape == (1, 1)
+    if backend.supports_jit:
+        jitted = backend.jit(lambda *c: tt.sobol_pairs(tt.TTTensor(list(c))))(*x.cores)
+        np.testing.assert_allclose(np_of(jitted), ref, atol=1e-14)
+    with pytest.raises(tnlib.ShapeError, match="sobol_pairs: weights has 1 vectors"):
+        tt.sobol_pairs(x, [np.ones(4)])

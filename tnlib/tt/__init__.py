@@ -18,7 +18,7 @@ from .reshape import reshape
 from .round import orthogonalize, round  # noqa: A004
 from .sample import sample
 from .sketch import SketchInfo, tt_sketch
-from .sobol import SobolIndices, sobol
+from .sobol import SobolIndices, sobol, sobol_pairs
 from .spectrum import entanglement_entropy, singular_values
 from .svd import DecompositionInfo, tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
@@ -75,6 +75,7 @@ __all__ = [
     "scale",
     "singular_values",
     "sobol",
+    "sobol_pairs",
     "sum",
     "tdvp",
     "trace",

@@ -215,7 +215,18 @@ class ChebyshevTT:
         Clenshaw–Curtis weights): spectrally accurate, never a sample."""
         from .sobol import sobol
 
-        return sobol(self.values(), [_transform(n).T @ _weights(n) / 2.0 for n in self.shape])
+        return sobol(self.values(), self._uniform_weights())
+
+    def sobol_pairs(self) -> Any:
+        """Second-order Sobol indices for inputs uniform on the box
+        (:func:`tnlib.tt.sobol_pairs`, weighted as :meth:`sobol`)."""
+        from .sobol import sobol_pairs
+
+        return sobol_pairs(self.values(), self._uniform_weights())
+
+    def _uniform_weights(self) -> list:
+        """Clenshaw–Curtis weights of each mode's points, summing to 1."""
+        return [_transform(n).T @ _weights(n) / 2.0 for n in self.shape]
 
     def derivative(self, axis: int, order: int = 1) -> ChebyshevTT:
         """``∂^order f / ∂x_axis^order``, with the same number of coefficients (the top
