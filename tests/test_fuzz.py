@@ -408,6 +408,8 @@ _ENTRY_POINTS = {
     "permute_eps": lambda v: tt.permute(_X, (2, 1, 0), eps=v),
     "permute_max_rank": lambda v: tt.permute(_X, (2, 1, 0), max_rank=v),
     "qtt_fft": lambda v: tt.qtt_fft(v),
+    "qtt_conv": lambda v: tt.qtt_conv(_Q, v),
+    "qtt_conv_mode": lambda v: tt.qtt_conv(_Q, _Q, mode=v),
     "qtt_fft_eps": lambda v: tt.qtt_fft(_Q, eps=v),
     "qtt_fft_max_rank": lambda v: tt.qtt_fft(_Q, max_rank=v),
     "qtt_fft_norm": lambda v: tt.qtt_fft(_Q, norm=v, inverse=True),

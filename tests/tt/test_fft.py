@@ -110,3 +110,54 @@ def test_traced_with_a_rank_bound():
     run = jax.jit(lambda cores: tt.qtt_fft(tt.TTTensor(cores), eps=0.0, max_rank=16).cores)
     got = np_of(tt.dequantize(tt.TTTensor(run(list(x.cores)))))
     assert np.linalg.norm(got - np.fft.fft(v)) < 1e-12 * np.linalg.norm(np.fft.fft(v))
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_convolutions_against_numpy(backend, cplx):
+    """Full (np.convolve, one more binary mode, the last entry 0) and circular; real inputs
+    give a real train."""
+    a, b = _vector(2, 7, seed=4, cplx=cplx), _vector(2, 7, seed=5, cplx=cplx)
+    x, y = (tt.quantize(backend.asarray(v), eps=0.0) for v in (a, b))
+    full = tt.qtt_conv(x, y, eps=1e-14)
+    ref = np.convolve(a, b)
+    got = np_of(tt.dequantize(full))
+    assert full.shape == (2,) * 8
+    assert np.abs(got[:-1] - ref).max() < 1e-12 * np.abs(ref).max() and abs(got[-1]) < 1e-12
+    assert backend.is_complex(full.cores[0]) == cplx
+    circ = tt.qtt_conv(x, y, eps=1e-14, mode="circular")
+    ref = np.fft.ifft(np.fft.fft(a) * np.fft.fft(b))
+    got = np_of(tt.dequantize(circ))
+    assert np.abs(got - (ref if cplx else ref.real)).max() < 1e-12 * np.abs(ref).max()
+
+
+def test_two_gaussians_convolved_on_two_to_the_thirty_points(backend):
+    """Gaussians of widths s1, s2 convolve to one of width hypot(s1, s2) (the sum of the
+    samples times the step is the integral, to far below 1e-10)."""
+    d, s1, s2 = 30, 0.01, 0.02
+
+    def gauss(c, s):
+        return lambda t: np.exp(-(((t - c) / s) ** 2) / 2)
+
+    x, y = (tt.qtt_function(gauss(c, s), 0.0, 1.0, d, eps=1e-12).to(backend=backend)
+            for c, s in ((0.3, s1), (0.2, s2)))
+    z = tt.qtt_conv(x, y, eps=1e-10)
+    assert z.shape == (2,) * (d + 1) and max(z.ranks) <= 16
+    h, s = 2.0**-d, np.hypot(s1, s2)
+    k = (np.array([0.5, 0.45, 0.6, 0.56]) / h).astype(np.int64)
+    digits = (k[:, None] >> np.arange(d, -1, -1)[None, :]) & 1
+    got = np_of(z.evaluate(backend.asarray(digits))) * h
+    want = s1 * s2 * np.sqrt(2 * np.pi) / s * np.exp(-(((k * h - 0.5) / s) ** 2) / 2)
+    assert np.abs(got - want).max() < 1e-9 * want.max()
+
+
+def test_bad_convolutions_are_named(backend):
+    x = tt.random((2,) * 4, 2, seed=0, backend=backend)
+    with pytest.raises(ShapeError, match="shapes"):
+        tt.qtt_conv(x, tt.random((2,) * 5, 2, seed=0, backend=backend))
+    with pytest.raises(ShapeError, match="mode of size 2"):
+        z = tt.random((3,) * 3, 2, seed=0, backend=backend)
+        tt.qtt_conv(z, z)
+    with pytest.raises(ArgumentError, match="mode must be 'full' or 'circular'"):
+        tt.qtt_conv(x, x, mode="same")
+    with pytest.raises(ArgumentError, match="y must be a TTTensor"):
+        tt.qtt_conv(x, np_of(x))

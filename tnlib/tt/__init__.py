@@ -7,7 +7,7 @@ from .chebyshev import ChebyshevInfo, ChebyshevTT, chebyshev
 from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
-from .fft import qtt_fft
+from .fft import qtt_conv, qtt_fft
 from .marginal import trace
 from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
@@ -64,6 +64,7 @@ __all__ = [
     "operator_sum",
     "orthogonalize",
     "permute",
+    "qtt_conv",
     "qtt_fft",
     "qtt_function",
     "qtt_laplacian",

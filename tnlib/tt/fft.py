@@ -25,7 +25,7 @@ from ..errors import ArgumentError, ShapeError
 from .round import round as tt_round
 from .tensor import TTTensor
 
-__all__ = ["qtt_fft"]
+__all__ = ["qtt_conv", "qtt_fft"]
 
 _NORMS = ("backward", "ortho", "forward")
 
@@ -103,6 +103,96 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
             cores[s:] = _rounded(xp, _twiddled(xp, cores[s:], sign, n), step_eps, max_rank)
     # output digit k_s sits in mode s: reversed, the modes are most significant first
     return TTTensor._from_cores([xp.transpose(c, (2, 1, 0)) for c in reversed(cores)], xp)
+
+
+@host_eager
+def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str = "full",
+             max_rank: Any = None) -> TTTensor:
+    """The convolution of two vectors in QTT format, through their spectra.
+
+    ``mode="circular"``: ``z[k] = Σ_j x[j] y[(k - j) mod N]`` for ``N = n^d``, the inverse
+    transform of the spectra's product (:func:`qtt_fft`). ``mode="full"``: the linear
+    convolution ``z[k] = Σ_j x[j] y[k - j]`` (``np.convolve``), of length ``2N - 1``,
+    returned as a QTT of one more binary mode, ``2N`` entries whose last is 0: both
+    vectors are padded by a leading digit whose upper half is zero (a rank-1 core) and
+    convolved circularly.
+
+    Parameters
+    ----------
+    x, y : TTTensor
+        QTTs of the same shape, every mode of size 2 for ``mode="full"``.
+    eps : float, optional
+        Relative accuracy of each transform and of the product of the spectra (each to
+        its own norm: where the spectra barely overlap, the product's own error can be a
+        larger share of it).
+    mode : {"full", "circular"}, optional
+    max_rank : int, optional
+        Bound on the ranks of every step.
+
+    Returns
+    -------
+    TTTensor
+        Real when both are real (the imaginary part, rounding, dropped), else complex.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tnlib import tt
+    >>> a, b = np.arange(8.0), np.array([1.0, -1.0, 0, 0, 0, 0, 0, 0])
+    >>> z = tt.qtt_conv(tt.quantize(a), tt.quantize(b), eps=1e-14)
+    >>> np.round(tt.dequantize(z), 10)[:9]      # np.convolve(a, b)[:9]
+    array([ 0.,  1.,  1.,  1.,  1.,  1.,  1.,  1., -7.])
+    """
+    where = "qtt_conv"
+    for name, v in (("x", x), ("y", y)):
+        if not isinstance(v, TTTensor):
+            raise ArgumentError(f"{where}: {name} must be a TTTensor (a QTT), got "
+                                f"{type(v).__name__}")
+    if x.shape != y.shape:
+        raise ShapeError(f"{where}: x and y have shapes {x.shape} and {y.shape}; they must "
+                         "be the same")
+    if not isinstance(mode, str) or mode not in ("full", "circular"):
+        raise ArgumentError(f"{where}: mode must be 'full' or 'circular', got {mode!r}")
+    if mode == "full":
+        if any(m != 2 for m in x.shape):
+            raise ShapeError(f"{where}: mode='full' pads by one binary digit and needs every "
+                             f"mode of size 2, got shape {x.shape} (or use mode='circular')")
+        x, y = _padded(x), _padded(y)
+    eps = check_eps(eps, where, ranks="max_rank")
+    real = not (x.backend.is_complex(x.cores[0]) or y.backend.is_complex(y.cores[0]))
+    fx = qtt_fft(x, eps=eps, max_rank=max_rank)
+    fy = qtt_fft(y, eps=eps, max_rank=max_rank)
+    z = qtt_fft(tt_round(fx * fy, eps=eps, max_rank=max_rank), eps=eps, max_rank=max_rank,
+                inverse=True)
+    return _real_part(z, eps, max_rank) if real else z
+
+
+def _padded(x: TTTensor) -> TTTensor:
+    """`x` followed by as many zeros: a leading binary digit whose value 1 is zero."""
+    xp = x.backend
+    c0 = x.cores[0]
+    lead = xp.asarray(np.array([1.0, 0.0]).reshape(1, 2, 1), device=xp.device(c0))
+    return TTTensor._from_cores([xp.astype(lead, xp.dtype(c0))] + list(x.cores), xp)
+
+
+def _real_part(z: TTTensor, eps: float, max_rank: Any) -> TTTensor:
+    """The real part of a train as a real train: complex cores ``A + iB`` become the real
+    blocks ``[A, -B; B, A]`` (first core its top row, last its left column), whose product
+    is ``Re`` of theirs, then rounded back from the doubled ranks."""
+    xp = z.backend
+    cores, d = [], z.ndim
+    for k, c in enumerate(z.cores):
+        a, b = xp.real(c), xp.imag(c)
+        if d == 1:
+            cores.append(a)
+        elif k == 0:
+            cores.append(xp.concatenate([a, -b], axis=2))
+        elif k == d - 1:
+            cores.append(xp.concatenate([a, b], axis=0))
+        else:
+            cores.append(xp.concatenate([xp.concatenate([a, -b], axis=2),
+                                         xp.concatenate([b, a], axis=2)], axis=0))
+    return tt_round(TTTensor._from_cores(cores, xp), eps=eps, max_rank=max_rank)
 
 
 def _rounded(xp: Any, suffix: list, eps: float, max_rank: Any) -> list:
