@@ -5,7 +5,8 @@
 #   bash benchmarks/device_check.sh          # results under $OUT (default /tmp/tnlib-gpu)
 #
 # 1. The GPU test subset: the TT algebra, rounding, solver, CP (dense and sparse), sparse HOOI,
-#    backend-contract, local operator and Krylov tests
+#    backend-contract, local operator, Krylov, sampling, extrema, spectra, QTT Fourier
+#    transform and SVD-retry tests
 #    with torch tensors on the GPU (TNLIB_TEST_DEVICE=cuda) and JAX and CuPy on their GPU,
 #    so the accelerator paths (tree dot, Gram-eigensolver rounding, run-ahead Krylov, dense AMEn
 #    local solves, Gram bond splits, device evaluate) run for real. Log: tests.log.
@@ -30,7 +31,8 @@ timeout "${TEST_LIMIT:-210}" python3 -m pytest -q -p no:cacheprovider -x \
     tests/cp/test_cp.py tests/cp/test_sparse.py tests/tucker/test_sparse.py \
     tests/backends/test_contract.py tests/tt/test_env.py \
     tests/linalg/test_krylov.py tests/tt/test_sample.py tests/tt/test_optima.py \
-    tests/tt/test_spectrum.py > "$OUT/tests.log" 2>&1
+    tests/tt/test_spectrum.py tests/tt/test_fft.py tests/backends/test_svd_retry.py \
+    > "$OUT/tests.log" 2>&1
 echo "tests: exit $? ($(tail -n 1 "$OUT/tests.log"))"
 timeout "${BENCH_LIMIT:-270}" python3 benchmarks/gpu.py > "$OUT/gpu.log" 2>&1
 echo "gpu.py: exit $?"
