@@ -510,6 +510,14 @@ def check_scalar_kind(c: Any, xp: Any, part: Any, where: str, kind: str) -> None
                             ".to(dtype='complex128') first")
 
 
+def check_option(value: Any, options: Sequence[str], where: str, name: str) -> str:
+    """`value` if it is one of the strings `options`, else an ArgumentError naming them (an
+    array given is refused here, not by NumPy's ambiguous truth value)."""
+    if not isinstance(value, str) or value not in options:
+        raise ArgumentError(f"{where}: {name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
 def check_callable(f: Any, where: str, name: str = "f") -> Any:
     """`f` if it is callable, else an ArgumentError naming it."""
     if not callable(f):

@@ -80,6 +80,9 @@ def test_initialization_scale_and_default_shapes():
         layer = TTEmbedding(20000, 64, ranks=16, std=std)
         assert abs(float(layer(torch.arange(0, 20000, 7)).detach().std()) / std - 1) < 0.25
     assert (layer.voc_shape, layer.emb_shape) == ((28, 28, 26), (4, 4, 4))
+    # the cores' scale is formed in logs: a std whose square overflows still gives one
+    spec = TTEmbedding(20000, 64, ranks=16).spec
+    assert spec.core_std(1e154) / spec.core_std(1.0) == pytest.approx(1e154 ** (1 / 3))
     assert vocabulary_shape(10**6, 3) == (100, 100, 100) and vocabulary_shape(5, 3) == (2, 2, 2)
     assert embedding_shape(256, 3) == (8, 4, 8) and embedding_shape(7, 3) == (7, 1, 1)
     for n in (1, 2, 997, 10**4, 50257, 10**6):

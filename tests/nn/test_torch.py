@@ -180,6 +180,14 @@ def test_bad_inputs_name_the_argument():
         TTLinear.from_linear(nn.Conv2d(2, 2, 1))
     with pytest.raises(ArgumentError, match="proj_size"):
         TTLSTM((2, 3), (2, 2), 2, proj_size=2)
+    # an array where an option or a size goes is named (was NumPy's ambiguous truth value)
+    pair = np.zeros(2)
+    with pytest.raises(ArgumentError, match="contraction must be one of"):
+        TTLinear((2, 3), (2, 3), 2, contraction=pair)
+    with pytest.raises(ArgumentError, match="init must be one of"):
+        TTLinear((2, 3), (2, 3), 2, init=pair)
+    with pytest.raises(ArgumentError, match="proj_size"):
+        TTLSTM((2, 3), (2, 2), 2, proj_size=pair)
 
 
 

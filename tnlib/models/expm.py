@@ -202,10 +202,10 @@ class ExponentialMachine(BaseEstimator):
         return w * (len(w) / w.sum())
 
     def _check_params(self) -> None:
-        if self.task not in _TASKS:
+        if not isinstance(self.task, str) or self.task not in _TASKS:
             raise ArgumentError(f"ExponentialMachine: task must be one of {_TASKS}, "
                                 f"got {self.task!r}")
-        if self.solver not in _SOLVERS:
+        if not isinstance(self.solver, str) or self.solver not in _SOLVERS:
             raise ArgumentError(f"ExponentialMachine: solver must be one of {_SOLVERS}, "
                                 f"got {self.solver!r}")
         for name in ("rank", "max_iter", "batch_size"):

@@ -104,7 +104,8 @@ class TTEmbeddingSpec:
                 math.isfinite(std) or std <= 0:
             raise ArgumentError(f"{self.where}: std must be a finite number > 0, got {std!r}")
         paths = math.prod(self.ranks[1:-1])
-        return (float(std) ** 2 / paths) ** (1.0 / (2 * len(self.voc_shape)))
+        # (std² / paths)^(1 / 2d), in logs: the square of a std past 1e154 overflows
+        return math.exp((2 * math.log(std) - math.log(paths)) / (2 * len(self.voc_shape)))
 
     def __repr__(self) -> str:
         return (f"TTEmbeddingSpec(num_embeddings={self.num_embeddings}, embedding_dim="

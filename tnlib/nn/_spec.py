@@ -126,7 +126,7 @@ class TTLayerSpec:
         equal ``s_k`` this is ``s = (Var W / prod r_k) ** (1 / 2d)``. The target
         is Glorot's ``2 / (fan_in + fan_out)`` or He's ``2 / fan_in``.
         """
-        if init not in INITS:
+        if not isinstance(init, str) or init not in INITS:
             raise ArgumentError(f"{self.where}: init must be one of {INITS}, got {init!r}")
         fan_in, fan_out = self.in_features, self.out_features
         target = 2.0 / (fan_in + fan_out) if init == "glorot" else 2.0 / fan_in
@@ -150,7 +150,7 @@ class TTLayerSpec:
             The dense weight is already built (inference with a cached ``W``):
             the dense route then costs one GEMM.
         """
-        if contraction not in CONTRACTIONS:
+        if not isinstance(contraction, str) or contraction not in CONTRACTIONS:
             raise ArgumentError(f"{self.where}: contraction must be one of {CONTRACTIONS}, "
                                 f"got {contraction!r}")
         b = 256 if batch is None else max(int(batch), 1)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .. import backends
-from .._validation import check_eps, check_finite, check_max_rank
+from .._validation import check_eps, check_finite, check_max_rank, check_option
 from ..errors import ArgumentError, ShapeError
 from ..tt import TTMatrix, tt_matrix
 from ._spec import CONTRACTIONS, TTLayerSpec, apply_plan, auto_shapes, dense_weight
@@ -68,10 +68,7 @@ class TTLinear(nn.Module):
                  dtype: Any = None) -> None:
         super().__init__()
         self.spec = TTLayerSpec(in_shape, out_shape, ranks, "TTLinear")
-        if contraction not in CONTRACTIONS:
-            raise ArgumentError(f"TTLinear: contraction must be one of {CONTRACTIONS}, "
-                                f"got {contraction!r}")
-        self.contraction = contraction
+        self.contraction = check_option(contraction, CONTRACTIONS, "TTLinear", "contraction")
         std = self.spec.core_std(init)
         kw = factory_kwargs(device, dtype, "TTLinear")
         self.cores = nn.ParameterList(

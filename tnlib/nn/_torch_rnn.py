@@ -11,6 +11,7 @@ order, shapes and the initial state follow ``nn.LSTM`` / ``nn.GRU`` exactly.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import torch
@@ -154,7 +155,7 @@ class _TTRecurrent(nn.Module):
                  dtype: Any = None) -> None:
         super().__init__()
         where = type(self).__name__
-        if proj_size:
+        if not isinstance(proj_size, numbers.Integral) or proj_size != 0:
             raise ArgumentError(f"{where}: proj_size must be 0 (projections are not supported), "
                                 f"got {proj_size!r}")
         in_shape = check_shape(in_shape, where, "in_shape")

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen, nnx
 
+from .._validation import check_option
 from ..errors import ArgumentError, ShapeError
 from ._embedding import TTEmbeddingSpec, lookup
 from ._regression import TRLSpec
@@ -38,10 +39,7 @@ def _apply(spec: TTLayerSpec, contraction: str, x: Any, cores: list, bias: Any,
 
 
 def _check_contraction(contraction: str) -> str:
-    if contraction not in CONTRACTIONS:
-        raise ArgumentError(f"TTDense: contraction must be one of {CONTRACTIONS}, "
-                            f"got {contraction!r}")
-    return contraction
+    return check_option(contraction, CONTRACTIONS, "TTDense", "contraction")
 
 
 def _check_param_dtype(param_dtype: Any, name: str = "param_dtype",

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from .._validation import check_option
 from ..errors import ArgumentError, ShapeError
 from ._embedding import TTEmbeddingSpec, lookup
 from ._regression import TRLSpec
@@ -57,9 +58,7 @@ class TTDense(keras.layers.Layer):
             raise ArgumentError(f"TTDense: dtype must be a floating-point dtype or policy, got "
                                 f"{self.dtype_policy.name!r}")
         self.spec = TTLayerSpec(in_shape, out_shape, ranks, "TTDense")
-        if contraction not in CONTRACTIONS:
-            raise ArgumentError(f"TTDense: contraction must be one of {CONTRACTIONS}, "
-                                f"got {contraction!r}")
+        check_option(contraction, CONTRACTIONS, "TTDense", "contraction")
         self.std = self.spec.core_std(init)
         self.use_bias, self.init, self.contraction = bool(use_bias), init, contraction
         try:
