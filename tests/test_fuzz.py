@@ -427,7 +427,7 @@ def _finite_input(value) -> bool:  # noqa: ANN001
     return True
 
 
-@settings(FUZZ, max_examples=int(os.environ.get("TNLIB_FUZZ_EXAMPLES", 150)))
+@settings(FUZZ, max_examples=int(os.environ.get("TNLIB_FUZZ_EXAMPLES", 600)))
 @given(name=st.sampled_from(sorted(_ENTRY_POINTS)), value=anything)
 def test_entry_points_with_arbitrary_arguments(name, value):
     """Whatever lands in an argument: a result or a TnlibError, and a finite result from
@@ -441,3 +441,38 @@ def test_entry_points_with_arbitrary_arguments(name, value):
             host = np.asarray(tnlib.to_numpy(arr))
             if host.dtype.kind in "fc":
                 assert np.all(np.isfinite(host)), f"{name}({value!r}) gave non-finite values"
+
+
+def _layer_entry_points() -> dict:
+    torch = pytest.importorskip("torch")
+    from tnlib.nn import torch as tnn
+
+    conv = torch.nn.Conv2d(3, 4, 3)
+    return {
+        "TTLinear_in": lambda v: tnn.TTLinear(v, (4, 4), 2),
+        "TTLinear_ranks": lambda v: tnn.TTLinear((4, 4), (4, 4), v),
+        "TTLinear_init": lambda v: tnn.TTLinear((4, 4), (4, 4), 2, init=v),
+        "TTLinear_contraction": lambda v: tnn.TTLinear((4, 4), (4, 4), 2, contraction=v),
+        "TTLinear_dtype": lambda v: tnn.TTLinear((4, 4), (4, 4), 2, dtype=v),
+        "TTEmbedding_n": lambda v: tnn.TTEmbedding(v, 16, 2),
+        "TTEmbedding_ranks": lambda v: tnn.TTEmbedding(100, 16, v),
+        "TTEmbedding_pad": lambda v: tnn.TTEmbedding(100, 16, 2, padding_idx=v),
+        "TTEmbedding_std": lambda v: tnn.TTEmbedding(100, 16, 2, std=v),
+        "TTLSTM_layers": lambda v: tnn.TTLSTM((4, 4), (4, 4), 2, num_layers=v),
+        "TTLSTM_dropout": lambda v: tnn.TTLSTM((4, 4), (4, 4), 2, dropout=v),
+        "TTLSTM_proj": lambda v: tnn.TTLSTM((4, 4), (4, 4), 2, proj_size=v),
+        "TRL_rank": lambda v: tnn.TRL((4, 4), (3,), v),
+        "TRL_out": lambda v: tnn.TRL((4, 4), v, 2),
+        "cp_conv2d_rank": lambda v: tnn.cp_conv2d(conv, v, max_iter=3),
+        "tucker_conv2d_ranks": lambda v: tnn.tucker_conv2d(conv, v, max_iter=3),
+    }
+
+
+@settings(FUZZ, max_examples=int(os.environ.get("TNLIB_FUZZ_EXAMPLES", 300)))
+@given(data=st.data())
+def test_torch_layer_constructors_with_arbitrary_arguments(data):
+    """A layer built from whatever lands in one argument, or a TnlibError."""
+    entries = _layer_entry_points()
+    name = data.draw(st.sampled_from(sorted(entries)))
+    value = data.draw(anything)
+    contract(lambda: entries[name](value))
