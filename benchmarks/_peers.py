@@ -91,3 +91,19 @@ def numpy_round(cores: list[np.ndarray], eps: float, rmax: int) -> list[np.ndarr
         cores[k] = u[:, :rk].reshape(r, n, rk)
         cores[k + 1] = np.tensordot(s[:rk, None] * vh[:rk], cores[k + 1], axes=(1, 0))
     return cores
+
+
+def add_entry_rows(report: Any, workload: str, timing: dict, results: dict, idx: np.ndarray,
+                   want: np.ndarray, baseline: str | None) -> None:
+    """One row per candidate of a workload whose results are trains: ``max_err``, the
+    largest error of the train's entries at `idx` against `want`, relative to the largest
+    of `want`; ``max_rank``, its largest rank. `results[key]()` gives the candidate's
+    result as a tnlib TTTensor."""
+    import tnlib
+
+    for key, stats in timing.items():
+        y = results[key]()
+        got = np.asarray(tnlib.to_numpy(y.evaluate(idx)))
+        report.add(workload, key, stats, baseline=baseline,
+                   max_err=float(np.max(np.abs(got - want)) / np.max(np.abs(want))),
+                   max_rank=max(y.ranks))

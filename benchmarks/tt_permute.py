@@ -70,12 +70,9 @@ def main(repeats: int = 5) -> _harness.Report:
             cands["torchTT permute"] = lambda xt=xt, axes=axes: tn.permute(xt, axes, eps=1e-10)
             as_tt["torchTT permute"] = lambda y: tt.TTTensor([c.numpy() for c in y.cores])
         timing = _harness.interleaved(cands, repeats)
-        for key, stats in timing.items():
-            y = as_tt[key](cands[key]())
-            got = np.asarray(tnlib.to_numpy(y.evaluate(idx[:, axes])))
-            report.add(workload, key, stats, baseline="torchTT permute" if tn else None,
-                       max_err=float(np.max(np.abs(got - want)) / np.max(np.abs(want))),
-                       max_rank=max(y.ranks))
+        results = {key: (lambda key=key: as_tt[key](cands[key]())) for key in cands}
+        _peers.add_entry_rows(report, workload, timing, results, idx[:, axes], want,
+                              "torchTT permute" if tn else None)
     report.print()
     report.save()
     return report

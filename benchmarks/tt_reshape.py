@@ -51,12 +51,9 @@ def main(repeats: int = 5) -> _harness.Report:
                                                                              eps=1e-10)
             as_tt["torchTT reshape"] = lambda y: tt.TTTensor([c.numpy() for c in y.cores])
         timing = _harness.interleaved(cands, repeats)
-        for key, stats in timing.items():
-            y = as_tt[key](cands[key]())
-            got = np.asarray(tnlib.to_numpy(y.evaluate(new_idx)))
-            report.add(workload, key, stats, baseline="torchTT reshape" if tn else None,
-                       max_err=float(np.max(np.abs(got - want)) / np.max(np.abs(want))),
-                       max_rank=max(y.ranks))
+        results = {key: (lambda key=key: as_tt[key](cands[key]())) for key in cands}
+        _peers.add_entry_rows(report, workload, timing, results, new_idx, want,
+                              "torchTT reshape" if tn else None)
     report.print()
     report.save()
     return report
