@@ -48,6 +48,18 @@ def test_error_within_eps_and_ranks_the_order_needs(backend):
         assert max(z.ranks) < 27  # the exact reversal needs 27 at the middle bond
 
 
+def test_the_default_eps_cuts_rounding_noise(backend):
+    """Reversed, a train has its ranks mirrored; cuts finer than the SVDs' own rounding
+    kept that noise as rank (1024 in the middle instead of 6 at the default eps)."""
+    x = tt.random((4,) * 10, 6, seed=5, backend=backend)
+    y = tt.permute(x, list(range(9, -1, -1)))
+    assert y.ranks == tt.round(x, eps=1e-12).ranks[::-1]  # (1, 4, 6, ..., 6, 4, 1)
+    idx = np.random.default_rng(1).integers(0, 4, (100, 10))
+    want = np_of(x.evaluate(backend.asarray(idx)))
+    got = np_of(y.evaluate(backend.asarray(idx[:, ::-1])))
+    assert np.abs(got - want).max() < 1e-12 * np.abs(want).max()
+
+
 def test_rank_bounds_identity_and_one_mode(backend):
     x = tt.random((3, 4, 5, 6), 4, seed=3, backend=backend)
     y = tt.permute(x, (3, 2, 1, 0), max_rank=2)

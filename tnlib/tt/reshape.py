@@ -27,6 +27,7 @@ from .._validation import (
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ._env import right_orthogonalize_scaled, split
+from .permute import _resolvable
 from .round import apply_scale
 from .tensor import TTTensor
 
@@ -50,7 +51,8 @@ def reshape(x: TTTensor, shape: Sequence[int], eps: float = DefaultTol(1e-14),
         The new mode sizes, with the same product as ``x.shape``.
     eps : float, optional
         Relative accuracy, ``‖reshape(x) - x.full().reshape(shape)‖_F <= eps ‖x‖_F``: each
-        split discards at most ``eps / sqrt(len(shape) - 1)``.
+        split discards at most ``eps / sqrt(len(shape) - 1)`` (and never less than its
+        SVD's own rounding, which would keep rounding noise as rank).
     max_rank : int or sequence of ``len(shape) - 1`` ints, optional
         Bound on the new bonds (with it, the error is not bounded by `eps`).
 
@@ -95,7 +97,7 @@ def reshape(x: TTTensor, shape: Sequence[int], eps: float = DefaultTol(1e-14),
     if target == x.shape:
         return x
     eps = honour_eps(eps, xp, x.cores[0], where)
-    step = DefaultTol(eps / math.sqrt(max(len(target) - 1, 1))) if eps > 0 else 0.0
+    step = eps / math.sqrt(max(len(target) - 1, 1))
     cores, log_scale = right_orthogonalize_scaled(xp, list(x.cores))
     log_scale = float(xp.item(log_scale))
     out: list = []
@@ -126,7 +128,8 @@ def _split(xp: Any, core: Any, size: int, eps: float, bound: Any) -> tuple[Any, 
     """`core`'s mode split as ``size x rest``: a left-orthonormal core of mode `size` and the
     rest (the centre, divided by the core's norm, which is returned)."""
     r, n, rr = xp.shape(core)
-    part = split(xp, xp.reshape(core, (r * size, (n // size) * rr)), eps, bound, side="left")
+    mat = xp.reshape(core, (r * size, (n // size) * rr))
+    part = split(xp, mat, _resolvable(eps, mat, xp), bound, side="left")
     rank = xp.shape(part.ortho)[1]
     nrm = part.norm
     rest = part.other / nrm if nrm > 0 else part.other
