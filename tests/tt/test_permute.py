@@ -50,7 +50,7 @@ def test_error_within_eps_and_ranks_the_order_needs(backend):
 
 def test_the_default_eps_cuts_rounding_noise(backend):
     """Reversed, a train has its ranks mirrored; cuts finer than the SVDs' own rounding
-    kept that noise as rank (1024 in the middle instead of 6 at the default eps)."""
+    kept that noise as rank (907 in the middle instead of 6 at the default eps)."""
     x = tt.random((4,) * 10, 6, seed=5, backend=backend)
     y = tt.permute(x, list(range(9, -1, -1)))
     assert y.ranks == tt.round(x, eps=1e-12).ranks[::-1]  # (1, 4, 6, ..., 6, 4, 1)
