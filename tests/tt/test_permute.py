@@ -48,6 +48,21 @@ def test_error_within_eps_and_ranks_the_order_needs(backend):
         assert max(z.ranks) < 27  # the exact reversal needs 27 at the middle bond
 
 
+def test_a_tt_matrix_moves_its_mode_pairs_together(backend):
+    """The operator on permuted modes: rows and columns permuted alike, and its action
+    on a permuted train the permutation of its action."""
+    m = tt.TTMatrix.from_tt(tt.random((6, 8, 4), 3, seed=7, backend=backend), (2, 4, 2),
+                            (3, 2, 2))
+    axes = (2, 0, 1)
+    pm = tt.permute(m, axes)
+    assert pm.row_shape == (2, 2, 4) and pm.col_shape == (2, 3, 2)
+    dense = np_of(m).reshape(2, 4, 2, 3, 2, 2)
+    want = np.transpose(dense, (2, 0, 1, 5, 3, 4)).reshape(16, 12)
+    assert rel_error(np_of(pm), want) < 1e-12
+    x = tt.random((3, 2, 2), 2, seed=8, backend=backend)
+    assert rel_error(pm @ tt.permute(x, axes), tt.permute(m @ x, axes)) < 1e-12
+
+
 def test_the_default_eps_cuts_rounding_noise(backend):
     """Reversed, a train has its ranks mirrored; cuts finer than the SVDs' own rounding
     kept that noise as rank (907 in the middle instead of 6 at the default eps)."""

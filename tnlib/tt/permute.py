@@ -30,6 +30,7 @@ from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import gram_noise, truncation_rank
 from ._env import right_orthogonalize_scaled, split
+from .matrix import TTMatrix
 from .round import apply_scale, qr_left
 from .tensor import TTTensor
 
@@ -51,7 +52,9 @@ def permute(x: TTTensor, axes: Sequence[int], eps: float = DefaultTol(1e-14),
 
     Parameters
     ----------
-    x : TTTensor
+    x : TTTensor or TTMatrix
+        A TT-matrix's modes move as pairs ``(m_k, n_k)``: the operator acting on the
+        permuted modes, ``A`` conjugated by the permutation.
     axes : sequence of int
         A permutation of ``0 … d-1``.
     eps : float, optional
@@ -65,8 +68,9 @@ def permute(x: TTTensor, axes: Sequence[int], eps: float = DefaultTol(1e-14),
 
     Returns
     -------
-    TTTensor
-        On `x`'s backend, of shape ``[x.shape[a] for a in axes]``.
+    TTTensor or TTMatrix
+        As `x`, on its backend, of shape ``[x.shape[a] for a in axes]`` (row and column
+        shapes permuted alike).
 
     Raises
     ------
@@ -86,8 +90,14 @@ def permute(x: TTTensor, axes: Sequence[int], eps: float = DefaultTol(1e-14),
     True
     """
     where = "permute"
+    if isinstance(x, TTMatrix):  # each mode pair (m_k, n_k) moves as one mode
+        order = _axes(axes, x.ndim, where)
+        y = permute(x.as_tt(), order, eps, max_rank)
+        return TTMatrix.from_tt(y, [x.row_shape[a] for a in order],
+                                [x.col_shape[a] for a in order])
     if not isinstance(x, TTTensor):
-        raise ArgumentError(f"{where}: x must be a TTTensor, got {type(x).__name__}")
+        raise ArgumentError(f"{where}: x must be a TTTensor or TTMatrix, got "
+                            f"{type(x).__name__}")
     d = x.ndim
     order = _axes(axes, d, where)
     eps = check_eps(eps, where, ranks="max_rank")
