@@ -524,3 +524,21 @@ def test_solvers_report_a_local_problem_that_overflows(backend, monkeypatch):
                                              r"values in sweep 1") as err:
         tt.amen_solve(a, tt.ones((6,) * 3, backend=backend), local_solver="gmres")
     assert err.value.__cause__ is inner
+
+
+def test_tdvp_to_a_time_whose_exponential_overflows(backend):
+    """A step so long that ``dt A`` has no finite exponential: a NonFiniteError naming
+    tdvp (the scaling-and-squaring expm took the log of an infinite norm)."""
+    from tnlib import NonFiniteError
+
+    a = tt.laplacian(3, 3, backend=backend)
+    for t in (1.4e308, 1e200):
+        with pytest.raises(NonFiniteError, match="tdvp: the solution is no longer finite"):
+            tt.tdvp(a, tt.ones((3, 3, 3), backend=backend), t, steps=2)
+    inf = backend.asarray(np.array([[np.inf, 0.0], [0.0, 1.0]]))
+    try:  # the contract's own Padé expm raised Python's OverflowError here
+        out = backend.expm(inf)
+    except NonFiniteError as err:
+        assert "expm" in str(err)
+    else:  # the frameworks' own: inf in, inf or NaN out
+        assert not np.all(np.isfinite(np_of(out)))

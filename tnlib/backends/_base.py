@@ -18,7 +18,7 @@ import opt_einsum
 
 from .._info import entry_point
 from .._validation import FLOAT_DTYPES, FLOAT_HINT, rng_of, traced_read_error
-from ..errors import ArgumentError, BackendError
+from ..errors import ArgumentError, BackendError, NonFiniteError
 
 __all__ = ["Backend", "DTYPE_NAMES"]
 
@@ -842,6 +842,9 @@ def _expm_pade13(xp: Backend, a: Any) -> Any:
     if n != xp.shape(a)[1]:
         raise ArgumentError(f"expm: a must be square, got shape {xp.shape(a)}")
     norm1 = float(np.max(np.sum(np.abs(xp.to_numpy(a)), axis=0))) if n else 0.0
+    if not math.isfinite(norm1):
+        raise NonFiniteError(f"expm: the matrix's 1-norm is {norm1} (NaN or inf entries, or "
+                             "beyond the float range); its exponential has no finite value")
     squarings = max(0, int(math.ceil(math.log2(norm1 / 5.371920351148152))) if norm1 > 0 else 0)
     a = a / (2.0**squarings)
     ident = xp.eye(n, dtype=xp.dtype(a), device=xp.device(a))
