@@ -76,6 +76,8 @@ def test_cross_counts_distinct_evaluations(backend):
     assert info.converged and info.ranks == y.ranks
 
 
+@pytest.mark.filterwarnings("ignore::tnlib.ConvergenceWarning",
+                            "ignore::tnlib.PrecisionWarning")  # short runs: lengths only
 def test_black_boxes_behind_the_adapters_see_few_batch_lengths():
     """qtt_function, apply and chebyshev hand their functions grid points or entries, not
     the cross's indices; behind them too, a JAX function gets padded batches (a few
