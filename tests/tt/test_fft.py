@@ -161,3 +161,8 @@ def test_bad_convolutions_are_named(backend):
         tt.qtt_conv(x, x, mode="same")
     with pytest.raises(ArgumentError, match="y must be a TTTensor"):
         tt.qtt_conv(x, np_of(x))
+    nan = tt.TTTensor([x.cores[0] * np.nan] + list(x.cores[1:]))
+    with pytest.raises(ArgumentError, match=r"qtt_conv: y.cores\[0\] holds non-finite"):
+        tt.qtt_conv(x, nan)
+    with pytest.raises(ArgumentError, match=r"qtt_fft: x.cores\[0\] holds non-finite"):
+        tt.qtt_fft(nan)  # (was refused in round's name)

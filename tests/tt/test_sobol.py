@@ -195,3 +195,7 @@ def test_pairs_of_constants_extremes_and_traced_trains(backend):
         np.testing.assert_allclose(np_of(jitted), ref, atol=1e-14)
     with pytest.raises(tnlib.ShapeError, match="sobol_pairs: weights has 1 vectors"):
         tt.sobol_pairs(x, [np.ones(4)])
+    nan = tt.TTTensor([x.cores[0] * np.nan] + list(x.cores[1:]))
+    for f in (tt.sobol, tt.sobol_pairs):  # NaN was read as a constant: indices 0
+        with pytest.raises(tnlib.ArgumentError, match=r"x.cores\[0\] holds non-finite"):
+            f(nan)

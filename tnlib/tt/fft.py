@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import DefaultTol, check_eps, check_max_rank, honour_eps
+from .._validation import DefaultTol, check_eps, check_finite_cores, check_max_rank, honour_eps
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from .round import round as tt_round
@@ -85,6 +85,7 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
         raise ArgumentError(f"{where}: norm must be one of {_NORMS}, got {norm!r}")
     if max_rank is not None and d > 1:
         max_rank = check_max_rank(max_rank, d - 1, where)[::-1]  # the working modes: k_0 first
+    check_finite_cores(x, where, "x")
     xp = x.backend
     cplx = "complex64" if xp.dtype_name(x.cores[0]) in ("float16", "float32",
                                                          "complex64") else "complex128"
@@ -149,6 +150,8 @@ def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str
         if not isinstance(v, TTTensor):
             raise ArgumentError(f"{where}: {name} must be a TTTensor (a QTT), got "
                                 f"{type(v).__name__}")
+    for name, v in (("x", x), ("y", y)):
+        check_finite_cores(v, where, name)
     if x.shape != y.shape:
         raise ShapeError(f"{where}: x and y have shapes {x.shape} and {y.shape}; they must "
                          "be the same")

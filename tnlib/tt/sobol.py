@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._info import grouped
+from .._validation import check_finite_cores
 from ..errors import ArgumentError, ShapeError
 from ._env import right_orthogonalize_scaled
 from .round import peak
@@ -136,6 +137,8 @@ def _centred(x: Any, weights: Any, where: str) -> tuple:
     if xp.is_complex(x.cores[0]):
         raise ArgumentError(f"{where}: x is complex; Sobol indices split the variance of a "
                             "real function")
+    # NaN cores would make the spread NaN, read below as "no variation": indices of 0
+    check_finite_cores(x, where, "x")
     w = _weights(weights, x, xp, where)
     mean = _weighted_sum(list(x.cores), w, xp)
     roots = [xp.sqrt(v) for v in w]
