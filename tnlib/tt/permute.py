@@ -29,7 +29,7 @@ from ..backends import get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.svd import gram_noise, truncation_rank
-from ._env import right_orthogonalize_scaled, split
+from ._env import resolvable_eps, right_orthogonalize_scaled, split
 from .matrix import TTMatrix
 from .round import apply_scale, qr_left
 from .tensor import TTTensor
@@ -147,15 +147,6 @@ def _inversions(order: list[int]) -> int:
     return sum(a > b for i, a in enumerate(order) for b in order[i + 1:])
 
 
-def _resolvable(eps: float, mat: Any, xp: Any) -> float:
-    """`eps` (if > 0), not below the SVD's own rounding, ``sqrt(min(m, n))`` unit
-    roundoffs of ``‖mat‖``: a finer cut keeps rounding noise as rank, and the noise of
-    earlier swaps with it (reversing 10 modes of 4 at rank 6 to 1e-14 reached rank 907)."""
-    if eps <= 0:
-        return 0.0
-    return max(eps, 4.0 * math.sqrt(min(xp.shape(mat))) * xp.finfo_eps(mat))
-
-
 def _swap(xp: Any, left: Any, right: Any, eps: float, bound: Any) -> tuple[Any, Any, float]:
     """Cores ``k`` and ``k + 1`` with their modes exchanged: the first holds the centre,
     divided by the pair's norm (returned), the second is right-orthonormal."""
@@ -164,7 +155,7 @@ def _swap(xp: Any, left: Any, right: Any, eps: float, bound: Any) -> tuple[Any, 
     pair = xp.reshape(xp.reshape(left, (r * n1, k)) @ xp.reshape(right, (k, n2 * rr)),
                       (r, n1, n2, rr))
     mat = xp.reshape(xp.transpose(pair, (0, 2, 1, 3)), (r * n2, n1 * rr))
-    eps = _resolvable(eps, mat, xp)
+    eps = resolvable_eps(eps, mat, xp)
     # a Gram matrix tells a cut from its rounding only for eps above about its noise
     # (gram_resolves); below, its eigensolver would only precede the SVD
     if eps**2 >= min(r * n2, n1 * rr) * gram_noise(n1 * rr, mat, xp):

@@ -26,8 +26,7 @@ from .._validation import (
 )
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
-from ._env import right_orthogonalize_scaled, split
-from .permute import _resolvable
+from ._env import resolvable_eps, right_orthogonalize_scaled, split
 from .round import apply_scale
 from .tensor import TTTensor
 
@@ -129,7 +128,7 @@ def _split(xp: Any, core: Any, size: int, eps: float, bound: Any) -> tuple[Any, 
     rest (the centre, divided by the core's norm, which is returned)."""
     r, n, rr = xp.shape(core)
     mat = xp.reshape(core, (r * size, (n // size) * rr))
-    part = split(xp, mat, _resolvable(eps, mat, xp), bound, side="left")
+    part = split(xp, mat, resolvable_eps(eps, mat, xp), bound, side="left")
     rank = xp.shape(part.ortho)[1]
     nrm = part.norm
     rest = part.other / nrm if nrm > 0 else part.other
