@@ -33,6 +33,13 @@ def test_scalar_array_scaling(pair, backend):
     x, _, a, _ = pair
     c = backend.asarray(np.array(3.0))
     assert rel_error(x * c, 3 * a) < 1e-12
+    # a 0-d array of another dtype takes the train's (NumPy would promote the first core
+    # of a float32 train to float64, TensorFlow refuses a real factor of a complex train)
+    for dtype in ("float32", "complex128"):
+        xd = x.to(dtype=dtype)
+        got = xd * c
+        assert rel_error(got, 3 * a) < (1e-5 if dtype == "float32" else 1e-12)
+        assert_like(got.cores[0], xd.cores[0])
 
 
 def test_hadamard(pair):

@@ -245,6 +245,8 @@ def scale(x: TTTensor, c: Any) -> TTTensor:
         if xp.ndim(c) != 0:
             raise ShapeError(f"scale: c must be a scalar or a 0-d array, got shape {xp.shape(c)}")
     check_scalar_kind(c, xp, x.cores[0], "scale", "TTTensor")
+    if not isinstance(c, numbers.Number) and xp.dtype_name(c) != xp.dtype_name(x.cores[0]):
+        c = xp.astype(c, xp.dtype(x.cores[0]))  # the train's dtype stays (TF mixes none)
     cores = list(x.cores)
     cores[0] = cores[0] * c
     return TTTensor._from_cores(cores, xp)
