@@ -744,6 +744,26 @@ def test_a_complex_scalar_times_a_real_format_is_refused_whatever_its_type(backe
     z = x * np.float32(-2.0)  # a real scalar still scales, keeping the dtype
     assert z.dtype == x.dtype
     assert rel_error(z, -2.0 * np_of(x)) < 1e-6
+    # a 0-d array of another dtype too: NumPy made the multiplied part of a float32
+    # format float64 (TT's first core, CP's weights), TensorFlow refused real times complex
+    for dtype in ("float32", "complex128"):
+        xd = x.to(dtype=dtype)
+        z = xd * backend.asarray(np.float64(-2.0))
+        assert z.dtype == xd.dtype and (z / backend.asarray(np.float64(4.0))).dtype == xd.dtype
+        assert {backend.dtype_name(p) for p in _parts(z)} == {backend.dtype_name(p)
+                                                              for p in _parts(xd)}
+        assert rel_error(z, -2.0 * np_of(x)) < 1e-6
+
+
+def _parts(x):
+    """Every array of a format."""
+    for attr in ("cores", "factors"):
+        if hasattr(x, attr):
+            yield from getattr(x, attr)
+    for attr in ("weights", "core"):
+        if hasattr(x, attr) and not callable(getattr(x, attr)):
+            yield getattr(x, attr)
+    yield from getattr(x, "_arrays", {}).values()
 
 
 @pytest.mark.parametrize("name", ["TTTensor", "CPTensor", "TuckerTensor", "HTTensor"])

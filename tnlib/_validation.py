@@ -495,7 +495,20 @@ def scalar_factor(c: Any, xp: Any, where: str, part: Any = None, kind: str = "")
         raise ArgumentError(f"{where}: only scalars, got {type(c).__name__}")
     if part is not None:
         check_scalar_kind(c, xp, part, where, kind)
+        c = cast_factor(c, xp, part)
     return c
+
+
+def cast_factor(c: Any, xp: Any, part: Any) -> Any:
+    """A 0-d array factor `c` in the dtype of the `part` it multiplies, so that the format
+    keeps its dtype: NumPy would promote a float32 part times a float64 0-d array to
+    float64, and TensorFlow refuses a real factor of a complex part. A NumPy scalar
+    becomes a Python number (which no framework promotes by); numbers as given."""
+    if isinstance(c, np.generic):
+        return c.item()
+    if isinstance(c, numbers.Number) or xp.dtype_name(c) == xp.dtype_name(part):
+        return c
+    return xp.astype(c, xp.dtype(part))
 
 
 def check_scalar_kind(c: Any, xp: Any, part: Any, where: str, kind: str) -> None:

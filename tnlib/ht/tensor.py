@@ -11,6 +11,7 @@ from .._pytree import register_container
 from .._validation import (
     EntryIndexed,
     TensorFormat,
+    cast_factor,
     check_float_dtype,
     check_scalar_kind,
 )
@@ -326,7 +327,7 @@ class HTTensor(TensorFormat, EntryIndexed):
                                 f"{type(other).__name__}")
         check_scalar_kind(other, xp, self._arrays[self._tree.root], "HTTensor *", "HTTensor")
         out = dict(self._arrays)
-        out[self._tree.root] = out[self._tree.root] * other
+        out[self._tree.root] = out[self._tree.root] * cast_factor(other, xp, out[self._tree.root])
         return HTTensor._from(self._tree, out, xp)
 
     def __rmul__(self, other: Any) -> HTTensor:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_scalar_kind
+from .._validation import cast_factor, check_scalar_kind
 from ..backends import backend_of, to_numpy
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -245,10 +245,8 @@ def scale(x: TTTensor, c: Any) -> TTTensor:
         if xp.ndim(c) != 0:
             raise ShapeError(f"scale: c must be a scalar or a 0-d array, got shape {xp.shape(c)}")
     check_scalar_kind(c, xp, x.cores[0], "scale", "TTTensor")
-    if not isinstance(c, numbers.Number) and xp.dtype_name(c) != xp.dtype_name(x.cores[0]):
-        c = xp.astype(c, xp.dtype(x.cores[0]))  # the train's dtype stays (TF mixes none)
     cores = list(x.cores)
-    cores[0] = cores[0] * c
+    cores[0] = cores[0] * cast_factor(c, xp, cores[0])
     return TTTensor._from_cores(cores, xp)
 
 
