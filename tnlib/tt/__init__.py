@@ -8,6 +8,7 @@ from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
 from .fft import qtt_conv, qtt_fft
+from .join import concatenate, pad, stack
 from .marginal import trace
 from .matrix import TTMatrix
 from .mpo import nearest_neighbor, operator_sum, qtt_laplacian
@@ -43,6 +44,7 @@ __all__ = [
     "apply",
     "dequantize",
     "chebyshev",
+    "concatenate",
     "cross",
     "diag",
     "dmrg_eig",
@@ -63,6 +65,7 @@ __all__ = [
     "ones",
     "operator_sum",
     "orthogonalize",
+    "pad",
     "permute",
     "qtt_conv",
     "qtt_fft",
@@ -77,6 +80,7 @@ __all__ = [
     "singular_values",
     "sobol",
     "sobol_pairs",
+    "stack",
     "sum",
     "tdvp",
     "trace",

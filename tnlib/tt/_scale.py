@@ -106,20 +106,28 @@ def matched(xcores: list, ycores: list, xp: Any) -> tuple[list, list]:
     (norms and rounding of ``x * 1e200 - y`` lost ``y``). Beyond ``2^_PARTED`` the trains
     are spread. One read of the cores' peaks (none under tracing).
     """
-    if xp.is_traced(xcores[0]) or xp.is_traced(ycores[0]) or len(xcores) < 2:
-        return xcores, ycores
-    exps, _ = peak_exponents([*xcores, *ycores], xp)
-    d = len(xcores)
-    ex, ey = exps[:d], exps[d:]
-    parted = np.cumsum(ex - ey)  # log2 of the ratio of the running products
-    if np.max(np.abs(parted - parted[-1] * np.arange(1, d + 1) / d)) <= _PARTED:
-        return xcores, ycores
+    out = matched_all([xcores, ycores], xp)
+    return out[0], out[1]
+
+
+def matched_all(trains: list, xp: Any) -> list:
+    """:func:`matched` for any number of trains (lists of cores of one length), in one
+    read: each is spread when any two part on the way by more than ``2^_PARTED``."""
+    if len(trains) < 2 or len(trains[0]) < 2 or any(xp.is_traced(c[0]) for c in trains):
+        return trains
+    d = len(trains[0])
+    exps, _ = peak_exponents([c for cores in trains for c in cores], xp)
+    exps = exps.reshape(len(trains), d)
+    # each train's running log2 scale less its even course; two part by their difference
+    course = np.cumsum(exps, axis=1) - exps.sum(axis=1, keepdims=True) * np.arange(1, d + 1) / d
+    if np.max(course.max(axis=0) - course.min(axis=0)) <= _PARTED:
+        return trains
     out = []
-    for cores, es in ((xcores, ex), (ycores, ey)):  # one exact multiplication per core
+    for cores, es in zip(trains, exps):  # one exact multiplication per core
         share, extra = divmod(int(np.sum(es)), d)  # each core's even part of the scale
         out.append([times_pow2(c, share + (k < extra) - int(e), xp)
                     for k, (c, e) in enumerate(zip(cores, es))])
-    return out[0], out[1]
+    return out
 
 
 def norm_at_unit_scale(parts: list, norm_of: Callable[[list], Any], xp: Any) -> Any:
