@@ -108,6 +108,7 @@ def test_pad_by_constants(backend, dtype):
 
 def test_pad_by_a_constant_in_one_and_many_modes(backend):
     v = tt.random((5,), 1, seed=0, backend=backend)
+    assert rel_error(tt.pad(v, 3), np.pad(np_of(v), 3)) < 1e-14
     assert rel_error(tt.pad(v, (2, 1), constant_values=(4, -1)),
                      np.pad(np_of(v), (2, 1), constant_values=(4, -1))) < 1e-14
     q = tt.random((2,) * 12, 3, seed=1, backend=backend)

@@ -23,7 +23,7 @@ from .._validation import as_sequence, check_option, check_scalar_kind, plain
 from ..backends import backend_of
 from ..errors import ArgumentError, ShapeError
 from ._scale import matched_all
-from .algebra import add, scale
+from .algebra import scale
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
@@ -82,12 +82,11 @@ def concatenate(trains: Sequence[TTTensor], axis: int = 0) -> TTTensor:
         return trains[0]
     xp = trains[0].backend
     blocks = matched_all([list(t.cores) for t in trains], xp)
+    starts = np.zeros((len(trains), d), dtype=int)
     sizes = [t.shape[axis] for t in trains]
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    blocks = [[_zero_padded(c, int(offsets[i]), int(offsets[-1] - offsets[i + 1]), xp)
-               if k == axis else c for k, c in enumerate(cores)]
-              for i, cores in enumerate(blocks)]
-    return TTTensor._from_cores(_block_diagonal(blocks, xp), xp)
+    starts[1:, axis] = np.cumsum(sizes[:-1])
+    shape = trains[0].shape[:axis] + (sum(sizes),) + trains[0].shape[axis + 1:]
+    return TTTensor._from_cores(_block_diagonal(blocks, starts, shape, xp), xp)
 
 
 def stack(trains: Sequence[TTTensor], axis: int = 0) -> TTTensor:
@@ -195,10 +194,12 @@ def pad(x: TTTensor, pad_width: Any, mode: str = "constant", constant_values: An
             np.pad(np.arange(n), (b, a), mode=mode), c, xp, index=True), axis=1)
             for c, n, (b, a) in zip(cores, x.shape, widths)]
         return TTTensor._from_cores(out, xp)
-    padded = TTTensor._from_cores([_zero_padded(c, int(b), int(a), xp)
-                                   for c, (b, a) in zip(cores, widths)], xp)
     outside = _constants(x, widths, constant_values, where)
-    return padded if outside is None else add(padded, outside)
+    trains = [cores] if outside is None else matched_all([cores, list(outside.cores)], xp)
+    # x's cores from each mode's `before` in zeros of the padded size, plus the constants'
+    starts = np.stack([widths[:, 0], np.zeros(x.ndim, dtype=int)])[:len(trains)]
+    shape = tuple(int(v) for v in widths.sum(axis=1) + np.asarray(x.shape))
+    return TTTensor._from_cores(_block_diagonal(trains, starts, shape, xp), xp)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -309,39 +310,33 @@ def _on_device(host: np.ndarray, like: Any, xp: Any, index: bool = False) -> Any
     return xp.asarray(host, dtype=xp.dtype(like), device=xp.device(like))
 
 
-def _zero_padded(core: Any, before: int, after: int, xp: Any) -> Any:
-    """`core` with `before` and `after` zero slices along its mode."""
-    if not (before or after):
-        return core
-    r, _, r2 = xp.shape(core)
-    dt, dev = xp.dtype(core), xp.device(core)
-    parts = [xp.zeros((r, before, r2), dtype=dt, device=dev), core,
-             xp.zeros((r, after, r2), dtype=dt, device=dev)]
-    return xp.concatenate([p for p, w in zip(parts, (before, 1, after)) if w], axis=1)
-
-
-def _block_diagonal(trains: list, xp: Any) -> list:
-    """Cores of the sum of trains of one shape: first cores side by side, last ones
-    stacked, the others block-diagonal."""
+def _block_diagonal(trains: list, mode_starts: np.ndarray, shape: tuple, xp: Any) -> list:
+    """Cores of the sum of trains (lists of cores) each zero outside its part of the
+    modes: train ``i``'s core ``k`` sits from index ``mode_starts[i, k]`` of mode ``k``, of
+    size ``shape[k]``. The first cores side by side, the last ones stacked, the
+    others block-diagonal (of one mode, the cores add). Each core is written into one
+    array of zeros, block by block (in place where the backend's arrays are mutable)."""
     d = len(trains[0])
-    if d == 1:
-        return [sum(cores[0] for cores in trains[1:]) + trains[0][0]]
-    out = [xp.concatenate([cores[0] for cores in trains], axis=2)]
-    for k in range(1, d - 1):
+    out = []
+    for k in range(d):
         blocks = [cores[k] for cores in trains]
-        widths = [xp.shape(b)[2] for b in blocks]
-        total = sum(widths)
-        rows, start = [], 0
-        for b, w in zip(blocks, widths):
-            r, n, _ = xp.shape(b)
-            dt, dev = xp.dtype(b), xp.device(b)
-            parts = [xp.zeros((r, n, start), dtype=dt, device=dev), b,
-                     xp.zeros((r, n, total - start - w), dtype=dt, device=dev)]
-            rows.append(xp.concatenate([p for p, s in zip(parts, (start, 1, total - start - w))
-                                        if s], axis=2))
-            start += w
-        out.append(xp.concatenate(rows, axis=0))
-    out.append(xp.concatenate([cores[-1] for cores in trains], axis=0))
+        shapes = [xp.shape(b) for b in blocks]
+        if len(blocks) == 1 and shapes[0][1] == shape[k]:
+            out.append(blocks[0])  # a mode not padded
+            continue
+        # rows and columns: the blocks follow each other along the bonds, not at the
+        # train's ends (of size one)
+        rows = sum(s[0] for s in shapes) if k > 0 else 1
+        cols = sum(s[2] for s in shapes) if k < d - 1 else 1
+        core = xp.zeros((rows, shape[k], cols), dtype=xp.dtype(blocks[0]),
+                        device=xp.device(blocks[0]))
+        row = col = 0
+        for b, (r, n, c), start in zip(blocks, shapes, (int(m[k]) for m in mode_starts)):
+            index = (slice(row, row + r), slice(start, start + n), slice(col, col + c))
+            core = (xp.index_update(core, index, b, reuse=True) if d > 1
+                    else core + xp.index_update(xp.zeros_like(core), index, b, reuse=True))
+            row, col = row + r * (k > 0), col + c * (k < d - 1)
+        out.append(core)
     return out
 
 
