@@ -6,6 +6,7 @@ from .amen import AmenInfo, amen_mv, amen_solve
 from .chebyshev import ChebyshevInfo, ChebyshevTT, chebyshev
 from .construct import diag, eye, laplacian, ones, random, zeros
 from .cross import CrossInfo, apply, cross
+from .divide import divide
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
 from .fft import qtt_conv, qtt_fft
 from .join import concatenate, pad, stack
@@ -47,6 +48,7 @@ __all__ = [
     "concatenate",
     "cross",
     "diag",
+    "divide",
     "dmrg_eig",
     "dmrg_eigs",
     "dot",

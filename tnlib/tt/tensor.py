@@ -307,8 +307,9 @@ class TTTensor(_CoreTrain):
         from .algebra import scale
 
         if isinstance(other, TTTensor):
-            raise ShapeError("TTTensor: division by a TTTensor is not defined; use "
-                             "tt.apply(lambda a, b: a / b, x, y) for an elementwise quotient")
+            raise ShapeError("TTTensor: division by a TTTensor is not exact; use "
+                             "tt.divide(x, y, eps) (AMEn) or tt.apply(lambda a, b: a / b, x, y) "
+                             "(cross) for an elementwise quotient")
         if isinstance(other, numbers.Number):
             return scale(self, 1.0 / other)
         return scale(self, 1.0 / other) if _operand(other) else NotImplemented
