@@ -413,6 +413,8 @@ _ENTRY_POINTS = {
     "qtt_fft_eps": lambda v: tt.qtt_fft(_Q, eps=v),
     "qtt_fft_max_rank": lambda v: tt.qtt_fft(_Q, max_rank=v),
     "qtt_fft_norm": lambda v: tt.qtt_fft(_Q, norm=v, inverse=True),
+    "tucker_random_shape": lambda v: tucker.random(v, 2, seed=0),
+    "tucker_random_ranks": lambda v: tucker.random((3, 4), v, seed=0),
     "divide_x": lambda v: tt.divide(v, _X),
     "divide_y": lambda v: tt.divide(_X * _X + 1.0, v),
     "divide_eps": lambda v: tt.divide(_X, _X * _X + 1.0, eps=v),

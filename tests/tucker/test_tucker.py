@@ -36,6 +36,26 @@ def test_tuckertensor_operations(backend):
     np.testing.assert_allclose(tnlib.to_numpy(x.evaluate(idx)), a[tuple(idx.T)], rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "complex128", "float32"])
+def test_random_is_the_same_tensor_on_every_backend(backend, dtype):
+    x = tucker.random((3, 4, 5), 4, seed=7, dtype=dtype, backend=backend)
+    assert x.shape == (3, 4, 5) and x.ranks == (3, 4, 4)
+    assert_like(x.core, backend.zeros((1,), dtype=dtype))
+    ref = tucker.random((3, 4, 5), 4, seed=7, dtype=dtype, backend="numpy")
+    assert rel_error(x, np_of(ref)) < (1e-6 if dtype == "float32" else 1e-15)
+    assert np.iscomplexobj(np_of(ref.core)) == (dtype == "complex128")
+    y = tucker.random((3, 4, 5), (5, 1, 2), seed=np.random.default_rng(0), backend=backend)
+    assert y.ranks == (5, 1, 2) and rel_error(y, np_of(y)) == 0.0
+    assert rel_error(tucker.random((3, 4), 2, seed=1, backend=backend),
+                     np_of(tucker.random((3, 4), 2, seed=2, backend=backend))) > 0.1
+    with pytest.raises(tnlib.ShapeError, match="one per mode"):
+        tucker.random((3, 4), (2, 2, 2))
+    with pytest.raises(tnlib.ArgumentError, match="ranks must be an integer >= 1"):
+        tucker.random((3, 4), 0)
+    with pytest.raises(tnlib.ArgumentError, match="seed"):
+        tucker.random((3, 4), 2, seed="a")
+
+
 def test_validation(backend):
     with pytest.raises(tnlib.ShapeError, match=r"factor 1 must have shape \(n, 3\)"):
         tucker.TuckerTensor(backend.ones((2, 3)), [backend.ones((4, 2)), backend.ones((5, 2))])

@@ -316,3 +316,48 @@ def _block_diagonal(a: Any, b: Any, xp: Backend) -> Any:
         a = xp.concatenate([a, xp.zeros(pad_a, dtype=dt, device=dev)], axis=k)
         b = xp.concatenate([xp.zeros(pad_b, dtype=dt, device=dev), b], axis=k)
     return a + b
+
+
+def random(shape: Sequence[int], ranks: Any, seed: Any = None, dtype: Any = None,
+           device: Any = None, backend: Any = None) -> TuckerTensor:
+    """Random TuckerTensor with a standard Gaussian core and factors; one seed gives the
+    same tensor on every backend.
+
+    Parameters
+    ----------
+    shape : sequence of int
+    ranks : int or sequence of int
+        One rank for every mode (capped at the mode's size, as the rank of a mode cannot
+        exceed it), or one per mode, used as given.
+    seed : int or numpy Generator, optional
+    dtype, device, backend : optional
+        Defaults: float64 (float32 on JAX without x64), the framework's default device,
+        the active default backend.
+
+    Examples
+    --------
+    >>> from tnlib import tucker
+    >>> x = tucker.random((3, 4, 5), 4, seed=0)
+    >>> x.shape, x.ranks
+    ((3, 4, 5), (3, 4, 4))
+    """
+    from .._validation import check_positive_int, check_shape, plain, rng_of
+    from ..backends import resolve
+
+    where = "tucker.random"
+    shape = check_shape(shape, where)
+    ranks = plain(ranks)
+    if isinstance(ranks, Sequence) and not isinstance(ranks, str):
+        if len(ranks) != len(shape):
+            raise ShapeError(f"{where}: ranks must be an int or one per mode ({len(shape)}), "
+                             f"got {ranks!r}")
+        r = [check_positive_int(v, where, "ranks") for v in ranks]
+    else:
+        r = [min(check_positive_int(ranks, where, "ranks"), n) for n in shape]
+    xp = resolve(backend)
+    dtype, device = xp.placement(dtype, device, where)
+    rng = rng_of(seed, where)
+    core = xp.random_normal(tuple(r), seed=rng, dtype=dtype, device=device)
+    factors = [xp.random_normal((n, k), seed=rng, dtype=dtype, device=device)
+               for n, k in zip(shape, r)]
+    return TuckerTensor._from(core, factors, xp)
