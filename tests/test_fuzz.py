@@ -281,6 +281,7 @@ _INF_X = tt.TTTensor([c * np.inf for c in _X.cores])  # ... and inf in, inf or N
 _OP = tt.laplacian(3, 3)
 _CP = cp.random((3, 4, 3), 2, seed=2)
 _Q = tt.random((2,) * 5, 2, seed=3)
+_Q6 = tt.random((2,) * 6, 2, seed=3)  # two dimensions of three digits
 _HT = ht.random((3, 4, 3, 2), 2, seed=4)
 _CHEB = tt.ChebyshevTT(tt.random((3, 4, 3), 2, seed=1), [(0, 1), (-1, 1), (2, 3)])
 anything = st.one_of(
@@ -413,6 +414,10 @@ _ENTRY_POINTS = {
     "qtt_fft_eps": lambda v: tt.qtt_fft(_Q, eps=v),
     "qtt_fft_max_rank": lambda v: tt.qtt_fft(_Q, max_rank=v),
     "qtt_fft_norm": lambda v: tt.qtt_fft(_Q, norm=v, inverse=True),
+    "qtt_fft_dims": lambda v: tt.qtt_fft(_Q, dims=v),
+    "qtt_fft_axes": lambda v: tt.qtt_fft(_Q6, dims=2, axes=v),
+    "qtt_fft_max_rank_2d": lambda v: tt.qtt_fft(_Q6, dims=2, max_rank=v),
+    "qtt_conv_dims": lambda v: tt.qtt_conv(_Q6, _Q6, dims=v),
     "tucker_random_shape": lambda v: tucker.random(v, 2, seed=0),
     "tucker_random_ranks": lambda v: tucker.random((3, 4), v, seed=0),
     "divide_x": lambda v: tt.divide(v, _X),

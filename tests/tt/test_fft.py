@@ -166,3 +166,93 @@ def test_bad_convolutions_are_named(backend):
         tt.qtt_conv(x, nan)
     with pytest.raises(ArgumentError, match=r"qtt_fft: x.cores\[0\] holds non-finite"):
         tt.qtt_fft(nan)  # (was refused in round's name)
+
+
+def _grid_qtt(backend, a, eps=0.0):
+    """The QTT of a grid of 2^d points per dimension, the dimensions in NumPy's order."""
+    d = int(round(np.log2(a.size)))
+    return tt.reshape(tt.tt_svd(backend.asarray(a), eps=eps), (2,) * d, eps=eps)
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (4, 4, 4), (16, 16)])
+def test_multidimensional_transforms_are_numpy_fftn(backend, shape):
+    """Every subset of axes, direction and scaling, against np.fft.fftn / ifftn, exact
+    at full rank; the digits of each dimension most significant first."""
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    x = _grid_qtt(backend, a)
+    dims = len(shape)
+    for axes in (None, (0,), (dims - 1,), (1, 0), -1):
+        for inverse in (False, True):
+            for norm in ("backward", "ortho", "forward"):
+                y = tt.qtt_fft(x, eps=0.0, dims=dims, axes=axes, inverse=inverse, norm=norm)
+                ref = (np.fft.ifftn if inverse else np.fft.fftn)(
+                    a, axes=None if axes is None else np.atleast_1d(axes), norm=norm)
+                got = np_of(y.full()).reshape(shape)
+                assert np.linalg.norm(got - ref) < 1e-12 * np.linalg.norm(ref), (axes, norm)
+                assert_like(y.cores[0], x.cores[0])
+
+
+def test_a_grid_of_two_to_the_forty_points_in_two_dimensions(backend):
+    """u(s) v(t) + v(s) u(t) on a 2^20 x 2^20 grid: its 2-D transform is the same sum of
+    products of the 1-D transforms (the dense grid would take 16 TiB). On the frameworks
+    2^10 x 2^10 (JAX compiles each new shape of the digits' reordering: 30 s at 2^20)."""
+    d = 20 if backend.name == "numpy" else 10
+    xp = backend
+    u = tt.qtt_function(lambda t: xp.exp(-((t - 0.5) / 0.05) ** 2) * xp.cos(600 * np.pi * t),
+                        0.0, 1.0, d, eps=1e-12, backend=backend)
+    v = tt.qtt_function(lambda t: xp.exp(-((t - 0.3) / 0.1) ** 2), 0.0, 1.0, d, eps=1e-12,
+                        backend=backend)
+    x = tt.kron(u, v) + tt.kron(v, u)
+    y = tt.qtt_fft(x, eps=1e-10, dims=2)
+    assert_like(y.cores[0], x.cores[0], dtype="complex128")
+    fu, fv = tt.qtt_fft(u, eps=1e-12), tt.qtt_fft(v, eps=1e-12)
+    back = tt.qtt_fft(y, eps=1e-10, dims=2, inverse=True)
+    # the comparisons on the host (a framework's first norm of each shape compiles)
+    host = lambda z: tt.TTTensor([np_of(c) for c in z.cores])  # noqa: E731
+    y, fu, fv, x, back = (host(z) for z in (y, fu, fv, x, back))
+    ref = tt.kron(fu, fv) + tt.kron(fv, fu)
+    assert float(tt.norm(y - ref)) < 1e-9 * float(tt.norm(ref))
+    assert max(y.ranks) <= 40
+    assert float(tt.norm(back - x.to(dtype="complex128"))) < 1e-9 * float(tt.norm(x))
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (4, 4, 4)])
+def test_multidimensional_convolutions(backend, shape):
+    """scipy.signal.convolve's full convolution (each dimension padded by a digit, the
+    last entry of each 0) and the circular one, from NumPy's padded FFTs."""
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    x, y = _grid_qtt(backend, a), _grid_qtt(backend, b)
+    dims = len(shape)
+    full = tt.qtt_conv(x, y, eps=1e-14, dims=dims)
+    big = tuple(2 * n for n in shape)
+    axes = tuple(range(dims))
+    ref = np.fft.ifftn(np.fft.fftn(a, big, axes) * np.fft.fftn(b, big, axes)).real
+    assert full.shape == (2,) * (dims * (int(np.log2(shape[0])) + 1))
+    assert not backend.is_complex(full.cores[0])
+    got = np_of(full.full()).reshape(big)
+    assert np.abs(got - ref).max() < 1e-12 * np.abs(ref).max()
+    circ = tt.qtt_conv(x, y, eps=1e-14, dims=dims, mode="circular")
+    ref = np.fft.ifftn(np.fft.fftn(a) * np.fft.fftn(b)).real
+    got = np_of(circ.full()).reshape(shape)
+    assert np.abs(got - ref).max() < 1e-12 * np.abs(ref).max()
+
+
+def test_bad_multidimensional_arguments_are_named(backend):
+    x = tt.random((2,) * 6, 2, seed=0, backend=backend)
+    with pytest.raises(ShapeError, match="6 modes, not a multiple of dims=4"):
+        tt.qtt_fft(x, dims=4)
+    with pytest.raises(ArgumentError, match="dims must be an integer >= 1"):
+        tt.qtt_fft(x, dims=0)
+    with pytest.raises(ArgumentError, match="axes must be an integer in"):
+        tt.qtt_fft(x, dims=2, axes=(2,))
+    with pytest.raises(ArgumentError, match="distinct"):
+        tt.qtt_fft(x, dims=2, axes=(0, -2))
+    for axes in ("0", x, 1.0):
+        with pytest.raises((ArgumentError, ShapeError), match="axes must be"):
+            tt.qtt_fft(x, dims=2, axes=axes)
+    with pytest.raises(ArgumentError, match=r"max_rank \(an int for dims > 1\)"):
+        tt.qtt_fft(x, dims=2, max_rank=[2] * 5)
+    with pytest.raises(ShapeError, match="not a multiple of dims=4"):
+        tt.qtt_conv(x, x, dims=4)

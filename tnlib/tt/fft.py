@@ -15,13 +15,25 @@ transform using QTT approximation", 2012). Cost ``O(d² n³ r³)`` for ranks ``r
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
-from .._validation import DefaultTol, check_eps, check_finite_cores, check_max_rank, honour_eps
+from .._validation import (
+    DefaultTol,
+    as_sequence,
+    check_count,
+    check_eps,
+    check_finite_cores,
+    check_max_rank,
+    check_positive_int,
+    honour_eps,
+    plain,
+)
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
+from .round import qr_left
 from .round import round as tt_round
 from .tensor import TTTensor
 
@@ -32,7 +44,8 @@ _NORMS = ("backward", "ortho", "forward")
 
 @host_eager
 def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
-            inverse: bool = False, norm: str = "backward") -> TTTensor:
+            inverse: bool = False, norm: str = "backward", dims: int = 1,
+            axes: Any = None) -> TTTensor:
     """The DFT of the vector of length ``n^d`` whose QTT is `x`, as a QTT of the same layout.
 
     ``y[k] = Σ_j v[j] exp(-2πi jk / N)`` (``+`` with `inverse`), scaled as
@@ -42,19 +55,35 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
     exponentials and oscillations, Gaussians, chirps -- and their spectra have low QTT
     ranks, and a transform of ``2^40`` points takes well under a second.
 
+    With ``dims > 1``, `x` is the QTT of a ``dims``-dimensional grid, ``d`` modes per
+    dimension (its digits, most significant first; the dimensions in NumPy's order, as
+    ``tt.reshape(tt.tt_svd(a), (n,) * (dims * d))`` lays them out), and the transform is
+    ``np.fft.fftn``'s over `axes` (default: all). Each dimension is transformed in place
+    and its digits, which come out least significant first, are put back in order by
+    :func:`permute` (free for a whole train, ``d(d-1)/2`` swaps of neighbours for one
+    dimension among others).
+
     Parameters
     ----------
     x : TTTensor
         A QTT: every mode of the same size ``n >= 2`` (2 for binary digits).
     eps : float, optional
-        Relative accuracy: each of the ``d`` roundings discards ``eps / d``.
+        Relative accuracy: each of the roundings (one per transformed digit, and the
+        reordering of the digits for ``dims > 1``) discards an equal share.
     max_rank : int or sequence of d - 1 ints, optional
-        Bound on the ranks after every step (with it, the error is not bounded by `eps`).
-        Under ``jax.jit`` / ``tf.function``, pass it with ``eps=0``.
+        Bound on the ranks after every step (with it, the error is not bounded by `eps`);
+        one int per bond (in the output's order) for ``dims=1``, one int otherwise.
+        Under ``jax.jit`` / ``tf.function``, pass it with ``eps=0`` (``dims=1`` only: the
+        reordering reads singular values).
     inverse : bool, optional
         The inverse transform (``exp(+2πi jk / N)``, and ``1/N`` with ``norm="backward"``).
     norm : {"backward", "ortho", "forward"}, optional
-        As NumPy's: which direction is scaled by ``1/N``, or both by ``1/√N``.
+        As NumPy's: which direction is scaled by ``1/N``, or both by ``1/√N`` (``N``: the
+        product of the transformed dimensions' sizes).
+    dims : int, optional
+        The number of dimensions of the grid; ``x.ndim`` must be a multiple of it.
+    axes : int or sequence of int, optional
+        The dimensions transformed (default: all), as ``np.fft.fftn``'s `axes`.
 
     Returns
     -------
@@ -71,11 +100,18 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
     >>> err = np.linalg.norm(tt.dequantize(y) - np.fft.fft(v)) / np.linalg.norm(np.fft.fft(v))
     >>> bool(err < 1e-9), max(y.ranks) <= 12
     (True, True)
+    >>> s = np.arange(2**8) / 2**8                               # a 256 x 256 grid
+    >>> a = np.exp(-((s[:, None] - 0.5) ** 2 + (s[None, :] - 0.3) ** 2) / 0.01)
+    >>> q = tt.reshape(tt.tt_svd(a, eps=1e-13), (2,) * 16, eps=1e-13)
+    >>> f = tt.qtt_fft(q, eps=1e-10, dims=2)                     # np.fft.fft2's
+    >>> ref = np.fft.fft2(a)
+    >>> bool(np.linalg.norm(f.full().reshape(256, 256) - ref) < 1e-9 * np.linalg.norm(ref))
+    True
     """
     where = "qtt_fft"
     if not isinstance(x, TTTensor):
         raise ArgumentError(f"{where}: x must be a TTTensor (a QTT), got {type(x).__name__}")
-    n, d = x.shape[0], x.ndim
+    n = x.shape[0]
     if n < 2 or any(m != n for m in x.shape):
         raise ShapeError(f"{where}: x must have every mode of one size n >= 2 (the digits of "
                          f"an index in base n), got shape {x.shape}")
@@ -83,32 +119,68 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
         raise ArgumentError(f"{where}: inverse must be a bool, got {inverse!r}")
     if not isinstance(norm, str) or norm not in _NORMS:
         raise ArgumentError(f"{where}: norm must be one of {_NORMS}, got {norm!r}")
-    if max_rank is not None and d > 1:
-        max_rank = check_max_rank(max_rank, d - 1, where)[::-1]  # the working modes: k_0 first
+    blocks = _blocks(x.ndim, dims, axes, where)
+    whole = blocks == [(0, x.ndim)]
+    if max_rank is not None and x.ndim > 1:
+        if whole:  # the working modes: k_0 first
+            max_rank = check_max_rank(max_rank, x.ndim - 1, where)[::-1]
+        else:
+            max_rank = check_positive_int(max_rank, where, "max_rank (an int for dims > 1)")
     check_finite_cores(x, where, "x")
     xp = x.backend
     cplx = "complex64" if xp.dtype_name(x.cores[0]) in ("float16", "float32",
                                                          "complex64") else "complex128"
     y = x.to(dtype=cplx)
     eps = honour_eps(check_eps(eps, where, ranks="max_rank"), xp, y.cores[0], where)
-    step_eps = DefaultTol(eps / d) if eps > 0 else 0.0
+    steps = sum(hi - lo for lo, hi in blocks) + (0 if whole else 1)
+    step_eps = DefaultTol(eps / steps) if eps > 0 else 0.0
     sign = 1.0 if inverse else -1.0
     digits = np.arange(n)
     scale = {"backward": 1.0 / n if inverse else 1.0, "ortho": n ** -0.5,
-             "forward": 1.0 if inverse else 1.0 / n}[norm]
+             "forward": 1.0 if inverse else 1.0 / n}[norm]  # per digit
     butterfly = scale * np.exp(sign * 2j * np.pi * np.outer(digits, digits) / n)
     cores = list(y.cores)
-    for s in range(d):
-        cores[s] = _on(xp, butterfly, cores[s], "anb,nk->akb")
-        if s < d - 1:
-            cores[s:] = _rounded(xp, _twiddled(xp, cores[s:], sign, n), step_eps, max_rank)
-    # output digit k_s sits in mode s: reversed, the modes are most significant first
-    return TTTensor._from_cores([xp.transpose(c, (2, 1, 0)) for c in reversed(cores)], xp)
+    for k in range(blocks[0][0]):  # the modes before the first transformed: left-orthonormal
+        qr_left(cores, k, xp)
+    for lo, hi in blocks:
+        for s in range(lo, hi):
+            cores[s] = _on(xp, butterfly, cores[s], "anb,nk->akb")
+            if s < hi - 1:
+                twiddled = _twiddled(xp, cores[s:hi], sign, n) + cores[hi:]
+                bound = max_rank if whole or max_rank is None else [max_rank] * (
+                    len(cores) - 1 - s)
+                cores[s:] = _rounded(xp, twiddled, step_eps, bound)
+    if whole:  # output digit k_s sits in mode s: reversed, the modes are most significant first
+        return TTTensor._from_cores([xp.transpose(c, (2, 1, 0)) for c in reversed(cores)], xp)
+    order = list(range(x.ndim))
+    for lo, hi in blocks:
+        order[lo:hi] = order[lo:hi][::-1]
+    from .permute import permute
+
+    return permute(TTTensor._from_cores(cores, xp), order, eps=step_eps, max_rank=max_rank)
+
+
+def _blocks(d: int, dims: Any, axes: Any, where: str) -> list[tuple[int, int]]:
+    """The index ranges of the modes of the transformed dimensions."""
+    dims = check_positive_int(dims, where, "dims")
+    if d % dims:
+        raise ShapeError(f"{where}: x has {d} modes, not a multiple of dims={dims} (each "
+                         "dimension has the same number of digits)")
+    per = d // dims
+    if axes is None:
+        chosen = list(range(dims))
+    else:
+        items = ([axes] if isinstance(plain(axes), numbers.Integral)
+                 else as_sequence(axes, where, "axes", "ints"))
+        chosen = [check_count(a, where, "axes", -dims, dims - 1) % dims for a in items]
+        if len(set(chosen)) != len(chosen) or not chosen:
+            raise ArgumentError(f"{where}: axes must name distinct dimensions, got {axes!r}")
+    return [(a * per, (a + 1) * per) for a in sorted(chosen)]
 
 
 @host_eager
 def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str = "full",
-             max_rank: Any = None) -> TTTensor:
+             max_rank: Any = None, dims: int = 1) -> TTTensor:
     """The convolution of two vectors in QTT format, through their spectra.
 
     ``mode="circular"``: ``z[k] = Σ_j x[j] y[(k - j) mod N]`` for ``N = n^d``, the inverse
@@ -116,7 +188,10 @@ def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str
     convolution ``z[k] = Σ_j x[j] y[k - j]`` (``np.convolve``), of length ``2N - 1``,
     returned as a QTT of one more binary mode, ``2N`` entries whose last is 0: both
     vectors are padded by a leading digit whose upper half is zero (a rank-1 core) and
-    convolved circularly.
+    convolved circularly. With ``dims > 1``, `x` and `y` are QTTs of ``dims``-dimensional
+    grids (as in :func:`qtt_fft`) and the convolution is over every dimension
+    (``scipy.signal.convolve``'s, or the circular one): each dimension is padded by its
+    own leading digit.
 
     Parameters
     ----------
@@ -129,6 +204,8 @@ def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str
     mode : {"full", "circular"}, optional
     max_rank : int, optional
         Bound on the ranks of every step.
+    dims : int, optional
+        The number of dimensions of the grid (``x.ndim`` a multiple of it).
 
     Returns
     -------
@@ -161,22 +238,31 @@ def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str
         if any(m != 2 for m in x.shape):
             raise ShapeError(f"{where}: mode='full' pads by one binary digit and needs every "
                              f"mode of size 2, got shape {x.shape} (or use mode='circular')")
-        x, y = _padded(x), _padded(y)
+        _blocks(x.ndim, dims, None, where)
+        x, y = _padded(x, dims), _padded(y, dims)
     eps = check_eps(eps, where, ranks="max_rank")
     real = not (x.backend.is_complex(x.cores[0]) or y.backend.is_complex(y.cores[0]))
-    fx = qtt_fft(x, eps=eps, max_rank=max_rank)
-    fy = qtt_fft(y, eps=eps, max_rank=max_rank)
+    fx = qtt_fft(x, eps=eps, max_rank=max_rank, dims=dims)
+    fy = qtt_fft(y, eps=eps, max_rank=max_rank, dims=dims)
     z = qtt_fft(tt_round(fx * fy, eps=eps, max_rank=max_rank), eps=eps, max_rank=max_rank,
-                inverse=True)
+                inverse=True, dims=dims)
     return _real_part(z, eps, max_rank) if real else z
 
 
-def _padded(x: TTTensor) -> TTTensor:
-    """`x` followed by as many zeros: a leading binary digit whose value 1 is zero."""
+def _padded(x: TTTensor, dims: int) -> TTTensor:
+    """`x` followed by as many zeros along each of its `dims` dimensions: a leading
+    binary digit per dimension, whose value 1 is zero (the identity on the bond there)."""
     xp = x.backend
     c0 = x.cores[0]
-    lead = xp.asarray(np.array([1.0, 0.0]).reshape(1, 2, 1), device=xp.device(c0))
-    return TTTensor._from_cores([xp.astype(lead, xp.dtype(c0))] + list(x.cores), xp)
+    per = x.ndim // dims
+    cores = []
+    for k, core in enumerate(x.cores):
+        if k % per == 0:
+            r = x.ranks[k]
+            eye = xp.eye(r, dtype=xp.dtype(c0), device=xp.device(c0))
+            cores.append(xp.stack([eye, xp.zeros_like(eye)], axis=1))  # (r, 2, r)
+        cores.append(core)
+    return TTTensor._from_cores(cores, xp)
 
 
 def _real_part(z: TTTensor, eps: float, max_rank: Any) -> TTTensor:
