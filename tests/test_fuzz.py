@@ -314,6 +314,10 @@ _ENTRY_POINTS = {
     "tdvp_x0": lambda v: tt.tdvp(_OP, v, 0.1, steps=2),
     "maxvol": lambda v: linalg.maxvol(v),
     "qtt_function": lambda v: tt.qtt_function(np.sin, v, 1.0, 4),
+    "qtt_function_dims": lambda v: tt.qtt_function(  # points (N,) for one dimension
+        lambda p: np.reshape(p, (len(p), -1)).sum(axis=1), 0.0, 1.0, 3, dims=v),
+    "qtt_function_ends": lambda v: tt.qtt_function(lambda p: p[:, 0] + p[:, 1], v, 2.0, 3,
+                                                   dims=2),
     "TTTensor": lambda v: tt.TTTensor(v),
     "cp_gradient": lambda v: cp.cp_gradient(v, 2, max_iter=3),
     "cp_als_init": lambda v: cp.cp_als(_X.full(), 2, init=v, max_iter=3),

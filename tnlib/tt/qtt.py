@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 
-from .._validation import DefaultTol, as_array, check_callable, check_positive_int, check_real
+from .._validation import (
+    DefaultTol,
+    as_array,
+    as_sequence,
+    check_callable,
+    check_positive_int,
+    check_real,
+)
 from ..backends import backend_of
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
@@ -73,8 +81,9 @@ def dequantize(x: TTTensor) -> Any:
 
 
 @host_eager
-def qtt_function(f: Any, a: float, b: float, d: int, eps: float = DefaultTol(1e-10),
-                 max_rank: Any = None, backend: Any = None, **kwargs: Any) -> TTTensor:
+def qtt_function(f: Any, a: Any, b: Any, d: int, eps: float = DefaultTol(1e-10),
+                 max_rank: Any = None, backend: Any = None, dims: int = 1,
+                 **kwargs: Any) -> TTTensor:
     """QTT of ``f`` on the grid ``x_j = a + j (b - a) / 2**d``, ``j = 0 .. 2**d - 1``, by cross.
 
     Mode ``k`` is binary digit ``k`` of ``j``, most significant first. ``f``
@@ -83,6 +92,12 @@ def qtt_function(f: Any, a: float, b: float, d: int, eps: float = DefaultTol(1e-
     is rounded to `eps`. Keyword arguments go to :func:`~tnlib.tt.cross`
     (``max_sweeps``, ``seed``, ``verbose``, ``executor``, ``batch_size``, ...).
 
+    With ``dims > 1``, the grid is the product of ``dims`` such grids (``a`` and ``b``
+    one number or one per dimension), ``f`` receives points as an array of shape
+    ``(N, dims)``, and the train has ``dims * d`` modes: the digits of each dimension in
+    a block, the dimensions in NumPy's order (``full().reshape((2**d,) * dims)`` is
+    the grid's array; :func:`qtt_fft` takes the same layout with ``dims=``).
+
     Examples
     --------
     >>> import numpy as np
@@ -90,31 +105,57 @@ def qtt_function(f: Any, a: float, b: float, d: int, eps: float = DefaultTol(1e-
     >>> x = tt.qtt_function(np.sin, 0.0, 1.0, 30, eps=1e-12)
     >>> max(x.ranks)
     2
+    >>> g = tt.qtt_function(lambda p: np.exp(-p[:, 0] * p[:, 1]), 0.0, [1.0, 2.0], 20,
+    ...                     dims=2, eps=1e-10)                  # 2^20 x 2^20 grid
+    >>> g.ndim, max(g.ranks) <= 16
+    (40, True)
     """
     from ..backends import resolve
     from .cross import cross, named_as
 
-    d = check_positive_int(d, "qtt_function", "d")
+    where = "qtt_function"
+    d = check_positive_int(d, where, "d")
     if d > 52:
-        raise ShapeError(f"qtt_function: d = {d} exceeds the 52 bits a float64 grid can index")
-    f = check_callable(f, "qtt_function")
-    a, b = check_real(a, "qtt_function", "a"), check_real(b, "qtt_function", "b")
-    if not b > a:
-        raise ShapeError(f"qtt_function: needs a < b, got a={a}, b={b}")
+        raise ShapeError(f"{where}: d = {d} exceeds the 52 bits a float64 grid can index")
+    dims = check_positive_int(dims, where, "dims")
+    f = check_callable(f, where)
+    a, b = _ends(a, dims, "a"), _ends(b, dims, "b")
+    if not all(hi > lo for lo, hi in zip(a, b)):
+        raise ShapeError(f"{where}: needs a < b, got a={_said(a)}, b={_said(b)}")
     xp = resolve(backend)
-    h = (b - a) / 2.0**d
-    weights = xp.asarray(2.0 ** np.arange(d - 1, -1, -1, dtype=np.float64)[:, None])
+    h = [(hi - lo) / 2.0**d for lo, hi in zip(a, b)]
+    weights = 2.0 ** np.arange(d - 1, -1, -1, dtype=np.float64)
     kwargs.setdefault("seed", 0)
-    with named_as("qtt_function", "f"):
-        return cross(_OnGrid(f, a, h, weights), (2,) * d, eps=eps, max_rank=max_rank,
-                     backend=xp, **kwargs)
+    on_grid = _OnGrid(f, xp.asarray(np.array(a)), xp.asarray(np.array(h)),
+                      xp.asarray(weights), dims)
+    with named_as(where, "f"):
+        return cross(on_grid, (2,) * (dims * d), eps=eps, max_rank=max_rank, backend=xp,
+                     **kwargs)
+
+
+def _ends(value: Any, dims: int, name: str) -> list[float]:
+    """`a` or `b`: one finite real per dimension (one number for all)."""
+    if dims == 1 or isinstance(value, numbers.Number) or getattr(value, "ndim", None) == 0:
+        items = [value] * dims
+    else:
+        items = list(as_sequence(value, "qtt_function", name, "numbers"))
+    if len(items) != dims:
+        raise ShapeError(f"qtt_function: {name} must be a number or one per dimension "
+                         f"({dims}), got {value!r}")
+    return [check_real(v, "qtt_function", name) for v in items]
+
+
+def _said(ends: list[float]) -> Any:
+    return ends[0] if len(ends) == 1 else ends
 
 
 class _OnGrid:
-    """``f`` at the grid points of binary multi-indices (a class, so that it pickles)."""
+    """``f`` at the grid points of binary multi-indices (a class, so that it pickles):
+    ``a + h * j``, each dimension's index ``j`` read from its block of `weights`' digits
+    (points of shape ``(N, dims)``, flattened for one dimension)."""
 
-    def __init__(self, f: Any, a: float, h: float, weights: Any) -> None:
-        self.f, self.a, self.h, self.weights = f, a, h, weights
+    def __init__(self, f: Any, a: Any, h: Any, weights: Any, dims: int) -> None:
+        self.f, self.a, self.h, self.weights, self.dims = f, a, h, weights, dims
 
     @property
     def black_box(self) -> Any:  # what sees the caller's arrays (backends._host)
@@ -124,5 +165,7 @@ class _OnGrid:
         from ..backends import backend_of
 
         xp = backend_of(self.weights)
-        j = xp.reshape(xp.astype(idx, xp.dtype(self.weights)) @ self.weights, (-1,))
-        return self.f(self.a + self.h * j)
+        blocks = xp.reshape(xp.astype(idx, xp.dtype(self.weights)), (-1, self.dims,
+                                                                      xp.shape(self.weights)[0]))
+        x = self.a + self.h * (blocks @ self.weights)  # (N, dims)
+        return self.f(x if self.dims > 1 else xp.reshape(x, (-1,)))
