@@ -110,6 +110,10 @@ def test_traced_with_a_rank_bound():
     run = jax.jit(lambda cores: tt.qtt_fft(tt.TTTensor(cores), eps=0.0, max_rank=16).cores)
     got = np_of(tt.dequantize(tt.TTTensor(run(list(x.cores)))))
     assert np.linalg.norm(got - np.fft.fft(v)) < 1e-12 * np.linalg.norm(np.fft.fft(v))
+    run2 = jax.jit(lambda cores: tt.qtt_fft(tt.TTTensor(cores), eps=0.0, max_rank=16,
+                                            dims=2).cores)
+    with pytest.raises(ArgumentError, match="qtt_fft: with dims > 1"):
+        run2(list(x.cores))
 
 
 @pytest.mark.parametrize("cplx", [False, True])

@@ -128,6 +128,10 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
             max_rank = check_positive_int(max_rank, where, "max_rank (an int for dims > 1)")
     check_finite_cores(x, where, "x")
     xp = x.backend
+    if not whole and xp.is_traced(x.cores[0]):
+        raise ArgumentError(f"{where}: with dims > 1 (or axes) the digits are reordered by "
+                            "truncated SVDs whose ranks are read on the host; call it "
+                            "outside jax.jit / tf.function")
     cplx = "complex64" if xp.dtype_name(x.cores[0]) in ("float16", "float32",
                                                          "complex64") else "complex128"
     y = x.to(dtype=cplx)
