@@ -188,6 +188,10 @@ def test_a_small_tensor_is_evaluated_whole(backend):
     assert np.abs(np_of(tt.dequantize(x)) - v).max() < 1e-12
     assert info.converged and info.evaluations == 1024 and "all 1024 entries" in info.stop_reason
     assert info.validation_errors[-1] < 1e-12 and info.ranks == x.ranks
+    seen = []
+    with tnlib.use_backend(backend):
+        tt.qtt_function(lambda s: xp.cos(s), 0.0, 1.0, 6, callback=seen.append)
+    assert len(seen) == 1 and seen[0].max_ranks == [2]
     assert_like(x.cores[0], backend.asarray(v))
     with tnlib.use_backend(backend), pytest.warns(tnlib.ConvergenceWarning, match="max_evals"):
         tt.qtt_function(lambda s: xp.cos(600 * np.pi * s), 0.0, 1.0, 10, eps=1e-14,

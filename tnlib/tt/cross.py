@@ -251,6 +251,9 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
                                                 / max(np.linalg.norm(ref), 1e-300)))
         result = _result(best, 0.0, None, cache.result_dtype(), xp, cache.exponent)
         info.ranks, info.wall_time = result.ranks, timer()
+        info.max_ranks.append(max(result.ranks))
+        report(info, f"all {info.evaluations} entries  max rank {info.max_ranks[-1]:3d}  "
+                     f"{timer():.2f} s")
         report.close()
         return (result, info) if return_info else result
     left, right = _start_sets(x0, shape, rng)
