@@ -169,3 +169,28 @@ def test_host_execution_refuses_a_non_boolean():
                                                   "False, got 'no'"):
         with host_execution("no"):
             pass
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_train_algebra_runs_on_the_host(backend, monkeypatch, enabled):
+    """x + y, x * y, c * x and the joins: eager JAX compiled every primitive for every new
+    core shape (x - y of 20 cores: 1.8 s the first time, 0.24 s on the host)."""
+    x = tt.random((3, 4, 5), 2, seed=0, backend=backend)
+    y = tt.random((3, 4, 5), 3, seed=1, backend=backend)
+    calls = []
+    for name in ("concatenate", "einsum", "zeros"):
+        real = getattr(backend, name)
+        monkeypatch.setattr(backend, name, lambda *a, real=real, **k: calls.append(1)
+                            or real(*a, **k))
+    with host_execution(enabled):
+        out = [x + y, x - y, x * y, 2.0 * x, tt.concatenate([x, y], axis=1),
+               tt.stack([x, y]), tt.pad(x, 1, constant_values=1.0)]
+    for z in out:
+        assert tnlib.backend_of(z.cores[0]) is backend
+        assert_like(z.cores[0], x.cores[0])
+    assert rel_error(out[1], np.asarray(tnlib.to_numpy(x.full()))
+                     - np.asarray(tnlib.to_numpy(y.full()))) < 1e-13
+    if enabled and _opts_in(backend):
+        assert calls == []
+    elif backend.name != "numpy":
+        assert calls

@@ -39,7 +39,8 @@ def test_concatenate_one_mode_and_one_train(backend):
     z = tt.concatenate(xs)
     assert z.ranks == (1, 1)
     assert rel_error(z, np.concatenate([np_of(x) for x in xs])) < 1e-14
-    assert tt.concatenate((xs[0],), axis=-1) is xs[0]
+    one = tt.concatenate((xs[0],), axis=-1)
+    assert one.ranks == xs[0].ranks and rel_error(one, np_of(xs[0])) == 0.0
 
 
 def test_concatenate_of_trains_at_parted_scales(backend):
@@ -184,7 +185,7 @@ def test_bad_arguments_are_named(backend):
         tt.pad(x, 1, constant_values=((1j, 0),))
     with pytest.raises(ArgumentError, match="complex constant_values for a real train"):
         tt.pad(x, 1, constant_values=1j)
-    with pytest.raises(ArgumentError, match="complex scalar"):
+    with pytest.raises(ArgumentError, match="complex (scalar|constant_values)"):
         tt.pad(x, 1, constant_values=backend.asarray(np.asarray(1j)))
     with pytest.raises(ArgumentError, match="within the range of float32"):
         tt.pad(x.to(dtype="float32"), 1, constant_values=1e300)

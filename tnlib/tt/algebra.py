@@ -232,6 +232,7 @@ def tt_sum(x: TTTensor, log: bool = False, *, axis: Any = None) -> Any:
     return _value(v, log_scale, exponent, xp, log, "sum", hint)
 
 
+@host_eager
 def scale(x: TTTensor, c: Any) -> TTTensor:
     """``c * x`` for a scalar `c` (number or 0-d array), applied to the first core."""
     if not isinstance(x, TTTensor):
@@ -250,6 +251,7 @@ def scale(x: TTTensor, c: Any) -> TTTensor:
     return TTTensor._from_cores(cores, xp)
 
 
+@host_eager
 def add(x: TTTensor, y: Any) -> TTTensor:
     """``x + y``: cores stacked block-diagonally, ranks add.
 
@@ -294,6 +296,7 @@ def _block_diag(a: Any, b: Any, xp: Any) -> Any:
     return xp.concatenate([top, bottom], axis=0)
 
 
+@host_eager
 def hadamard(x: TTTensor, y: TTTensor) -> TTTensor:
     """Elementwise product; ranks multiply.
 

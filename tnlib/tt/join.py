@@ -21,6 +21,7 @@ import numpy as np
 
 from .._validation import as_sequence, check_option, check_scalar_kind, plain
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ._scale import matched_all
 from .algebra import scale
@@ -33,6 +34,7 @@ __all__ = ["concatenate", "pad", "stack"]
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
+@host_eager
 def concatenate(trains: Sequence[TTTensor], axis: int = 0) -> TTTensor:
     """The train of ``np.concatenate([x.full() for x in trains], axis)``, exactly.
 
@@ -89,6 +91,7 @@ def concatenate(trains: Sequence[TTTensor], axis: int = 0) -> TTTensor:
     return TTTensor._from_cores(_block_diagonal(blocks, starts, shape, xp), xp)
 
 
+@host_eager
 def stack(trains: Sequence[TTTensor], axis: int = 0) -> TTTensor:
     """The train of ``np.stack([x.full() for x in trains], axis)``, exactly.
 
@@ -136,6 +139,7 @@ def stack(trains: Sequence[TTTensor], axis: int = 0) -> TTTensor:
     return concatenate([_with_unit_mode(t, axis) for t in trains], axis)
 
 
+@host_eager
 def pad(x: TTTensor, pad_width: Any, mode: str = "constant", constant_values: Any = 0
         ) -> TTTensor:
     """The train of ``np.pad(x.full(), pad_width, mode, ...)``, exactly.
