@@ -71,7 +71,9 @@ def flatten(obj: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
             for (_, sub), size in zip(parts, sizes):
                 out.append(sub(new[pos : pos + size]))
                 pos += size
-            return out if kind is list else tuple(out)
+            if kind is list:
+                return out
+            return kind(*out) if hasattr(kind, "_fields") else tuple(out)  # NamedTuples stay
 
         return leaves, rebuild
     if isinstance(obj, dict):

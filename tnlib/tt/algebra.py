@@ -504,6 +504,7 @@ def _index_item(xp: Any, item: Any, k: int, n: int) -> Any:
     return i % n
 
 
+@host_eager
 def getitem(x: TTTensor, key: Any) -> Any:
     """``x[i1, ..., id]`` (an entry, 0-d) or ``x[:, 3, 1:4]`` (a TTTensor of the kept modes).
 

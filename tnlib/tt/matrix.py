@@ -10,6 +10,7 @@ from typing import Any
 from .._pytree import register_container
 from .._validation import as_sequence
 from ..backends import Backend, backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from .tensor import TTTensor, _CoreTrain, check_cores
 
@@ -151,6 +152,7 @@ class TTMatrix(_CoreTrain):
         cores = [xp.einsum("aiib->aib", c) for c in self._cores]
         return TTTensor._from_cores(cores, xp)
 
+    @host_eager
     def matvec(self, x: TTTensor) -> TTTensor:
         """``A @ x`` exactly; ranks multiply (round afterwards, or use ``amen_mv``)."""
         if not isinstance(x, TTTensor):
@@ -169,6 +171,7 @@ class TTMatrix(_CoreTrain):
             cores.append(xp.reshape(c, (ra * rb, m, ra2 * rb2)))
         return TTTensor._from_cores(cores, xp)
 
+    @host_eager
     def matmat(self, other: TTMatrix) -> TTMatrix:
         """``A @ B`` exactly; ranks multiply."""
         xp = backend_of(self, other)

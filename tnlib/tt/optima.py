@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from .._info import grouped
 from .._validation import check_count
+from ..backends._host import host_eager
 from ..errors import ArgumentError
 from ._env import right_orthogonalize_scaled
 from ._scale import balanced_finite
@@ -41,6 +42,7 @@ def _check(x: Any, beam: Any, where: str) -> int:
     return check_count(beam, where, "beam", low=1)
 
 
+@host_eager
 def max_abs(x: TTTensor, beam: int = 100) -> tuple[Any, Any]:
     """The entry of largest modulus found by a beam search: ``(idx, x[idx])``.
 
@@ -87,6 +89,7 @@ def _max_abs(x: TTTensor, beam: int, where: str) -> tuple[Any, Any]:
     return xp.take(xp.stack(candidates), best, axis=0), values[best]
 
 
+@host_eager
 def extrema(x: TTTensor, beam: int = 100) -> Extrema:
     """The smallest and largest entries of a real train found by beam search.
 

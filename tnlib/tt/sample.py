@@ -17,6 +17,7 @@ import numpy as np
 
 from .._info import grouped, user_stacklevel
 from .._validation import check_count, rng_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning
 from ._env import right_orthogonalize_scaled
 from ._scale import balanced_finite
@@ -30,6 +31,7 @@ __all__ = ["sample"]
 _NEGATIVE_SHARE = 1e-6
 
 
+@host_eager
 def sample(x: TTTensor, n: int, seed: Any = None, squared: bool = False) -> Any:
     """Draw `n` multi-indices ``i`` with probability ``x(i) / Σ x`` (or ``|x(i)|² / ‖x‖²``).
 

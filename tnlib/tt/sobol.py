@@ -25,6 +25,7 @@ import numpy as np
 
 from .._info import grouped
 from .._validation import check_finite_cores
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ._env import right_orthogonalize_scaled
 from .round import peak
@@ -43,6 +44,7 @@ class SobolIndices(NamedTuple):
     mean: Any
 
 
+@host_eager
 def sobol(x: TTTensor, weights: Sequence[Any] | None = None) -> SobolIndices:
     """First-order and total Sobol indices of the function whose grid values are `x`.
 
@@ -84,6 +86,7 @@ def sobol(x: TTTensor, weights: Sequence[Any] | None = None) -> SobolIndices:
     return SobolIndices(first, total, variance, mean)
 
 
+@host_eager
 def sobol_pairs(x: TTTensor, weights: Sequence[Any] | None = None) -> Any:
     """Second-order Sobol indices: the share of the variance in each pair of inputs'
     interaction alone.

@@ -17,6 +17,7 @@ import numbers
 from typing import Any
 
 from .._info import grouped
+from ..backends._host import host_eager
 from ..errors import ArgumentError
 from ._scale import balanced_finite
 from .round import _lq, qr_left
@@ -25,6 +26,7 @@ from .tensor import TTTensor
 __all__ = ["entanglement_entropy", "singular_values"]
 
 
+@host_eager
 def singular_values(x: TTTensor) -> list:
     """The singular values of `x` at each bond, largest first.
 
@@ -58,6 +60,7 @@ def singular_values(x: TTTensor) -> list:
     return [s * xp.astype(scale, xp.dtype(s)) for s in spectra]
 
 
+@host_eager
 def entanglement_entropy(x: TTTensor, alpha: float = 1.0) -> Any:
     """Entropies of the normalized squared singular values at each bond.
 

@@ -9,6 +9,7 @@ from typing import Any
 from .._pytree import register_container
 from .._validation import EntryIndexed, TensorFormat, check_float_dtype, scalar_factor
 from ..backends import Backend, backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import multi_mode_product
 
@@ -259,6 +260,7 @@ class TuckerTensor(TensorFormat, EntryIndexed):
                                 f"{type(other).__name__}")
         return self + (-other)
 
+    @host_eager
     def round(self, eps: float = 0.0, max_rank: Any = None) -> TuckerTensor:
         """Recompression to accuracy `eps` and/or at most `max_rank` per mode.
 
