@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._validation import check_eps
+from ..backends._host import host_eager
 from ..errors import ArgumentError
 from .algebra import check_compatible
 from .amen import amen_solve
@@ -21,6 +22,7 @@ from .tensor import TTTensor
 __all__ = ["divide"]
 
 
+@host_eager
 def divide(x: TTTensor, y: TTTensor, eps: float = 1e-10, x0: TTTensor | None = None,
            max_sweeps: int = 20, max_rank: int | None = None, return_info: bool = False
            ) -> Any:
