@@ -197,20 +197,26 @@ def test_train_algebra_runs_on_the_host(backend, monkeypatch, enabled):
 
 
 def test_reads_of_trains_run_on_the_host_and_keep_their_types(backend, monkeypatch):
-    """Sobol indices, samples, extrema, spectra, slices, products with a TT-matrix and a
-    Tucker rounding: eager JAX took 0.4-4.9 s on the first call of each (a compilation per
-    primitive and core shape), 0.02-0.4 s on the host. The results keep their types
+    """Sobol indices, samples, extrema, spectra, slices, products with a TT-matrix, and
+    the dense arrays, norms, products and roundings of Tucker, CP and HT tensors: eager
+    JAX took 0.2-4.9 s on the first call of each (a compilation per primitive and shape),
+    0.001-0.4 s on the host. The results keep their types
     (NamedTuples included), NumPy's values, and come back on the caller's backend."""
-    from tnlib import tucker
+    from tnlib import cp, ht, tucker
 
     def reads(be):
         x = tt.random((3, 3, 3, 3), 3, seed=0, backend=be)
         pos = tt.TTTensor([be.abs(c) for c in x.cores])
         a = tt.laplacian(3, 4, backend=be)
         t = tucker.random((5, 6, 7), 3, seed=0, backend=be)
+        c = cp.random((5, 6, 7), 3, seed=0, backend=be)
+        h = ht.random((3, 4, 5, 6), 3, seed=0, backend=be)
         return [tt.sobol(pos), tt.sobol_pairs(pos), tt.sample(pos, 20, seed=0),
                 tt.max_abs(x), tt.extrema(x), tt.singular_values(x),
-                tt.entanglement_entropy(x), x[1, :, 2], a @ pos, a @ a, t.round(max_rank=2)]
+                tt.entanglement_entropy(x), x[1, :, 2], a @ pos, a @ a, t.round(max_rank=2),
+                tt.diag(x), tt.trace(a), t.full(), t.norm(), t.dot(t), t.to_tt(), c.full(),
+                c.norm(), c.dot(c), c.to_tt(), h.full(), h.norm(), h.dot(h),
+                h.orthogonalize().full(), ht.truncate(h, max_rank=2).full(), ht.from_tt(x)]
 
     calls = []
     real = backend.einsum

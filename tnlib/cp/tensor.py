@@ -16,6 +16,7 @@ from .._validation import (
     scalar_factor,
 )
 from ..backends import Backend, backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..linalg.tensor_ops import khatri_rao
 
@@ -151,6 +152,7 @@ class CPTensor(TensorFormat, EntryIndexed):
         return CPTensor._from(convert(self._weights), [convert(f) for f in self._factors],
                               target)
 
+    @host_eager
     def full(self) -> Any:
         """The dense tensor (weights and factors multiplied at unit scale, the scale put
         back at the end: no overflow or underflow where the entries are in range)."""
@@ -164,6 +166,7 @@ class CPTensor(TensorFormat, EntryIndexed):
         rest = khatri_rao(factors[1:])
         return times_pow2(xp.reshape(first @ xp.transpose(rest), self.shape), exponent, xp)
 
+    @host_eager
     def to_tt(self) -> Any:
         """Exact TTTensor with all bond ranks equal to the CP rank.
 
@@ -207,6 +210,7 @@ class CPTensor(TensorFormat, EntryIndexed):
             out = g if out is None else out * g
         return out
 
+    @host_eager
     def dot(self, other: CPTensor) -> Any:
         """Scalar product ``sum(conj(self) * other)`` from factor Grams, ``O(d n R^2)``,
         on the parts brought to unit size by powers of two (one read)."""
@@ -227,6 +231,7 @@ class CPTensor(TensorFormat, EntryIndexed):
         xp = self.backend
         return xp.sum(xp.conj(self._weights)[:, None] * self.gram(other) * other.weights[None, :])
 
+    @host_eager
     def norm(self) -> Any:
         """Frobenius norm without forming the tensor, computed on the parts brought to
         unit size by powers of two (each enters every entry once): tensors of 1e-200 or
@@ -242,6 +247,7 @@ class CPTensor(TensorFormat, EntryIndexed):
 
         return norm_at_unit_scale([self._weights, *self._factors], norm_of, xp)
 
+    @host_eager
     def evaluate(self, idx: Any) -> Any:
         """Entries at integer multi-indices ``idx`` of shape ``(N, d)``."""
         from ..tt.algebra import _check_index

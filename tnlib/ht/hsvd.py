@@ -132,6 +132,7 @@ def hsvd(a: Any, tree: DimensionTree | None = None, eps: float = DefaultTol(1e-1
     return HTTensor._from(tree, arrays, xp)
 
 
+@host_eager
 def truncate(x: HTTensor, eps: float = 0.0, max_rank: Any = None) -> HTTensor:
     """HT truncation to accuracy `eps` and/or `max_rank`, root to leaves.
 
@@ -199,6 +200,7 @@ def _truncate(x: HTTensor, eps: Any, max_rank: Any, where: str) -> HTTensor:
     return HTTensor._from(tree, arrays, xp)
 
 
+@host_eager
 def from_tt(x: Any) -> HTTensor:
     """Exact HTTensor of a TTTensor, on the linear dimension tree.
 

@@ -16,6 +16,7 @@ from .._validation import (
     check_scalar_kind,
 )
 from ..backends import Backend, backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from .tree import DimensionTree, Node
 
@@ -178,6 +179,7 @@ class HTTensor(TensorFormat, EntryIndexed):
         tmp = xp.reshape(tmp @ xp.transpose(u2), (xp.shape(u1)[0], rt, -1))  # (N1, rt, N2)
         return xp.reshape(xp.transpose(tmp, (0, 2, 1)), (-1, rt))
 
+    @host_eager
     def full(self) -> Any:
         """The dense tensor."""
         xp = self.backend
@@ -189,6 +191,7 @@ class HTTensor(TensorFormat, EntryIndexed):
             t = xp.transpose(t, [order.index(m) for m in range(len(order))])
         return t
 
+    @host_eager
     def evaluate(self, idx: Any) -> Any:
         """Entries at integer multi-indices ``idx`` of shape ``(N, d)``, batched."""
         from ..tt.algebra import _check_index
@@ -235,6 +238,7 @@ class HTTensor(TensorFormat, EntryIndexed):
         if da != db:
             raise ArgumentError(f"{where}: dtypes differ, {da} and {db}")
 
+    @host_eager
     def dot(self, other: HTTensor) -> Any:
         """``sum(conj(self) * other)``, O(d r^4) by Gramians, on the node arrays brought to
         unit size by powers of two (one read)."""
@@ -252,6 +256,7 @@ class HTTensor(TensorFormat, EntryIndexed):
                                  [other._arrays[n] for n in nodes], dot_of, xp, "HTTensor.dot",
                                  lambda: self._gram(other))
 
+    @host_eager
     def norm(self) -> Any:
         """Frobenius norm by Gramians; where their sum of squares cancels (the difference
         of close tensors), from the orthogonalized root instead (accurate to ``u ‖x‖``).
@@ -337,6 +342,7 @@ class HTTensor(TensorFormat, EntryIndexed):
         return self.__mul__(1.0 / c)
 
     # --------------------------------------------------- orthogonal forms
+    @host_eager
     def orthogonalize(self) -> HTTensor:
         """Orthonormal bases at every non-root node (QR, leaves to root); the norm sits at
         the root.
@@ -421,6 +427,7 @@ class HTTensor(TensorFormat, EntryIndexed):
 
     truncate = round
 
+    @host_eager
     def to_tt(self) -> Any:
         """Exact TTTensor, for a tree built by :meth:`DimensionTree.linear`."""
         from ..tt import TTTensor

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._validation import check_positive_int, check_shape, plain, rng_of
 from ..backends import Backend, resolve
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from .matrix import TTMatrix
 from .tensor import TTTensor
@@ -112,6 +113,7 @@ def eye(shape: Sequence[int], dtype: Any = None, device: Any = None,
         [xp.reshape(xp.eye(n, dtype=dtype, device=device), (1, n, n, 1)) for n in shape], xp)
 
 
+@host_eager
 def diag(x: TTTensor) -> TTMatrix:
     """TTMatrix with `x` on its diagonal (ranks of `x`).
 

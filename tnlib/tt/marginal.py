@@ -10,6 +10,7 @@ import numpy as np
 
 from .._info import user_stacklevel
 from .._validation import maxexp, pow2_scaled
+from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning, ShapeError
 from ._scale import balanced, spread_pow2
 from .matrix import TTMatrix
@@ -80,6 +81,7 @@ def sum_over(x: TTTensor, axes: tuple[int, ...]) -> TTTensor:
     return TTTensor._from_cores(spread_pow2(kept, exponent, xp) if exponent else kept, xp)
 
 
+@host_eager
 def trace(a: TTMatrix, log: bool = False) -> Any:
     """Trace of a square TT-matrix: the sum of its diagonal, ``Π_k Σ_i A_k[:, i, i, :]``.
 

@@ -128,6 +128,7 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         return TuckerTensor._from(convert(self._core), [convert(f) for f in self._factors],
                                   target)
 
+    @host_eager
     def full(self) -> Any:
         """The dense tensor (core and factors multiplied at unit scale, the scale put back
         at the end: no overflow or underflow where the entries are in range)."""
@@ -137,6 +138,7 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         (core, *factors), exponent = balanced([self._core, *self._factors], xp, always=True)
         return times_pow2(multi_mode_product(core, factors), exponent, xp)
 
+    @host_eager
     def norm(self) -> Any:
         """Frobenius norm from the core and the factor Grams (no dense tensor), computed
         on the parts brought to unit size by powers of two (each enters every entry once):
@@ -152,6 +154,7 @@ class TuckerTensor(TensorFormat, EntryIndexed):
 
         return norm_at_unit_scale([self._core, *self._factors], norm_of, xp)
 
+    @host_eager
     def dot(self, other: TuckerTensor) -> Any:
         """``sum(conj(self) * other)`` via ``core_x ×_k (U_k^H V_k)``, on the parts
         brought to unit size by powers of two (one read)."""
@@ -187,6 +190,7 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         factors[mode] = m @ factors[mode]
         return TuckerTensor._from(self._core, factors, xp)
 
+    @host_eager
     def to_tt(self) -> Any:
         """Exact TTTensor: TT-SVD of the core, then each core's mode times its factor.
 
@@ -209,6 +213,7 @@ class TuckerTensor(TensorFormat, EntryIndexed):
         cores = [xp.einsum("arb,nr->anb", c, f) for c, f in zip(t.cores, factors)]
         return TTTensor._from_cores(spread_pow2(cores, exponent, xp), xp)
 
+    @host_eager
     def evaluate(self, idx: Any) -> Any:
         """Entries at integer multi-indices ``idx`` of shape ``(N, d)``."""
         from ..tt.algebra import _check_index
