@@ -211,12 +211,14 @@ def test_reads_of_trains_run_on_the_host_and_keep_their_types(backend, monkeypat
         t = tucker.random((5, 6, 7), 3, seed=0, backend=be)
         c = cp.random((5, 6, 7), 3, seed=0, backend=be)
         h = ht.random((3, 4, 5, 6), 3, seed=0, backend=be)
+        f = tt.ChebyshevTT(tt.random((6, 5), 2, seed=0, backend=be), [(-1, 1), (0, 2)])
         return [tt.sobol(pos), tt.sobol_pairs(pos), tt.sample(pos, 20, seed=0),
                 tt.max_abs(x), tt.extrema(x), tt.singular_values(x),
                 tt.entanglement_entropy(x), x[1, :, 2], a @ pos, a @ a, t.round(max_rank=2),
                 tt.diag(x), tt.trace(a), t.full(), t.norm(), t.dot(t), t.to_tt(), c.full(),
                 c.norm(), c.dot(c), c.to_tt(), h.full(), h.norm(), h.dot(h),
-                h.orthogonalize().full(), ht.truncate(h, max_rank=2).full(), ht.from_tt(x)]
+                h.orthogonalize().full(), ht.truncate(h, max_rank=2).full(), ht.from_tt(x),
+                f(be.asarray(np.full((5, 2), 0.3))), f.integral(), f.values(), f.sobol()]
 
     calls = []
     real = backend.einsum

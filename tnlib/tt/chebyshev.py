@@ -29,6 +29,7 @@ from .._info import user_stacklevel
 from .._pytree import register_container
 from .._validation import check_count, check_eps
 from ..backends import Backend, backend_of, to_numpy
+from ..backends._host import host_eager
 from ..errors import ArgumentError, PrecisionWarning, ShapeError
 from ._scale import balanced, times_pow2
 from .tensor import TTTensor
@@ -177,6 +178,7 @@ class ChebyshevTT:
         a, b = self.domain[_axis(axis, self.ndim, "nodes")]
         return 0.5 * (b - a) * _nodes(self.shape[axis]) + 0.5 * (a + b)
 
+    @host_eager
     def __call__(self, points: Any) -> Any:
         """The function at `points`, an ``(N, d)`` array inside the box: ``(N,)`` values."""
         return _evaluate(self, points)
@@ -186,6 +188,7 @@ class ChebyshevTT:
         (``values().full()``; small cases only)."""
         return self.values().full()
 
+    @host_eager
     def values(self) -> TTTensor:
         """The TT of the values on the grid of Chebyshev–Lobatto points (the inverse
         transform: ``values()[j] = f(nodes(0)[j_0], …)``)."""
@@ -194,6 +197,7 @@ class ChebyshevTT:
                  for c, n in zip(self.coefficients.cores, self.shape)]
         return TTTensor._from_cores(cores, xp)
 
+    @host_eager
     def integral(self) -> Any:
         """``∫ f`` over the box (Clenshaw–Curtis), a 0-d array of the backend: the sum of
         the coefficients weighted by ``(b - a) / 2 ∫ T_m`` mode by mode."""
@@ -209,6 +213,7 @@ class ChebyshevTT:
             cores.append(xp.reshape(w @ c, (r, 1, rr)))  # (1, n) @ (r, n, r'): batched
         return tt_sum(TTTensor._from_cores(cores, xp))
 
+    @host_eager
     def sobol(self) -> Any:
         """Sobol indices of the function for inputs uniform on the box
         (:func:`tnlib.tt.sobol` of the grid values, each mode weighted by its
@@ -217,6 +222,7 @@ class ChebyshevTT:
 
         return sobol(self.values(), self._uniform_weights())
 
+    @host_eager
     def sobol_pairs(self) -> Any:
         """Second-order Sobol indices for inputs uniform on the box
         (:func:`tnlib.tt.sobol_pairs`, weighted as :meth:`sobol`)."""
