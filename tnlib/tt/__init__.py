@@ -5,9 +5,10 @@ from .algebra import tt_sum as sum  # noqa: A004 - the name users expect, tt.sum
 from .amen import AmenInfo, amen_mv, amen_solve
 from .chebyshev import ChebyshevInfo, ChebyshevTT, chebyshev
 from .construct import diag, eye, laplacian, ones, random, zeros
-from .cross import CrossInfo, apply, cross
+from .cross import CrossInfo, cross
 from .divide import divide
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
+from .elementwise import apply
 from .fft import qtt_conv, qtt_fft
 from .join import concatenate, pad, stack
 from .marginal import trace

@@ -111,7 +111,8 @@ def qtt_function(f: Any, a: Any, b: Any, d: int, eps: float = DefaultTol(1e-10),
     (40, True)
     """
     from ..backends import resolve
-    from .cross import cross, named_as
+    from .cross import cross
+    from .elementwise import named_as
 
     where = "qtt_function"
     d = check_positive_int(d, where, "d")
