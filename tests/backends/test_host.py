@@ -235,3 +235,20 @@ def test_reads_of_trains_run_on_the_host_and_keep_their_types(backend, monkeypat
                 u, v = u.full(), v.full()
             assert tnlib.backend_of(u) is backend
             assert np.allclose(np.asarray(tnlib.to_numpy(u)), v, rtol=1e-10, atol=1e-12)
+
+
+def test_the_host_path_flags_no_floating_point_exceptions(backend):
+    """x * inf of a train with zeros gives NaN there, silently in the frameworks; on their
+    host path NumPy warned "invalid value encountered in multiply" (tnlib's own warnings
+    still come, and NumPy arrays keep NumPy's)."""
+    import warnings
+
+    a = tt.laplacian(4, 3, backend=backend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error" if backend.name != "numpy" else "ignore", RuntimeWarning)
+        with host_execution(True):
+            got = np.asarray(tnlib.to_numpy((a * np.inf).full()))
+    with warnings.catch_warnings(), host_execution(False):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.asarray(tnlib.to_numpy((a * np.inf).full()))
+    assert np.array_equal(np.isnan(got), np.isnan(want)) and np.isnan(got).any()
