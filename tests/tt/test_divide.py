@@ -64,3 +64,14 @@ def test_bad_arguments_are_named(backend):
         tt.divide(x, x, eps=-1.0)
     with pytest.raises(ShapeError, match=r"tt.divide\(x, y, eps\)"):
         x / x
+    bad = tt.TTTensor([x.cores[0] * np.nan, x.cores[1]])
+    with pytest.raises(ArgumentError, match=r"divide: y.cores\[0\] holds non-finite"):
+        tt.divide(x, bad)                             # was named amen_solve's A
+    with pytest.raises(ArgumentError, match=r"divide: x.cores\[0\] holds non-finite"):
+        tt.divide(bad, x)                             # ... and f
+    with pytest.raises(ArgumentError, match="divide: max_sweeps must be an integer >= 1"):
+        tt.divide(x, x, max_sweeps=0)
+    with pytest.raises(ArgumentError, match="divide: max_rank"):
+        tt.divide(x, x, max_rank=-1)
+    with pytest.raises(ArgumentError, match="divide: x0 must be a TTTensor"):
+        tt.divide(x, x, x0=np_of(x))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import check_eps
+from .._validation import check_eps, check_finite_cores, check_positive_int
 from ..backends._host import host_eager
 from ..errors import ArgumentError
 from .algebra import check_compatible
@@ -50,7 +50,8 @@ def divide(x: TTTensor, y: TTTensor, eps: float = 1e-10, x0: TTTensor | None = N
     Raises
     ------
     ArgumentError, ShapeError
-        If `x` and `y` are not trains of one shape and dtype.
+        If `x` and `y` are not trains of one shape and dtype, hold NaN or inf, or an
+        option is out of range.
 
     Warns
     -----
@@ -75,5 +76,13 @@ def divide(x: TTTensor, y: TTTensor, eps: float = 1e-10, x0: TTTensor | None = N
             raise ArgumentError(f"{where}: {name} must be a TTTensor, got {type(a).__name__}")
     check_compatible(x, y, where)
     eps = check_eps(eps, where)
+    # checked here, so that errors name divide's arguments, not amen_solve's (A, f)
+    max_sweeps = check_positive_int(max_sweeps, where, "max_sweeps")
+    if max_rank is not None:
+        max_rank = check_positive_int(max_rank, where, "max_rank")
+    if x0 is not None and not isinstance(x0, TTTensor):
+        raise ArgumentError(f"{where}: x0 must be a TTTensor, got {type(x0).__name__}")
+    for name, a in (("x", x), ("y", y)):
+        check_finite_cores(a, where, name)
     return amen_solve(diag(y), x, x0=x0, eps=eps, max_sweeps=max_sweeps, max_rank=max_rank,
                       return_info=return_info)
