@@ -285,3 +285,28 @@ def test_cross_of_values_near_the_float_limits(backend, scale):
                       lambda i: 1.0 / (1.0 + xs[i].sum(1)), (n,) * d)
     assert err < 1e-9
     assert np.allclose(np_of(one) / scale, 1.0 + xs, rtol=1e-14)
+
+
+def test_values_far_above_the_first_ones_set_the_scale_again(backend):
+    """A wave packet at 0.3 and a bump at 0.6, zero or subnormal between: the first
+    nonzero value seen was a tail's (~1e-216), which set the cache's scale at 2^-717;
+    the peaks, 2^717 times that, overflowed in the SVDs' squares. Cross stopped at rank
+    1 after 185 evaluations, 97 % off ("the change stays near inf"). The scale is now set
+    again and the values kept, the last train and the validation values rescaled."""
+    d = 16
+
+    def f(t):
+        return (backend.exp(-(((t - 0.3) / 0.003) ** 2)) * backend.cos(3000 * t)
+                + backend.exp(-(((t - 0.6) / 0.01) ** 2)))
+
+    idx = np.random.default_rng(0).integers(0, 2, size=(400, d))
+    t = idx @ (2.0 ** -np.arange(1, d + 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, info = tt.qtt_function(f, 0.0, 1.0, d, eps=1e-10, return_info=True, seed=0,
+                                  backend=backend)
+    assert info.converged and max(x.ranks) > 4
+    want = np.exp(-(((t - 0.3) / 0.003) ** 2)) * np.cos(3000 * t) + np.exp(
+        -(((t - 0.6) / 0.01) ** 2))
+    assert np.max(np.abs(np_of(tt.evaluate(x, idx)) - want)) < 1e-9
+    assert_like(x.cores[0], backend.asarray(np.zeros(1)))

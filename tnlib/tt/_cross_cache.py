@@ -52,9 +52,10 @@ class _Cache:
         self.pad = caller_backend(f, xp).shape_compiles
         self.dtype = None
         self.value_dtype = np.dtype(np.float64)  # the least precise dtype f returned
-        # values are kept divided by 2^exponent, decided by the first nonzero ones: f's
-        # values near the float limits are interpolated at unit scale (their squares, in
-        # norms and SVDs, would leave the range), the caller multiplies the result back
+        # values are kept divided by 2^exponent, decided by the first nonzero ones (and
+        # again by any far above them): f's values near the float limits are interpolated
+        # at unit scale (their squares, in norms and SVDs, would leave the range), the
+        # caller multiplies the result back
         self.exponent, self._scaled = 0, False
         self.eval_time = 0.0
         self.count = 0
@@ -119,7 +120,10 @@ class _Cache:
                                              return_inverse=True)
             if self.max_evals is not None and self.count + len(uniq) > self.max_evals:
                 raise _BudgetExceeded()
+            before = self.exponent
             new = self._evaluate(points[miss[first]])
+            if self.exponent != before:  # the values found were kept at the old scale
+                vals = times_pow2(vals, before - self.exponent, _NUMPY)
             if vals.dtype != self.dtype:
                 vals = vals.astype(self.dtype)
             vals[miss] = new[inverse.reshape(-1)]
@@ -168,12 +172,16 @@ class _Cache:
             self.dtype = kind
             self.segments = [(h, w, v.astype(kind)) for h, w, v in self.segments]
         vals = vals.astype(self.dtype)
-        if not self._scaled:  # earlier values were all zero: any scale holds for them
-            peak = float(np.max(np.abs(vals))) if vals.size else 0.0
-            if peak > 0:
-                self._scaled = True
-                if not 2.0**-_SAFE < peak < 2.0**_SAFE:
-                    self.exponent = math.frexp(peak)[1]
+        peak = float(np.max(np.abs(vals))) if vals.size else 0.0
+        # the first nonzero values set the scale (earlier ones were zero: any scale holds
+        # for them); values far above it -- the first were in f's tail, subnormal say --
+        # set it again, and the values kept are rescaled (the callers rescale theirs)
+        if peak > 0 and (not self._scaled or math.frexp(peak)[1] - self.exponent > _SAFE):
+            new = 0 if 2.0**-_SAFE < peak < 2.0**_SAFE else math.frexp(peak)[1]
+            if self._scaled:
+                self.segments = [(h, w, times_pow2(v, self.exponent - new, _NUMPY))
+                                 for h, w, v in self.segments]
+            self._scaled, self.exponent = True, new
         return self.unit(vals)
 
     def unit(self, vals: np.ndarray) -> np.ndarray:

@@ -261,10 +261,16 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
     sweep = _Sweep(shape, cache, rng, kickrank, eps, cap, left, right, first=x0 is None)
     previous = None
     best = None
-    half = 0
+    half, scale_of_previous = 0, cache.exponent
     try:
         while half < 2 * max_sweeps:
             current, any_saturated = sweep.half_sweep(forward=half % 2 == 0)
+            if previous is not None and cache.exponent != scale_of_previous:
+                # f's values set the cache's scale anew: the last train to its scale
+                previous = TTTensor._from_cores([times_pow2(
+                    previous.cores[0], scale_of_previous - cache.exponent, _NUMPY),
+                    *previous.cores[1:]], None)
+            scale_of_previous = cache.exponent
             half += 1
             info.iterations = half
             info.max_ranks.append(max(current.ranks))
@@ -272,7 +278,7 @@ def cross(f: Callable, shape: Any, eps: float = 1e-6, max_rank: int | None = Non
             info.errors.append(change)
             if val_idx is not None:  # the cache's values are f's divided by 2^exponent
                 approx = current.evaluate(val_idx)
-                ref = cache.unit(val_ref) if given_ref else val_ref
+                ref = cache.unit(val_ref) if given_ref else cache(val_idx)  # at its scale
                 info.validation_errors.append(float(np.linalg.norm(approx - ref)
                                                     / max(np.linalg.norm(ref), 1e-300)))
             info.evaluations = cache.count
