@@ -9,7 +9,7 @@ from .cross import CrossInfo, cross
 from .divide import divide
 from .dmrg import DmrgInfo, dmrg_eig, dmrg_eigs
 from .elementwise import apply
-from .fft import qtt_conv, qtt_fft
+from .fft import qtt_fft
 from .join import concatenate, pad, stack
 from .marginal import trace
 from .matrix import TTMatrix
@@ -26,6 +26,7 @@ from .spectrum import entanglement_entropy, singular_values
 from .svd import DecompositionInfo, tt_matrix, tt_svd
 from .tdvp import TdvpInfo, tdvp
 from .tensor import TTTensor
+from .toeplitz import circulant, cumsum, qtt_conv, toeplitz
 
 __all__ = [
     "AmenInfo",
@@ -46,8 +47,10 @@ __all__ = [
     "apply",
     "dequantize",
     "chebyshev",
+    "circulant",
     "concatenate",
     "cross",
+    "cumsum",
     "diag",
     "divide",
     "dmrg_eig",
@@ -86,6 +89,7 @@ __all__ = [
     "stack",
     "sum",
     "tdvp",
+    "toeplitz",
     "trace",
     "tt_matrix",
     "tt_sketch",

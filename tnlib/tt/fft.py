@@ -37,7 +37,7 @@ from .round import qr_left
 from .round import round as tt_round
 from .tensor import TTTensor
 
-__all__ = ["qtt_conv", "qtt_fft"]
+__all__ = ["qtt_fft"]
 
 _NORMS = ("backward", "ortho", "forward")
 
@@ -119,7 +119,7 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
         raise ArgumentError(f"{where}: inverse must be a bool, got {inverse!r}")
     if not isinstance(norm, str) or norm not in _NORMS:
         raise ArgumentError(f"{where}: norm must be one of {_NORMS}, got {norm!r}")
-    blocks = _blocks(x.ndim, dims, axes, where)
+    blocks = check_blocks(x.ndim, dims, axes, where)
     whole = blocks == [(0, x.ndim)]
     if max_rank is not None and x.ndim > 1:
         if whole:  # the working modes: k_0 first
@@ -164,7 +164,7 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
     return permute(TTTensor._from_cores(cores, xp), order, eps=step_eps, max_rank=max_rank)
 
 
-def _blocks(d: int, dims: Any, axes: Any, where: str) -> list[tuple[int, int]]:
+def check_blocks(d: int, dims: Any, axes: Any, where: str) -> list[tuple[int, int]]:
     """The index ranges of the modes of the transformed dimensions."""
     dims = check_positive_int(dims, where, "dims")
     if d % dims:
@@ -180,113 +180,6 @@ def _blocks(d: int, dims: Any, axes: Any, where: str) -> list[tuple[int, int]]:
         if len(set(chosen)) != len(chosen) or not chosen:
             raise ArgumentError(f"{where}: axes must name distinct dimensions, got {axes!r}")
     return [(a * per, (a + 1) * per) for a in sorted(chosen)]
-
-
-@host_eager
-def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str = "full",
-             max_rank: Any = None, dims: int = 1) -> TTTensor:
-    """The convolution of two vectors in QTT format, through their spectra.
-
-    ``mode="circular"``: ``z[k] = Σ_j x[j] y[(k - j) mod N]`` for ``N = n^d``, the inverse
-    transform of the spectra's product (:func:`qtt_fft`). ``mode="full"``: the linear
-    convolution ``z[k] = Σ_j x[j] y[k - j]`` (``np.convolve``), of length ``2N - 1``,
-    returned as a QTT of one more binary mode, ``2N`` entries whose last is 0: both
-    vectors are padded by a leading digit whose upper half is zero (a rank-1 core) and
-    convolved circularly. With ``dims > 1``, `x` and `y` are QTTs of ``dims``-dimensional
-    grids (as in :func:`qtt_fft`) and the convolution is over every dimension
-    (``scipy.signal.convolve``'s, or the circular one): each dimension is padded by its
-    own leading digit.
-
-    Parameters
-    ----------
-    x, y : TTTensor
-        QTTs of the same shape, every mode of size 2 for ``mode="full"``.
-    eps : float, optional
-        Relative accuracy of each transform and of the product of the spectra (each to
-        its own norm: where the spectra barely overlap, the product's own error can be a
-        larger share of it).
-    mode : {"full", "circular"}, optional
-    max_rank : int, optional
-        Bound on the ranks of every step.
-    dims : int, optional
-        The number of dimensions of the grid (``x.ndim`` a multiple of it).
-
-    Returns
-    -------
-    TTTensor
-        Real when both are real (the imaginary part, rounding, dropped), else complex.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from tnlib import tt
-    >>> a, b = np.arange(8.0), np.array([1.0, -1.0, 0, 0, 0, 0, 0, 0])
-    >>> z = tt.qtt_conv(tt.quantize(a), tt.quantize(b), eps=1e-14)
-    >>> got = tt.dequantize(z)                   # 16 entries, the last 0
-    >>> bool(np.allclose(got[:15], np.convolve(a, b))), np.round(got[7:9], 10).tolist()
-    (True, [1.0, -7.0])
-    """
-    where = "qtt_conv"
-    for name, v in (("x", x), ("y", y)):
-        if not isinstance(v, TTTensor):
-            raise ArgumentError(f"{where}: {name} must be a TTTensor (a QTT), got "
-                                f"{type(v).__name__}")
-    for name, v in (("x", x), ("y", y)):
-        check_finite_cores(v, where, name)
-    if x.shape != y.shape:
-        raise ShapeError(f"{where}: x and y have shapes {x.shape} and {y.shape}; they must "
-                         "be the same")
-    if not isinstance(mode, str) or mode not in ("full", "circular"):
-        raise ArgumentError(f"{where}: mode must be 'full' or 'circular', got {mode!r}")
-    if mode == "full":
-        if any(m != 2 for m in x.shape):
-            raise ShapeError(f"{where}: mode='full' pads by one binary digit and needs every "
-                             f"mode of size 2, got shape {x.shape} (or use mode='circular')")
-        _blocks(x.ndim, dims, None, where)
-        x, y = _padded(x, dims), _padded(y, dims)
-    eps = check_eps(eps, where, ranks="max_rank")
-    real = not (x.backend.is_complex(x.cores[0]) or y.backend.is_complex(y.cores[0]))
-    fx = qtt_fft(x, eps=eps, max_rank=max_rank, dims=dims)
-    fy = qtt_fft(y, eps=eps, max_rank=max_rank, dims=dims)
-    z = qtt_fft(tt_round(fx * fy, eps=eps, max_rank=max_rank), eps=eps, max_rank=max_rank,
-                inverse=True, dims=dims)
-    return _real_part(z, eps, max_rank) if real else z
-
-
-def _padded(x: TTTensor, dims: int) -> TTTensor:
-    """`x` followed by as many zeros along each of its `dims` dimensions: a leading
-    binary digit per dimension, whose value 1 is zero (the identity on the bond there)."""
-    xp = x.backend
-    c0 = x.cores[0]
-    per = x.ndim // dims
-    cores = []
-    for k, core in enumerate(x.cores):
-        if k % per == 0:
-            r = x.ranks[k]
-            eye = xp.eye(r, dtype=xp.dtype(c0), device=xp.device(c0))
-            cores.append(xp.stack([eye, xp.zeros_like(eye)], axis=1))  # (r, 2, r)
-        cores.append(core)
-    return TTTensor._from_cores(cores, xp)
-
-
-def _real_part(z: TTTensor, eps: float, max_rank: Any) -> TTTensor:
-    """The real part of a train as a real train: complex cores ``A + iB`` become the real
-    blocks ``[A, -B; B, A]`` (first core its top row, last its left column), whose product
-    is ``Re`` of theirs, then rounded back from the doubled ranks."""
-    xp = z.backend
-    cores, d = [], z.ndim
-    for k, c in enumerate(z.cores):
-        a, b = xp.real(c), xp.imag(c)
-        if d == 1:
-            cores.append(a)
-        elif k == 0:
-            cores.append(xp.concatenate([a, -b], axis=2))
-        elif k == d - 1:
-            cores.append(xp.concatenate([a, b], axis=0))
-        else:
-            cores.append(xp.concatenate([xp.concatenate([a, -b], axis=2),
-                                         xp.concatenate([b, a], axis=2)], axis=0))
-    return tt_round(TTTensor._from_cores(cores, xp), eps=eps, max_rank=max_rank)
 
 
 def _rounded(xp: Any, suffix: list, eps: float, max_rank: Any) -> list:
