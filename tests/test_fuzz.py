@@ -440,6 +440,7 @@ _ENTRY_POINTS = {
     "toeplitz_c": lambda v: tt.toeplitz(v),
     "toeplitz_r": lambda v: tt.toeplitz(_X, v),
     "circulant": lambda v: tt.circulant(v),
+    "circulant_dims": lambda v: tt.circulant(_Q6, dims=v),
     "cumsum_x": lambda v: tt.cumsum(v),
     "cumsum_axis": lambda v: tt.cumsum(_X, axis=v),
     "cp_score_estimate": lambda v: cp.score(v, _CP),

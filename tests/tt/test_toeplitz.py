@@ -223,3 +223,21 @@ def test_qtt_conv_of_grids_under_jit():
 
     with pytest.raises(ArgumentError, match="qtt_conv: eps=1e-10 needs the data's values"):
         with_eps(list(x.cores), list(y.cores))
+
+
+def test_multilevel_circulant_is_the_periodic_convolution_of_a_grid(backend):
+    """dims=2: the circulant in each dimension, C[(i1, i2), (j1, j2)] = c[(i1 - j1) mod
+    n1, (i2 - j2) mod n2] (a block circulant with circulant blocks), against NumPy's
+    2-D FFTs, on an 8 x 8 grid (QTT) and a (3, 4) x (5, 2) one (mixed radix)."""
+    for shape, grid in (((2,) * 6, (8, 8)), ((3, 4, 5, 2), (12, 10))):
+        c = tt.random(shape, 2, seed=0, backend=backend)
+        x = tt.random(shape, 3, seed=1, backend=backend)
+        a = tt.circulant(c, dims=2)
+        half = len(shape) // 2
+        assert a.ranks[half] == c.ranks[half] and a.ranks[1] == 2 * c.ranks[1]
+        cg, xg = np_of(c).reshape(grid), np_of(x).reshape(grid)
+        ref = np.fft.ifft2(np.fft.fft2(cg) * np.fft.fft2(xg)).real
+        assert rel_error(np_of(a @ x).reshape(grid), ref) < 1e-13
+        assert_like(a.cores[0], c.cores[0])
+    with pytest.raises(ShapeError, match="circulant: c has 5 modes, not a multiple of dims=2"):
+        tt.circulant(tt.random((2,) * 5, 2, seed=0, backend=backend), dims=2)

@@ -164,11 +164,12 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
     return permute(TTTensor._from_cores(cores, xp), order, eps=step_eps, max_rank=max_rank)
 
 
-def check_blocks(d: int, dims: Any, axes: Any, where: str) -> list[tuple[int, int]]:
-    """The index ranges of the modes of the transformed dimensions."""
+def check_blocks(d: int, dims: Any, axes: Any, where: str, name: str = "x"
+                 ) -> list[tuple[int, int]]:
+    """The index ranges of the modes of the transformed dimensions (of the train `name`)."""
     dims = check_positive_int(dims, where, "dims")
     if d % dims:
-        raise ShapeError(f"{where}: x has {d} modes, not a multiple of dims={dims} (each "
+        raise ShapeError(f"{where}: {name} has {d} modes, not a multiple of dims={dims} (each "
                          "dimension has the same number of digits)")
     per = d // dims
     if axes is None:

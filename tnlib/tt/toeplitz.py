@@ -81,7 +81,7 @@ def lower(c: TTTensor, circular: bool, dims: int = 1) -> TTMatrix:
 
 
 @host_eager
-def circulant(c: TTTensor) -> TTMatrix:
+def circulant(c: TTTensor, dims: int = 1) -> TTMatrix:
     """The circulant TT-matrix ``C[i, j] = c[(i - j) mod N]`` of a train (first column `c`).
 
     ``C @ x`` is the circular convolution of `c` and `x`, as ``scipy.linalg.circulant(c)
@@ -92,17 +92,26 @@ def circulant(c: TTTensor) -> TTMatrix:
     ----------
     c : TTTensor
         The first column, a vector of length ``N = prod(c.shape)``.
+    dims : int, optional
+        With ``dims > 1``, `c` is a function on a ``dims``-dimensional grid, each
+        dimension's modes a block of ``c.ndim / dims`` (as in :func:`qtt_fft`), and the
+        matrix is the multilevel circulant ``C[i, j] = c[(i - j) mod n]`` taken in each
+        dimension (block circulant with circulant blocks for two): ``C @ x`` is the
+        circular convolution over the grid. No borrow passes between the blocks, whose
+        boundary ranks stay `c`'s.
 
     Returns
     -------
     TTMatrix
-        With ``row_shape == col_shape == c.shape`` and ranks ``2 * c.ranks`` (1 at the
-        ends).
+        With ``row_shape == col_shape == c.shape`` and ranks ``2 * c.ranks`` (`c`'s at the
+        ends and between the dimensions).
 
     Raises
     ------
     ArgumentError
         If `c` is not a TTTensor.
+    ShapeError
+        If ``c.ndim`` is not a multiple of `dims`.
 
     Examples
     --------
@@ -116,7 +125,9 @@ def circulant(c: TTTensor) -> TTMatrix:
     >>> bool(np.allclose(a.full(), scipy.linalg.circulant(v)))
     True
     """
-    return lower(_train(c, "circulant"), circular=True)
+    c = _train(c, "circulant")
+    check_blocks(c.ndim, dims, None, "circulant", "c")
+    return lower(c, circular=True, dims=dims)
 
 
 @host_eager
