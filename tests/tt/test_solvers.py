@@ -75,6 +75,24 @@ def test_amen_mv_matches_exact_product(backend):
     assert max(y.ranks) <= max((a @ x).round(1e-10).ranks)
 
 
+def test_amen_mv_warns_when_it_stops_short(backend):
+    """Two sweeps that add two ranks each cannot reach a product of ranks near 24: the
+    result was 20-40 % off with converged=False and no warning. It warns now; with
+    sweeps enough it converges, silently, to the exact product."""
+    a = tt.circulant(tt.random((2,) * 8, 3, seed=0, backend=backend))
+    x = tt.random((2,) * 8, 4, seed=1, backend=backend)
+    exact = np_of(a @ x)
+    with pytest.warns(tnlib.ConvergenceWarning, match=r"amen_mv: stopped after 2 sweeps"):
+        y, info = tt.amen_mv(a, x, eps=1e-10, max_sweeps=2, kickrank=2, return_info=True)
+    assert not info.converged
+    assert np.linalg.norm(np_of(y) - exact) > 1e-3 * np.linalg.norm(exact)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, info = tt.amen_mv(a, x, eps=1e-10, max_sweeps=30, return_info=True)
+    assert info.converged
+    assert np.linalg.norm(np_of(y) - exact) <= 1e-9 * np.linalg.norm(exact)
+
+
 @pytest.mark.parametrize("x_scale, a_scale", [(1e200, 1.0), (1e-200, 1.0), (1.0, 1e200),
                                               (1e-250, 1e-50)])
 def test_amen_mv_of_operands_near_the_float_limits(backend, x_scale, a_scale):

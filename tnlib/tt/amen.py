@@ -200,6 +200,37 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = DefaultTol(1e-8), y0: TTTenso
     ``O(d n r^2 R r_x)`` per sweep instead of rounding a rank ``R r_x`` tensor
     (``O(d n R^3 r_x^3)``).
 
+    Parameters
+    ----------
+    A : TTMatrix
+    x : TTTensor
+        With ``x.shape == A.col_shape``.
+    eps : float, optional
+        Relative accuracy: the sweeps stop when every local residual is below it.
+    y0 : TTTensor, optional
+        A starting guess (default: a random train of rank 2).
+    max_sweeps : int, optional
+    kickrank : int, optional
+        Rank of the residual directions added at each step: the ranks grow by at most
+        about this much per sweep.
+    max_rank : int, optional
+        Bound on the result's ranks.
+    return_info : bool, optional
+        Also return the :class:`AmenInfo`.
+    seed : optional
+        Seed of the random start and enrichment.
+
+    Returns
+    -------
+    TTTensor, or (TTTensor, AmenInfo)
+
+    Warns
+    -----
+    ConvergenceWarning
+        If a local residual is still above `eps` after `max_sweeps` (ranks the sweeps
+        could not reach, or `max_rank`): raise `max_sweeps` or `kickrank`, or round
+        ``A @ x`` instead.
+
     Examples
     --------
     >>> import numpy as np
@@ -237,6 +268,11 @@ def amen_mv(A: TTMatrix, x: TTTensor, eps: float = DefaultTol(1e-8), y0: TTTenso
     if a_exp:
         y = TTTensor._from_cores(spread_pow2(list(y.cores), a_exp, xp), xp)
     info.wall_time = timer()
+    if not info.converged:
+        warn_not_converged("amen_mv", f"stopped after {info.iterations} sweeps "
+                           f"({info.stop_reason}) at ranks up to {max(y.ranks)}; largest "
+                           f"local residual {info.errors[-1]:.2e}, eps={eps:g} (raise "
+                           "max_sweeps or kickrank, or round A @ x)")
     return (y, info) if return_info else y
 
 
