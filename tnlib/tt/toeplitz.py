@@ -1,4 +1,5 @@
-"""Toeplitz and circulant TT-matrices of a train, and cumulative sums of trains.
+"""Toeplitz and circulant TT-matrices of a train, convolutions of QTT vectors as their
+products, and cumulative sums of trains.
 
 A train ``c`` of shape ``(n_1, ..., n_d)`` is a vector of length ``N = prod n_k``, its
 index ``k`` written in the mixed radix of the modes (NumPy reshape order, the first mode
