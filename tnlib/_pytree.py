@@ -45,15 +45,19 @@ def is_container(obj: Any) -> bool:
     return hasattr(obj, "_tree_flatten") and hasattr(type(obj), "_tree_unflatten")
 
 
-def flatten(obj: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
+def flatten(obj: Any, atom: Callable[[Any], bool] | None = None
+            ) -> tuple[list[Any], Callable[[list[Any]], Any]]:
     """Flatten arrays nested in containers, lists, tuples and dicts.
 
     Returns the leaves and a function that rebuilds the same structure from a
-    list of new leaves (e.g. gradients).
+    list of new leaves (e.g. gradients). Objects for which `atom` is true are leaves
+    themselves, not opened.
     """
+    if atom is not None and atom(obj):
+        return [obj], lambda new: new[0]
     if is_container(obj):
         children, aux = obj._tree_flatten()
-        leaves, rebuild_children = flatten(list(children))
+        leaves, rebuild_children = flatten(list(children), atom)
         cls = type(obj)
 
         def rebuild(new: list[Any]) -> Any:
@@ -61,7 +65,7 @@ def flatten(obj: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
 
         return leaves, rebuild
     if isinstance(obj, (list, tuple)):
-        parts = [flatten(item) for item in obj]
+        parts = [flatten(item, atom) for item in obj]
         sizes = [len(p[0]) for p in parts]
         leaves = [leaf for p in parts for leaf in p[0]]
         kind = type(obj)
@@ -78,6 +82,6 @@ def flatten(obj: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
         return leaves, rebuild
     if isinstance(obj, dict):
         keys = list(obj)
-        leaves, rebuild_values = flatten([obj[k] for k in keys])
+        leaves, rebuild_values = flatten([obj[k] for k in keys], atom)
         return leaves, lambda new: dict(zip(keys, rebuild_values(new)))
     return [obj], lambda new: new[0]

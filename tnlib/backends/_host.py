@@ -130,9 +130,33 @@ def caller_backend(fn: Callable, xp: Any) -> Any:
 
 def _convert(obj: Any, fn: Callable[[Any], Any], host_scalars: bool = False) -> Any:
     """`obj` with `fn` applied to its arrays (and to NumPy's inexact scalars if asked)."""
-    leaves, rebuild = flatten(obj)
-    return rebuild([fn(leaf) if _is_array(leaf) or (host_scalars and isinstance(leaf, _INEXACT))
+    leaves, rebuild = flatten(obj, atom=_twinned)
+    return rebuild([_convert_twinned(leaf, fn) if _twinned(leaf)
+                    else fn(leaf) if _is_array(leaf) or (host_scalars and isinstance(leaf, _INEXACT))
                     else leaf for leaf in leaves])
+
+
+def _twinned(obj: Any) -> bool:
+    """Containers whose identity means something (a Riemannian frame: vectors at one point
+    share it): they declare a ``_twin`` slot."""
+    return is_container(obj) and hasattr(type(obj), "_twin")
+
+
+def _convert_twinned(obj: Any, fn: Callable[[Any], Any]) -> Any:
+    """`obj` converted, the same object each time: its host copy, made once, and that
+    copy's conversion back give the original (so vectors made at one point on the host
+    come back at the caller's point)."""
+    twin = obj._twin
+    leaves, rebuild = flatten(obj)
+    arrays = [leaf for leaf in leaves if _is_array(leaf)]
+    if twin is not None and arrays:
+        probe = fn(arrays[0])
+        theirs = [leaf for leaf in flatten(twin)[0] if _is_array(leaf)]
+        if theirs and type(theirs[0]) is type(probe):
+            return twin
+    new = rebuild([fn(leaf) if _is_array(leaf) else leaf for leaf in leaves])
+    obj._twin, new._twin = new, obj
+    return new
 
 
 _INEXACT = (np.floating, np.complexfloating)
@@ -156,8 +180,9 @@ def host_eager(fn: F) -> F:
             bound = sig.bind(*args, **kwargs)
         except TypeError:
             return fn(*args, **kwargs)  # the function's own error
-        leaves, rebuild = flatten(dict(bound.arguments))
-        arrays = [leaf for leaf in leaves if _is_array(leaf)]
+        leaves, rebuild = flatten(dict(bound.arguments), atom=_twinned)
+        arrays = [a for leaf in leaves for a in (flatten(leaf)[0] if _twinned(leaf) else [leaf])
+                  if _is_array(a)]
         try:
             if arrays:
                 xp = backend_of(arrays)  # a mismatch is the function's to report, below
@@ -181,7 +206,7 @@ def host_eager(fn: F) -> F:
                 views[id(leaf)] = xp.host_view(leaf)
             return views[id(leaf)]
 
-        new = [view(leaf) if _is_array(leaf)
+        new = [view(leaf) if _is_array(leaf) else _convert_twinned(leaf, view) if _twinned(leaf)
                else _OnTarget(leaf, xp.name, device) if _is_black_box(leaf) else leaf
                for leaf in leaves]
         arguments = rebuild(new)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._validation import check_finite, finite_float
 from ..backends import backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
 from ..tt.round import round as tt_round
 from ..tt.tensor import TTTensor
@@ -55,7 +56,13 @@ def project(x: TTTensor | Frame, z: Any) -> TangentVector:
     >>> bool(np.allclose(v.full(), x.full()))
     True
     """
-    frame = frame_of(x, "project")
+    return _project_at(frame_of(x, "project"), z)
+
+
+@host_eager
+def _project_at(frame: Frame, z: Any) -> TangentVector:
+    """:func:`project` at the point's frame (made on the caller's side, where it is kept:
+    host execution returns vectors at that same frame)."""
     if isinstance(z, TTTensor):
         _check_tt(frame, z, "project")
         return _project_trains(frame, [z], None)
@@ -93,7 +100,11 @@ def project_sum(x: TTTensor | Frame, zs: Sequence[TTTensor],
     >>> bool((a - b).norm() < 1e-10 * b.norm())   # same point: exact delta arithmetic
     True
     """
-    frame = frame_of(x, "project_sum")
+    return _project_sum_at(frame_of(x, "project_sum"), zs, weights)
+
+
+@host_eager
+def _project_sum_at(frame: Frame, zs: Any, weights: Any) -> TangentVector:
     if isinstance(zs, TTTensor) or not isinstance(zs, (list, tuple)):
         raise ArgumentError(f"project_sum: zs must be a list or tuple of TTTensors, got "
                             f"{type(zs).__name__}")
@@ -169,8 +180,13 @@ def retract(x: TTTensor, v: Any, step: Any = 1.0) -> TTTensor:
     if isinstance(step, bool) or not (scalar_array or (
             isinstance(step, numbers.Real) and math.isfinite(step))):
         raise ArgumentError(f"retract: step must be a finite real number, got {step!r}")
-    frame = frame_of(x, "retract")
-    bounds = list(x.ranks[1:-1])
+    return _retract_at(frame_of(x, "retract"), v, step)
+
+
+@host_eager
+def _retract_at(frame: Frame, v: Any, step: Any) -> TTTensor:
+    xp = frame.backend
+    bounds = list(frame.ranks[1:-1])
     if isinstance(v, TangentVector) and v.frame is frame:
         with np.errstate(over="ignore"):  # a step past the float range: the error below
             deltas = [step * dk for dk in v.deltas]
@@ -182,10 +198,10 @@ def retract(x: TTTensor, v: Any, step: Any = 1.0) -> TTTensor:
     else:
         raise ShapeError(f"retract: v must be a TangentVector or TTTensor, got "
                          f"{type(v).__name__}")
-    if x.ndim == 1:
-        return TTTensor._from_cores(list(y.cores), x.backend)
+    if frame.ndim == 1:
+        return TTTensor._from_cores(list(y.cores), xp)
     try:
-        return tt_round(TTTensor._from_cores(y.cores, x.backend), max_rank=bounds)
+        return tt_round(TTTensor._from_cores(y.cores, xp), max_rank=bounds)
     except ArgumentError as exc:  # the only way: cores that over- or underflowed, or NaN
         raise ArgumentError(f"retract: x + step * v is not finite (step={step!r}); take a "
                             "smaller step or check v") from exc

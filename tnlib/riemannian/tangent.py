@@ -34,6 +34,7 @@ from typing import Any
 
 from .._pytree import register_container
 from ..backends import Backend
+from ..backends._host import host_eager
 from ..errors import EvaluationError, ShapeError
 from ..tt.tensor import TTTensor
 
@@ -57,12 +58,22 @@ class Frame:
     backend : Backend
     """
 
-    __slots__ = ("left", "last", "right", "bonds", "backend", "_conditioned")
+    # _twin: its copy on the other side of host execution (one object each way), so that
+    # tangent vectors computed on the host come back at the caller's frame
+    __slots__ = ("left", "last", "right", "bonds", "backend", "_conditioned", "_twin")
 
     def __init__(self, left: list, last: Any, right: list, bonds: list, backend: Backend):
         self.left, self.last, self.right, self.bonds = left, last, right, bonds
         self.backend = backend
         self._conditioned = None
+        self._twin = None
+
+    def __getstate__(self) -> dict:  # the host twin and the cached check stay behind
+        return {"left": self.left, "last": self.last, "right": self.right,
+                "bonds": self.bonds, "backend": self.backend}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
 
     def well_conditioned(self, limit: float = 1e4) -> bool:
         """Whether every bond matrix ``R_k`` has condition number ``<= limit`` (cached).
@@ -125,6 +136,7 @@ class Frame:
         return cls(left, last, right, bonds, backend_of(last))
 
 
+@host_eager
 def build_frame(x: TTTensor, where: str = "riemannian") -> Frame:
     """Both orthogonal forms of `x` by two QR sweeps, ``O(d n r^3)``.
 
@@ -289,6 +301,7 @@ class TangentVector(TTTensor):
     def _same(self, other: Any) -> bool:
         return isinstance(other, TangentVector) and other.frame is self.frame
 
+    @host_eager
     def inner(self, other: TangentVector) -> Any:
         """``<self, other>`` for vectors at the same point, ``O(d n r^2)`` (0-d array)."""
         if not self._same(other):
@@ -302,6 +315,7 @@ class TangentVector(TTTensor):
             return self.inner(other)
         return super().dot(other)
 
+    @host_eager
     def norm(self) -> Any:
         """``sqrt(<self, self>)``, summed at unit scale: vectors of 1e-200 or 1e200 (whose
         squares leave the float range) keep their norm."""
@@ -309,6 +323,7 @@ class TangentVector(TTTensor):
         unit, scale = _unit_flat(xp, self.deltas)
         return xp.real(scale) * xp.sqrt(xp.sum(xp.real(xp.conj(unit) * unit)))
 
+    @host_eager
     def _combine(self, other: TangentVector, sign: float) -> TangentVector:
         return TangentVector(self.frame, [a + sign * b for a, b in zip(self.deltas, other.deltas)])
 
@@ -327,6 +342,10 @@ class TangentVector(TTTensor):
             return super().__mul__(other)
         if not isinstance(other, numbers.Number) and self.backend.ndim(other) != 0:
             return super().__mul__(other)
+        return self._scaled(other)
+
+    @host_eager
+    def _scaled(self, other: Any) -> TangentVector:
         return TangentVector(self.frame, [other * a for a in self.deltas])
 
     def __rmul__(self, other: Any) -> Any:
