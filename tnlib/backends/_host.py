@@ -131,9 +131,15 @@ def caller_backend(fn: Callable, xp: Any) -> Any:
 def _convert(obj: Any, fn: Callable[[Any], Any], host_scalars: bool = False) -> Any:
     """`obj` with `fn` applied to its arrays (and to NumPy's inexact scalars if asked)."""
     leaves, rebuild = flatten(obj, atom=_twinned)
-    return rebuild([_convert_twinned(leaf, fn) if _twinned(leaf)
-                    else fn(leaf) if _is_array(leaf) or (host_scalars and isinstance(leaf, _INEXACT))
-                    else leaf for leaf in leaves])
+
+    def one(leaf: Any) -> Any:
+        if _twinned(leaf):
+            return _convert_twinned(leaf, fn)
+        if _is_array(leaf) or (host_scalars and isinstance(leaf, _INEXACT)):
+            return fn(leaf)
+        return leaf
+
+    return rebuild([one(leaf) for leaf in leaves])
 
 
 def _twinned(obj: Any) -> bool:
