@@ -283,6 +283,7 @@ def _project_one(frame: Frame, zc: list) -> list:
     return deltas
 
 
+@host_eager
 def project_each(frame: Frame, vs: Sequence[TTTensor]) -> list[TangentVector]:
     """``[project(frame, v) for v in vs]`` in one batched sweep when the ranks agree."""
     if len({tuple(v.ranks) for v in vs}) != 1:
