@@ -22,6 +22,7 @@ import numpy as np
 
 from .._validation import host_indices
 from ..backends import Backend, backend_of
+from ..backends._host import host_eager
 from ..errors import ArgumentError, EvaluationError, ShapeError
 from ..tt.tensor import TTTensor
 from .tangent import Frame, TangentVector, frame_of
@@ -220,7 +221,11 @@ def project_sparse(x: TTTensor | Frame, idx: Any, values: Any) -> TangentVector:
     ...                  riemannian.project(x, z).full()))
     True
     """
-    frame = frame_of(x, "project_sparse")
+    return _project_sparse_at(frame_of(x, "project_sparse"), idx, values)
+
+
+@host_eager
+def _project_sparse_at(frame: Frame, idx: Any, values: Any) -> TangentVector:
     xp = frame.backend
     vals = check_values(values, "project_sparse", xp, frame.last)
     samples = _sample_set(idx, frame.shape, xp)
