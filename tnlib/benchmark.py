@@ -30,7 +30,7 @@ import numpy as np
 
 from . import cp, tt, tucker
 from ._pytree import flatten, is_container
-from ._validation import FLOAT_DTYPES
+from ._validation import FLOAT_DTYPES, check_option
 from .backends import BACKEND_NAMES, Backend, get
 from .errors import ArgumentError, BackendError, ConvergenceWarning
 
@@ -205,8 +205,7 @@ def run(workloads: Any = None, backends: Sequence[str] | None = None, device: st
     setups = _workloads(workloads)
     repeat = _positive(repeat, "repeat")
     warmup = _positive(warmup, "warmup", allow_zero=True)
-    if not isinstance(size, str) or size not in ("small", "medium"):
-        raise ArgumentError(f"benchmark.run: size must be 'small' or 'medium', got {size!r}")
+    check_option(size, ("small", "medium"), "benchmark.run", "size")
     if dtype not in FLOAT_DTYPES:  # (every row would fail the same way)
         raise ArgumentError(f"benchmark.run: dtype must be one of {FLOAT_DTYPES}, got {dtype!r}")
     places = _places(backends, device, dtype)

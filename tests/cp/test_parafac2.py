@@ -138,7 +138,7 @@ def test_bad_input_is_named(backend):
     bad[1, 1] = np.nan
     with pytest.raises(tnlib.TnlibError, match="parafac2: slice 2 .*(NaN|finite)"):
         cp.parafac2([xs[0], xs[1], backend.asarray(bad)], R)
-    for kwargs, match in (({"init": "nvecs"}, "init must be 'svd' or 'random'"),
+    for kwargs, match in (({"init": "nvecs"}, r"init must be one of \('svd', 'random'\)"),
                           ({"linesearch": "yes"}, "linesearch must be True or False"),
                           ({"inner": 0}, "inner must be an integer >= 1"),
                           ({"seed": -1}, "seed must be")):

@@ -69,7 +69,8 @@ def test_orthogonalize(backend, direction):
         g = m.T @ m if direction == "left" else m @ m.T
         np.testing.assert_allclose(g, np.eye(g.shape[0]), atol=1e-12)
     assert y.ranks[2] <= 7  # oversized bonds shrink to their unfolding dimension
-    with pytest.raises(tnlib.TnlibError, match="'left' or 'right'"):
+    with pytest.raises(tnlib.TnlibError,
+                       match=r"direction must be one of \('left', 'right'\), got 'up'"):
         x.orthogonalize("up")
 
 

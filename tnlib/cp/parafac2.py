@@ -31,6 +31,7 @@ from .._validation import (
     DefaultTol,
     check_eps,
     check_finite,
+    check_option,
     check_positive_int,
     divided_by_peak,
     honour_eps,
@@ -430,8 +431,7 @@ def _start(groups: list, n_slices: int, width: int, rank: int, init: Any, rng: A
     groups' order."""
     like = groups[0][1]
     dt, dev = xp.dtype(like), xp.device(like)
-    if not isinstance(init, str) or init not in ("svd", "random"):
-        raise ArgumentError(f"{where}: init must be 'svd' or 'random', got {init!r}")
+    check_option(init, ("svd", "random"), where, "init")
     c = xp.random_uniform((width, rank), seed=rng, dtype=dt, device=dev)
     if init == "random":  # uniform on [0, 1), as TensorLy's: Gaussian ones stall more often
         a = xp.random_uniform((n_slices, rank), seed=rng, dtype=dt, device=dev)

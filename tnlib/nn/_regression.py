@@ -18,7 +18,7 @@ import string
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._validation import check_shape
+from .._validation import check_option, check_shape
 from ..errors import ArgumentError, ShapeError
 
 __all__ = ["TRLSpec"]
@@ -49,9 +49,7 @@ class TRLSpec:
                  factorization: str = "tucker", where: str = "TRL") -> None:
         self.input_shape = check_shape(input_shape, where, "input_shape")
         self.output_shape = check_shape(output_shape, where, "output_shape")
-        if not isinstance(factorization, str) or factorization not in _FACTORIZATIONS:
-            raise ArgumentError(f"{where}: factorization must be one of {_FACTORIZATIONS}, "
-                                f"got {factorization!r}")
+        check_option(factorization, _FACTORIZATIONS, where, "factorization")
         self.factorization = factorization
         self.ranks = _ranks(rank, self.weight_shape, factorization, where)
         self._plans: dict = {}

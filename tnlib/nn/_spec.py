@@ -24,7 +24,7 @@ from typing import Any
 
 import opt_einsum
 
-from .._validation import check_shape, plain
+from .._validation import check_option, check_shape, plain
 from ..errors import ArgumentError, ShapeError
 
 # One framework call costs about this many flops of launch and bookkeeping overhead
@@ -126,8 +126,7 @@ class TTLayerSpec:
         equal ``s_k`` this is ``s = (Var W / prod r_k) ** (1 / 2d)``. The target
         is Glorot's ``2 / (fan_in + fan_out)`` or He's ``2 / fan_in``.
         """
-        if not isinstance(init, str) or init not in INITS:
-            raise ArgumentError(f"{self.where}: init must be one of {INITS}, got {init!r}")
+        check_option(init, INITS, self.where, "init")
         fan_in, fan_out = self.in_features, self.out_features
         target = 2.0 / (fan_in + fan_out) if init == "glorot" else 2.0 / fan_in
         paths = math.prod(self.ranks[1:-1])
@@ -150,9 +149,7 @@ class TTLayerSpec:
             The dense weight is already built (inference with a cached ``W``):
             the dense route then costs one GEMM.
         """
-        if not isinstance(contraction, str) or contraction not in CONTRACTIONS:
-            raise ArgumentError(f"{self.where}: contraction must be one of {CONTRACTIONS}, "
-                                f"got {contraction!r}")
+        check_option(contraction, CONTRACTIONS, self.where, "contraction")
         b = 256 if batch is None else max(int(batch), 1)
         return _plan(self.in_shape, self.out_shape, self.ranks, b, contraction, dense_cached)
 

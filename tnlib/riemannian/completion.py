@@ -21,6 +21,7 @@ import numpy as np
 
 from .._info import read_floats
 from .._validation import (
+    check_option,
     check_positive_int,
     check_shape,
     host_indices,
@@ -273,9 +274,7 @@ def matrix_complete(rows: Any, cols: Any, values: Any, shape: Any, rank: int,
     rank = check_positive_int(rank, where, "rank")
     if rank > min(shape):
         raise ShapeError(f"{where}: rank {rank} exceeds min(m, n) = {min(shape)}")
-    if not isinstance(manifold, str) or manifold not in ("fixed-rank", "desingularized"):
-        raise ArgumentError(f"{where}: manifold must be 'fixed-rank' or 'desingularized', "
-                            f"got {manifold!r}")
+    check_option(manifold, ("fixed-rank", "desingularized"), where, "manifold")
     rng_of(seed, where)  # checked here; each draw below starts from it
     xp = _backend_of_values(values, where)
     idx = _nonempty(_pair_indices(rows, cols, where), where, "rows and cols")

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._info import IterationInfo, Timer, read_floats, warn_not_converged
 from .._progress import Reporter
-from .._validation import check_positive_int
+from .._validation import check_option, check_positive_int
 from ..errors import ArgumentError, EvaluationError, ShapeError
 from ..tt.tensor import TTTensor
 from .autodiff import hessian_vector_product, riemannian_grad
@@ -194,9 +194,7 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
     for name, fn in (("f", f), ("grad", grad), ("hess", hess)):
         if fn is not None and not callable(fn):
             raise ArgumentError(f"minimize: {name} must be callable, got {type(fn).__name__}")
-    if not isinstance(manifold, str) or manifold not in ("fixed-rank", "desingularized"):
-        raise ArgumentError(f"minimize: manifold must be 'fixed-rank' or 'desingularized', "
-                            f"got {manifold!r}")
+    check_option(manifold, ("fixed-rank", "desingularized"), "minimize", "manifold")
     if manifold == "desingularized":
         if method != "rcg":
             raise ArgumentError("minimize: manifold='desingularized' supports method='rcg'")
@@ -205,8 +203,7 @@ def minimize(f: Callable[[TTTensor], Any], x0: TTTensor, method: str = "rcg",
         return desingularized_minimize(f, x0, grad=grad, max_iter=max_iter, tol=tol,
                                        ftol=ftol, callback=callback, verbose=verbose,
                                        return_info=return_info)
-    if not isinstance(method, str) or method not in ("rcg", "rgd", "rtr"):
-        raise ArgumentError(f"minimize: method must be 'rcg', 'rgd' or 'rtr', got {method!r}")
+    check_option(method, ("rcg", "rgd", "rtr"), "minimize", "method")
     if grad is None and not x0.backend.supports_grad:
         raise ArgumentError(
             f"minimize: the {x0.backend.name} backend has no automatic differentiation; pass "
@@ -434,8 +431,7 @@ def _rgd(state: _State, x: TTTensor, max_iter: int) -> TTTensor:
 
 
 def _rcg(state: _State, x: TTTensor, max_iter: int, beta: str = "pr") -> TTTensor:
-    if not isinstance(beta, str) or beta not in ("pr", "fr"):
-        raise ArgumentError(f"{state.where}: beta must be 'pr' or 'fr', got {beta!r}")
+    check_option(beta, ("pr", "fr"), state.where, "beta")
     problem = state.problem
     value, g = problem.value_grad(x)
     gn2 = _inner(g, g)

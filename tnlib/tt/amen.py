@@ -27,6 +27,7 @@ from .._validation import (
     check_count,
     check_eps,
     check_finite_cores,
+    check_option,
     check_positive_int,
     honour_eps,
     safe_exponent,
@@ -146,9 +147,7 @@ def amen_solve(A: TTMatrix, f: TTTensor, x0: TTTensor | None = None, eps: float 
     kickrank = check_count(kickrank, "amen_solve", "kickrank", 0, 1024)
     if max_rank is not None:
         max_rank = check_positive_int(max_rank, "amen_solve", "max_rank")
-    if not isinstance(local_solver, str) or local_solver not in ("auto", "direct", "gmres"):
-        raise ArgumentError(f"amen_solve: local_solver must be 'auto', 'direct' or 'gmres', "
-                            f"got {local_solver!r}")
+    check_option(local_solver, ("auto", "direct", "gmres"), "amen_solve", "local_solver")
     seed = seed_of(seed, "amen_solve")
     from .construct import random
 

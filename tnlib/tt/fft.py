@@ -27,6 +27,7 @@ from .._validation import (
     check_eps,
     check_finite_cores,
     check_max_rank,
+    check_option,
     check_positive_int,
     honour_eps,
     plain,
@@ -117,8 +118,7 @@ def qtt_fft(x: TTTensor, eps: float = DefaultTol(1e-12), max_rank: Any = None,
                          f"an index in base n), got shape {x.shape}")
     if not isinstance(inverse, (bool, np.bool_)):
         raise ArgumentError(f"{where}: inverse must be a bool, got {inverse!r}")
-    if not isinstance(norm, str) or norm not in _NORMS:
-        raise ArgumentError(f"{where}: norm must be one of {_NORMS}, got {norm!r}")
+    check_option(norm, _NORMS, where, "norm")
     blocks = check_blocks(x.ndim, dims, axes, where)
     whole = blocks == [(0, x.ndim)]
     if max_rank is not None and x.ndim > 1:

@@ -11,6 +11,7 @@ from .._info import grouped
 from .._validation import (
     check_eps,
     check_max_rank,
+    check_option,
     honour_eps,
     maxexp,
     safe_exponent,
@@ -45,9 +46,7 @@ def orthogonalize(x: TTTensor, direction: str = "left") -> TTTensor:
     >>> bool(np.allclose(g.T @ g, np.eye(g.shape[1])))
     True
     """
-    if not isinstance(direction, str) or direction not in ("left", "right"):
-        raise ArgumentError(f"orthogonalize: direction must be 'left' or 'right', "
-                            f"got {direction!r}")
+    check_option(direction, ("left", "right"), "orthogonalize", "direction")
     xp = x.backend
     cores = list(x.cores)
     if direction == "left":

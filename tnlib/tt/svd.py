@@ -27,6 +27,7 @@ from .._validation import (
     as_array,
     check_eps,
     check_max_rank,
+    check_option,
     check_positive_int,
     check_shape,
     finite_float,
@@ -37,7 +38,7 @@ from .._validation import (
 )
 from ..backends import backend_of
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ShapeError
 from ..linalg.svd import left_svd_abs
 from ..scale.blocks import is_dask
 from ._scale import times_scale
@@ -98,8 +99,7 @@ def tt_svd(a: Any, eps: float = DefaultTol(1e-14), max_rank: Any = None, return_
     ((1, 6, 6, 1), True)
     """
     eps = check_eps(eps, "tt_svd", ranks="max_rank")
-    if not isinstance(method, str) or method not in ("auto", "gram", "tsqr"):
-        raise ArgumentError(f"tt_svd: method must be 'auto', 'gram' or 'tsqr', got {method!r}")
+    check_option(method, ("auto", "gram", "tsqr"), "tt_svd", "method")
     if is_dask(a):
         return _tt_svd_dask(a, eps, max_rank, return_info, gram_limit, method)
     xp = backend_of(a)

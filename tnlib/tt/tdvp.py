@@ -28,6 +28,7 @@ from .._validation import (
     check_count,
     check_eps,
     check_finite_cores,
+    check_option,
     check_positive_int,
     check_real,
     honour_eps,
@@ -145,8 +146,7 @@ def tdvp(A: TTMatrix, x0: TTTensor, t: float, steps: int = 10, krylov_dim: int =
     t = check_real(t, "tdvp", "t")
     for name, z in (("A", A), ("x0", x0)):
         check_finite_cores(z, "tdvp", name)
-    if not isinstance(method, str) or method not in ("1site", "2site"):
-        raise ArgumentError(f"tdvp: method must be '1site' or '2site', got {method!r}")
+    check_option(method, ("1site", "2site"), "tdvp", "method")
     eps = check_eps(eps, "tdvp")
     krylov_dim = check_count(krylov_dim, "tdvp", "krylov_dim", 2, 1000)
     cap = None if max_rank is None else check_positive_int(max_rank, "tdvp", "max_rank")
