@@ -25,18 +25,15 @@ from .._validation import (
     honour_eps,
     traced_read_error,
 )
-from ..backends import get
 from ..backends._host import host_eager
 from ..errors import ArgumentError, ShapeError
-from ..linalg.svd import gram_noise, truncation_rank
+from ..linalg.svd import gram_noise
 from ._env import resolvable_eps, right_orthogonalize_scaled, split
 from .matrix import TTMatrix
 from .round import apply_scale, qr_left
 from .tensor import TTTensor
 
 __all__ = ["permute"]
-
-_NUMPY = get("numpy")  # singular values, read, are ranked on the host
 
 
 @host_eager
@@ -158,17 +155,9 @@ def _swap(xp: Any, left: Any, right: Any, eps: float, bound: Any) -> tuple[Any, 
     eps = resolvable_eps(eps, mat, xp)
     # a Gram matrix tells a cut from its rounding only for eps above about its noise
     # (gram_resolves); below, its eigensolver would only precede the SVD
-    if eps**2 >= min(r * n2, n1 * rr) * gram_noise(n1 * rr, mat, xp):
-        part = split(xp, mat, eps, bound, side="right")
-        ortho, other, nrm = part.ortho, part.other, part.norm
-    else:
-        u, s, vh = xp.svd(mat)
-        sv = np.asarray(xp.to_numpy(s), dtype=np.float64)
-        top = float(sv[0]) if sv.size and sv[0] > 0 else 1.0
-        nrm = top * float(np.linalg.norm(sv / top))
-        rank = truncation_rank(sv, eps * nrm, bound, _NUMPY)
-        ortho = vh[:rank]
-        other = u[:, :rank] * xp.astype(s[None, :rank], xp.dtype(u))
+    gram = eps**2 >= min(r * n2, n1 * rr) * gram_noise(n1 * rr, mat, xp)
+    part = split(xp, mat, eps, bound, side="right", gram=gram)
+    ortho, other, nrm = part.ortho, part.other, part.norm
     if nrm > 0:
         other = other / nrm
     rank = xp.shape(ortho)[0]
