@@ -99,6 +99,7 @@ def test_cumsum_along_modes_and_flattened(backend, dtype):
         assert rel_error(y, ref) < _tol(dtype), axis
         assert_like(y.cores[0], x.cores[0])
     y = tt.cumsum(x)
+    assert x.cumsum(axis=1).ranks == x.ranks and rel_error(x.cumsum(), y) == 0.0  # the method
     assert y.ranks == _twice(x.ranks)
     assert rel_error(y, np.cumsum(dense).reshape(dense.shape)) < _tol(dtype)
     assert_like(y.cores[0], x.cores[0])

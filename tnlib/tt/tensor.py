@@ -244,6 +244,12 @@ class TTTensor(_CoreTrain):
 
         return tt_sum(self, log=log, axis=axis)
 
+    def cumsum(self, axis: Any = None) -> TTTensor:
+        """Cumulative sums, as ``np.cumsum`` of the dense tensor (see :func:`tnlib.tt.cumsum`)."""
+        from .toeplitz import cumsum
+
+        return cumsum(self, axis=axis)
+
     def round(self, eps: float = 0.0, max_rank: Any = None) -> TTTensor:
         """TT-rounding to relative accuracy `eps` and/or `max_rank` (see :func:`tnlib.tt.round`)."""
         from .round import round as _round
