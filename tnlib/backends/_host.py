@@ -152,14 +152,12 @@ def _convert_twinned(obj: Any, fn: Callable[[Any], Any]) -> Any:
     """`obj` converted, the same object each time: its host copy, made once, and that
     copy's conversion back give the original (so vectors made at one point on the host
     come back at the caller's point)."""
+    # twins are made in pairs by one conversion, so the twin is on the other side: the
+    # host copy of a caller's object, or the caller's object of a host copy
     twin = obj._twin
+    if twin is not None:
+        return twin
     leaves, rebuild = flatten(obj)
-    arrays = [leaf for leaf in leaves if _is_array(leaf)]
-    if twin is not None and arrays:
-        probe = fn(arrays[0])
-        theirs = [leaf for leaf in flatten(twin)[0] if _is_array(leaf)]
-        if theirs and type(theirs[0]) is type(probe):
-            return twin
     new = rebuild([fn(leaf) if _is_array(leaf) else leaf for leaf in leaves])
     obj._twin, new._twin = new, obj
     return new
