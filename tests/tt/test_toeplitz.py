@@ -3,6 +3,8 @@ from the cores exactly, at the ranks the borrow automaton gives."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -242,3 +244,22 @@ def test_multilevel_circulant_is_the_periodic_convolution_of_a_grid(backend):
         assert_like(a.cores[0], c.cores[0])
     with pytest.raises(ShapeError, match="circulant: c has 5 modes, not a multiple of dims=2"):
         tt.circulant(tt.random((2,) * 5, 2, seed=0, backend=backend), dims=2)
+
+
+def test_qtt_conv_of_trains_at_extreme_and_parted_scales(backend):
+    """Cores of 1e200 overflowed in the product of the cores (an error naming round), and
+    so did a train whose scale is parted between its cores (1e-300 and 1e300) though its
+    convolution is of unit size. The cores are multiplied at unit scale now: the parted
+    train is exact, and 1e200 * 1e200 is a train of 1e400 (its log-norm right)."""
+    x = tt.random((2,) * 6, 2, seed=0, backend=backend)
+    y = tt.random((2,) * 6, 2, seed=1, backend=backend)
+    ref = np.convolve(np_of(x).ravel(), np_of(y).ravel())
+    parted = tt.TTTensor([x.cores[0] * 1e-300, *x.cores[1:-1], x.cores[-1] * 1e300])
+    z = tt.qtt_conv(parted, y, eps=1e-14)
+    assert rel_error(np_of(z).ravel()[:-1], ref) < 1e-13
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = tt.qtt_conv(x * 1e200, y * 1e200, eps=1e-14)
+    log_big = float(np_of(tt.log_norm(big)))
+    assert abs(log_big - (np.log(np.linalg.norm(ref)) + 400 * np.log(10))) < 1e-10
+    assert_like(big.cores[0], x.cores[0])

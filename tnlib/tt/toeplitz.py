@@ -18,19 +18,23 @@ circulant. Each construction is exact and linear in ``c``, so gradients flow to 
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
+from .._info import user_stacklevel
 from .._validation import (
     DefaultTol,
     check_eps,
     check_finite_cores,
     check_option,
+    maxexp,
     traced_eps,
 )
 from ..backends._host import host_eager
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, PrecisionWarning, ShapeError
+from ._scale import balanced, spread_pow2
 from .algebra import check_compatible
 from .fft import check_blocks
 from .marginal import axes_of
@@ -341,8 +345,23 @@ def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str
                      "max_rank")
     if mode == "full":
         x, y = _padded(x, dims), _padded(y, dims)
-    return tt_round(lower(x, circular=mode == "circular", dims=dims) @ y, eps=eps,
-                    max_rank=max_rank)
+    # the product of the cores at unit scale: cores of 1e200 (or a train's scale parted
+    # between its cores) overflowed in the product though the result may be in range
+    xp = x.backend
+    (xc, ex), (yc, ey) = (balanced(list(t.cores), xp, always=True) for t in (x, y))
+    z = tt_round(lower(TTTensor._from_cores(xc, xp), circular=mode == "circular", dims=dims)
+                 @ TTTensor._from_cores(yc, xp), eps=eps, max_rank=max_rank)
+    exponent = ex + ey
+    if not exponent:
+        return z
+    cores = list(z.cores)
+    if abs(exponent) > len(cores) * (maxexp(cores[0], xp) - 2):  # past the dtype's range
+        warnings.warn(PrecisionWarning(
+            f"{where}: the convolution's entries lie beyond the range of "
+            f"{xp.dtype_name(cores[0])} (2^{exponent} times unit-size cores); they come out "
+            "as inf or 0"), stacklevel=user_stacklevel())
+    with np.errstate(over="ignore", under="ignore"):
+        return TTTensor._from_cores(spread_pow2(cores, exponent, xp), xp)
 
 
 def _complex_pair(x: TTTensor, y: TTTensor) -> tuple[TTTensor, TTTensor]:
