@@ -189,6 +189,21 @@ def spread_pow2(cores: list, exponent: int, xp: Any) -> list:
     return [times_pow2(c, share + (1 if k < extra else 0), xp) for k, c in enumerate(cores)]
 
 
+def spread_or_warn(cores: list, exponent: int, xp: Any, where: str, what: str) -> list:
+    """:func:`spread_pow2`, and where ``2^exponent`` is past the dtype's range whatever the
+    cores, a :class:`PrecisionWarning` that `what` (the entries of the result computed by
+    `where`) come out as inf or 0, as a dense computation past the range would give."""
+    if not exponent:
+        return cores
+    if abs(exponent) > len(cores) * (_maxexp(cores[0], xp) - 2):
+        warnings.warn(PrecisionWarning(
+            f"{where}: {what} lie beyond the range of {xp.dtype_name(cores[0])} "
+            f"(2^{exponent} times unit-size cores); they come out as inf or 0"),
+            stacklevel=user_stacklevel())
+    with np.errstate(over="ignore", under="ignore"):
+        return spread_pow2(cores, exponent, xp)
+
+
 def times_scale(cores: list, scale: float | None, xp: Any) -> list:
     """The train times `scale` (what :func:`~tnlib._validation.unit_scale` took out of its
     data): on the last core where that stays in range, else as powers of two spread over

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
 
-from .._info import user_stacklevel
-from .._validation import maxexp, pow2_scaled
+from .._validation import pow2_scaled
 from ..backends._host import host_eager
-from ..errors import ArgumentError, PrecisionWarning, ShapeError
-from ._scale import balanced, spread_pow2
+from ..errors import ArgumentError, ShapeError
+from ._scale import balanced, spread_or_warn
 from .matrix import TTMatrix
 from .tensor import TTTensor
 
@@ -70,15 +68,9 @@ def sum_over(x: TTTensor, axes: tuple[int, ...]) -> TTTensor:
         r, n, rr = xp.shape(kept[-1])
         kept[-1] = xp.reshape(xp.reshape(kept[-1], (r * n, rr)) @ pending,
                               (r, n, xp.shape(pending)[1]))
-    if exponent and abs(exponent) > len(kept) * (maxexp(kept[0], xp) - 2):
-        # entries beyond the range whatever the cores: as a sum past it, inf (or 0)
-        warnings.warn(PrecisionWarning(
-            f"sum: the entries of the sum over axis lie beyond the range of "
-            f"{xp.dtype_name(kept[0])} (2^{exponent} times unit-size cores); they come out "
-            "as inf or 0"), stacklevel=user_stacklevel())
-        with np.errstate(over="ignore", under="ignore"):
-            return TTTensor._from_cores(spread_pow2(kept, exponent, xp), xp)
-    return TTTensor._from_cores(spread_pow2(kept, exponent, xp) if exponent else kept, xp)
+    # entries beyond the range whatever the cores: as a sum past it, inf (or 0)
+    return TTTensor._from_cores(spread_or_warn(kept, exponent, xp, "sum",
+                                               "the entries of the sum over axis"), xp)
 
 
 @host_eager

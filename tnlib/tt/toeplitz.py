@@ -18,23 +18,20 @@ circulant. Each construction is exact and linear in ``c``, so gradients flow to 
 from __future__ import annotations
 
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
 
-from .._info import user_stacklevel
 from .._validation import (
     DefaultTol,
     check_eps,
     check_finite_cores,
     check_option,
-    maxexp,
     traced_eps,
 )
 from ..backends._host import host_eager
-from ..errors import ArgumentError, PrecisionWarning, ShapeError
-from ._scale import balanced, spread_pow2
+from ..errors import ArgumentError, ShapeError
+from ._scale import balanced, spread_or_warn
 from .algebra import check_compatible
 from .fft import check_blocks
 from .marginal import axes_of
@@ -351,17 +348,8 @@ def qtt_conv(x: TTTensor, y: TTTensor, eps: float = DefaultTol(1e-12), mode: str
     (xc, ex), (yc, ey) = (balanced(list(t.cores), xp, always=True) for t in (x, y))
     z = tt_round(lower(TTTensor._from_cores(xc, xp), circular=mode == "circular", dims=dims)
                  @ TTTensor._from_cores(yc, xp), eps=eps, max_rank=max_rank)
-    exponent = ex + ey
-    if not exponent:
-        return z
-    cores = list(z.cores)
-    if abs(exponent) > len(cores) * (maxexp(cores[0], xp) - 2):  # past the dtype's range
-        warnings.warn(PrecisionWarning(
-            f"{where}: the convolution's entries lie beyond the range of "
-            f"{xp.dtype_name(cores[0])} (2^{exponent} times unit-size cores); they come out "
-            "as inf or 0"), stacklevel=user_stacklevel())
-    with np.errstate(over="ignore", under="ignore"):
-        return TTTensor._from_cores(spread_pow2(cores, exponent, xp), xp)
+    return TTTensor._from_cores(spread_or_warn(list(z.cores), ex + ey, xp, where,
+                                               "the convolution's entries"), xp)
 
 
 def _complex_pair(x: TTTensor, y: TTTensor) -> tuple[TTTensor, TTTensor]:
